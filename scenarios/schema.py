@@ -1,0 +1,481 @@
+"""The scenario format, version 1, as a frozen pydantic schema.
+
+Field names are those of ../shared/docs/scenario-format.md (the contract with users). Every model
+forbids unknown keys and is immutable. Units: money in the scenario's currency, time in periods,
+quantities in units. Only rules that need one value (or one mapping) live here; rules that need the
+whole scenario (mode names exist, ids unique, ...) are in `Scenario`'s model validator, so that all
+problems are collected in one pass and reported together by `scenarios.errors`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FAMILIES = ("base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock")
+SERVICE_METRICS = ("fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate")
+NAME_PATTERN = r"^[a-z0-9_-]+$"
+
+Family = Literal["base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock"]
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: unknown keys are errors, values are frozen, NaN/inf refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Level = Annotated[float, Field(gt=0, lt=1)]
+
+
+# --------------------------------------------------------------------------- distributions
+class Fixed(Strict):
+    """A fixed value (a bare number in YAML means this)."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: NonNeg
+
+
+class Poisson(Strict):
+    """Poisson with the given mean (units per period, or orders per period in `compound`)."""
+
+    dist: Literal["poisson"]
+    mean: NonNeg
+
+
+class NegBin(Strict):
+    """Negative binomial by mean and coefficient of variation; needs cv > 1/sqrt(mean) (over-dispersed)."""
+
+    dist: Literal["negbin"]
+    mean: Pos
+    cv: Pos
+
+    @model_validator(mode="after")
+    def _overdispersed(self) -> "NegBin":
+        if self.cv <= 1 / math.sqrt(self.mean):
+            raise ValueError(
+                f"cv {self.cv} is not > 1/sqrt(mean) = {1 / math.sqrt(self.mean):.4g} "
+                "(a negative binomial must be over-dispersed; use poisson)"
+            )
+        return self
+
+
+class Normal(Strict):
+    """Normal, truncated at 0 and rounded to whole units when it gives unit counts."""
+
+    dist: Literal["normal"]
+    mean: NonNeg
+    sd: NonNeg
+
+
+class Gamma(Strict):
+    """Gamma by mean and coefficient of variation."""
+
+    dist: Literal["gamma"]
+    mean: Pos
+    cv: Pos
+
+
+class Uniform(Strict):
+    """Uniform on [low, high] (whole numbers drawn when it gives unit counts or periods)."""
+
+    dist: Literal["uniform"]
+    low: NonNeg
+    high: NonNeg
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.high < self.low:
+            raise ValueError(f"high {self.high} is not >= low {self.low}")
+        return self
+
+
+class Empirical(Strict):
+    """Resampling of observed values; `csv` (one column of numbers) is read into `values` by the loader."""
+
+    dist: Literal["empirical"]
+    values: tuple[NonNeg, ...] | None = None
+    csv: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Empirical":
+        if (self.values is None) == (self.csv is None):
+            raise ValueError("give exactly one of values or csv")
+        if self.values is not None and len(self.values) == 0:
+            raise ValueError("values is empty")
+        return self
+
+
+def _number_means_fixed(value: Any) -> Any:
+    """A bare number in YAML is a fixed value."""
+    if isinstance(value, bool):
+        return value  # let pydantic reject it with a type message
+    if isinstance(value, (int, float)):
+        return {"dist": "fixed", "value": value}
+    return value
+
+
+SimpleDist = Annotated[
+    Union[Fixed, Poisson, NegBin, Normal, Gamma, Uniform, Empirical], Field(discriminator="dist")
+]
+
+
+class Compound(Strict):
+    """Intermittent demand: a number of customer orders per period, each with its own size."""
+
+    dist: Literal["compound"]
+    orders: SimpleDist
+    size: SimpleDist
+
+    @field_validator("orders", "size", mode="before")
+    @classmethod
+    def _fixed(cls, v: Any) -> Any:
+        return _number_means_fixed(v)
+
+
+Distribution = Annotated[
+    Union[Fixed, Poisson, NegBin, Normal, Gamma, Uniform, Empirical], Field(discriminator="dist")
+]
+DemandDistribution = Annotated[
+    Union[Fixed, Poisson, NegBin, Normal, Gamma, Uniform, Empirical, Compound],
+    Field(discriminator="dist"),
+]
+
+
+def dist_mean(d: Any) -> float:
+    """Mean of a distribution (units or periods); compound = mean orders x mean size."""
+    if isinstance(d, Fixed):
+        return float(d.value)
+    if isinstance(d, (Poisson, NegBin, Normal, Gamma)):
+        return float(d.mean)
+    if isinstance(d, Uniform):
+        return (d.low + d.high) / 2
+    if isinstance(d, Empirical):
+        return float(sum(d.values)) / len(d.values) if d.values else 0.0
+    if isinstance(d, Compound):
+        return dist_mean(d.orders) * dist_mean(d.size)
+    raise TypeError(d)
+
+
+def dist_var(d: Any) -> float:
+    """Variance of a distribution (before rounding or truncation)."""
+    if isinstance(d, Fixed):
+        return 0.0
+    if isinstance(d, Poisson):
+        return float(d.mean)
+    if isinstance(d, (NegBin, Gamma)):
+        return float((d.cv * d.mean) ** 2)
+    if isinstance(d, Normal):
+        return float(d.sd**2)
+    if isinstance(d, Uniform):
+        return (d.high - d.low) ** 2 / 12
+    if isinstance(d, Empirical):
+        m = dist_mean(d)
+        return sum((v - m) ** 2 for v in d.values) / len(d.values) if d.values else 0.0
+    if isinstance(d, Compound):
+        mo, vo = dist_mean(d.orders), dist_var(d.orders)
+        ms, vs = dist_mean(d.size), dist_var(d.size)
+        return mo * vs + vo * ms**2
+    raise TypeError(d)
+
+
+# --------------------------------------------------------------------------- world
+class Horizon(Strict):
+    """Simulated periods: `warmup` periods first (simulated, not counted), then `periods` counted."""
+
+    periods: int = Field(365, ge=1)
+    warmup: int = Field(0, ge=0)
+    periods_per_year: Pos = 365.0
+
+
+class Warehousing(Strict):
+    per_unit_period: NonNeg = 0.0
+    capacity_units: Pos | None = None
+
+
+class Costs(Strict):
+    """Cost parameters; see docs/domain.md for the six buckets they feed."""
+
+    carrying_rate: NonNeg = 0.25
+    in_transit_rate: NonNeg | None = None
+    holding_per_unit_period: NonNeg | None = None
+    order_cost: NonNeg = 0.0
+    order_processing: NonNeg = 0.0
+    warehousing: Warehousing = Warehousing()
+    lost_sale: NonNeg | None = None
+    goodwill: NonNeg = 0.0
+    backorder_per_unit: NonNeg = 0.0
+    backorder_per_unit_period: NonNeg = 0.0
+    substitution: NonNeg | None = None
+    lost_customer: NonNeg = 0.0
+
+
+class RepeatedStockout(Strict):
+    window: int = Field(90, ge=1)
+    threshold: int = Field(2, ge=1)
+    defect_probability: Share = 0.3
+
+
+class CustomerReaction(Strict):
+    """Shares of the three reactions to a short order; they must sum to 1."""
+
+    wait: Share = 1.0
+    substitute: Share = 0.0
+    lost_sale: Share = 0.0
+    partial_shipments: bool = True
+    repeated_stockout: RepeatedStockout | None = None
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "CustomerReaction":
+        total = self.wait + self.substitute + self.lost_sale
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"wait + substitute + lost_sale = {total:g}, must sum to 1")
+        return self
+
+
+class OrderCycle(Strict):
+    """Outbound order cycle elements in periods; `promised` is the on-time limit."""
+
+    transmittal: Distribution = Fixed(value=0)
+    processing: Distribution = Fixed(value=0)
+    delivery: Distribution = Fixed(value=0)
+    promised: NonNeg = 2.0
+
+    @field_validator("transmittal", "processing", "delivery", mode="before")
+    @classmethod
+    def _fixed(cls, v: Any) -> Any:
+        return _number_means_fixed(v)
+
+
+class TransportMode(Strict):
+    """An inbound replenishment mode: lead time in periods (rounded, >= 0), costs per vehicle and unit."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    lead_time: Distribution
+    cost_per_shipment: NonNeg = 0.0
+    cost_per_unit: NonNeg = 0.0
+    vehicle_capacity: Pos | None = None
+    capacity_per_period: Pos | None = None
+
+    @field_validator("lead_time", mode="before")
+    @classmethod
+    def _fixed(cls, v: Any) -> Any:
+        return _number_means_fixed(v)
+
+
+class Expedite(Strict):
+    mode: str
+
+
+class Abc(Strict):
+    A: Level = 0.80
+    B: Level = 0.95
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Abc":
+        if self.B <= self.A:
+            raise ValueError(f"B {self.B} is not > A {self.A} (cumulative cut-offs)")
+        return self
+
+
+class Service(Strict):
+    """The service rules: which metric, an aggregate target, class floors, a SKU floor, the frontier."""
+
+    metric: Literal["fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate"] = "fill_rate"
+    target: Annotated[float, Field(gt=0, le=1)] | None = None
+    floors: dict[str, Annotated[float, Field(gt=0, le=1)]] = {}
+    sku_floor: Annotated[float, Field(gt=0, le=1)] | None = None
+    frontier: tuple[Annotated[float, Field(gt=0, le=1)], ...] = (
+        0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995,
+    )
+    abc: Abc = Abc()
+
+
+class Budget(Strict):
+    inventory_value: Pos | None = None
+
+
+class Solver(Strict):
+    """HiGHS settings (added to format v1): wall-clock limit in seconds and relative MIP gap."""
+
+    time_limit: Pos = 60.0
+    mip_gap: Annotated[float, Field(ge=0, lt=1)] = 1e-4
+
+
+class Policy(Strict):
+    """One inventory policy. `s` is the reorder point (also r of rQ), `S` the order-up-to level,
+    `Q` the lot size, `R` the review period (0 = continuous), `cap` the per-order cap."""
+
+    family: Family
+    mode: str | None = None
+    s: float | None = None
+    S: float | None = None
+    Q: Pos | None = None
+    R: int = Field(0, ge=0)
+    cap: Pos | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> "Policy":
+        need = {
+            "base_stock": ("S",),
+            "sS": ("s", "S"),
+            "rQ": ("s", "Q"),
+            "RS": ("S",),
+            "RsS": ("s", "S"),
+            "capped_base_stock": ("S", "cap"),
+        }[self.family]
+        missing = [p for p in need if getattr(self, p) is None]
+        if missing:
+            raise ValueError(f"family {self.family} needs {', '.join(missing)}")
+        if self.family in ("RS", "RsS") and self.R < 1:
+            raise ValueError(f"family {self.family} needs R >= 1 (periodic review)")
+        if self.family in ("sS", "RsS") and not self.S > self.s:
+            raise ValueError(f"S {self.S} is not > s {self.s}")
+        if self.S is not None and self.S < 0:
+            raise ValueError(f"S {self.S} is not >= 0")
+        return self
+
+
+class Policies(Strict):
+    """Which policies the optimiser may choose among."""
+
+    families: tuple[Family, ...] = ("sS", "rQ", "RS", "base_stock")
+    modes: tuple[str, ...] | None = None
+    review_periods: tuple[Annotated[int, Field(ge=0)], ...] = (0, 1, 7)
+    moq: Annotated[int, Field(ge=0)] = 0
+    pack_size: Annotated[int, Field(ge=1)] = 1
+    candidates: Literal["auto"] | dict[Family, tuple[dict[str, float], ...]] = "auto"
+
+    @field_validator("families", "review_periods")
+    @classmethod
+    def _non_empty(cls, v: tuple) -> tuple:
+        if len(v) == 0:
+            raise ValueError("is empty")
+        return v
+
+
+class Sku(Strict):
+    """One stock-keeping unit: costs, price, class, demand per period, customer base, current policy."""
+
+    id: str = Field(min_length=1)
+    unit_cost: Pos
+    price: Pos
+    class_: str | None = Field(None, alias="class")
+    demand: DemandDistribution | None = None
+    customers: Annotated[int, Field(ge=1)] | None = None
+    current_policy: Policy | None = None
+
+    @field_validator("demand", mode="before")
+    @classmethod
+    def _fixed(cls, v: Any) -> Any:
+        return _number_means_fixed(v)
+
+    @model_validator(mode="after")
+    def _price(self) -> "Sku":
+        if self.price < self.unit_cost:
+            raise ValueError(f"price {self.price} is not >= unit_cost {self.unit_cost}")
+        return self
+
+
+# --------------------------------------------------------------------------- the scenario
+class Scenario(Strict):
+    """A validated, frozen scenario (format 1). `source` is the file it was loaded from (not hashed)."""
+
+    format: Literal[1]
+    name: str = Field(pattern=NAME_PATTERN, max_length=120)
+    description: str = ""
+    variants: dict[str, dict[str, Any]] = {}
+    currency: str = "USD"
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    horizon: Horizon = Horizon()
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 10
+    costs: Costs = Costs()
+    customer_reaction: CustomerReaction = CustomerReaction()
+    order_cycle: OrderCycle = OrderCycle()
+    transport: tuple[TransportMode, ...] = Field(min_length=1)
+    expedite: Expedite | None = None
+    service: Service = Service()
+    budget: Budget = Budget()
+    solver: Solver = Solver()
+    policies: Policies = Policies()
+    skus: tuple[Sku, ...] = Field(min_length=1)
+    demand_history_csv: str | None = None
+
+    @model_validator(mode="after")
+    def _cross_rules(self) -> "Scenario":
+        # Cross-field rules; each message starts with the YAML path it concerns ("path: message"),
+        # which scenarios.errors splits back into path and rule.
+        problems: list[str] = []
+        modes = [m.name for m in self.transport]
+        for i, name in enumerate(modes):
+            if modes.index(name) != i:
+                problems.append(f"transport[{i}].name: {name!r} is a duplicate mode name")
+        if self.expedite is not None and self.expedite.mode not in modes:
+            problems.append(f"expedite.mode: {self.expedite.mode!r} is not a transport mode {modes}")
+        if self.policies.modes is not None:
+            for i, m in enumerate(self.policies.modes):
+                if m not in modes:
+                    problems.append(f"policies.modes[{i}]: {m!r} is not a transport mode {modes}")
+        ids: dict[str, int] = {}
+        for i, sku in enumerate(self.skus):
+            if sku.id in ids:
+                problems.append(f"skus[{i}].id: {sku.id!r} duplicates skus[{ids[sku.id]}].id")
+            ids.setdefault(sku.id, i)
+            if sku.demand is None and self.demand_history_csv is None:
+                problems.append(f"skus[{i}].demand: missing (required unless demand_history_csv is given)")
+            cp = sku.current_policy
+            if cp is not None and cp.mode is not None and cp.mode not in modes:
+                problems.append(f"skus[{i}].current_policy.mode: {cp.mode!r} is not a transport mode {modes}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # ---- derived values the engines share (one definition, used by both simulation engines)
+    def mode(self, name: str | None) -> TransportMode:
+        """The transport mode called `name` (the first mode when None)."""
+        if name is None:
+            return self.transport[0]
+        for m in self.transport:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def allowed_modes(self) -> tuple[str, ...]:
+        """Modes candidates may use (policies.modes, or every mode)."""
+        return self.policies.modes if self.policies.modes is not None else tuple(m.name for m in self.transport)
+
+    def holding_per_unit_period(self, sku: Sku) -> float:
+        """On-hand carrying cost per unit per period (textbook h)."""
+        if self.costs.holding_per_unit_period is not None:
+            return float(self.costs.holding_per_unit_period)
+        return sku.unit_cost * self.costs.carrying_rate / self.horizon.periods_per_year
+
+    def in_transit_per_unit_period(self, sku: Sku) -> float:
+        """Pipeline carrying cost per unit per period (in_transit_rate defaults to carrying_rate)."""
+        if self.costs.holding_per_unit_period is not None and self.costs.in_transit_rate is None:
+            return float(self.costs.holding_per_unit_period)
+        rate = self.costs.in_transit_rate if self.costs.in_transit_rate is not None else self.costs.carrying_rate
+        return sku.unit_cost * rate / self.horizon.periods_per_year
+
+    def lost_sale_per_unit(self, sku: Sku) -> float:
+        """Cost of one unit lost: lost_sale (default the margin price - unit_cost) plus goodwill."""
+        base = self.costs.lost_sale if self.costs.lost_sale is not None else sku.price - sku.unit_cost
+        return float(base + self.costs.goodwill)
+
+    def substitution_per_unit(self, sku: Sku) -> float:
+        """Cost of one unit substituted (default half the margin)."""
+        if self.costs.substitution is not None:
+            return float(self.costs.substitution)
+        return 0.5 * (sku.price - sku.unit_cost)
+
+    def sku_index(self, sku_id: str) -> int:
+        """Position of a SKU in `skus` (the index used to key its random streams)."""
+        for i, s in enumerate(self.skus):
+            if s.id == sku_id:
+                return i
+        raise KeyError(sku_id)

@@ -1,0 +1,181 @@
+"""Random streams: every random draw of the simulation, pre-drawn per (seed, sku, replication, purpose).
+
+Both engines read these arrays and nothing else that is random, so candidates are compared under
+common random numbers and the SimPy model and the kernel see identical draws (docs/simulation.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.schema import (
+    Compound,
+    Empirical,
+    Fixed,
+    Gamma,
+    NegBin,
+    Normal,
+    Poisson,
+    Scenario,
+    Sku,
+    Uniform,
+)
+
+# Fixed codes: changing one changes every draw of that purpose, so they never change.
+PURPOSE = {
+    "orders": 1,
+    "sizes": 2,
+    "customer": 3,
+    "reaction": 4,
+    "defect": 5,
+    "transmittal": 6,
+    "processing": 7,
+    "delivery": 8,
+    "expedite": 9,
+    "lead_time": 100,  # + position of the mode in scenario.transport
+}
+
+
+def sku_key(sku_id: str) -> int:
+    """Stable 63-bit key of a SKU id (independent of the SKU's position in the scenario)."""
+    return int.from_bytes(hashlib.blake2b(sku_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def rng(seed: int, sku_id: str, replication: int, purpose: int) -> np.random.Generator:
+    """The generator for one (seed, sku, replication, purpose)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, sku_key(sku_id), replication, purpose])))
+
+
+def _half_up(x: np.ndarray) -> np.ndarray:
+    return np.floor(np.asarray(x, dtype=float) + 0.5)
+
+
+def draw_whole(dist, g: np.random.Generator, n: int) -> np.ndarray:
+    """n whole, non-negative draws (units or periods) from a simple distribution, as int64."""
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if isinstance(dist, Fixed):
+        x = np.full(n, _half_up(dist.value))
+    elif isinstance(dist, Poisson):
+        x = g.poisson(dist.mean, n)
+    elif isinstance(dist, NegBin):
+        m, v = dist.mean, (dist.cv * dist.mean) ** 2
+        r = m * m / (v - m)
+        x = g.negative_binomial(r, r / (r + m), n)
+    elif isinstance(dist, Normal):
+        x = np.maximum(0.0, _half_up(g.normal(dist.mean, dist.sd, n)))
+    elif isinstance(dist, Gamma):
+        x = _half_up(g.gamma(1.0 / dist.cv**2, dist.mean * dist.cv**2, n))
+    elif isinstance(dist, Uniform):
+        lo, hi = int(np.ceil(dist.low)), int(np.floor(dist.high))
+        x = g.integers(lo, hi + 1, n) if lo <= hi else np.full(n, _half_up(dist.low))
+    elif isinstance(dist, Empirical):
+        x = _half_up(g.choice(np.asarray(dist.values, dtype=float), n))
+    else:
+        raise TypeError(f"no whole-number sampler for {dist!r}")
+    return np.maximum(np.asarray(x), 0).astype(np.int64)
+
+
+def draw_real(dist, g: np.random.Generator, n: int) -> np.ndarray:
+    """n real, non-negative draws (periods) from a simple distribution, as float64 (not rounded)."""
+    if n == 0:
+        return np.zeros(0)
+    if isinstance(dist, Fixed):
+        x = np.full(n, float(dist.value))
+    elif isinstance(dist, Poisson):
+        x = g.poisson(dist.mean, n).astype(float)
+    elif isinstance(dist, NegBin):
+        x = draw_whole(dist, g, n).astype(float)
+    elif isinstance(dist, Normal):
+        x = g.normal(dist.mean, dist.sd, n)
+    elif isinstance(dist, Gamma):
+        x = g.gamma(1.0 / dist.cv**2, dist.mean * dist.cv**2, n)
+    elif isinstance(dist, Uniform):
+        x = g.uniform(dist.low, dist.high, n)
+    elif isinstance(dist, Empirical):
+        x = g.choice(np.asarray(dist.values, dtype=float), n)
+    else:
+        raise TypeError(f"no sampler for {dist!r}")
+    return np.maximum(x, 0.0).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class SkuStreams:
+    """Pre-drawn random arrays of one SKU and replication (see docs/simulation.md for each)."""
+
+    periods: int  # T = warmup + counted periods
+    order_start: np.ndarray  # int64[T+1]
+    order_size: np.ndarray  # int64[N]
+    order_customer: np.ndarray  # int64[N]
+    u_reaction: np.ndarray  # float64[N]
+    u_defect: np.ndarray  # float64[N]
+    transmittal: np.ndarray  # float64[N]
+    processing: np.ndarray  # float64[N]
+    delivery: np.ndarray  # float64[N]
+    lead_time: dict  # mode name -> int64[T+N+1]
+    expedite_lead_time: np.ndarray  # int64[N] (zeros when no expedite)
+
+    @property
+    def n_orders(self) -> int:
+        return int(self.order_size.shape[0])
+
+
+def demand_orders(sku: Sku, seed: int, replication: int, periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """Customer orders of `periods` periods: (order_start int64[T+1], order_size int64[N], sizes >= 1)."""
+    demand = sku.demand
+    if demand is None:
+        raise ValueError(f"SKU {sku.id} has no demand model")
+    g_orders = rng(seed, sku.id, replication, PURPOSE["orders"])
+    if isinstance(demand, Compound):
+        counts = draw_whole(demand.orders, g_orders, periods)
+        sizes = draw_whole(demand.size, rng(seed, sku.id, replication, PURPOSE["sizes"]), int(counts.sum()))
+        period_of = np.repeat(np.arange(periods), counts)
+        keep = sizes > 0  # an order of size 0 is no order
+        sizes, period_of = sizes[keep], period_of[keep]
+    else:
+        per_period = draw_whole(demand, g_orders, periods)
+        period_of = np.nonzero(per_period > 0)[0]
+        sizes = per_period[period_of]
+    order_start = np.searchsorted(period_of, np.arange(periods + 1), side="left").astype(np.int64)
+    return order_start, sizes.astype(np.int64)
+
+
+def sku_streams(scenario: Scenario, sku: Sku, replication: int, seed: int | None = None) -> SkuStreams:
+    """All random arrays of one SKU and replication; `seed` defaults to the scenario's seed."""
+    seed = scenario.seed if seed is None else int(seed)
+    T = scenario.horizon.warmup + scenario.horizon.periods
+    order_start, order_size = demand_orders(sku, seed, replication, T)
+    n = int(order_size.shape[0])
+    customers = sku.customers or 1
+    order_customer = rng(seed, sku.id, replication, PURPOSE["customer"]).integers(0, customers, n).astype(np.int64)
+    u_reaction = rng(seed, sku.id, replication, PURPOSE["reaction"]).random(n)
+    u_defect = rng(seed, sku.id, replication, PURPOSE["defect"]).random(n)
+    oc = scenario.order_cycle
+    transmittal = draw_real(oc.transmittal, rng(seed, sku.id, replication, PURPOSE["transmittal"]), n)
+    processing = draw_real(oc.processing, rng(seed, sku.id, replication, PURPOSE["processing"]), n)
+    delivery = draw_real(oc.delivery, rng(seed, sku.id, replication, PURPOSE["delivery"]), n)
+    lead_time = {
+        m.name: draw_whole(m.lead_time, rng(seed, sku.id, replication, PURPOSE["lead_time"] + k), T + n + 1)
+        for k, m in enumerate(scenario.transport)
+    }
+    if scenario.expedite is not None:
+        mode = scenario.mode(scenario.expedite.mode)
+        expedite_lead_time = draw_whole(mode.lead_time, rng(seed, sku.id, replication, PURPOSE["expedite"]), n)
+    else:
+        expedite_lead_time = np.zeros(n, np.int64)
+    return SkuStreams(
+        periods=T,
+        order_start=order_start,
+        order_size=order_size,
+        order_customer=order_customer,
+        u_reaction=u_reaction,
+        u_defect=u_defect,
+        transmittal=transmittal,
+        processing=processing,
+        delivery=delivery,
+        lead_time=lead_time,
+        expedite_lead_time=expedite_lead_time,
+    )

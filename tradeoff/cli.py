@@ -1,0 +1,69 @@
+"""The `tradeoff` command line: one typer app; each command lives in tradeoff/commands/<name>.py.
+
+Exit statuses (docs/outputs.md): 0 done, 2 invalid input, 3 infeasible, 4 partly done, 1 bug.
+Only the command line configures logging; the library never prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+COMMANDS = ("validate", "run", "audit", "compare", "batch")
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Choose the customer service level and the inventory/transport policy that delivers it at the lowest total cost.",
+)
+
+
+def _register_commands() -> None:
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"tradeoff.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command not built yet is simply absent
+            if exc.name == f"tradeoff.commands.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point of the console script: run the app and map user errors to exit statuses."""
+    from scenarios.errors import ScenarioError
+
+    try:
+        app(standalone_mode=False)
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        try:
+            from optimizer.errors import InfeasibleError
+        except ImportError:
+            InfeasibleError = ()  # noqa: N806
+        if InfeasibleError and isinstance(exc, InfeasibleError):
+            print(str(exc), file=sys.stderr)
+            sys.exit(3)
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per `tradeoff` command; each defines register(app)."""
