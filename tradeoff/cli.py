@@ -20,6 +20,15 @@ app = typer.Typer(
 )
 
 
+@app.command()
+def version() -> None:
+    """Print the versions of tradeoff and of the libraries it stands on."""
+    from importlib.metadata import version as v
+
+    for name in ("tradeoff", "pyomo", "highspy", "numpy", "pandas", "simpy", "numba"):
+        typer.echo(f"{name} {v(name)}")
+
+
 def _register_commands() -> None:
     for name in COMMANDS:
         try:
