@@ -384,7 +384,7 @@ class Sku(Strict):
 
 # --------------------------------------------------------------------------- the scenario
 class Scenario(Strict):
-    """A validated, frozen scenario (format 1). `source` is the file it was loaded from (not hashed)."""
+    """A validated, frozen scenario (format 1)."""
 
     format: Literal[1]
     name: str = Field(pattern=NAME_PATTERN, max_length=120)
