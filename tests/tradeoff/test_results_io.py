@@ -1,0 +1,108 @@
+"""Result files are written atomically, only under --out, and never over files the engine did not write."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scenarios.errors import ScenarioError
+from tradeoff.results_io import MANIFEST, OutputError, result_dir, write_file_atomic, write_result
+
+
+def _listing(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def test_writes_every_file_and_no_staging_left(tmp_path):
+    target = write_result(tmp_path, "demo", {"plan.csv": "a,b\n1,2\n", "raw.bin": b"\x00\x01"})
+    assert target == tmp_path / "demo"
+    assert (target / "plan.csv").read_text() == "a,b\n1,2\n"
+    assert (target / "raw.bin").read_bytes() == b"\x00\x01"
+    assert (target / MANIFEST).read_text().split() == ["plan.csv", "raw.bin"]
+    assert _listing(tmp_path) == ["demo", f"demo/{MANIFEST}", "demo/plan.csv", "demo/raw.bin"]
+
+
+def test_failure_mid_write_leaves_no_result_file(tmp_path):
+    def boom(path):
+        path.write_text("half a file")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_result(tmp_path, "demo", {"plan.csv": "complete\n", "candidates.parquet": boom, "z.csv": "x\n"})
+    assert _listing(tmp_path) == []
+
+
+def test_failure_when_rewriting_keeps_the_previous_complete_result(tmp_path):
+    write_result(tmp_path, "demo", {"plan.csv": "old plan\n", "summary.json": "{}"})
+
+    def boom(path):
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        write_result(tmp_path, "demo", {"plan.csv": "new plan\n", "summary.json": boom})
+    assert (tmp_path / "demo" / "plan.csv").read_text() == "old plan\n"
+    assert _listing(tmp_path) == ["demo", f"demo/{MANIFEST}", "demo/plan.csv", "demo/summary.json"]
+
+
+def test_rewrite_replaces_own_files_removes_stale_ones_keeps_unrelated(tmp_path):
+    write_result(tmp_path, "demo", {"plan.csv": "old\n", "audit.csv": "old audit\n"})
+    (tmp_path / "demo" / "notes.txt").write_text("mine")
+    (tmp_path / "other.txt").write_text("also mine")
+    write_result(tmp_path, "demo", {"plan.csv": "new\n"})
+    assert (tmp_path / "demo" / "plan.csv").read_text() == "new\n"
+    assert not (tmp_path / "demo" / "audit.csv").exists()  # a stale audit would not match the new plan
+    assert (tmp_path / "demo" / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "other.txt").read_text() == "also mine"
+    assert (tmp_path / "demo" / MANIFEST).read_text().split() == ["plan.csv"]
+
+
+def test_refuses_to_overwrite_a_file_it_did_not_write(tmp_path):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "plan.csv").write_text("someone's own plan")
+    with pytest.raises(OutputError, match="not written by tradeoff"):
+        write_result(tmp_path, "demo", {"plan.csv": "new\n"})
+    assert (tmp_path / "demo" / "plan.csv").read_text() == "someone's own plan"
+    assert _listing(tmp_path) == ["demo", "demo/plan.csv"]
+
+
+def test_refuses_a_file_where_the_folder_should_be(tmp_path):
+    (tmp_path / "demo").write_text("a file")
+    with pytest.raises(OutputError):
+        write_result(tmp_path, "demo", {"plan.csv": "x"})
+    assert (tmp_path / "demo").read_text() == "a file"
+
+
+@pytest.mark.parametrize("name", ["../escape", "..", ".", "a/b", "/abs", ".hidden", "", "a\\b", "x/../y"])
+def test_names_cannot_escape_out(tmp_path, name):
+    out = tmp_path / "out"
+    with pytest.raises(OutputError):
+        write_result(out, name, {"plan.csv": "x"})
+    with pytest.raises(OutputError):
+        write_result(out, "ok", {name or "": "x"})
+    assert _listing(tmp_path) in ([], ["out"])
+
+
+def test_output_error_is_invalid_input():
+    assert issubclass(OutputError, ScenarioError)  # exit status 2 in the CLI
+
+
+def test_variant_folder_names_are_accepted(tmp_path):
+    assert result_dir(tmp_path, "retail_dc+high_service+air_only") == tmp_path / "retail_dc+high_service+air_only"
+
+
+def test_symlinked_folder_pointing_outside_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(outside, out / "demo")
+    with pytest.raises(OutputError):
+        write_result(out, "demo", {"plan.csv": "x"})
+    assert _listing(outside) == []
+
+
+def test_write_file_atomic(tmp_path):
+    path = write_file_atomic(tmp_path / "sub" / "index.csv", "a\n")
+    assert path.read_text() == "a\n"
+    assert _listing(tmp_path) == ["sub", "sub/index.csv"]

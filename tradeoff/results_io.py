@@ -1,0 +1,152 @@
+"""The one way result files reach the disk: staged in a temporary folder inside --out, then renamed.
+
+A result folder `DIR/<folder>/` either holds a complete result or no result file at all: every file
+is first written (and flushed) into a hidden staging folder `DIR/.tmp-<folder>-<random>/`, on the
+same file system, and only when all of them are written are they renamed into place. A failure
+while writing (a bug, a full disk, an interrupt) removes the staging folder and leaves `DIR` as it
+was. Names never escape `DIR` (no `/`, no `..`), and a file in the target folder that a previous
+run did not write (it is not in the folder's manifest `.tradeoff-files`) is never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from scenarios.errors import Problem, ScenarioError
+
+MANIFEST = ".tradeoff-files"  # names of the result files this engine wrote into the folder
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.,+=-]*$")
+
+# What a file's content may be: bytes, text (written as UTF-8), or a function that writes the
+# file itself at the path it is given (pandas' to_parquet, for instance).
+Content = bytes | str | Callable[[Path], None]
+
+
+class OutputError(ScenarioError):
+    """The output location cannot take the result (a name escaping --out, a foreign file in the way).
+    It is invalid input: exit status 2, nothing written."""
+
+    def __init__(self, path: Path | str, rule: str):
+        super().__init__(Problem(file=str(path), path="", rule=rule))
+
+
+def safe_name(name: str, what: str = "result folder") -> str:
+    """`name` if it is one plain path component (letters, digits, `_ . , + = -`, not starting with
+    a dot), else OutputError: a scenario or variant name can never reach outside --out."""
+    if not isinstance(name, str) or not _SAFE_NAME.match(name) or ".." in name:
+        raise OutputError(name, f"is not a safe {what} name (one path component; letters, digits, _ . , + = -)")
+    return name
+
+
+def result_dir(out: Path | str, folder: str) -> Path:
+    """The folder `out/<folder>` after checking that `folder` is a safe single component."""
+    out = Path(out)
+    path = out / safe_name(folder)
+    if path.resolve().parent != out.resolve():  # belt and braces against symlinked tricks
+        raise OutputError(path, f"is outside the output folder {out}")
+    return path
+
+
+def _read_manifest(folder: Path) -> set[str]:
+    try:
+        return set((folder / MANIFEST).read_text(encoding="utf-8").split())
+    except FileNotFoundError:
+        return set()
+
+
+def _write_one(path: Path, content: Content) -> None:
+    if callable(content):
+        content(path)
+    else:
+        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> Path:
+    """Write `files` (file name -> content) as the complete result in `out/<folder>/`; return that path.
+
+    Every file is staged in a temporary folder inside `out` and then renamed into place. If the
+    target folder does not exist, the staging folder itself is renamed to it (one atomic step).
+    If it exists, its result files from an earlier run are replaced file by file (each rename is
+    atomic) and earlier result files absent from this result are removed, so no stale file mixes
+    with the new ones; files the engine did not write are left alone, and if one of them has the
+    name of a result file the write is refused (OutputError) before anything changes.
+    """
+    out = Path(out)
+    target = result_dir(out, folder)
+    for name in files:
+        safe_name(name, "result file")
+        if name == MANIFEST:
+            raise OutputError(name, "is reserved for the folder's manifest")
+    if target.exists() and not target.is_dir():
+        raise OutputError(target, "exists and is not a folder; refusing to overwrite it")
+    if target.is_dir():
+        ours = _read_manifest(target)
+        foreign = sorted(n for n in files if (target / n).exists() and n not in ours)
+        if foreign:
+            raise OutputError(target, f"already holds {', '.join(foreign)} not written by tradeoff; refusing to overwrite")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = _staging_folder(out, folder)
+    try:
+        for name, content in files.items():
+            _write_one(staging / name, content)
+        _write_one(staging / MANIFEST, _manifest_text(files))
+        if not target.exists():
+            try:
+                os.rename(staging, target)
+                return target
+            except OSError:
+                if not target.is_dir():  # not another writer that got there first: a real failure
+                    raise
+        old = _read_manifest(target)
+        # Announce the union first, so that whatever a crash leaves is recognised as ours next time.
+        write_file_atomic(target / MANIFEST, _manifest_text(old | set(files)))
+        for name in files:
+            os.replace(staging / name, target / name)
+        for stale in sorted(old - set(files)):
+            (target / stale).unlink(missing_ok=True)
+        os.replace(staging / MANIFEST, target / MANIFEST)
+        return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _manifest_text(names) -> str:
+    return "".join(f"{n}\n" for n in sorted(names))
+
+
+def _staging_folder(out: Path, folder: str) -> Path:
+    """A new hidden folder inside `out` (same file system, so the final renames are atomic); made
+    with mkdir so it gets the user's usual permissions, unlike mkdtemp's 0700."""
+    while True:
+        path = out / f".tmp-{folder}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+
+
+def write_file_atomic(path: Path | str, content: Content) -> Path:
+    """Write one file atomically (temporary name in the same folder, then rename); for files that
+    live outside a result folder, such as a batch's index."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    os.close(fd)
+    try:
+        _write_one(Path(tmp), content)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
