@@ -1,0 +1,80 @@
+"""The fast engine: every candidate of a SKU simulated by one compiled loop per replication.
+
+Reads the same pre-drawn streams as the SimPy model (`simulation.streams`) and follows the same
+period order (docs/simulation.md), so both engines return equal raw counters. This module turns the
+scenario, SKU and streams into scalars and arrays for `simulation.kernel_loop.simulate_replication`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scenarios.schema import Scenario, Sku
+from simulation.counters import N_COUNTERS
+from simulation.kernel_loop import simulate_replication
+from simulation.policy_arrays import PolicyArrays
+from simulation.streams import SkuStreams, sku_streams
+
+
+def scenario_constants(scenario: Scenario, sku: Sku) -> dict:
+    """The scenario's simulation settings for one SKU as plain numbers (what the compiled loop reads)."""
+    cr = scenario.customer_reaction
+    rs = cr.repeated_stockout
+    defection = rs is not None and sku.customers is not None
+    exp_capacity = 0.0
+    if scenario.expedite is not None:
+        cap = scenario.mode(scenario.expedite.mode).vehicle_capacity
+        exp_capacity = float(cap) if cap is not None else 0.0
+    return dict(
+        vehicle_capacity=np.array(
+            [float(m.vehicle_capacity) if m.vehicle_capacity is not None else 0.0 for m in scenario.transport]
+        ),
+        warmup=int(scenario.horizon.warmup),
+        periods=int(scenario.horizon.warmup + scenario.horizon.periods),
+        wait=float(cr.wait),
+        wait_or_substitute=float(cr.wait + cr.substitute),
+        partial=bool(cr.partial_shipments),
+        defection=bool(defection),
+        customers=int(sku.customers) if defection else 1,
+        window=int(rs.window) if defection else 1,
+        threshold=int(rs.threshold) if defection else 1,
+        defect_probability=float(rs.defect_probability) if defection else 0.0,
+        expedite=scenario.expedite is not None,
+        expedite_capacity=exp_capacity,
+        moq=int(scenario.policies.moq),
+        pack_size=int(scenario.policies.pack_size),
+        promised=float(scenario.order_cycle.promised),
+    )
+
+
+def run_streams(scenario: Scenario, arrays: PolicyArrays, streams: SkuStreams, const: dict, out: np.ndarray) -> None:
+    """Simulate all candidates on one replication's streams; write counters to out[n, N_COUNTERS]."""
+    lead_time = np.stack([streams.lead_time[m.name] for m in scenario.transport]).astype(np.int64)
+    simulate_replication(
+        arrays.family, arrays.mode, arrays.s, arrays.S, arrays.Q, arrays.R, arrays.cap,
+        streams.order_start, streams.order_size, streams.order_customer, streams.u_reaction, streams.u_defect,
+        streams.transmittal, streams.processing, streams.delivery,
+        lead_time, streams.expedite_lead_time, const["vehicle_capacity"],
+        const["warmup"], const["periods"],
+        const["wait"], const["wait_or_substitute"], const["partial"],
+        const["defection"], const["customers"], const["window"], const["threshold"], const["defect_probability"],
+        const["expedite"], const["expedite_capacity"],
+        const["moq"], const["pack_size"], const["promised"],
+        out,
+    )
+
+
+def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replications: int, seed: int) -> np.ndarray:
+    """Raw counters float64[candidates, replications, N_COUNTERS] of one SKU; replication r reads
+    `streams.sku_streams(scenario, sku, r, seed)` (same draws as the SimPy model)."""
+    n = len(arrays)
+    result = np.zeros((n, replications, N_COUNTERS))
+    if n == 0:
+        return result
+    const = scenario_constants(scenario, sku)
+    out = np.zeros((n, N_COUNTERS))
+    for r in range(replications):
+        streams = sku_streams(scenario, sku, r, seed)
+        run_streams(scenario, arrays, streams, const, out)
+        result[:, r, :] = out
+    return result
