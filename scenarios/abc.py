@@ -33,3 +33,33 @@ def sku_classes(scenario: Scenario) -> dict[str, str]:
             classes[sku_id] = "C"
         cum += value[sku_id]
     return classes
+
+
+def abc_table(scenario: Scenario):
+    """One row per SKU (in scenario order) for plan.csv and the report: sku, class, class_source
+    (given: the scenario's `class`; abc: from annual demand value), annual_demand_value (currency per
+    year, from the SKU's demand model, history-derived when the demand came from history),
+    value_share (of all SKUs' value) and cumulative_share (in descending value order, this SKU included)."""
+    import pandas as pd
+
+    value = annual_demand_value(scenario)
+    classes = sku_classes(scenario)
+    total = sum(value.values())
+    cum, running = {}, 0.0
+    for sku_id in sorted(value, key=lambda i: (-value[i], i)):
+        running += value[sku_id]
+        cum[sku_id] = running / total if total > 0 else 0.0
+    return pd.DataFrame(
+        [
+            {
+                "sku": s.id,
+                "class": classes[s.id],
+                "class_source": "given" if s.class_ is not None else "abc",
+                "annual_demand_value": value[s.id],
+                "value_share": value[s.id] / total if total > 0 else 0.0,
+                "cumulative_share": cum[s.id],
+            }
+            for s in scenario.skus
+        ],
+        columns=["sku", "class", "class_source", "annual_demand_value", "value_share", "cumulative_share"],
+    )

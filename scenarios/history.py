@@ -1,0 +1,309 @@
+"""Demand from sales history: read `demand_history_csv`, aggregate it to the scenario's period, and
+give every SKU without an explicit `demand` the model chosen by scenarios.demand_fit.
+
+The CSV has columns `sku`, `quantity` and one of `period` (whole numbers: already scenario periods)
+or `date` (ISO 8601 dates, also accepted in a `period` column). Dates are bucketed by
+`horizon.periods_per_year`: 360-366 -> day, 50-53 -> week (Monday to Sunday), 12 -> month,
+4 -> quarter, 1 -> year, anything else -> blocks of round(365.25 / periods_per_year) days from the
+first date. Rows of the same SKU and period are summed; periods inside the history window (first to
+last period in the whole file) with no row are zero demand. A partial first or last bucket (dates
+not covering it fully) is dropped, so that a half week does not read as a slow week.
+Bad input is reported all at once as a ScenarioError (exit 2); see docs/demand-from-history.md.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scenarios.demand_fit import DemandFit, fit_demand
+from scenarios.errors import Problem, ScenarioError
+from scenarios.schema import Scenario, dist_mean, dist_var
+
+FIELD = "demand_history_csv"
+MAX_PERIODS = 100_000  # a longer window is a mistake (e.g. yyyymmdd numbers in `period`)
+MAX_ROW_PROBLEMS = 20  # per kind of problem; then one line says how many more rows share it
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-SKU demand series (units per scenario period, zeros filled) over one common window."""
+
+    series: dict  # sku id -> float64[periods]
+    periods: int
+    bucket: str  # how dates became periods, in words
+    first: str  # label of the first and last period of the window
+    last: str
+
+
+def period_rule(periods_per_year: float) -> tuple[str, str | int]:
+    """How dates are bucketed into scenario periods: ("pandas", freq) or ("days", k)."""
+    ppy = float(periods_per_year)
+    if 360 <= ppy <= 366:
+        return "pandas", "D"
+    if 50 <= ppy <= 53:
+        return "pandas", "W-SUN"  # weeks ending Sunday, i.e. Monday to Sunday
+    for freq, n in (("M", 12), ("Q", 4), ("Y", 1)):
+        if ppy == n:
+            return "pandas", freq
+    return "days", max(1, round(365.25 / ppy))
+
+
+def _bucket_words(rule: tuple[str, str | int]) -> str:
+    kind, arg = rule
+    if kind == "days":
+        return f"blocks of {arg} days from the first date"
+    return {"D": "day", "W-SUN": "week (Monday to Sunday)", "M": "calendar month", "Q": "calendar quarter",
+            "Y": "calendar year"}[arg]
+
+
+def _decode(path: Path, name: str, problems: list[Problem]) -> str | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        problems.append(Problem(name, FIELD, f"cannot be read: {e.strerror or e}", str(path), True))
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        problems.append(Problem(name, f"{FIELD}[{line}]", f"byte {raw[e.start]:#04x} at offset {e.start} "
+                                "is not UTF-8 (save the file as UTF-8)"))
+        return None
+
+
+def _capped(problems: list[Problem], found: list[Problem], name: str, what: str) -> None:
+    problems.extend(found[:MAX_ROW_PROBLEMS])
+    if len(found) > MAX_ROW_PROBLEMS:
+        problems.append(Problem(name, FIELD, f"... and {len(found) - MAX_ROW_PROBLEMS} more rows with {what}"))
+
+
+def _periods_from_dates(dates: pd.Series, rule) -> tuple[np.ndarray, list[str], int, int]:
+    """Period index (0 = first kept bucket) per row, labels of the kept buckets, and how many
+    buckets were dropped at the start and at the end for being partial."""
+    kind, arg = rule
+    first_day, last_day = dates.min().normalize(), dates.max().normalize()
+    if kind == "days":
+        idx = ((dates.dt.normalize() - first_day).dt.days // arg).to_numpy()
+        n = int(idx.max()) + 1
+        starts = [first_day + pd.Timedelta(days=arg * i) for i in range(n)]
+        labels = [d.strftime("%Y-%m-%d") for d in starts]
+        drop_first = False
+        drop_last = (last_day - starts[-1]).days + 1 < arg
+    else:
+        per = dates.dt.to_period(arg)
+        ords = pd.PeriodIndex(per).asi8
+        lo = int(ords.min())
+        idx = ords - lo
+        n = int(idx.max()) + 1
+        first_p, last_p = per.min(), per.max()
+        labels = [str(first_p + i) for i in range(n)]
+        drop_first = first_day > first_p.start_time
+        drop_last = last_day < last_p.end_time.normalize()
+    if n - int(drop_first) - int(drop_last) < 2:
+        drop_first = drop_last = False  # too short to lose a bucket; keep what there is
+    return idx - int(drop_first), labels[int(drop_first): n - int(drop_last)], int(drop_first), int(drop_last)
+
+
+def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[History, list[Problem]]:
+    """The history of the CSV and the problems of its rows (SKU ids checked against `known`)."""
+    name = path.name
+    problems: list[Problem] = []
+    text = _decode(path, name, problems)
+    if text is None:
+        raise ScenarioError(problems)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ScenarioError(Problem(name, FIELD, f"is not a readable CSV: {str(e).strip()}"))
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in ("sku", "quantity") if c not in df.columns]
+    time_cols = [c for c in ("period", "date") if c in df.columns]
+    if len(time_cols) == 0:
+        missing.append("period or date")
+    if missing:
+        raise ScenarioError(Problem(name, FIELD, f"misses column(s) {', '.join(missing)} "
+                                    f"(found: {', '.join(df.columns) or 'none'})"))
+    if len(time_cols) == 2:
+        raise ScenarioError(Problem(name, FIELD, "has both a period and a date column; keep one"))
+    if len(df) == 0:
+        raise ScenarioError(Problem(name, FIELD, "has no data rows"))
+    time_col = time_cols[0]
+    line = np.arange(len(df)) + 2
+    sku = df["sku"].str.strip()
+    ok = np.ones(len(df), dtype=bool)
+
+    # quantity: a finite number >= 0
+    qty = pd.to_numeric(df["quantity"].str.strip(), errors="coerce").to_numpy(dtype=float)
+    bad_num = ~np.isfinite(qty)
+    _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].quantity", "is not a number", df["quantity"].iat[i], True)
+                       for i in np.nonzero(bad_num)[0]], name, "a quantity that is not a number")
+    neg = np.isfinite(qty) & (qty < 0)
+    _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].quantity", "is negative (demand history must be "
+                               "units demanded >= 0; net returns out first)", float(qty[i]), True)
+                       for i in np.nonzero(neg)[0]], name, "a negative quantity")
+    ok &= ~bad_num & ~neg
+
+    # sku: non-empty and a SKU of the scenario (one problem per unknown id, naming its first row)
+    empty = (sku == "").to_numpy()
+    _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].sku", "is empty") for i in np.nonzero(empty)[0]],
+            name, "an empty sku")
+    unknown = ~sku.isin(known).to_numpy() & ~empty
+    if unknown.any():
+        first_rows = pd.Series(line[unknown]).groupby(sku[unknown].to_numpy()).agg(["min", "size"])
+        _capped(problems, [Problem(name, f"{FIELD}[{int(r['min'])}].sku", f"is not a SKU of the scenario "
+                                   f"({int(r['size'])} rows)", sid, True)
+                           for sid, r in first_rows.iterrows()], name, "unknown SKUs")
+    ok &= ~empty & ~unknown
+
+    # time: whole numbers are scenario periods; otherwise ISO 8601 dates
+    raw_t = df[time_col].str.strip()
+    is_int = raw_t.str.fullmatch(r"[+-]?\d+").to_numpy()
+    use_ints = time_col == "period" and bool(is_int.all())
+    if use_ints:
+        tval = raw_t.astype(np.int64).to_numpy()
+        bucket = "period numbers as given"
+    else:
+        dates = pd.to_datetime(raw_t, format="ISO8601", errors="coerce")
+        bad_t = dates.isna().to_numpy()
+        _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].{time_col}", "is not a date (use ISO 8601, "
+                                   "YYYY-MM-DD)" + (" or a whole period number in every row" if time_col == "period"
+                                                    else ""), df[time_col].iat[i], True)
+                           for i in np.nonzero(bad_t)[0]], name, f"an unparseable {time_col}")
+        ok &= ~bad_t
+
+    series: dict[str, np.ndarray] = {}
+    periods, first, last = 0, "", ""
+    if ok.any():
+        if use_ints:
+            t = tval[ok] - int(tval[ok].min())
+            periods = int(t.max()) + 1
+            if periods > MAX_PERIODS:
+                raise ScenarioError(problems + [Problem(name, f"{FIELD}.period", f"numbers span {periods} periods "
+                                                        f"(more than {MAX_PERIODS}); use dates or consecutive numbers")])
+            first, last = str(int(tval[ok].min())), str(int(tval[ok].max()))
+        else:
+            rule = period_rule(periods_per_year)
+            bucket = _bucket_words(rule)
+            t, labels, d0, d1 = _periods_from_dates(dates[ok].reset_index(drop=True), rule)
+            periods = len(labels)
+            first, last = labels[0], labels[-1]
+            if d0 or d1:
+                bucket += f" (partial {' and '.join(w for w, d in (('first', d0), ('last', d1)) if d)} bucket dropped)"
+        keep = (t >= 0) & (t < periods)
+        frame = pd.DataFrame({"sku": sku[ok].to_numpy()[keep], "t": t[keep], "q": qty[ok][keep]})
+        for sid, grp in frame.groupby("sku", sort=True):
+            x = np.zeros(periods)
+            np.add.at(x, grp["t"].to_numpy(), grp["q"].to_numpy())
+            series[sid] = x
+
+    problems.sort(key=_line_of)  # report rows in file order; summaries ("... and N more") last
+    return History(series=series, periods=periods, bucket=bucket, first=first, last=last), problems
+
+
+def _line_of(p: Problem) -> tuple[int, int]:
+    m = re.match(rf"{FIELD}\[(\d+)\]", p.path)
+    return (0, int(m.group(1))) if m else (1, 0)
+
+
+def read_history(csv_path: Path, scenario: Scenario, file: str = "<scenario>") -> History:
+    """Read and check the history CSV against the scenario's SKUs; one ScenarioError naming every
+    problem (CSV rows by line number, header = line 1; a SKU without history by its YAML path in
+    `file`, the scenario file's name). Cached per (path, modification time, size, SKU ids, period)."""
+    path = Path(csv_path)
+    known = frozenset(s.id for s in scenario.skus)
+    ppy = float(scenario.horizon.periods_per_year)
+    try:
+        st = path.stat()
+        hist, problems = _cached_parse(str(path), st.st_mtime_ns, st.st_size, known, ppy)
+    except OSError:
+        hist, problems = _parse(path, known, ppy)  # reports the unreadable file
+    problems = list(problems)
+    series = hist.series
+    name = path.name
+    for i, s in enumerate(scenario.skus):
+        if s.demand is not None:
+            continue
+        if s.id not in series:
+            problems.append(Problem(file, f"skus[{i}].demand", f"missing, and {name} has no history for "
+                                    f"SKU {s.id!r} (give demand or add its rows)"))
+        elif s.id in series and not (series[s.id] > 0).any():
+            problems.append(Problem(file, f"skus[{i}].demand", f"missing, and the history of SKU {s.id!r} in "
+                                    f"{name} has no positive quantity (give demand explicitly)"))
+    if problems:
+        raise ScenarioError(problems)
+    return hist
+
+
+@lru_cache(maxsize=8)
+def _cached_parse(path: str, mtime_ns: int, size: int, known: frozenset, ppy: float):
+    # Re-reading is deterministic; the cache saves parsing the same file for the loader, the run
+    # pipeline and the report. A ScenarioError is not cached (lru_cache does not keep exceptions).
+    return _parse(Path(path), known, ppy)
+
+
+def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str = "auto") -> Scenario:
+    """The scenario with a demand model from history for every SKU that has no explicit `demand`
+    (explicit ones are kept). `csv_path` is the resolved CSV path; the returned scenario's
+    `demand_history_csv` is set to it so that demand_model_table can re-read it. `method`: "auto"
+    (the rule of scenarios.demand_fit), "fit" (no empirical fallback) or "empirical"."""
+    hist = read_history(Path(csv_path), scenario, file)
+    skus = tuple(
+        s if s.demand is not None else s.model_copy(update={"demand": fit_demand(hist.series[s.id], method).model})
+        for s in scenario.skus
+    )
+    return scenario.model_copy(update={"skus": skus, FIELD: str(csv_path)})
+
+
+TABLE_COLUMNS = (
+    "sku", "demand_source", "demand_model", "demand_pattern", "demand_reason", "adi", "cv2", "mean", "variance",
+    "dispersion", "zero_fraction", "history_periods", "demand_periods", "dispersion_p", "fit_test", "fit_stat",
+    "fit_p", "model_mean", "model_variance",
+)
+
+
+def demand_model_table(scenario: Scenario, csv_path: Path | None = None, method: str = "auto") -> pd.DataFrame | None:
+    """One row per SKU: where its demand model came from (explicit | history), which model, the
+    history's pattern and statistics per period (adi, cv2, mean, variance, dispersion = variance/mean,
+    zero_fraction), the fit statistics (dispersion_p, fit_test, fit_stat, fit_p), the model's own
+    mean and variance, and the reason in words. None when the scenario has no demand history."""
+    path = csv_path if csv_path is not None else scenario.demand_history_csv
+    if path is None:
+        return None
+    hist = read_history(Path(path), scenario)
+    rows = []
+    for s in scenario.skus:
+        x = hist.series.get(s.id)
+        fit: DemandFit | None = None
+        if x is not None and (x > 0).any():
+            fit = fit_demand(x, method)
+        from_history = fit is not None and (s.demand is None or any(
+            s.demand == (fit if m == method else fit_demand(x, m)).model for m in (method, "auto", "fit", "empirical")))
+        model = fit.model if (from_history and s.demand is None) else s.demand
+        row = {
+            "sku": s.id,
+            "demand_source": "history" if from_history else "explicit",
+            "demand_model": getattr(model, "dist", ""),
+            "demand_pattern": fit.pattern if fit else "",
+            "demand_reason": (fit.reason if from_history else "explicit demand in the scenario"
+                              + (f" (history: {fit.pattern})" if fit else "")),
+            "model_mean": dist_mean(model) if model is not None else math.nan,
+            "model_variance": dist_var(model) if model is not None else math.nan,
+        }
+        for col in ("adi", "cv2", "mean", "variance", "dispersion", "zero_fraction", "dispersion_p", "fit_stat"):
+            row[col] = getattr(fit, col) if fit else math.nan
+        row["history_periods"] = fit.periods if fit else (hist.periods if x is not None else 0)
+        row["demand_periods"] = fit.demand_periods if fit else 0
+        row["fit_test"] = fit.fit_test if (fit and from_history) else ""
+        row["fit_p"] = fit.fit_p if (fit and from_history) else math.nan
+        if fit and not from_history:
+            row["fit_stat"] = math.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
