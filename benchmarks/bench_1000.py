@@ -1,0 +1,133 @@
+"""Wall time of simulating the 1,000-SKU bench scenario: 60 candidates per SKU, 365 periods, 10 replications.
+
+Reads scenarios/bench/bench_1000.yaml when it exists; otherwise builds an equivalent scenario here
+(1,000 SKUs with Poisson / negative-binomial / compound demand, two modes, mixed reactions,
+defection, expedite). Candidates: 60 per SKU over sS, rQ, RS, base_stock, R in {0, 1, 7} and both
+modes, around the lead-time demand. The kernel is compiled (or loaded from the on-disk cache) first;
+the timed part is the simulation of every SKU's raw counters on a process pool of --jobs workers
+(pool start-up included). Prints:
+
+    bench_1000_seconds <wall time>  policy_periods_per_s <rate>  (jobs=<n>, skus=<n>, candidates=<n>)
+
+    .venv/bin/python benchmarks/bench_1000.py --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scenarios.schema import Scenario, dist_mean  # noqa: E402
+from simulation import kernel  # noqa: E402
+from simulation.policy_arrays import policy_arrays  # noqa: E402
+
+BENCH_YAML = ROOT / "scenarios/bench/bench_1000.yaml"
+
+
+def generated_scenario(n_skus: int = 1000, seed: int = 1) -> Scenario:
+    """A 1,000-SKU scenario like the bench one (used until scenarios/bench/bench_1000.yaml exists)."""
+    g = np.random.default_rng(seed)
+    skus = []
+    for i in range(n_skus):
+        mean = float(np.round(np.exp(g.uniform(np.log(0.5), np.log(60))), 2))
+        kind = i % 4
+        if kind == 3:
+            demand = dict(dist="compound", orders=dict(dist="poisson", mean=round(mean / 4 + 0.1, 2)),
+                          size=dict(dist="uniform", low=1, high=7))
+        elif kind == 2 and mean > 1:
+            demand = dict(dist="negbin", mean=mean, cv=round(1 / np.sqrt(mean) + 0.3, 3))
+        else:
+            demand = dict(dist="poisson", mean=mean)
+        cost = float(np.round(g.uniform(2, 200), 2))
+        skus.append(dict(id=f"SKU-{i:04d}", unit_cost=cost, price=round(cost * g.uniform(1.2, 2.0), 2),
+                         demand=demand, customers=int(g.integers(5, 60))))
+    return Scenario.model_validate(
+        dict(
+            format=1, name="bench-1000", seed=7,
+            horizon=dict(periods=365, warmup=0), replications=10,
+            costs=dict(order_cost=40.0, backorder_per_unit=1.0),
+            customer_reaction=dict(wait=0.5, substitute=0.2, lost_sale=0.3,
+                                   repeated_stockout=dict(window=60, threshold=2, defect_probability=0.2)),
+            order_cycle=dict(transmittal=dict(dist="uniform", low=0, high=1), processing=0.5, delivery=1, promised=3),
+            transport=[
+                dict(name="truck", lead_time=dict(dist="gamma", mean=5, cv=0.3), cost_per_shipment=300,
+                     cost_per_unit=0.4, vehicle_capacity=2000),
+                dict(name="air", lead_time=1, cost_per_shipment=900, cost_per_unit=3.0),
+            ],
+            expedite=dict(mode="air"),
+            skus=skus,
+        )
+    )
+
+
+def load_scenario() -> Scenario:
+    if BENCH_YAML.exists():
+        import scenarios
+
+        return scenarios.load(BENCH_YAML)
+    return generated_scenario()
+
+
+def sku_candidates(sc: Scenario, sku, n: int = 60) -> pd.DataFrame:
+    """n candidates for one SKU: families x review periods x modes, levels around lead-time demand."""
+    m = dist_mean(sku.demand)
+    rows = []
+    combos = [(f, R, mode.name) for f in ("sS", "rQ", "RS", "base_stock") for R in (0, 1, 7)
+              for mode in sc.transport if not (f == "RS" and R == 0)]
+    k = 0
+    while len(rows) < n:
+        family, R, mode = combos[k % len(combos)]
+        scale = 1 + k // len(combos)
+        lead = dist_mean(sc.mode(mode).lead_time)
+        base = m * (lead + max(R, 1)) * (0.6 + 0.25 * scale)
+        s = float(np.floor(base))
+        S = float(np.floor(base + max(1.0, m * 3)))
+        Q = float(max(1.0, np.floor(m * 3)))
+        rows.append(dict(sku=sku.id, family=family, mode=mode, s=s if family in ("sS", "rQ") else np.nan,
+                         S=S if family != "rQ" else np.nan, Q=Q if family == "rQ" else np.nan, R=R, cap=np.nan))
+        k += 1
+    return pd.DataFrame(rows)
+
+
+def simulate_chunk(args) -> int:
+    """Worker: counters of a slice of SKUs (returns policy-periods simulated)."""
+    sc, lo, hi = args
+    done = 0
+    for sku in sc.skus[lo:hi]:
+        arrays = policy_arrays(sc, sku_candidates(sc, sku))
+        counters = kernel.simulate_sku(sc, sku, arrays, sc.replications, sc.seed)
+        done += counters.shape[0] * counters.shape[1] * (sc.horizon.periods + sc.horizon.warmup)
+    return done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    sc = load_scenario()
+    simulate_chunk((sc, 0, 1))  # compile or load the on-disk cache before timing
+    n = len(sc.skus)
+    chunks = max(args.jobs * 8, 1)
+    bounds = [(sc, n * c // chunks, n * (c + 1) // chunks) for c in range(chunks)]
+    start = time.perf_counter()
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            done = sum(pool.map(simulate_chunk, bounds))
+    else:
+        done = sum(map(simulate_chunk, bounds))
+    wall = time.perf_counter() - start
+    print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {done / wall:.0f}  "
+          f"(jobs={args.jobs}, skus={n}, candidates={done // (sc.replications * (sc.horizon.periods + sc.horizon.warmup))})")
+
+
+if __name__ == "__main__":
+    main()
