@@ -1,0 +1,143 @@
+"""SKUs from a CSV file (`skus_csv: path`) and empirical distributions from a CSV (`{dist: empirical, csv: path}`).
+
+A SKU CSV has one row per SKU and the SKU's YAML keys as columns, nested keys flattened with dots:
+
+    id,unit_cost,price,class,customers,demand.dist,demand.mean,demand.cv,current_policy.family,current_policy.s,current_policy.S,current_policy.mode
+
+An empty cell means "not given" (the default applies). `demand` alone (a number) is a fixed demand.
+`demand.values` holds the values of an empirical distribution separated by `;`. Compound demand uses
+`demand.orders.dist`, `demand.orders.mean`, ..., `demand.size.dist`, ... . Text columns (`id`,
+`class`, `*.dist`, `*.family`, `*.mode`, `*.csv`) are kept as text; the others are read as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from scenarios.errors import Problem, ScenarioError
+from scenarios.merge import PathError, parse_path, set_path
+from scenarios.schema_walk import did_you_mean
+from scenarios.yaml_io import read_text
+
+_DIST_PARAMS = ("value", "mean", "cv", "sd", "low", "high", "values", "csv")
+_POLICY_PARAMS = ("family", "mode", "s", "S", "Q", "R", "cap")
+REQUIRED_COLUMNS = ("id", "unit_cost", "price")
+_TEXT_LAST = ("dist", "family", "mode", "csv")
+_INT = re.compile(r"[+-]?\d+")
+
+
+def sku_columns() -> list[str]:
+    """Every column a SKU CSV may have (the SKU's YAML keys, flattened with dots)."""
+    cols = ["id", "unit_cost", "price", "class", "customers", "demand", "demand.dist"]
+    cols += [f"demand.{p}" for p in _DIST_PARAMS]
+    for part in ("orders", "size"):
+        cols += [f"demand.{part}", f"demand.{part}.dist"] + [f"demand.{part}.{p}" for p in _DIST_PARAMS]
+    cols += [f"current_policy.{p}" for p in _POLICY_PARAMS]
+    return cols
+
+
+def _cell(column: str, text: str) -> Any:
+    """Type one cell: text columns stay text, `values` becomes a list, the rest become numbers
+    (a cell that is not a number stays text, so that validation names it)."""
+    last = column.rsplit(".", 1)[-1]
+    if column in ("id", "class") or last in _TEXT_LAST:
+        return text
+    if last == "values":
+        parts = [p for p in re.split(r"[;\s]+", text) if p]
+        return [_number(p) for p in parts]
+    return _number(text)
+
+
+def _number(text: str) -> Any:
+    if _INT.fullmatch(text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
+    """Read a SKU CSV into SKU mappings (as if written inline) and the file line of each row.
+    Raises ScenarioError listing every problem of the file (unknown or missing columns, rows of the
+    wrong length, cells that cannot be placed)."""
+    text = read_text(path, display, what="SKU CSV")
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ScenarioError([Problem(display, "", "SKU CSV is empty (needs a header row: id,unit_cost,price,...)")]) from None
+    except csv.Error as exc:
+        raise ScenarioError([Problem(display, "", f"line 1: not a readable CSV ({exc})")]) from None
+    header = [h.strip() for h in header]
+    known = sku_columns()
+    for j, col in enumerate(header):
+        if col in header[:j]:
+            problems.append(Problem(display, f"column {col!r}", "appears twice in the header"))
+        elif col not in known:
+            problems.append(Problem(display, f"column {col!r}", did_you_mean(col, known).replace("key", "column", 1)))
+    for col in REQUIRED_COLUMNS:
+        if col not in header:
+            problems.append(Problem(display, f"column {col!r}", "is missing (required column)"))
+    if problems:
+        raise ScenarioError(problems)
+    rows: list[dict] = []
+    lines: list[int] = []
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in record):
+                continue  # blank line
+            if len(record) != len(header):
+                problems.append(Problem(display, f"line {line}", f"has {len(record)} fields, the header has {len(header)}"))
+                continue
+            i = len(rows)
+            sku: dict = {}
+            # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
+            for col, cell in sorted(zip(header, record), key=lambda p: p[0].count(".")):
+                cell = cell.strip()
+                if cell == "":
+                    continue
+                try:
+                    set_path(sku, parse_path(col), _cell(col, cell))
+                except PathError as exc:
+                    problems.append(Problem(display, f"skus[{i}].{col}", f"{exc} (CSV line {line})"))
+            rows.append(sku)
+            lines.append(line)
+    except csv.Error as exc:
+        problems.append(Problem(display, f"line {reader.line_num}", f"not readable as CSV ({exc})"))
+    if not rows and not problems:
+        problems.append(Problem(display, "", "SKU CSV has a header but no SKU rows"))
+    if problems:
+        raise ScenarioError(problems)
+    return rows, lines
+
+
+def read_empirical_csv(path: str, display: str) -> list[float]:
+    """Values of an empirical distribution: one column of numbers (a header line is allowed)."""
+    text = read_text(path, display, what="empirical CSV")
+    values: list[float] = []
+    problems: list[Problem] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        cell = line.strip()
+        if not cell:
+            continue
+        if "," in cell or ";" in cell or "\t" in cell:
+            problems.append(Problem(display, f"line {n}", f"{cell!r} has several columns; expected one column of numbers"))
+            continue
+        v = _number(cell)
+        if isinstance(v, str):
+            if n == 1:
+                continue  # a header
+            problems.append(Problem(display, f"line {n}", f"{cell!r} is not a number"))
+            continue
+        values.append(v)
+    if not values and not problems:
+        problems.append(Problem(display, "", "empirical CSV has no values"))
+    if problems:
+        raise ScenarioError(problems)
+    return values
