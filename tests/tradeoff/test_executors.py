@@ -1,0 +1,130 @@
+"""The executor seam: same results, in input order, whatever the executor and the worker count;
+a worker that dies is retried once or named, never silently dropped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tradeoff.executors import LostItem, WorkerLostError, get_executor
+
+# Work functions live at module level so spawned workers can import them by name.
+
+
+def square_slowly(x: int) -> int:
+    """x*x after a delay that makes the first items finish last (completion order != input order)."""
+    time.sleep(0.02 * (6 - x % 6))
+    return x * x
+
+
+def pid_of(_: object) -> int:
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def kill_on(item: tuple[int, str]) -> int:
+    """Die (SIGKILL, as the OOM killer would) on the item whose marker is 'always'; die only the
+    first time when the marker is a file path (the file records that the first death happened)."""
+    value, marker = item
+    if marker == "always":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if marker:
+        flag = Path(marker)
+        if not flag.exists():
+            flag.write_text("died once")
+            os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return value * 10
+
+
+def fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ArithmeticError("three is not allowed")
+    return x
+
+
+def test_unknown_kind_is_rejected():
+    with pytest.raises(ValueError, match="unknown executor 'spark'"):
+        get_executor("spark")
+
+
+def test_local_in_process_matches_a_plain_loop():
+    with get_executor("local", jobs=1) as ex:
+        assert ex.workers == 1
+        assert ex.map(square_slowly, range(8)) == [x * x for x in range(8)]
+        # jobs=1 runs here, in this very process
+        assert set(ex.map(pid_of, [0, 1])) == {os.getpid()}
+
+
+def test_local_pool_keeps_input_order_and_uses_other_processes():
+    with get_executor("local", jobs=2) as ex:
+        assert ex.workers == 2
+        order = [index for index, _ in ex.iter_completed(square_slowly, list(range(6)))]
+        assert sorted(order) == list(range(6)) and order != list(range(6))  # finished out of order
+        assert ex.map(square_slowly, list(range(12))) == [x * x for x in range(12)]  # pool reused
+        pids = ex.map(pid_of, list(range(6)))
+    assert os.getpid() not in pids
+
+
+def test_fresh_process_per_item_never_reuses_a_worker():
+    with get_executor("local", jobs=2, fresh_process_per_item=True) as ex:
+        pids = ex.map(pid_of, list(range(4)))
+    assert len(set(pids)) == 4
+
+
+def test_an_exception_names_the_item():
+    with get_executor("local", jobs=2) as ex:
+        with pytest.raises(ArithmeticError) as info:
+            ex.map(fail_on_three, list(range(6)))
+    assert "item 3" in "\n".join(getattr(info.value, "__notes__", []))
+
+
+def test_a_worker_killed_once_is_retried_and_nothing_is_lost(tmp_path):
+    items = [(i, "") for i in range(8)]
+    items[2] = (2, str(tmp_path / "died"))
+    with get_executor("local", jobs=2) as ex:
+        assert ex.map(kill_on, items) == [i * 10 for i in range(8)]
+        assert (tmp_path / "died").exists()  # the worker really died once
+        assert ex.map(square_slowly, [1, 2]) == [1, 4]  # the executor recovered a healthy pool
+
+
+def test_a_worker_that_always_dies_is_named_never_dropped():
+    items = [(i, "always" if i == 5 else "") for i in range(7)]
+    with get_executor("local", jobs=2) as ex:
+        with pytest.raises(WorkerLostError) as info:
+            ex.map(kill_on, items)
+        assert info.value.index == 5 and "item 5" in str(info.value)
+        results = ex.map(kill_on, items, lost="return")
+    assert isinstance(results[5], LostItem) and results[5].index == 5
+    assert [r for i, r in enumerate(results) if i != 5] == [i * 10 for i in range(7) if i != 5]
+
+
+@pytest.fixture(scope="module")
+def dask_executor():
+    with get_executor("dask", jobs=2) as ex:
+        yield ex
+
+
+def test_dask_gives_the_same_results_as_local(dask_executor):
+    assert dask_executor.workers == 2
+    with get_executor("local", jobs=1) as local:
+        expected = local.map(square_slowly, list(range(10)))
+    assert dask_executor.map(square_slowly, list(range(10))) == expected
+    assert os.getpid() not in dask_executor.map(pid_of, [0, 1])
+
+
+def test_dask_names_an_item_that_kills_its_worker(dask_executor):
+    items = [(i, "always" if i == 1 else "") for i in range(3)]
+    results = dask_executor.map(kill_on, items, lost="return")
+    assert isinstance(results[1], LostItem)
+    assert results[0] == 0 and results[2] == 20
+
+
+def test_dask_exception_names_the_item(dask_executor):
+    with pytest.raises(ArithmeticError) as info:
+        dask_executor.map(fail_on_three, list(range(5)))
+    assert "item 3" in "\n".join(getattr(info.value, "__notes__", []))

@@ -1,0 +1,393 @@
+"""Where independent pieces of work run: in this process, a local process pool, or a Dask cluster.
+
+One seam for `run` (chunks of SKUs) and `batch` (whole scenarios). `get_executor(kind, jobs,
+scheduler)` returns an `Executor` whose `map(fn, items)` returns `fn(item)` for every item, in input
+order, whatever the executor and the number of workers: the work is a pure function of its item,
+so results are identical everywhere.
+
+- `local`, jobs=1: a plain loop in this process (no pool; easiest to debug and profile).
+- `local`, jobs>1: a `concurrent.futures.ProcessPoolExecutor` with the "spawn" start method (numba's
+  threads and `fork` do not mix).
+- `dask`: a `dask.distributed.Client` on `scheduler` ("tcp://host:8786"), or on a `LocalCluster`
+  of `jobs` single-threaded worker processes when no scheduler is given.
+
+A worker process that dies (killed, out of memory, a crash in compiled code) never drops an item
+silently. Locally, the items the broken pool lost are re-run on fresh one-worker "lanes", one item
+at a time per lane, so a death there is attributed to exactly one item; that item is retried once
+on a fresh lane and, if its worker dies again, `WorkerLostError` names it (or, with
+`lost="return"`, its slot holds a `LostItem`). On Dask the scheduler reschedules the tasks of a lost
+worker; a task that kills its worker `allowed-failures` times (1 for our LocalCluster) raises
+`KilledWorker`, reported the same way. An ordinary exception raised by `fn` is re-raised with a note
+naming the item (Dask retries such a task once first, `retries=1`).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "LocalExecutor",
+    "LostItem",
+    "WorkerLostError",
+    "describe_item",
+    "get_executor",
+]
+
+KINDS = ("local", "dask")
+_START_METHOD = "spawn"  # numba and threads do not survive fork; spawn is the portable choice
+
+
+class WorkerLostError(RuntimeError):
+    """A worker process died while working on `item` (number `index` of the map), twice."""
+
+    def __init__(self, index: int, item: Any, reason: str):
+        self.index = index
+        self.item = item
+        self.reason = reason
+        super().__init__(f"worker process died on item {index} ({describe_item(item)}), even after one retry: {reason}")
+
+
+@dataclass(frozen=True)
+class LostItem:
+    """The slot of an item whose worker died twice, when `map(..., lost="return")` was asked."""
+
+    index: int
+    description: str
+    reason: str
+
+
+def describe_item(item: Any, limit: int = 200) -> str:
+    """A short human name for an item in messages: its `name` or `path` when it has one, else repr."""
+    for attr in ("name", "path", "sku"):
+        value = getattr(item, attr, None)
+        if isinstance(value, str | os.PathLike):
+            return str(value)
+    if isinstance(item, str | os.PathLike):
+        return str(item)
+    text = repr(item)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _note(exc: BaseException, index: int, item: Any) -> BaseException:
+    exc.add_note(f"(while working on item {index}: {describe_item(item)})")
+    return exc
+
+
+class Executor:
+    """Runs `fn(item)` for many items. Use as a context manager: resources are released on exit.
+
+    `workers`: how many items can run at the same time. `kind`: "local" or "dask".
+    """
+
+    kind: str = ""
+    workers: int = 1
+
+    def iter_completed(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], *, lost: str = "raise"
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield `(index, fn(items[index]))` as each item finishes (any order; each index once).
+
+        `lost`: "raise" (WorkerLostError when an item's worker died twice) or "return" (yield a
+        `LostItem` for it and go on). Closing the iterator early cancels the items not started.
+        """
+        raise NotImplementedError
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], *, lost: str = "raise") -> list:
+        """`[fn(item) for item in items]`, computed on the workers, in input order."""
+        items = list(items)
+        out: list[Any] = [None] * len(items)
+        for index, value in self.iter_completed(fn, items, lost=lost):
+            out[index] = value
+        return out
+
+    def close(self) -> None:
+        """Release the workers (idempotent)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _check_lost(lost: str) -> None:
+    if lost not in ("raise", "return"):
+        raise ValueError(f"lost must be 'raise' or 'return', not {lost!r}")
+
+
+# --------------------------------------------------------------------------- local
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Pool worker initializer: exit when the parent process is gone.
+
+    A batch killed with SIGKILL cannot shut its pool down; without this its workers would finish
+    their scenario and race the resumed batch writing the same result folder.
+    """
+
+    def watch() -> None:
+        import time
+
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="tradeoff-parent-watch", daemon=True).start()
+
+
+class LocalExecutor(Executor):
+    """This machine: a loop in this process (jobs=1) or a spawn-started process pool (jobs>1).
+
+    `fresh_process_per_item`: each item runs in a new worker process (the pool's
+    `max_tasks_per_child=1`), so memory cannot grow over many items; `batch` uses it per scenario.
+    """
+
+    kind = "local"
+
+    def __init__(self, jobs: int = 1, fresh_process_per_item: bool = False):
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {jobs}")
+        self.workers = int(jobs)
+        self._per_item = fresh_process_per_item
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(_START_METHOD),
+            initializer=_watch_parent,
+            initargs=(os.getpid(),),
+            max_tasks_per_child=1 if self._per_item else None,
+        )
+
+    def _shared_pool(self) -> ProcessPoolExecutor:
+        if self._closed:
+            raise RuntimeError("executor is closed")
+        if self._pool is None:
+            self._pool = self._new_pool(self.workers)
+        return self._pool
+
+    def iter_completed(self, fn, items, *, lost="raise"):
+        _check_lost(lost)
+        items = list(items)
+        if self.workers == 1:
+            for index, item in enumerate(items):
+                try:
+                    value = fn(item)
+                except Exception as exc:
+                    raise _note(exc, index, item)
+                yield index, value
+            return
+        yield from self._pooled(fn, items, lost)
+
+    def _pooled(self, fn, items, lost) -> Iterator[tuple[int, Any]]:
+        pool = self._shared_pool()
+        futures: dict[Future, int] = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        lost_indices: list[int] = []
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=futures.__getitem__):
+                    index = futures[future]
+                    exc = future.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        lost_indices.append(index)
+                    elif exc is not None:
+                        raise _note(exc, index, items[index])
+                    else:
+                        yield index, future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+        if lost_indices:
+            # The pool is broken: which of its items killed it is unknown. Replace it for later
+            # maps and re-run the lost items on lanes, where a death names its item.
+            logging.getLogger(__name__).warning(
+                "a worker process died; re-running %d unfinished item(s) one per worker", len(lost_indices)
+            )
+            self._discard_pool()
+            yield from self._lanes(fn, items, sorted(lost_indices), lost)
+
+    def _lanes(self, fn, items, indices: list[int], lost: str) -> Iterator[tuple[int, Any]]:
+        """Run `indices` on up to `workers` one-worker pools, one item in flight per pool."""
+        queue = list(reversed(indices))
+        deaths: dict[int, int] = {}
+        idle: list[ProcessPoolExecutor] = []
+        running: dict[Future, tuple[int, ProcessPoolExecutor]] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < self.workers:
+                    index = queue.pop()
+                    lane = idle.pop() if idle else self._new_pool(1)
+                    running[lane.submit(fn, items[index])] = (index, lane)
+                done, _ = wait(set(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, lane = running.pop(future)
+                    exc = future.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        lane.shutdown(wait=False, cancel_futures=True)
+                        deaths[index] = deaths.get(index, 0) + 1
+                        if deaths[index] < 2:
+                            queue.append(index)  # retried once on a fresh lane
+                            continue
+                        reason = f"its worker process died twice ({exc})"
+                        if lost == "raise":
+                            raise WorkerLostError(index, items[index], reason)
+                        yield index, LostItem(index, describe_item(items[index]), reason)
+                        continue
+                    idle.append(lane)
+                    if exc is not None:
+                        raise _note(exc, index, items[index])
+                    yield index, future.result()
+        finally:
+            for future, (_, lane) in running.items():
+                future.cancel()
+                _terminate(lane)
+            for lane in idle:
+                lane.shutdown(wait=True)
+
+    def _discard_pool(self) -> None:
+        if self._pool is not None:
+            _terminate(self._pool)
+            self._pool = None
+
+    def close(self) -> None:
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __exit__(self, exc_type, *rest) -> None:
+        if exc_type is not None and self._pool is not None:
+            # An error or Ctrl-C: do not wait for the running items, stop their processes.
+            self._closed = True
+            self._discard_pool()
+        self.close()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Shut a pool down without waiting, killing its worker processes (a broken or abandoned pool)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+# --------------------------------------------------------------------------- dask
+
+
+class DaskExecutor(Executor):
+    """A Dask distributed cluster: the one at `scheduler`, or a LocalCluster of `jobs` processes.
+
+    `fn` and the items are pickled to the workers, so the workers need the same Python packages
+    (tradeoff, scenarios, simulation, optimizer) installed; see docs/scaling.md.
+    """
+
+    kind = "dask"
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None):
+        import dask
+        from distributed import Client, LocalCluster
+
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {jobs}")
+        self._cluster = None
+        if scheduler is None:
+            # A task that kills its worker is retried once, then reported as KilledWorker.
+            with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                self._cluster = LocalCluster(
+                    n_workers=jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            self._client = Client(self._cluster)
+            self.workers = int(jobs)
+        else:
+            self._client = Client(scheduler)
+            info = self._client.scheduler_info()
+            threads = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+            self.workers = max(1, int(threads))
+        self.scheduler = self._client.scheduler.address
+
+    @property
+    def client(self):
+        """The dask.distributed Client (for dashboards, scatter, diagnostics)."""
+        return self._client
+
+    def iter_completed(self, fn, items, *, lost="raise"):
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        _check_lost(lost)
+        items = list(items)
+        if not items:
+            return
+        futures = self._client.map(fn, items, pure=False, retries=1)
+        index_of = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future in as_completed(futures):
+                index = index_of[future.key]
+                try:
+                    value = future.result()
+                except KilledWorker as exc:
+                    reason = f"its worker process died ({exc})"
+                    if lost == "raise":
+                        raise WorkerLostError(index, items[index], reason) from exc
+                    value = LostItem(index, describe_item(items[index]), reason)
+                except Exception as exc:
+                    raise _note(exc, index, items[index])
+                future.release()  # results are handed over; let the cluster forget them
+                yield index, value
+        finally:
+            self._client.cancel([f for f in futures if not f.done()])
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def get_executor(
+    kind: str = "local",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    *,
+    fresh_process_per_item: bool = False,
+) -> Executor:
+    """The executor named `kind` ("local" or "dask") with `jobs` workers.
+
+    `scheduler`: address of a running Dask scheduler ("tcp://host:8786"), dask only; without it a
+    LocalCluster of `jobs` worker processes is started. `fresh_process_per_item` (local, jobs>1):
+    each item in a new process. Unknown kind -> ValueError.
+    """
+    if kind == "local":
+        if scheduler is not None:
+            raise ValueError("--scheduler applies to the dask executor only")
+        return LocalExecutor(jobs, fresh_process_per_item=fresh_process_per_item)
+    if kind == "dask":
+        return DaskExecutor(jobs, scheduler)
+    raise ValueError(f"unknown executor {kind!r}: expected one of {', '.join(KINDS)}")
