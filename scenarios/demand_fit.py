@@ -39,6 +39,9 @@ class DemandFit:
     """A SKU's demand model from its history, with the statistics that chose it.
 
     `mean`, `variance` (population), `zero_fraction` are those of the history per period;
+    `week_variance_ratio` is the variance of 7-period sums over 7 x the per-period variance (1 for
+    independent periods; above 1, consecutive periods move together and an i.i.d. model, which all
+    format-1 models are, understates demand over a lead time);
     `fit_test`/`fit_stat`/`fit_p` are the goodness-of-fit check of the chosen model (NaN when the
     history is too short for one); `reason` says in words why this model was chosen."""
 
@@ -54,6 +57,7 @@ class DemandFit:
     dispersion: float
     zero_fraction: float
     dispersion_p: float
+    week_variance_ratio: float
     fit_test: str
     fit_stat: float
     fit_p: float
@@ -91,6 +95,7 @@ def dispersion_test(series: np.ndarray) -> float:
 
 def chi2_gof(values: np.ndarray, pmf, n_params: int, support_min: int = 0) -> tuple[float, float]:
     """Chi-square goodness of fit of whole-number observations to a pmf on support_min, +1, ...
+    (`pmf` maps an int array to probabilities).
 
     Cells k = support_min .. max(values)-1 and a tail cell (>= max) are merged left to right until
     each expects >= MIN_EXPECTED; degrees of freedom = cells - 1 - n_params. (stat, p); NaN when
@@ -101,7 +106,7 @@ def chi2_gof(values: np.ndarray, pmf, n_params: int, support_min: int = 0) -> tu
         return math.nan, math.nan
     top = int(v.max())
     ks = np.arange(support_min, top + 1)
-    probs = np.asarray([pmf(k) for k in ks[:-1]], dtype=float)
+    probs = np.broadcast_to(np.asarray(pmf(ks[:-1]), dtype=float), ks[:-1].shape)  # pmf takes an array
     probs = np.append(probs, max(0.0, 1.0 - probs.sum()))  # tail: P(X >= top)
     observed = np.bincount(v - support_min, minlength=ks.size)[: ks.size].astype(float)
     expected = probs * n
@@ -132,7 +137,7 @@ def chi2_gof(values: np.ndarray, pmf, n_params: int, support_min: int = 0) -> tu
 def negbin_pmf(mean: float, variance: float):
     """pmf of the negative binomial with this mean and variance (variance > mean), as the streams draw it."""
     r = mean * mean / (variance - mean)
-    return lambda k: float(stats.nbinom.pmf(k, r, r / (r + mean)))
+    return lambda k: stats.nbinom.pmf(k, r, r / (r + mean))
 
 
 def _bernoulli_orders(demand_periods: int, periods: int) -> Empirical:
@@ -146,6 +151,17 @@ def _fmt_p(p: float) -> str:
     if math.isnan(p):
         return "n/a"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def window_variance_ratio(series: np.ndarray, window: int = 7) -> float:
+    """Variance of the rolling `window`-period sums / (window x variance per period); NaN when the
+    series is shorter than 2 windows or constant. About 1 when periods are independent."""
+    x = np.asarray(series, dtype=float)
+    v = float(x.var())
+    if x.size < 2 * window or v <= 0:
+        return math.nan
+    sums = np.convolve(x, np.ones(window), mode="valid")
+    return float(sums.var() / (window * v))
 
 
 def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
@@ -165,19 +181,24 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
     dispersion = var / mean
     zero_fraction = 1.0 - nz.size / T
     disp_p = dispersion_test(x)
+    wvr = window_variance_ratio(x)
     whole = np.floor(x + 0.5).astype(np.int64)  # the engines draw whole units (half up)
     head = f"ADI {adi:.2f} {'<' if adi < ADI_CUTOFF else '>='} {ADI_CUTOFF}, CV² {cv2:.2f} " \
         f"{'<' if cv2 < CV2_CUTOFF else '>='} {CV2_CUTOFF}: {pattern}"
     base = dict(
         pattern=pattern, periods=T, demand_periods=int(nz.size), adi=adi, cv2=cv2, mean=mean,
         variance=var, dispersion=dispersion, zero_fraction=zero_fraction, dispersion_p=disp_p,
+        week_variance_ratio=wvr,
     )
+    tail = "" if math.isnan(wvr) or wvr <= 1.5 else (
+        f"; 7-period sums vary {wvr:.1f}x more than independent periods give, so simulated lead-time "
+        "demand is too smooth")
 
     def empirical(why: str) -> DemandFit:
         return DemandFit(
             model=Empirical(dist="empirical", values=tuple(float(v) for v in x)),
             model_name="empirical", fit_test="none", fit_stat=math.nan, fit_p=math.nan,
-            reason=f"{head}; {why}", **base,
+            reason=f"{head}; {why}{tail}", **base,
         )
 
     if method == "empirical":
@@ -201,7 +222,7 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
         return DemandFit(
             model=model, model_name="compound", fit_test="gaps_geometric_chi2", fit_stat=stat,
             fit_p=fit_p, reason=f"{head}; demand in {p:.0%} of periods: Bernoulli orders (p = 1/ADI), "
-            f"sizes resampled from {nz.size} non-zero periods (gap test p {_fmt_p(fit_p)}){note}",
+            f"sizes resampled from {nz.size} non-zero periods (gap test p {_fmt_p(fit_p)}){note}{tail}",
             **base,
         )
 
@@ -213,14 +234,14 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
         name = "negbin"
     else:
         model = Poisson(dist="poisson", mean=mean)
-        stat, fit_p = chi2_gof(whole, lambda k: float(stats.poisson.pmf(k, mean)), n_params=1)
+        stat, fit_p = chi2_gof(whole, lambda k: stats.poisson.pmf(k, mean), n_params=1)
         why = f"variance/mean {dispersion:.2f}, not over-dispersed (p {_fmt_p(disp_p)}): poisson"
         name = "poisson"
     if method == "auto" and not math.isnan(fit_p) and fit_p < FIT_ALPHA:
         return empirical(f"{why} rejected by chi-square fit (p {_fmt_p(fit_p)}): resample the {T} periods")
     return DemandFit(
         model=model, model_name=name, fit_test="chi2", fit_stat=stat, fit_p=fit_p,
-        reason=f"{head}; {why} (fit p {_fmt_p(fit_p)})", **base,
+        reason=f"{head}; {why} (fit p {_fmt_p(fit_p)}){tail}", **base,
     )
 
 

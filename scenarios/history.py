@@ -264,7 +264,7 @@ def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str = "
 
 TABLE_COLUMNS = (
     "sku", "demand_source", "demand_model", "demand_pattern", "demand_reason", "adi", "cv2", "mean", "variance",
-    "dispersion", "zero_fraction", "history_periods", "demand_periods", "dispersion_p", "fit_test", "fit_stat",
+    "dispersion", "zero_fraction", "history_periods", "demand_periods", "dispersion_p", "week_variance_ratio", "fit_test", "fit_stat",
     "fit_p", "model_mean", "model_variance",
 )
 
@@ -297,7 +297,8 @@ def demand_model_table(scenario: Scenario, csv_path: Path | None = None, method:
             "model_mean": dist_mean(model) if model is not None else math.nan,
             "model_variance": dist_var(model) if model is not None else math.nan,
         }
-        for col in ("adi", "cv2", "mean", "variance", "dispersion", "zero_fraction", "dispersion_p", "fit_stat"):
+        for col in ("adi", "cv2", "mean", "variance", "dispersion", "zero_fraction", "dispersion_p",
+                    "week_variance_ratio", "fit_stat"):
             row[col] = getattr(fit, col) if fit else math.nan
         row["history_periods"] = fit.periods if fit else (hist.periods if x is not None else 0)
         row["demand_periods"] = fit.demand_periods if fit else 0

@@ -81,7 +81,7 @@ def test_chi2_gof_matches_scipy_when_no_cells_merge():
 def test_chi2_gof_merges_sparse_tail():
     # Poisson(1) sample of 60: cells beyond 3 expect < 5 periods and are merged into the tail
     v = np.array([0] * 22 + [1] * 22 + [2] * 11 + [3] * 4 + [5])
-    stat, p = chi2_gof(v, lambda k: float(stats.poisson.pmf(k, 1.0)), n_params=0)
+    stat, p = chi2_gof(v, lambda k: stats.poisson.pmf(k, 1.0), n_params=0)
     e = 60 * np.array([stats.poisson.pmf(0, 1), stats.poisson.pmf(1, 1), stats.poisson.sf(1, 1)])
     o = np.array([22, 22, 16])
     assert stat == pytest.approx(((o - e) ** 2 / e).sum())
@@ -174,3 +174,15 @@ def test_reason_names_the_rule():
     f = fit_demand(np.array([0, 0, 5] * 30))
     assert "ADI 3.00 >= 1.32" in f.reason and "intermittent" in f.reason
     assert not math.isnan(f.adi)
+
+
+def test_week_variance_ratio_theory():
+    from scenarios.demand_fit import window_variance_ratio
+
+    g = np.random.default_rng(4)
+    assert window_variance_ratio(g.poisson(5.0, 20_000)) == pytest.approx(1.0, abs=0.06)
+    weekly = np.tile([1, 1, 2, 3, 5, 8, 2], 50)  # a pure weekday profile: every 7-day sum is 22
+    assert window_variance_ratio(weekly) == pytest.approx(0.0, abs=1e-12)
+    # level constant over 28-day blocks: 7-day sums inside a block are 7x the level -> ratio ~ 7
+    levels = np.repeat(g.poisson(20.0, 500).astype(float), 28)
+    assert window_variance_ratio(levels) == pytest.approx(7.0, rel=0.1)
