@@ -1,0 +1,151 @@
+"""Raw counters -> service metrics, cost buckets per period, 95 % half-widths (docs/simulation.md).
+
+Both engines return the same raw counters; this one module turns them into the columns of plan.csv
+(docs/outputs.md), so equal counters always mean equal results. Each metric is computed per
+replication, then averaged; its half-width is t(0.975, n-1) * sd / sqrt(n) over the n replications.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from scenarios.schema import Scenario, Sku
+from simulation.counters import INDEX
+
+METRIC_COLUMNS = (
+    "fill_rate",
+    "cycle_service_level",
+    "order_fill_rate",
+    "stockout_frequency",
+    "order_cycle_mean",
+    "order_cycle_sd",
+    "on_time_rate",
+    "backorder_rate",
+    "substitution_rate",
+    "lost_sales_rate",
+    "customers_lost",
+    "avg_on_hand",
+    "avg_in_transit",
+)
+COST_COLUMNS = (
+    "cost_carrying",
+    "cost_ordering",
+    "cost_order_processing",
+    "cost_transport",
+    "cost_warehousing",
+    "cost_shortage",
+    "cost_total",
+)
+CI_COLUMNS = tuple(f"{c}_ci" for c in METRIC_COLUMNS + COST_COLUMNS)
+EXTRA_COLUMNS = ("demand_per_period", "orders_per_period", "vehicles_per_period", "inventory_value", "replications")
+SUMMARY_COLUMNS = METRIC_COLUMNS + COST_COLUMNS + CI_COLUMNS + EXTRA_COLUMNS
+POLICY_COLUMNS = ("sku", "family", "mode", "s", "S", "Q", "R", "cap")
+EVALUATION_COLUMNS = POLICY_COLUMNS + SUMMARY_COLUMNS  # the columns of simulation.evaluate, in order
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, when_empty: float) -> np.ndarray:
+    """num / den, with `when_empty` where den is 0 (1 for service: nothing was asked; 0 for shares)."""
+    out = np.full(np.broadcast(num, den).shape, when_empty, dtype=np.float64)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def candidate_modes(scenario: Scenario, n: int, modes=None) -> np.ndarray:
+    """Each candidate's transport mode index: from `modes` (PolicyArrays or int array), or the only
+    mode of a single-mode scenario. Needed because transport cost depends on the mode."""
+    if modes is None:
+        if len(scenario.transport) > 1:
+            raise ValueError("summarize needs each candidate's mode (modes=PolicyArrays) when the scenario has several modes")
+        return np.zeros(n, np.int64)
+    modes = np.asarray(getattr(modes, "mode", modes), dtype=np.int64)
+    if modes.shape != (n,):
+        raise ValueError(f"modes has shape {modes.shape}, expected ({n},)")
+    return modes
+
+
+def per_replication(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=None) -> dict[str, np.ndarray]:
+    """Every metric, cost bucket and extra column per candidate and replication ([n, reps] arrays).
+    `modes`: each candidate's mode (PolicyArrays or mode indices); may be omitted with one mode."""
+    c = {name: counters[..., k] for name, k in INDEX.items()}
+    P = float(scenario.horizon.periods)
+    costs = scenario.costs
+    demand = c["demand_units"]
+    completed = c["completed_orders"]
+    m: dict[str, np.ndarray] = {}
+    m["fill_rate"] = _ratio(c["filled_units"], demand, 1.0)
+    m["cycle_service_level"] = 1.0 - _ratio(c["cycles_with_stockout"], c["cycles"], 0.0)
+    m["order_fill_rate"] = _ratio(c["orders_complete_at_once"], c["customer_orders"], 1.0)
+    m["stockout_frequency"] = c["stockout_periods"] / P
+    mean_ct = _ratio(c["cycle_time_sum"], completed, 0.0)
+    m["order_cycle_mean"] = mean_ct
+    m["order_cycle_sd"] = np.sqrt(np.maximum(_ratio(c["cycle_time_sq_sum"], completed, 0.0) - mean_ct**2, 0.0))
+    m["on_time_rate"] = _ratio(c["on_time_orders"], c["customer_orders"], 1.0)
+    m["backorder_rate"] = _ratio(c["backordered_units"], demand, 0.0)
+    m["substitution_rate"] = _ratio(c["substituted_units"], demand, 0.0)
+    m["lost_sales_rate"] = _ratio(c["lost_units"], demand, 0.0)
+    m["customers_lost"] = c["customers_lost"].astype(np.float64)
+    m["avg_on_hand"] = c["on_hand_sum"] / P
+    m["avg_in_transit"] = c["in_transit_sum"] / P
+
+    h = scenario.holding_per_unit_period(sku)
+    h_transit = scenario.in_transit_per_unit_period(sku)
+    m["cost_carrying"] = (h * c["on_hand_sum"] + h_transit * c["in_transit_sum"]) / P
+    m["cost_ordering"] = costs.order_cost * c["replenishment_orders"] / P
+    m["cost_order_processing"] = costs.order_processing * (c["customer_orders"] + c["backordered_orders"]) / P
+    m["cost_transport"] = _transport_cost(c, scenario, candidate_modes(scenario, counters.shape[0], modes)) / P
+    m["cost_warehousing"] = costs.warehousing.per_unit_period * c["on_hand_sum"] / P
+    m["cost_shortage"] = (
+        scenario.lost_sale_per_unit(sku) * c["lost_units"]
+        + scenario.substitution_per_unit(sku) * c["substituted_units"]
+        + costs.backorder_per_unit * c["backordered_units"]
+        + costs.backorder_per_unit_period * c["backlog_sum"]
+        + costs.lost_customer * c["customers_lost"]
+    ) / P
+    m["cost_total"] = sum(m[k] for k in COST_COLUMNS[:-1])
+
+    m["demand_per_period"] = demand / P
+    m["orders_per_period"] = c["replenishment_orders"] / P
+    m["vehicles_per_period"] = c["vehicles"] / P
+    m["inventory_value"] = m["avg_on_hand"] * sku.unit_cost
+    return m
+
+
+def _transport_cost(c: dict, scenario: Scenario, modes: np.ndarray) -> np.ndarray:
+    """Transport money over the counted horizon: the candidate's mode (per vehicle, per unit) plus
+    expedite shipments at the expedite mode's rates. `modes` holds each candidate's mode index."""
+    per_vehicle = np.array([scenario.transport[int(k)].cost_per_shipment for k in modes])[:, None]
+    per_unit = np.array([scenario.transport[int(k)].cost_per_unit for k in modes])[:, None]
+    money = per_vehicle * c["vehicles"] + per_unit * c["replenishment_units"]
+    if scenario.expedite is not None:
+        e = scenario.mode(scenario.expedite.mode)
+        money = money + e.cost_per_shipment * c["expedite_shipments"] + e.cost_per_unit * c["expedite_units"]
+    return money
+
+
+def half_width(x: np.ndarray) -> np.ndarray:
+    """95 % half-width over the last axis (replications): t(0.975, n-1) * sd / sqrt(n); 0 when n = 1."""
+    n = x.shape[-1]
+    if n < 2:
+        return np.zeros(x.shape[:-1])
+    return stats.t.ppf(0.975, n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n)
+
+
+def summarize(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=None) -> dict[str, np.ndarray]:
+    """Per candidate: every metric and cost column of plan.csv (mean over replications), a `<name>_ci`
+    95 % half-width for each, and the extra columns (SUMMARY_COLUMNS order). `counters` is
+    float64[candidates, replications, N_COUNTERS]; `modes` each candidate's mode (PolicyArrays or
+    indices into scenario.transport), needed when the scenario has more than one mode."""
+    counters = np.asarray(counters, dtype=np.float64)
+    if counters.ndim != 3 or counters.shape[2] != len(INDEX):
+        raise ValueError(f"counters must be [candidates, replications, {len(INDEX)}], got {counters.shape}")
+    per_rep = per_replication(counters, scenario, sku, modes)
+    out: dict[str, np.ndarray] = {}
+    for name in METRIC_COLUMNS + COST_COLUMNS:
+        out[name] = per_rep[name].mean(axis=1)
+    for name in METRIC_COLUMNS + COST_COLUMNS:
+        out[f"{name}_ci"] = half_width(per_rep[name])
+    for name in EXTRA_COLUMNS[:-1]:
+        out[name] = per_rep[name].mean(axis=1)
+    out["replications"] = np.full(counters.shape[0], counters.shape[1], dtype=np.int64)
+    return {name: out[name] for name in SUMMARY_COLUMNS}

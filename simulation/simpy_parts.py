@@ -1,0 +1,189 @@
+"""The actors of the SimPy reference model: ledger, customer base, customer orders, warehouse, buyer.
+
+These are plain objects holding state; `simulation.simpy_model` moves them through time with SimPy
+processes. Every rule here is one sentence of docs/simulation.md, named the way a warehouse would
+name it (on hand, on order, backorder queue, replenishment cycle, ...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from simulation.counters import COUNTERS, INDEX, N_COUNTERS
+from simulation.policy_arrays import FAMILY_CODE
+
+BASE_STOCK, SS, RQ, RS, RSS, CAPPED = (
+    FAMILY_CODE[f] for f in ("base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock")
+)
+ON_TIME_SLACK = 1e-9  # a cycle time equal to the promise (up to float noise) is on time
+
+
+def vehicles_for(units: int, capacity: float | None) -> int:
+    """Vehicles needed to carry `units`: ceil(units / capacity), one when the capacity is unlimited."""
+    if capacity is None:
+        return 1
+    return int(math.ceil(units / capacity))
+
+
+class Ledger:
+    """The raw counters of one replication; an event is booked only in counted periods (t >= warmup)."""
+
+    def __init__(self, warmup: int):
+        self.warmup = warmup
+        self.values = [0.0] * N_COUNTERS  # plain floats: far cheaper to add to than numpy scalars
+
+    def book(self, name: str, amount: float, period: int) -> None:
+        """Add `amount` to counter `name` for an event of period `period` (warm-up events are ignored)."""
+        if period >= self.warmup:
+            self.values[INDEX[name]] += amount
+
+    def counters(self) -> np.ndarray:
+        """The counters as float64[N_COUNTERS] in COUNTERS order."""
+        return np.asarray(self.values, dtype=np.float64)
+
+
+assert set(COUNTERS) == set(INDEX)
+
+
+class CustomerOrder:
+    """One customer order and its order cycle: transmittal + processing + wait for stock + delivery."""
+
+    __slots__ = ("index", "period", "customer", "size", "owed", "transmittal", "processing", "delivery")
+
+    def __init__(self, index, period, customer, size, transmittal, processing, delivery):
+        self.index = index
+        self.period = period
+        self.customer = customer
+        self.size = size
+        self.owed = size  # units not yet shipped
+        self.transmittal = transmittal
+        self.processing = processing
+        self.delivery = delivery
+
+    def cycle_time(self, completion_period: int) -> float:
+        """Order cycle time in periods when the last unit leaves the warehouse in `completion_period`."""
+        return self.transmittal + self.processing + float(completion_period - self.period) + self.delivery
+
+    def complete(self, completion_period: int, ledger: Ledger, promised: float) -> None:
+        """The last unit has shipped: book the completion and its cycle time (in the order's period)."""
+        ct = self.cycle_time(completion_period)
+        ledger.book("completed_orders", 1, self.period)
+        ledger.book("cycle_time_sum", ct, self.period)
+        ledger.book("cycle_time_sq_sum", ct * ct, self.period)
+        if ct <= promised + ON_TIME_SLACK:
+            ledger.book("on_time_orders", 1, self.period)
+
+
+class CustomerBase:
+    """The SKU's customers; with a repeated-stockout rule, a customer who meets `threshold` stockouts
+    within `window` periods defects with probability `defect_probability` and orders no more."""
+
+    def __init__(self, customers: int, rule):
+        self.active = [True] * customers
+        self.rule = rule  # scenario RepeatedStockout, or None (no defection)
+        self.history = [deque() for _ in range(customers)] if rule is not None else None
+
+    def is_active(self, customer: int) -> bool:
+        return self.active[customer]
+
+    def met_stockout(self, customer: int, period: int, u_defect: float) -> bool:
+        """Record a stockout met by `customer`; return True when the customer defects now."""
+        if self.rule is None:
+            return False
+        h = self.history[customer]
+        h.append(period)
+        while h and h[0] <= period - self.rule.window:  # stockouts older than the window are forgotten
+            h.popleft()
+        if len(h) >= self.rule.threshold and u_defect < self.rule.defect_probability:
+            self.active[customer] = False
+            return True
+        return False
+
+
+class Warehouse:
+    """Stock of one SKU: on hand, the FIFO backorder queue, expedited units still on their way,
+    and the replenishment cycle in progress (did it see a stockout?)."""
+
+    def __init__(self, on_hand: int, partial_shipments: bool):
+        self.on_hand = on_hand
+        self.partial = partial_shipments
+        self.backorders: deque[CustomerOrder] = deque()
+        self.backlog = 0  # units owed to the FIFO queue (part of inventory position)
+        self.expedited_owed = 0  # expedited units not yet delivered (owed, but covered: not in IP)
+        self.received_now = False
+        self.stockout_in_cycle = False
+
+    def receive(self, units: int) -> None:
+        """A carrier unloads a replenishment into on hand."""
+        self.on_hand += units
+        self.received_now = True
+
+    def pick(self, order: CustomerOrder) -> int:
+        """Ship what the rules allow from on hand to a new order; return the units filled."""
+        if self.partial:
+            filled = min(self.on_hand, order.size)
+        else:
+            filled = order.size if self.on_hand >= order.size else 0
+        self.on_hand -= filled
+        order.owed -= filled
+        return filled
+
+    def serve_backorders(self):
+        """Ship to the oldest waiting orders first while stock lasts; yield each order completed."""
+        while self.backorders and self.on_hand > 0:
+            order = self.backorders[0]
+            if self.on_hand >= order.owed:
+                ship = order.owed
+            elif self.partial:
+                ship = self.on_hand
+            else:
+                return  # a complete-only order that cannot ship blocks those behind it (no overtaking)
+            self.on_hand -= ship
+            self.backlog -= ship
+            order.owed -= ship
+            if order.owed == 0:
+                self.backorders.popleft()
+                yield order
+
+
+class Buyer:
+    """The replenishment buyer of one candidate policy: computes the order at a review and hands it
+    to a carrier of the candidate's transport mode."""
+
+    def __init__(self, family, s, S, Q, R, cap, moq, pack_size, lead_times, vehicle_capacity):
+        self.family, self.s, self.S, self.Q, self.R, self.cap = family, s, S, Q, R, cap
+        self.moq, self.pack_size = moq, pack_size
+        self.lead_times = lead_times  # lead time of the j-th order placed, whole periods
+        self.vehicle_capacity = vehicle_capacity
+        self.placed = 0  # orders placed so far this replication (warm-up included)
+        self.on_order = 0  # units placed, not yet received
+
+    def initial_on_hand(self) -> int:
+        """Start of a replication: on hand at the order-up-to level (s + Q for rQ)."""
+        return self.s + self.Q if self.family == RQ else self.S
+
+    def quantity(self, position: int) -> int:
+        """Units to order at inventory position `position` (0: no order), after MOQ and pack size."""
+        f = self.family
+        if f in (SS, RSS):
+            q = self.S - position if position <= self.s else 0
+        elif f == RQ:
+            # k, the smallest integer with position + Q*k > s
+            q = self.Q * ((self.s - position) // self.Q + 1) if position <= self.s else 0
+        elif f == CAPPED:
+            q = min(self.S - position, self.cap) if position < self.S else 0
+        else:  # base_stock, RS
+            q = self.S - position if position < self.S else 0
+        if q <= 0:
+            return 0
+        q = max(q, self.moq)
+        return -(-q // self.pack_size) * self.pack_size  # round up to whole packs
+
+    def next_lead_time(self) -> int:
+        """Lead time of the next order placed with the candidate's mode (j-th draw of its stream)."""
+        lead = int(self.lead_times[self.placed])
+        self.placed += 1
+        return lead
