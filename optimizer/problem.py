@@ -1,0 +1,153 @@
+"""The selection problem as arrays: one group (SKU) per candidate, a cost to minimise, and coupling rows
+`sum_j coef_j x_j >= rhs` (service target, class floors, inventory budget, warehouse capacity,
+vehicles per mode). Built once from an evaluations table; rows for a given target are made on demand so
+that a frontier sweep reuses the same (pruned) candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import InfeasibleError
+from optimizer.prune import non_dominated
+from scenarios.abc import sku_classes
+from scenarios.schema import Scenario, dist_mean
+
+POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
+COST_BUCKETS = ["cost_carrying", "cost_ordering", "cost_order_processing", "cost_transport",
+                "cost_warehousing", "cost_shortage"]
+
+
+@dataclass
+class Row:
+    """One coupling rule `coef @ x >= rhs`; `name` is the rule as the user knows it (YAML path)."""
+
+    name: str
+    coef: np.ndarray
+    rhs: float
+    kind: str  # "service" (a demand-weighted level) or "limit" (a resource cap, stored negated)
+
+
+@dataclass
+class Prepared:
+    """Candidates ready for selection: the evaluation rows kept (after the SKU floor and pruning), their
+    SKU index `group`, the objective `cost` per period, demand d and service metric m, and resources."""
+
+    scenario: Scenario
+    rows: pd.DataFrame  # evaluation rows kept, plus `class`
+    group: np.ndarray
+    n_groups: int
+    cost: np.ndarray
+    d: np.ndarray
+    m: np.ndarray
+    classes: np.ndarray  # class per candidate
+    demand_total: float  # sum over SKUs of mean demand per period (scales the service rows)
+    objective: str  # "total" or "logistics"
+    n_before_prune: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def coupling_rows(self, target: float | None) -> list[Row]:
+        """The rules as rows: aggregate target (if any), class floors, then the limits that are set.
+        Service rows read sum d_j (m_j - level) x_j / D >= 0, so a unit of slack is one unit of the
+        aggregate level (D = total demand per period) and the row's dual is cost per unit of level."""
+        sc = self.scenario
+        out: list[Row] = []
+        D = self.demand_total
+        if target is not None:
+            out.append(Row("service.target", self.d * (self.m - target) / D, 0.0, "service"))
+        for cls, floor in sc.service.floors.items():
+            mask = self.classes == cls
+            if not mask.any():
+                continue
+            Dc = float(self.extra["class_demand"].get(cls, D)) or D
+            out.append(Row(f"service.floors.{cls}", np.where(mask, self.d * (self.m - floor), 0.0) / Dc, 0.0, "service"))
+        for name, col, cap in self.limits():
+            out.append(Row(name, -col, -cap, "limit"))
+        return out
+
+    def limits(self) -> list[tuple[str, np.ndarray, float]]:
+        """(rule, resource per candidate, cap) for each limit set in the scenario."""
+        sc = self.scenario
+        r = self.rows
+        out = []
+        if sc.budget.inventory_value is not None:
+            out.append(("budget.inventory_value", r["inventory_value"].to_numpy(float), float(sc.budget.inventory_value)))
+        if sc.costs.warehousing.capacity_units is not None:
+            # Average occupancy: the sum of average on-hand units (peaks may exceed it).
+            out.append(("costs.warehousing.capacity_units", r["avg_on_hand"].to_numpy(float),
+                        float(sc.costs.warehousing.capacity_units)))
+        modes = r["mode"].astype(object).where(r["mode"].notna(), sc.transport[0].name).to_numpy()
+        for k, tm in enumerate(sc.transport):
+            if tm.capacity_per_period is not None:
+                use = np.where(modes == tm.name, r["vehicles_per_period"].to_numpy(float), 0.0)
+                out.append((f"transport[{k}].capacity_per_period", use, float(tm.capacity_per_period)))
+        return out
+
+
+def objective_cost(evaluations: pd.DataFrame, objective: str) -> np.ndarray:
+    """cost_total per period, or logistics cost (cost_total - cost_shortage)."""
+    total = evaluations["cost_total"].to_numpy(float)
+    if objective == "total":
+        return total
+    return total - evaluations["cost_shortage"].to_numpy(float)
+
+
+def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_service: bool,
+            prune: bool = True) -> Prepared:
+    """Check the evaluations, apply the SKU floor (InfeasibleError when a SKU has no candidate left),
+    attach classes and prune dominated candidates. `with_service`: keep service attributes in the
+    dominance test (needed when a target or a floor applies)."""
+    metric = scenario.service.metric
+    ids = [s.id for s in scenario.skus]
+    ev = evaluations[evaluations["sku"].isin(ids)].reset_index(drop=True)
+    missing = sorted(set(ids) - set(ev["sku"]))
+    if missing:
+        raise ValueError(f"evaluations have no candidate for SKUs {missing[:5]}")
+    bad = ev[["cost_total", "cost_shortage", metric, "demand_per_period"]].isna().any(axis=1)
+    if bad.any():
+        raise ValueError(f"{int(bad.sum())} evaluation rows have NaN cost, {metric} or demand_per_period")
+    floor = scenario.service.sku_floor
+    if floor is not None:
+        ok = ev[metric].to_numpy(float) >= floor - 1e-12
+        for sku_id in ids:
+            sel = (ev["sku"] == sku_id).to_numpy()
+            if not ok[sel].any():
+                best = float(ev.loc[sel, metric].max())
+                raise InfeasibleError("service.sku_floor", best,
+                                      f"service.sku_floor {floor:g} cannot be met for SKU {sku_id}: its best "
+                                      f"candidate reaches {metric} {best:.6g}")
+        ev = ev[ok].reset_index(drop=True)
+    cls_of = sku_classes(scenario)
+    ev = ev.assign(**{"class": ev["sku"].map(cls_of)})
+    pos = {sku_id: k for k, sku_id in enumerate(ids)}
+    group = ev["sku"].map(pos).to_numpy(np.int64)
+    cost = objective_cost(ev, objective)
+    d = ev["demand_per_period"].to_numpy(float)
+    m = ev[metric].to_numpy(float)
+    mean_demand = {s.id: dist_mean(s.demand) if s.demand is not None else 0.0 for s in scenario.skus}
+    # Scale of the service rows: mean demand per SKU from the evaluations (falls back to the scenario).
+    per_sku_d = ev.groupby("sku")["demand_per_period"].mean()
+    sku_d = {i: float(per_sku_d.get(i, mean_demand[i])) for i in ids}
+    D = sum(sku_d.values()) or 1.0
+    class_demand: dict[str, float] = {}
+    for i in ids:
+        class_demand[cls_of[i]] = class_demand.get(cls_of[i], 0.0) + sku_d[i]
+    prep = Prepared(scenario, ev, group, len(ids), cost, d, m, ev["class"].to_numpy(object), D, objective,
+                    n_before_prune=len(ev), extra={"class_demand": class_demand})
+    if prune:
+        benefits = []
+        if with_service or scenario.service.floors:
+            # d*m and d*(m-1) cover d*(m - level) for every level in [0, 1]: one pruning serves a sweep.
+            benefits += [d * m, d * (m - 1.0)]
+        benefits += [-col for _, col, _ in prep.limits()]
+        keep = non_dominated(group, cost, np.array(benefits).reshape(len(benefits), -1))
+        prep = _subset(prep, keep)
+    return prep
+
+
+def _subset(p: Prepared, keep: np.ndarray) -> Prepared:
+    return Prepared(p.scenario, p.rows[keep].reset_index(drop=True), p.group[keep], p.n_groups, p.cost[keep],
+                    p.d[keep], p.m[keep], p.classes[keep], p.demand_total, p.objective, p.n_before_prune, p.extra)

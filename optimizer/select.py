@@ -1,0 +1,168 @@
+"""Choose one candidate per SKU: cost-optimal (minimise cost_total) or target-driven (minimise
+logistics cost = cost_total - cost_shortage subject to the aggregate service target), always within the
+class floors, the SKU floor and the limits (inventory value budget, warehouse average occupancy,
+vehicles per period per transport mode). Infeasible rules raise InfeasibleError with the best level
+the candidates allow."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from optimizer import solver as hs
+from optimizer.decompose import solve_decomposition
+from optimizer.errors import InfeasibleError
+from optimizer.model import Solution, solve_milp
+from optimizer.plan import Plan, SolveStatus
+from optimizer.problem import Prepared, Row, prepare
+from scenarios.schema import Scenario
+
+COST_OPTIMAL = "cost_optimal"  # pass as `target` to ignore scenario.service.target
+AUTO_MILP_MAX_CANDIDATES = 3000  # above this (after pruning) "auto" uses the decomposition
+
+
+class Selector:
+    """A prepared selection (pruned candidates, objective) that can be solved for several targets,
+    warm-starting the decomposition with the previous multipliers (used by the frontier sweep)."""
+
+    def __init__(self, scenario: Scenario, evaluations: pd.DataFrame, cost_optimal: bool, method: str = "auto",
+                 options: hs.SolverOptions | None = None):
+        t0 = time.perf_counter()
+        self.scenario = scenario
+        self.objective = "total" if cost_optimal else "logistics"
+        self.prep: Prepared = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal)
+        self.options = options or hs.options_from(scenario)
+        if method == "auto":
+            method = "decomposition" if len(self.prep.cost) > AUTO_MILP_MAX_CANDIDATES else "milp"
+        if method not in ("milp", "decomposition"):
+            raise ValueError(f"method {method!r} is not one of auto, milp, decomposition")
+        self.method = method
+        self.prune_seconds = time.perf_counter() - t0
+        self._warm: np.ndarray | None = None
+
+    # ---- one solve
+    def _solve(self, cost: np.ndarray, rows: list[Row], want_duals: bool = True) -> Solution:
+        p = self.prep
+        if self.method == "milp":
+            return solve_milp(cost, p.group, p.n_groups, rows, self.options, want_duals=want_duals)
+        warm = self._warm if self._warm is not None and len(self._warm) == len(rows) else None
+        sol = solve_decomposition(cost, p.group, p.n_groups, rows, self.options, warm_lambda=warm)
+        if sol.duals is not None and len(sol.duals) == len(rows):
+            self._warm = sol.duals
+        return sol
+
+    def solve(self, target: float | None) -> Plan:
+        """The plan for aggregate service `target` (None: no target). Raises InfeasibleError."""
+        t0 = time.perf_counter()
+        p = self.prep
+        rows = p.coupling_rows(target)
+        _check_rows_alone(p, rows)
+        sol = self._solve(p.cost, rows)
+        if sol.status == SolveStatus.infeasible:
+            raise self._diagnose(rows)
+        if sol.choice is None:
+            raise RuntimeError(f"the solver ended without a plan ({sol.status.value})")
+        choice = p.rows.iloc[sol.choice].reset_index(drop=True)
+        d, m = p.d[sol.choice], p.m[sol.choice]
+        achieved = float((d * m).sum() / d.sum()) if d.sum() > 0 else 1.0
+        service_dual = implied = None
+        if target is not None and sol.duals is not None:
+            service_dual = float(sol.duals[0])
+            implied = service_dual / p.demand_total
+        timings = {"prune": self.prune_seconds, "build": _sum(sol.timings, "build", "finish_build", "master"),
+                   "solve": _sum(sol.timings, "solve", "finish_solve", "pricing", "duals")}
+        timings["total"] = time.perf_counter() - t0 + self.prune_seconds
+        return Plan(choice=choice, status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
+                    target=target, achieved=achieved, service_dual=service_dual, implied_shortage_cost=implied,
+                    timings=timings, method=self.method, metric=self.scenario.service.metric,
+                    bound=float(sol.bound), candidates_used=len(p.cost))
+
+    # ---- infeasibility: which rule, and the best level the candidates allow
+    def _diagnose(self, rows: list[Row]) -> InfeasibleError:
+        limits = [r for r in rows if r.kind == "limit"]
+        services = [r for r in rows if r.kind == "service"]
+        floors = [r for r in services if r.name != "service.target"]
+        target = [r for r in services if r.name == "service.target"]
+        zero = np.zeros_like(self.prep.cost)
+        ordered = limits + floors + target
+        for i, row in enumerate(ordered):
+            before = ordered[:i]
+            if self._solve(zero, before + [row], want_duals=False).status != SolveStatus.infeasible:
+                continue
+            if row.kind == "limit":
+                best = self._solve(-row.coef, before, want_duals=False)  # coef is -use: minimise use
+                use = float(-row.coef[best.choice].sum()) if best.choice is not None else np.nan
+                return InfeasibleError(row.name, use, f"{row.name} {-row.rhs:g} cannot be met together with "
+                                       f"the rules before it: the smallest achievable is {use:.6g}")
+            level = self._best_level(row, before)
+            return InfeasibleError(row.name, level, f"{row.name} cannot be met: the best achievable "
+                                   f"{self.scenario.service.metric} is {level:.6g} (within the floors and limits)")
+        return InfeasibleError("service", np.nan, "the service rules and limits cannot be met together")
+
+    def _best_level(self, row: Row, others: list[Row]) -> float:
+        """Highest demand-weighted level of the row's SKUs (all SKUs for the target) under `others`:
+        Dinkelbach's method on the ratio sum d m x / sum d x, each step a selection solve."""
+        p = self.prep
+        mask = row.coef != 0 if row.name != "service.target" else np.ones(len(p.cost), dtype=bool)
+        dm, dd = np.where(mask, p.d * p.m, 0.0), np.where(mask, p.d, 0.0)
+        level = 0.0
+        for _ in range(50):
+            sol = self._solve(-(dm - level * dd), others, want_duals=False)
+            if sol.choice is None:
+                return np.nan
+            new = float(dm[sol.choice].sum() / max(dd[sol.choice].sum(), 1e-300))
+            if new <= level + 1e-12:
+                break
+            level = new
+        return level
+
+
+def _check_rows_alone(p: Prepared, rows: list[Row]) -> None:
+    """A rule that fails even when every SKU takes its best candidate for that rule alone."""
+    order = np.argsort(p.group, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(p.group[order])) + 1]
+    for r in rows:
+        best = float(np.maximum.reduceat(r.coef[order], starts).sum())
+        if best >= r.rhs - 1e-9 * max(1.0, abs(r.rhs)):
+            continue
+        if r.kind == "limit":
+            use = -best
+            raise InfeasibleError(r.name, use, f"{r.name} {-r.rhs:g} cannot be met: even the leanest candidate "
+                                  f"of every SKU uses {use:.6g}")
+        mask = r.coef != 0 if r.name != "service.target" else np.ones(len(p.cost), dtype=bool)
+        # The best level alone: per SKU the candidate of highest metric (Dinkelbach with no coupling).
+        dm, dd = np.where(mask, p.d * p.m, 0.0), np.where(mask, p.d, 0.0)
+        level = 0.0
+        for _ in range(50):
+            score = (dm - level * dd)[order]
+            pick = order[np.r_[[starts[i] + np.argmax(score[starts[i]:e]) for i, e in enumerate(np.r_[starts[1:], len(order)])]]]
+            new = float(dm[pick].sum() / max(dd[pick].sum(), 1e-300))
+            if new <= level + 1e-12:
+                break
+            level = new
+        metric = p.scenario.service.metric
+        raise InfeasibleError(r.name, level, f"{r.name} cannot be met: the best achievable {metric} is {level:.6g}")
+
+
+def _sum(d: dict, *keys: str) -> float:
+    return float(sum(d.get(k, 0.0) for k in keys))
+
+
+def select(scenario: Scenario, evaluations: pd.DataFrame, target: float | str | None = None, method: str = "auto",
+           time_limit: float | None = None, mip_gap: float | None = None, tee: bool = False) -> Plan:
+    """Choose one evaluated candidate per SKU. `target` None means scenario.service.target (itself None
+    -> cost-optimal: minimise cost_total per period); a number sets the aggregate demand-weighted
+    target of scenario.service.metric (minimise logistics cost per period); "cost_optimal" ignores the
+    scenario's target. Floors, SKU floor and limits always apply. `method`: "milp" (monolithic Pyomo
+    MILP), "decomposition" (Lagrangian master + finishing MILP), "auto" (decomposition above
+    AUTO_MILP_MAX_CANDIDATES candidates after pruning). time_limit/mip_gap default to scenario.solver.
+    Raises InfeasibleError (rule, best achievable level)."""
+    if target is None:
+        target = scenario.service.target
+    elif target == COST_OPTIMAL:
+        target = None
+    options = hs.options_from(scenario, time_limit, mip_gap, tee)
+    sel = Selector(scenario, evaluations, cost_optimal=target is None, method=method, options=options)
+    return sel.solve(None if target is None else float(target))
