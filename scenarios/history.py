@@ -41,6 +41,8 @@ class History:
     bucket: str  # how dates became periods, in words
     first: str  # label of the first and last period of the window
     last: str
+    listed: frozenset = frozenset()  # SKU ids with at least one row, valid or not
+    flagged: frozenset = frozenset()  # SKU ids with at least one invalid row
 
 
 def period_rule(periods_per_year: float) -> tuple[str, str | int]:
@@ -180,14 +182,15 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
         ok &= ~bad_t
 
     series: dict[str, np.ndarray] = {}
-    periods, first, last = 0, "", ""
+    periods, first, last, bucket = 0, "", "", "period numbers as given"
     if ok.any():
         if use_ints:
             t = tval[ok] - int(tval[ok].min())
             periods = int(t.max()) + 1
             if periods > MAX_PERIODS:
-                raise ScenarioError(problems + [Problem(name, f"{FIELD}.period", f"numbers span {periods} periods "
-                                                        f"(more than {MAX_PERIODS}); use dates or consecutive numbers")])
+                raise ScenarioError(problems + [Problem(
+                    name, f"{FIELD}.period",
+                    f"numbers span {periods} periods (more than {MAX_PERIODS}); use dates or consecutive numbers")])
             first, last = str(int(tval[ok].min())), str(int(tval[ok].max()))
         else:
             rule = period_rule(periods_per_year)
@@ -205,7 +208,11 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
             series[sid] = x
 
     problems.sort(key=_line_of)  # report rows in file order; summaries ("... and N more") last
-    return History(series=series, periods=periods, bucket=bucket, first=first, last=last), problems
+    listed = frozenset(sku[~empty].unique())
+    flagged = frozenset(sku[~empty & ~ok].unique())
+    hist = History(series=series, periods=periods, bucket=bucket, first=first, last=last, listed=listed,
+                   flagged=flagged)
+    return hist, problems
 
 
 def _line_of(p: Problem) -> tuple[int, int]:
@@ -231,10 +238,10 @@ def read_history(csv_path: Path, scenario: Scenario, file: str = "<scenario>") -
     for i, s in enumerate(scenario.skus):
         if s.demand is not None:
             continue
-        if s.id not in series:
+        if s.id not in hist.listed:
             problems.append(Problem(file, f"skus[{i}].demand", f"missing, and {name} has no history for "
                                     f"SKU {s.id!r} (give demand or add its rows)"))
-        elif s.id in series and not (series[s.id] > 0).any():
+        elif s.id not in hist.flagged and not (series.get(s.id, np.zeros(1)) > 0).any():
             problems.append(Problem(file, f"skus[{i}].demand", f"missing, and the history of SKU {s.id!r} in "
                                     f"{name} has no positive quantity (give demand explicitly)"))
     if problems:
@@ -249,12 +256,19 @@ def _cached_parse(path: str, mtime_ns: int, size: int, known: frozenset, ppy: fl
     return _parse(Path(path), known, ppy)
 
 
-def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str = "auto") -> Scenario:
+def history_method(scenario: Scenario, method: str | None = None) -> str:
+    """The model-choice method: the argument, else the scenario's `demand_history_method` (a field
+    proposed for format 1, see docs/demand-from-history.md), else "auto"."""
+    return method or getattr(scenario, "demand_history_method", None) or "auto"
+
+
+def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str | None = None) -> Scenario:
     """The scenario with a demand model from history for every SKU that has no explicit `demand`
     (explicit ones are kept). `csv_path` is the resolved CSV path; the returned scenario's
     `demand_history_csv` is set to it so that demand_model_table can re-read it. `method`: "auto"
-    (the rule of scenarios.demand_fit), "fit" (no empirical fallback) or "empirical"."""
+    (the rule of scenarios.demand_fit), "fit" (no empirical fallback) or "empirical"; None -> history_method."""
     hist = read_history(Path(csv_path), scenario, file)
+    method = history_method(scenario, method)
     skus = tuple(
         s if s.demand is not None else s.model_copy(update={"demand": fit_demand(hist.series[s.id], method).model})
         for s in scenario.skus
@@ -264,28 +278,37 @@ def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str = "
 
 TABLE_COLUMNS = (
     "sku", "demand_source", "demand_model", "demand_pattern", "demand_reason", "adi", "cv2", "mean", "variance",
-    "dispersion", "zero_fraction", "history_periods", "demand_periods", "dispersion_p", "week_variance_ratio", "fit_test", "fit_stat",
-    "fit_p", "model_mean", "model_variance",
+    "dispersion", "zero_fraction", "history_periods", "demand_periods", "dispersion_p", "week_variance_ratio",
+    "fit_test", "fit_stat", "fit_p", "model_mean", "model_variance",
 )
 
 
-def demand_model_table(scenario: Scenario, csv_path: Path | None = None, method: str = "auto") -> pd.DataFrame | None:
+def demand_model_table(
+    scenario: Scenario, csv_path: Path | None = None, method: str | None = None
+) -> pd.DataFrame | None:
     """One row per SKU: where its demand model came from (explicit | history), which model, the
     history's pattern and statistics per period (adi, cv2, mean, variance, dispersion = variance/mean,
-    zero_fraction), the fit statistics (dispersion_p, fit_test, fit_stat, fit_p), the model's own
+    zero_fraction, week_variance_ratio), the fit statistics (dispersion_p, fit_test, fit_stat, fit_p), the model's own
     mean and variance, and the reason in words. None when the scenario has no demand history."""
     path = csv_path if csv_path is not None else scenario.demand_history_csv
     if path is None:
         return None
     hist = read_history(Path(path), scenario)
+    method = history_method(scenario, method)
     rows = []
     for s in scenario.skus:
         x = hist.series.get(s.id)
         fit: DemandFit | None = None
+        from_history = False
         if x is not None and (x > 0).any():
             fit = fit_demand(x, method)
-        from_history = fit is not None and (s.demand is None or any(
-            s.demand == (fit if m == method else fit_demand(x, m)).model for m in (method, "auto", "fit", "empirical")))
+            from_history = s.demand is None or s.demand == fit.model
+            # a demand built from history by another method is still from history (say which)
+            for other in ("auto", "fit", "empirical"):
+                if not from_history and other != method:
+                    alt = fit_demand(x, other)
+                    if s.demand == alt.model:
+                        fit, from_history = alt, True
         model = fit.model if (from_history and s.demand is None) else s.demand
         row = {
             "sku": s.id,

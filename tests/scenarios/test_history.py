@@ -153,3 +153,12 @@ def test_many_bad_rows_are_capped_with_a_count(tmp_path):
         read_history(p, scenario([sku("A")]), "s.yaml")
     assert len(e.value.problems) == 21
     assert "... and 10 more rows with a negative quantity" in str(e.value.problems[-1])
+
+
+def test_table_names_the_method_that_built_the_demand(tmp_path):
+    g = np.random.default_rng(8)
+    p = write(tmp_path, "sku,period,quantity\n" + "".join(f"A,{t},{q}\n" for t, q in enumerate(g.poisson(4, 200))))
+    out = apply_history(scenario([sku("A")]), p, "s.yaml", method="empirical")
+    t = demand_model_table(out)
+    assert t.loc[0, "demand_source"] == "history" and t.loc[0, "demand_model"] == "empirical"
+    assert "method empirical" in t.loc[0, "demand_reason"]
