@@ -150,3 +150,69 @@ def write_file_atomic(path: Path | str, content: Content) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+# --------------------------------------------------------------------------- a run's result folder
+FLOAT_FORMAT = "%.10g"  # fixed: same numbers -> same bytes, whatever the platform or engine
+
+
+def csv_text(table) -> str:
+    """A table as CSV text with fixed float formatting, empty cells for missing values, no index,
+    `\\n` line ends and no timestamp: the same table always gives the same bytes."""
+    table = table.copy()
+    for col in table.columns:
+        if table[col].dtype.kind == "f":
+            table[col] = table[col] + 0.0  # -0.0 -> 0.0, so a sign never differs
+    return table.to_csv(index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n")
+
+
+def _plain_report(result) -> str:
+    """A plain HTML page (tables only) for when tradeoff.report is not available."""
+    import html
+
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(result.scenario.name)}</title></head><body>",
+        f"<h1>{html.escape(result.scenario.name)}</h1>",
+        f"<p>Money per period in {html.escape(result.scenario.currency)}.</p>",
+        "<h2>Frontier</h2>", result.frontier.to_html(index=False, na_rep=""),
+        "<h2>Plan</h2>", result.plan.to_html(index=False, na_rep=""),
+    ]
+    if result.audit is not None:
+        parts += ["<h2>Audit</h2>", result.audit.to_html(index=False, na_rep="")]
+    return "".join(parts) + "</body></html>\n"
+
+
+def render_html(result) -> str:
+    """report.html: tradeoff.report.render_report(result) when that module exists, else a plain page."""
+    try:
+        from tradeoff.report import render_report
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tradeoff.report",):
+            raise
+        return _plain_report(result)
+    return render_report(result)
+
+
+def write_run(result, out: Path | str, folder: str) -> Path:
+    """Write a run's files (plan.csv, frontier.csv, candidates.parquet, summary.json, report.html,
+    and audit.csv when audited) as one complete result in `out/<folder>/`; return that folder.
+    The report is rendered first, so that its time is in summary.json; nothing reaches the folder
+    unless everything could be produced."""
+    import time
+
+    from tradeoff.summary import summary_json
+
+    start = time.perf_counter()
+    report = render_html(result)
+    result.summary.setdefault("timings", {})["report"] = round(time.perf_counter() - start, 6)
+    files: dict[str, Content] = {
+        "plan.csv": csv_text(result.plan),
+        "frontier.csv": csv_text(result.frontier),
+        "candidates.parquet": lambda path: result.candidates.to_parquet(path, index=False),
+    }
+    if result.audit is not None:
+        files["audit.csv"] = csv_text(result.audit)
+    files["summary.json"] = summary_json(result.summary)
+    files["report.html"] = report
+    return write_result(out, folder, files)

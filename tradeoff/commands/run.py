@@ -1,0 +1,84 @@
+"""`tradeoff run FILE`: the whole job on one scenario, result files under --out."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+@contextmanager
+def terminal_progress() -> Iterator:
+    """A progress callback drawing a rich bar on the terminal; None (quiet) when stderr is not a
+    terminal (CI, logs, pipes)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("load", total=1)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=max(total, 1))
+
+        yield update
+
+
+def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, target: float | None, engine: str,
+                   jobs: int, executor: str, scheduler: str | None, time_limit: float | None,
+                   mip_gap: float | None, audit: bool | None) -> None:
+    """Run one scenario with the command line's options and print where the result went, the cost,
+    the service achieved out of sample and any rule missed out of sample (on stderr)."""
+    from tradeoff.pipeline import run
+
+    with terminal_progress() as progress:
+        result = run(str(file), out=out, overrides=sets or None, variants=variant, target=target, engine=engine,
+                     jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit,
+                     time_limit=time_limit, mip_gap=mip_gap)
+    s = result.summary
+    service = s["service"]
+    typer.echo(f"{result.out_dir}: {len(result.plan)} SKUs, cost_total {s['totals']['cost_total']:.2f} "
+               f"{result.scenario.currency}/period, {service['metric']} {service['achieved']:.4f} out of sample "
+               f"(target {service['target'] if service['target'] is not None else 'none: cost-optimal'})")
+    if s.get("audit"):
+        a = s["audit"]
+        typer.echo(f"audit: {a['skus_audited']} SKUs with a current policy, saving {a['saving']:.2f} "
+                   f"{result.scenario.currency}/period")
+        if a["skus_without_current_policy"]:
+            typer.echo(f"audit: no current policy for {', '.join(a['skus_without_current_policy'])}")
+    for rule in result.extras.get("rules", []):
+        if not rule.met:
+            typer.echo(f"warning: {rule.rule} missed out of sample: {rule.metric} {rule.achieved:.4f} < {rule.required:.4f}",
+                       err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `run` command to the app."""
+
+    @app.command("run")
+    def run_command(
+        file: Path = typer.Argument(..., help="Scenario YAML file."),
+        out: Path = typer.Option(Path("results"), "--out", help="Results go to OUT/<scenario name>[+variant]/."),
+        set_: Optional[List[str]] = typer.Option(None, "--set", help="PATH=VALUE override (YAML value), repeatable."),
+        variant: Optional[str] = typer.Option(None, "--variant", help="Named variants to apply: NAME[,NAME]."),
+        target: Optional[float] = typer.Option(None, "--target", help="Aggregate service target (overrides service.target)."),
+        engine: str = typer.Option("kernel", "--engine", help="Simulation engine: kernel or simpy."),
+        jobs: int = typer.Option(1, "--jobs", help="Worker processes for the simulation."),
+        executor: str = typer.Option("local", "--executor", help="local or dask."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
+        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Solver time limit, seconds (overrides solver.time_limit)."),
+        mip_gap: Optional[float] = typer.Option(None, "--mip-gap", help="Relative MIP gap (overrides solver.mip_gap)."),
+    ) -> None:
+        """The whole job: candidates, simulation, optimisation, out-of-sample verification, frontier,
+        report. Writes plan.csv, frontier.csv, candidates.parquet, summary.json, report.html (and
+        audit.csv when SKUs carry a current policy). Exit 2: invalid input; 3: infeasible."""
+        run_and_report(file, out, list(set_ or []), variant, target, engine, jobs, executor, scheduler,
+                       time_limit, mip_gap, audit=None)

@@ -1,0 +1,334 @@
+"""`run`: the whole job of `tradeoff run`, from a scenario file to a written result folder.
+
+Stages (timed, each a plain function over plain data): load the scenario (variants, --set, target
+and solver overrides applied before validation) -> initial candidates -> simulate -> select ->
+refine rounds (neighbours of the chosen candidates, simulated on the same streams, re-selected,
+until the gain is inside the noise) -> contenders (candidates close to the chosen ones) re-simulated
+with more replications -> final selection -> frontier -> out-of-sample verification -> audit ->
+result files (written atomically under --out, or not at all).
+
+Simulation goes through an executor in chunks of whole SKUs: streams are keyed by SKU, so the
+numbers do not depend on the chunking, the number of jobs or the executor.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.schema import Scenario
+from tradeoff.result import Result
+from tradeoff.verify import POLICY_COLUMNS
+
+MAX_REFINE_ROUNDS = 5  # a backstop; refinement normally stops when the gain is inside the noise
+CONTENDER_REPLICATION_FACTOR = 4  # contenders get this many times the scenario's replications
+CHUNKS_PER_JOB = 4  # several chunks per worker so that uneven SKUs still balance
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+# --------------------------------------------------------------------------- loading
+def _with_changes(overrides: Any, extra: dict[str, Any]) -> Any:
+    """`overrides` (a mapping, or "PATH=VALUE" strings as `--set` gives) plus the `extra` paths."""
+    if not extra:
+        return overrides
+    if overrides is None or isinstance(overrides, Mapping):
+        return {**(overrides or {}), **extra}
+    items = [overrides] if isinstance(overrides, str) else list(overrides)
+    return items + [f"{k}={v!r}" for k, v in extra.items()]
+
+
+def _variant_list(variants: Any) -> list[str]:
+    if variants is None:
+        return []
+    if isinstance(variants, str):
+        variants = [variants]
+    return [n.strip() for v in variants for n in str(v).split(",") if n.strip()]
+
+
+def load_scenario(path_or_scenario: str | Path | Scenario, overrides: Any = None, variants: Any = None,
+                  target: float | None = None, time_limit: float | None = None,
+                  mip_gap: float | None = None) -> Scenario:
+    """The validated scenario of a run: a file loaded with its variants and overrides, or a Scenario
+    given directly (its variants and the overrides then re-applied through the loader's rules).
+    `target`, `time_limit`, `mip_gap` set service.target, solver.time_limit, solver.mip_gap."""
+    extra = {k: v for k, v in (("service.target", target), ("solver.time_limit", time_limit),
+                               ("solver.mip_gap", mip_gap)) if v is not None}
+    changes = _with_changes(overrides, extra)
+    if isinstance(path_or_scenario, Scenario):
+        if not changes and not variants:
+            return path_or_scenario
+        return _changed_scenario(path_or_scenario, changes, _variant_list(variants))
+    import scenarios
+
+    return scenarios.load(path_or_scenario, overrides=changes, variants=_variant_list(variants) or None)
+
+
+def _changed_scenario(scenario: Scenario, changes: Any, variants: list[str]) -> Scenario:
+    """A Scenario object with variants and overrides applied: written to a temporary YAML file and
+    loaded, so the same merging and validation rules (and error messages) apply as for a file."""
+    import tempfile
+
+    import yaml
+
+    import scenarios
+
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{scenario.name}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return scenarios.load(path, overrides=changes, variants=variants or None)
+
+
+def result_folder_name(scenario: Scenario, variants: Any = None) -> str:
+    """`<name>` or `<name>+<variant>[+<variant>...]`: the folder of this run under --out."""
+    return "+".join([scenario.name, *_variant_list(variants)])
+
+
+# --------------------------------------------------------------------------- evaluation in chunks
+def evaluate_chunk(task: tuple) -> pd.DataFrame:
+    """Simulate one chunk of policies (all rows of some SKUs): the function executors ship to workers."""
+    import simulation
+
+    scenario, policies, engine, replications, seed = task
+    return simulation.evaluate(scenario, policies, engine=engine, replications=replications, seed=seed)
+
+
+def sku_chunks(skus: list[str], n_chunks: int) -> list[list[str]]:
+    """`skus` split into at most `n_chunks` consecutive groups of near-equal size."""
+    n_chunks = max(1, min(n_chunks, len(skus)))
+    bounds = np.linspace(0, len(skus), n_chunks + 1).round().astype(int)
+    return [skus[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+@dataclass
+class Evaluator:
+    """Simulates policies table -> evaluations table through an executor, in chunks of whole SKUs;
+    rows come back in the input order. Counts the candidate rows it simulated and tells `progress`
+    (stage, chunks done, chunks) as chunks finish."""
+
+    scenario: Scenario
+    engine: str
+    executor: Any
+    chunks: int
+    progress: Progress | None = None
+    stage: str = "simulate"
+    simulated: int = 0
+
+    def __call__(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
+        policies = policies[POLICY_COLUMNS].reset_index(drop=True)
+        if policies.empty:
+            raise ValueError("no policies to evaluate")
+        skus = list(dict.fromkeys(policies["sku"]))
+        positions, tasks = [], []
+        for group in sku_chunks(skus, self.chunks):
+            rows = np.flatnonzero(policies["sku"].isin(group).to_numpy())
+            positions.append(rows)
+            tasks.append((self.scenario, policies.iloc[rows].reset_index(drop=True), self.engine, int(replications), int(seed)))
+        parts: list[Any] = [None] * len(tasks)
+        for done, (k, part) in enumerate(self.executor.iter_completed(evaluate_chunk, tasks), start=1):
+            parts[k] = part
+            if self.progress is not None:
+                self.progress(self.stage, done, len(tasks))
+        table = pd.concat(parts, ignore_index=True)
+        table.index = np.concatenate(positions)
+        self.simulated += len(policies)
+        return table.sort_index().reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- candidate bookkeeping
+def policy_keys(table: pd.DataFrame) -> pd.Series:
+    """A text key per row naming its policy (sku, family, mode and whole-unit parameters)."""
+    parts = [table["sku"].astype(str), table["family"].astype(str), table["mode"].astype(str)]
+    for c in ("s", "S", "Q", "R", "cap"):
+        parts.append(table[c].map(lambda x: "" if pd.isna(x) else repr(float(x))))
+    key = parts[0]
+    for p in parts[1:]:
+        key = key + "|" + p
+    return key
+
+
+def add_new(evaluations: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `new` (policies) not already in `evaluations`, without duplicates."""
+    if new is None or new.empty:
+        return new.iloc[0:0] if new is not None else pd.DataFrame(columns=POLICY_COLUMNS)
+    known = set(policy_keys(evaluations))
+    keys = policy_keys(new)
+    keep = ~keys.isin(known) & ~keys.duplicated()
+    return new[keep.to_numpy()].reset_index(drop=True)
+
+
+def replace_rows(evaluations: pd.DataFrame, better: pd.DataFrame) -> pd.DataFrame:
+    """`evaluations` with the rows of the same policies as `better` replaced by `better`'s rows."""
+    index = pd.Series(np.arange(len(evaluations)), index=policy_keys(evaluations).to_numpy())
+    table = evaluations.copy()
+    rows = index.loc[policy_keys(better).to_numpy()].to_numpy()
+    for col in better.columns:
+        if col in table.columns:
+            table.loc[rows, col] = better[col].to_numpy()
+    return table
+
+
+# --------------------------------------------------------------------------- timing and progress
+@dataclass
+class Stages:
+    """Wall-clock seconds per stage; `progress(stage, 0, 1)` is told when a stage starts and
+    `progress(stage, 1, 1)` when it ends. `current` names the running stage."""
+
+    progress: Progress | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    current: str = ""
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.current = name
+        self._tell(name, 0)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+        self._tell(name, 1)
+
+    def _tell(self, name: str, done: int) -> None:
+        if self.progress is not None:
+            self.progress(name, done, 1)
+
+    def chunk_progress(self, _stage: str, done: int, total: int) -> None:
+        """Chunk-level progress of the simulation inside the running stage."""
+        if self.progress is not None:
+            self.progress(self.current, done, total)
+
+
+# --------------------------------------------------------------------------- the run
+def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -> tuple[Any, pd.DataFrame, int]:
+    """Initial candidates -> simulate -> select -> refine rounds -> contenders -> final select.
+
+    Returns (the final optimizer.Plan, every evaluation with a `round` column, refine rounds done).
+    Raises optimizer.InfeasibleError when the service rules cannot be met."""
+    import optimizer
+    from optimizer import refine
+
+    target = scenario.service.target
+    reps, seed = scenario.replications, scenario.seed
+    with stages("candidates"):
+        candidates = optimizer.initial_candidates(scenario)
+    with stages("simulate"):
+        evaluations = evaluate(candidates, reps, seed).assign(round=0)
+    with stages("select"):
+        plan = optimizer.select(scenario, evaluations, target=target)
+    rounds = 0
+    with stages("refine"):
+        while rounds < MAX_REFINE_ROUNDS:
+            new = add_new(evaluations, refine.neighbours(scenario, plan, evaluations))
+            if new.empty:
+                break
+            rounds += 1
+            evaluations = pd.concat([evaluations, evaluate(new, reps, seed).assign(round=rounds)], ignore_index=True)
+            previous, plan = plan, optimizer.select(scenario, evaluations, target=target)
+            if refine.gain_within_noise(previous, plan):
+                break
+    with stages("contenders"):
+        close = refine.contenders(scenario, plan, evaluations)
+        if close is not None and len(close):
+            more = evaluate(close[POLICY_COLUMNS], reps * CONTENDER_REPLICATION_FACTOR, seed)
+            evaluations = replace_rows(evaluations, more)
+            plan = optimizer.select(scenario, evaluations, target=target)
+    return plan, evaluations, rounds
+
+
+def _check_options(engine: str, jobs: int, executor: str, scheduler: str | None) -> None:
+    """Refuse bad run options as invalid input (exit 2) before any work."""
+    from scenarios.errors import Problem, ScenarioError
+
+    problems = []
+    if engine not in ("kernel", "simpy"):
+        problems.append(Problem("--engine", "", "is not one of kernel, simpy", engine, True))
+    if not isinstance(jobs, int) or jobs < 1:
+        problems.append(Problem("--jobs", "", "is not a whole number >= 1", jobs, True))
+    if executor not in ("local", "dask"):
+        problems.append(Problem("--executor", "", "is not one of local, dask", executor, True))
+    if scheduler is not None and executor != "dask":
+        problems.append(Problem("--scheduler", "", "applies to --executor dask only", scheduler, True))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, overrides: Any = None,
+        variants: Any = None, target: float | None = None, engine: str = "kernel", jobs: int = 1,
+        executor: str = "local", scheduler: str | None = None, progress: Progress | None = None,
+        audit: bool | None = None, time_limit: float | None = None, mip_gap: float | None = None) -> Result:
+    """Run the whole job on one scenario and return its Result (plan out of sample, frontier,
+    candidates, summary, audit); with `out`, also write the result files to `out/<folder>/`
+    (folder: the scenario name, `+variant` per variant) atomically.
+
+    overrides: `--set` values (mapping of YAML path -> value, or "PATH=VALUE" strings); variants:
+    names ("a,b" or a list); target: the aggregate service target (overrides service.target);
+    time_limit / mip_gap override scenario.solver; engine "kernel" or "simpy"; jobs, executor
+    ("local" or "dask"), scheduler: where the simulation runs; progress(stage, done, total) is told
+    as each stage starts; audit: True to compare current policies (audit.csv), False not to, None
+    to audit when any SKU has a current policy. Raises ScenarioError (invalid input, nothing
+    written) or optimizer.InfeasibleError (a service rule cannot be met, nothing written)."""
+    import scenarios
+    from scenarios.abc import sku_classes
+    from tradeoff import results_io
+    from tradeoff.audit import audit as audit_table
+    from tradeoff.audit import audit_summary
+    from tradeoff.executors import get_executor
+    from tradeoff.summary import build_summary
+    from tradeoff.verify import check_rules, verification_replications, verification_seed, verify
+
+    _check_options(engine, jobs, executor, scheduler)
+    stages = Stages(progress)
+    with stages("load"):
+        scenario = load_scenario(path_or_scenario, overrides, variants, target, time_limit, mip_gap)
+        folder = result_folder_name(scenario, variants)
+        if out is not None:
+            results_io.result_dir(out, folder)  # refuse an unsafe folder before any work
+    if audit is None:
+        audit = any(s.current_policy is not None for s in scenario.skus)
+
+    with get_executor(kind=executor, jobs=jobs, scheduler=scheduler) as pool:
+        evaluate = Evaluator(scenario, engine, pool, chunks=max(1, int(jobs)) * CHUNKS_PER_JOB,
+                             progress=stages.chunk_progress if progress is not None else None)
+        plan, evaluations, rounds = select_and_refine(scenario, evaluate, stages)
+        with stages("frontier"):
+            import optimizer
+
+            frontier = optimizer.frontier(scenario, evaluations)
+        with stages("verify"):
+            reps_verify = verification_replications(scenario, int(evaluations["replications"].max()))
+            plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
+        audit_rows = None
+        if audit:
+            with stages("audit"):
+                audit_rows = audit_table(scenario, plan_table, evaluate, reps_verify)
+
+    chosen = set(policy_keys(plan.choice))
+    candidates = evaluations.assign(chosen=policy_keys(evaluations).isin(chosen).to_numpy())
+    classes = sku_classes(scenario)
+    candidates.insert(1, "class", candidates["sku"].map(classes))
+    summary = build_summary(
+        scenario=scenario, scenario_hash=scenarios.content_hash(scenario), variants=_variant_list(variants),
+        engine=engine, selection=plan, plan=plan_table, in_sample=plan.choice, checks=checks,
+        verification={"seed": verification_seed(scenario), "replications": reps_verify,
+                      "seed_rule": "scenario seed + 1000003"},
+        candidates=evaluate.simulated, refine_rounds=rounds, frontier=frontier,
+        audit=audit_summary(audit_rows, plan_table, scenario.service.metric) if audit_rows is not None else None,
+        timings=stages.seconds,
+    )
+    result = Result(scenario=scenario, plan=plan_table, frontier=frontier, candidates=candidates,
+                    summary=summary, audit=audit_rows,
+                    extras={"selection": plan, "rules": checks, "folder": folder})
+    if out is not None:
+        with stages("write"):
+            result.out_dir = results_io.write_run(result, out, folder)
+    return result

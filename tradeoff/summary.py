@@ -1,0 +1,117 @@
+"""summary.json: what a run decided and how, in one small JSON document.
+
+Keys: scenario (name, description, currency, scenario_hash, seed, variants), engine, replications
+(selection) and verification {seed, replications}, candidates (number simulated), refine_rounds,
+service {metric, target, achieved (out of sample), achieved_in_sample, rules (each rule checked out of
+sample), rules_missed}, totals (cost per period by bucket and cost_logistics, out of sample; the
+in-sample totals beside them), metrics (demand-weighted aggregates, out of sample), solver {status,
+gap, objective, bound, method, candidates_used}, implied_shortage_cost, service_dual, frontier
+(number of levels), audit (when audited), timings (seconds per stage), versions. Money per period
+in the scenario's currency.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import pandas as pd
+
+from tradeoff.verify import COSTS, RuleCheck, aggregate_metrics
+
+PACKAGES = ("tradeoff", "pyomo", "highspy", "numpy", "pandas", "simpy", "numba")
+
+
+def versions() -> dict[str, str | None]:
+    """Installed version of tradeoff and of each library the result depends on (None if absent)."""
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def cost_totals(plan: pd.DataFrame) -> dict[str, float]:
+    """Sum over SKUs of every cost bucket per period, plus cost_logistics (all but shortage)."""
+    totals = {c: float(plan[c].sum()) for c in COSTS}
+    totals["cost_logistics"] = totals["cost_total"] - totals["cost_shortage"]
+    return totals
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers, enums their value."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
+        return _clean(value.value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: str, selection, plan: pd.DataFrame,
+                  in_sample: pd.DataFrame, checks: list[RuleCheck], verification: dict, candidates: int,
+                  refine_rounds: int, frontier: pd.DataFrame, audit: dict | None, timings: dict[str, float]) -> dict:
+    """The summary.json document of a run (see the module docstring for the keys).
+
+    selection: the optimizer.Plan of the final selection; plan: plan.csv (out of sample); in_sample:
+    the same SKUs' in-sample rows; verification: {seed, replications}; timings in seconds."""
+    metric = scenario.service.metric
+    out_metrics = aggregate_metrics(plan)
+    summary = {
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "currency": scenario.currency,
+            "scenario_hash": scenario_hash,
+            "seed": scenario.seed,
+            "variants": list(variants),
+        },
+        "scenario_hash": scenario_hash,
+        "seed": scenario.seed,
+        "engine": engine,
+        "replications": scenario.replications,
+        "verification": dict(verification),
+        "candidates": int(candidates),
+        "refine_rounds": int(refine_rounds),
+        "skus": int(len(plan)),
+        "service": {
+            "metric": metric,
+            "target": selection.target,
+            "achieved": out_metrics[metric],
+            "achieved_in_sample": selection.achieved,
+            "rules": [c.as_dict() for c in checks],
+            "rules_missed": [c.rule for c in checks if not c.met],
+        },
+        "totals": cost_totals(plan),
+        "totals_in_sample": cost_totals(in_sample),
+        "metrics": out_metrics,
+        "solver": {
+            "status": selection.status,
+            "gap": selection.gap,
+            "objective": selection.objective,
+            "bound": selection.bound,
+            "method": selection.method,
+            "candidates_used": selection.candidates_used,
+        },
+        "implied_shortage_cost": selection.implied_shortage_cost,
+        "service_dual": selection.service_dual,
+        "frontier_levels": int(len(frontier)),
+        "audit": audit,
+        "timings": {k: round(v, 6) for k, v in timings.items()},
+        "versions": versions(),
+    }
+    return _clean(summary)
+
+
+def summary_json(summary: dict) -> str:
+    """summary.json text: indented, keys in the order built, no NaN (null instead)."""
+    return json.dumps(_clean(summary), indent=2, allow_nan=False, ensure_ascii=False) + "\n"

@@ -1,0 +1,124 @@
+"""Out-of-sample verification: the chosen plan re-simulated on fresh random streams.
+
+The selection picks, among many candidates, the ones whose simulated cost happened to come out low,
+so the in-sample figures of the chosen plan are biased low (and its service biased high). The plan's
+reported metrics and costs are therefore those of a fresh simulation: same policies, seed
+`scenario.seed + VERIFY_SEED_OFFSET`, at least as many replications as the selection used. Every
+service rule is checked again on these figures, and a rule missed out of sample is flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from scenarios.schema import Scenario
+from simulation.metrics import COST_COLUMNS, METRIC_COLUMNS
+from simulation.metrics import POLICY_COLUMNS as _POLICY
+
+# Fixed (it is reported in summary.json as verification.seed): changing it changes every reported
+# figure. A different seed gives unrelated streams for every (sku, replication, purpose).
+VERIFY_SEED_OFFSET = 1_000_003
+
+POLICY_COLUMNS = list(_POLICY)
+METRICS = list(METRIC_COLUMNS)
+COSTS = list(COST_COLUMNS)
+# plan.csv, in the order of docs/outputs.md; the columns after PLAN_COLUMNS are additions.
+PLAN_COLUMNS = ["sku", "class", "family", "mode", "s", "S", "Q", "R", "cap", *METRICS, *COSTS, "fill_rate_ci", "cost_total_ci"]
+PLAN_EXTRA_COLUMNS = ["demand_per_period", "replications", "service_floor_met", "cost_total_in_sample", "service_in_sample"]
+
+# Measures that add up over SKUs (counts, units); every other metric is a rate, averaged by demand.
+ADDITIVE_METRICS = ("customers_lost", "avg_on_hand", "avg_in_transit")
+
+Evaluate = Callable[[pd.DataFrame, int, int], pd.DataFrame]  # (policies, replications, seed) -> evaluations
+
+
+def verification_seed(scenario: Scenario) -> int:
+    """The seed of the out-of-sample streams: scenario.seed + 1,000,003 (wrapped into the seed range)."""
+    return (int(scenario.seed) + VERIFY_SEED_OFFSET) % 2**63
+
+
+def demand_weighted(values: pd.Series, demand: pd.Series) -> float:
+    """Demand-weighted mean of a per-SKU measure (a plain mean when there is no demand at all)."""
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(demand, dtype=float)
+    if w.sum() > 0:
+        return float((v * w).sum() / w.sum())
+    return float(v.mean()) if len(v) else float("nan")
+
+
+def aggregate_metrics(table: pd.DataFrame) -> dict[str, float]:
+    """Every metric over the SKUs of `table`: demand-weighted means of the rates and times, sums of
+    customers_lost, avg_on_hand and avg_in_transit (units)."""
+    out = {}
+    for m in METRICS:
+        if m in ADDITIVE_METRICS:
+            out[m] = float(table[m].sum())
+        else:
+            out[m] = demand_weighted(table[m], table["demand_per_period"])
+    return out
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One service rule checked on the out-of-sample figures: `rule` is its YAML path
+    (service.target, service.floors.A, service.sku_floor[<sku>]), `required` and `achieved` levels
+    of `metric`, `met` whether achieved >= required."""
+
+    rule: str
+    metric: str
+    required: float
+    achieved: float
+    met: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_rules(scenario: Scenario, plan: pd.DataFrame, target: float | None) -> list[RuleCheck]:
+    """Check the aggregate target, each class floor and the SKU floor on `plan` (one row per SKU with
+    `class`, `demand_per_period` and the service metric); aggregates are demand-weighted."""
+    metric = scenario.service.metric
+    checks = []
+
+    def add(rule, required, achieved):
+        checks.append(RuleCheck(rule, metric, float(required), float(achieved), bool(achieved >= required - 1e-12)))
+
+    if target is not None:
+        add("service.target", target, demand_weighted(plan[metric], plan["demand_per_period"]))
+    for cls, floor in sorted(scenario.service.floors.items()):
+        rows = plan[plan["class"] == cls]
+        if len(rows):
+            add(f"service.floors.{cls}", floor, demand_weighted(rows[metric], rows["demand_per_period"]))
+    if scenario.service.sku_floor is not None:
+        for row in plan.itertuples(index=False):
+            add(f"service.sku_floor[{row.sku}]", scenario.service.sku_floor, getattr(row, metric))
+    return checks
+
+
+def verification_replications(scenario: Scenario, selection_replications: int) -> int:
+    """Replications of the verification run: as many as the most replicated candidate of the selection."""
+    return max(int(scenario.replications), int(selection_replications))
+
+
+def verify(scenario: Scenario, choice: pd.DataFrame, evaluate: Evaluate, replications: int,
+           target: float | None) -> tuple[pd.DataFrame, list[RuleCheck]]:
+    """Re-simulate the chosen policies (`choice`: the optimiser's rows, one per SKU, with `class`) on
+    fresh streams and return (plan, checks): plan has the plan.csv columns with out-of-sample metrics
+    and costs per period, then demand_per_period, replications, service_floor_met (the SKU meets
+    service.sku_floor out of sample; true without one), cost_total_in_sample and service_in_sample
+    (the selection's own figures, to show the bias); checks are the rules on the fresh figures."""
+    policies = choice[POLICY_COLUMNS].reset_index(drop=True)
+    fresh = evaluate(policies, replications, verification_seed(scenario)).reset_index(drop=True)
+    plan = fresh.copy()
+    plan.insert(1, "class", choice["class"].to_numpy())
+    metric = scenario.service.metric
+    floor = scenario.service.sku_floor
+    plan["service_floor_met"] = True if floor is None else (plan[metric] >= floor - 1e-12)
+    plan["cost_total_in_sample"] = choice["cost_total"].to_numpy()
+    plan["service_in_sample"] = choice[metric].to_numpy()
+    plan = plan[PLAN_COLUMNS + PLAN_EXTRA_COLUMNS].reset_index(drop=True)
+    return plan, check_rules(scenario, plan, target)
