@@ -2,7 +2,8 @@
 give every SKU without an explicit `demand` the model chosen by scenarios.demand_fit.
 
 The CSV has columns `sku`, `quantity` and one of `period` (whole numbers: already scenario periods)
-or `date` (ISO 8601 dates, also accepted in a `period` column). Dates are bucketed by
+or `date` (ISO 8601 dates, also accepted in a `period` column; 8-digit numbers that are all valid
+YYYYMMDD dates are read as dates). Dates are bucketed by
 `horizon.periods_per_year`: 360-366 -> day, 50-53 -> week (Monday to Sunday), 12 -> month,
 4 -> quarter, 1 -> year, anything else -> blocks of round(365.25 / periods_per_year) days from the
 first date. Rows of the same SKU and period are summed; periods inside the history window (first to
@@ -169,6 +170,9 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
     raw_t = df[time_col].str.strip()
     is_int = raw_t.str.fullmatch(r"[+-]?\d+").to_numpy()
     use_ints = time_col == "period" and bool(is_int.all())
+    if use_ints and bool(raw_t.str.fullmatch(r"\d{8}").all()) and \
+            not pd.to_datetime(raw_t, format="%Y%m%d", errors="coerce").isna().any():
+        use_ints = False  # YYYYMMDD numbers are ISO 8601 basic dates, not 20 million periods
     if use_ints:
         tval = raw_t.astype(np.int64).to_numpy()
         bucket = "period numbers as given"

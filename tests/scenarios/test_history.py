@@ -162,3 +162,9 @@ def test_table_names_the_method_that_built_the_demand(tmp_path):
     t = demand_model_table(out)
     assert t.loc[0, "demand_source"] == "history" and t.loc[0, "demand_model"] == "empirical"
     assert "method empirical" in t.loc[0, "demand_reason"]
+
+
+def test_yyyymmdd_numbers_in_period_are_dates(tmp_path):
+    p = write(tmp_path, "sku,period,quantity\nA,20240101,1\nA,20240103,2\nA,20240108,4\n")
+    h = read_history(p, scenario([sku("A")]), "s.yaml")
+    assert h.series["A"].tolist() == [1, 0, 2, 0, 0, 0, 0, 4]  # 8 days, not 8 million periods
