@@ -43,7 +43,8 @@ class DemandFit:
     independent periods; above 1, consecutive periods move together and an i.i.d. model, which all
     format-1 models are, understates demand over a lead time);
     `fit_test`/`fit_stat`/`fit_p` are the goodness-of-fit check of the chosen model (NaN when the
-    history is too short for one); `reason` says in words why this model was chosen."""
+    history is too short for one; for an empirical fallback, the rejected model's test, e.g.
+    "chi2_negbin_rejected"); `reason` says in words why this model was chosen."""
 
     model: object  # a scenarios.schema demand distribution
     model_name: str
@@ -194,10 +195,11 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
         f"; 7-period sums vary {wvr:.1f}x more than independent periods give, so simulated lead-time "
         "demand is too smooth")
 
-    def empirical(why: str) -> DemandFit:
+    def empirical(why: str, test: str = "none", stat: float = math.nan, p: float = math.nan) -> DemandFit:
+        # After a rejected fit, the fit columns keep the rejected model's test: they are the why.
         return DemandFit(
             model=Empirical(dist="empirical", values=tuple(float(v) for v in x)),
-            model_name="empirical", fit_test="none", fit_stat=math.nan, fit_p=math.nan,
+            model_name="empirical", fit_test=test, fit_stat=stat, fit_p=p,
             reason=f"{head}; {why}{tail}", **base,
         )
 
@@ -238,7 +240,8 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
         why = f"variance/mean {dispersion:.2f}, not over-dispersed (p {_fmt_p(disp_p)}): poisson"
         name = "poisson"
     if method == "auto" and not math.isnan(fit_p) and fit_p < FIT_ALPHA:
-        return empirical(f"{why} rejected by chi-square fit (p {_fmt_p(fit_p)}): resample the {T} periods")
+        return empirical(f"{why} rejected by chi-square fit (p {_fmt_p(fit_p)}): resample the {T} periods",
+                         f"chi2_{name}_rejected", stat, fit_p)
     return DemandFit(
         model=model, model_name=name, fit_test="chi2", fit_stat=stat, fit_p=fit_p,
         reason=f"{head}; {why} (fit p {_fmt_p(fit_p)}){tail}", **base,

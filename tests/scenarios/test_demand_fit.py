@@ -58,6 +58,7 @@ def test_rule_poisson_negbin_compound_empirical():
     promo = np.where(g.random(730) < 0.1, g.poisson(60.0, 730), g.poisson(5.0, 730))
     f = fit_demand(promo)
     assert f.model_name == "empirical" and "rejected" in f.reason
+    assert f.fit_test == "chi2_negbin_rejected" and f.fit_p < 0.01
     assert fit_demand(promo, "fit").model_name == "negbin"
     assert fit_demand(over, "empirical").model_name == "empirical"
 
