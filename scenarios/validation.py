@@ -8,8 +8,6 @@ converted. Every problem is collected, each with the YAML path in the format's n
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import math
 from typing import Any, Callable
 
@@ -24,14 +22,13 @@ from scenarios.schema_walk import did_you_mean, dist_tag, known_keys_at, members
 Origin = Callable[[tuple[Segment, ...]], tuple[str, str]]
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (_dt.date, _dt.datetime)):
-        return o.isoformat()
-    if isinstance(o, (set, frozenset)):
-        return sorted(map(str, o))
-    if isinstance(o, bytes):
-        return o.decode("latin-1")
-    return str(o)
+def _tuples(value: Any) -> Any:
+    """A copy of YAML data with every list turned into a tuple."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
 
 
 def _num(x: Any) -> str:
@@ -210,7 +207,8 @@ def pydantic_problems(exc: ValidationError, data: dict, origin: Origin) -> list[
             if any(s[4] is not None and _compatible(s[4], _lookup(data, segs)[1]) for s in siblings):
                 continue
         file, note = origin(segs)
-        problems.append(Problem(file=file, path=format_path(segs), rule=rule + note, value=value, has_value=has_value))
+        problems.append(Problem(file=file, path=format_path(segs), rule=rule + note,
+                                value=value if has_value else None, has_value=has_value))
     return problems
 
 
@@ -271,9 +269,10 @@ def raw_cross_problems(data: dict) -> list[tuple[str, str]]:
 def validate(data: dict, origin: Origin) -> Scenario:
     """Validate merged, CSV-expanded data into a frozen Scenario, or raise one ScenarioError with
     every problem found (field rules and cross-field rules together)."""
-    text = json.dumps(data, default=_json_default, allow_nan=True)
     try:
-        return Scenario.model_validate_json(text, strict=True)
+        # strict: YAML has typed every value already, so no text->number or bool->number coercion;
+        # lists become tuples because strict mode takes only tuples for the schema's tuple fields
+        return Scenario.model_validate(_tuples(data), strict=True)
     except ValidationError as exc:
         problems = pydantic_problems(exc, data, origin)
         cross_ran = any(tuple(e["loc"]) == () and e["type"] == "value_error" for e in exc.errors())
