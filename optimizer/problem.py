@@ -143,7 +143,7 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
             # d*m and d*(m-1) cover d*(m - level) for every level in [0, 1]: one pruning serves a sweep.
             benefits += [d * m, d * (m - 1.0)]
         benefits += [-col for _, col, _ in prep.limits()]
-        keep = non_dominated(group, cost, np.array(benefits).reshape(len(benefits), -1))
+        keep = non_dominated(group, cost, np.array(benefits, dtype=float).reshape(len(benefits), len(cost)))
         prep = _subset(prep, keep)
     return prep
 

@@ -1,0 +1,64 @@
+"""The exchange curve: the cheapest logistics cost for each aggregate service level of
+`service.frontier`, plus the cost-optimal point, as the rows of frontier.csv (docs/outputs.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer import solver as hs
+from optimizer.errors import InfeasibleError
+from optimizer.plan import Plan
+from optimizer.problem import COST_BUCKETS
+from optimizer.select import Selector
+from scenarios.schema import Scenario
+
+FRONTIER_COLUMNS = ["target", "achieved", "cost_total", "cost_logistics", *COST_BUCKETS, "marginal_cost",
+                    "implied_shortage_cost", "cost_optimal"]
+EXTRA_COLUMNS = ["service_dual", "status", "gap", "method"]
+
+
+def _row(plan: Plan, cost_optimal: bool) -> dict:
+    c = plan.choice
+    row = {"target": np.nan if plan.target is None else plan.target, "achieved": plan.achieved,
+           "cost_total": float(c["cost_total"].sum()),
+           "cost_logistics": float((c["cost_total"] - c["cost_shortage"]).sum())}
+    row.update({b: float(c[b].sum()) for b in COST_BUCKETS})
+    row.update(implied_shortage_cost=np.nan if plan.implied_shortage_cost is None else plan.implied_shortage_cost,
+               cost_optimal=cost_optimal,
+               service_dual=np.nan if plan.service_dual is None else plan.service_dual,
+               status=plan.status.value, gap=plan.gap, method=plan.method)
+    return row
+
+
+def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method: str = "auto",
+             time_limit: float | None = None, mip_gap: float | None = None) -> pd.DataFrame:
+    """One row per service level in `levels` (default scenario.service.frontier): the plan of least
+    logistics cost per period meeting that aggregate target (and the floors and limits), with its
+    achieved level, cost buckets per period, implied_shortage_cost (from the LP dual of the target row)
+    and marginal_cost = extra logistics cost per extra point (0.01) of achieved service versus the row
+    before. One more row, `cost_optimal` true and `target` empty, is the cost-optimal plan (minimum
+    cost_total, the same as `select(..., target="cost_optimal")`). Rows are sorted by achieved level.
+    Levels no plan can meet are left out; they are listed in `df.attrs["infeasible"]` as
+    (level, best achievable). Extra columns: service_dual, status, gap, method. The sweep reuses one
+    pruned model and warm-starts each solve from the previous multipliers."""
+    levels = sorted(set(scenario.service.frontier if levels is None else levels))
+    options = hs.options_from(scenario, time_limit, mip_gap)
+    rows = [_row(Selector(scenario, evaluations, True, method, options).solve(None), True)]
+    sweep = Selector(scenario, evaluations, False, method, options)
+    infeasible = []
+    for level in levels:
+        try:
+            rows.append(_row(sweep.solve(float(level)), False))
+        except InfeasibleError as exc:
+            if exc.rule != "service.target":
+                raise  # floors or limits fail at every level: the frontier is empty
+            infeasible.append((float(level), exc.best_achievable))
+    df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS + EXTRA_COLUMNS)
+    df = df.sort_values(["achieved", "cost_logistics", "cost_optimal"], kind="stable").reset_index(drop=True)
+    d_cost = df["cost_logistics"].diff()
+    d_points = df["achieved"].diff() * 100.0
+    df["marginal_cost"] = np.where(d_points > 1e-12, d_cost / d_points.where(d_points > 1e-12, 1.0), np.nan)
+    df["cost_optimal"] = df["cost_optimal"].astype(bool)
+    df.attrs["infeasible"] = infeasible
+    return df

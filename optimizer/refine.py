@@ -1,0 +1,134 @@
+"""Helpers for the refine loop (tradeoff run calls them): new candidates around the chosen ones,
+the contenders worth more replications, and the stopping test.
+
+Ranking and selection: replications are spent where they decide something. A contender is a
+candidate of the same SKU whose Lagrangian cost (the plan's objective cost minus the implied shortage
+value of the service it delivers) lies within the sum of the two 95 % half-widths of the chosen one's.
+Re-simulating contenders (and the chosen row) with more replications on the same random streams
+(common random numbers) sharpens exactly the comparisons that can change the plan; the test used
+here is conservative because the evaluations table holds unpaired half-widths only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from optimizer.candidates import POLICY_COLUMNS
+from optimizer.plan import Plan
+from scenarios.schema import Scenario
+
+_PARAMS = {"base_stock": ("S",), "RS": ("S",), "sS": ("s", "S"), "RsS": ("s", "S"), "rQ": ("s", "Q"),
+           "capped_base_stock": ("S", "cap")}
+
+
+def _key(df: pd.DataFrame) -> pd.Series:
+    """A hashable key per policy row (NaN-safe)."""
+    cols = [df[c].astype(object).where(df[c].notna(), None).map(lambda v: v if v is None or isinstance(v, str)
+                                                                  else float(v)) for c in POLICY_COLUMNS]
+    return pd.Series(list(zip(*cols)), index=df.index)
+
+
+def _step(value: float, mean_demand: float) -> int:
+    """Neighbour distance: 5 % of the parameter's scale (at least one unit)."""
+    return max(1, int(round(0.05 * max(abs(value), mean_demand))))
+
+
+def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """New candidates (policy columns only) around each chosen policy: every parameter moved one step
+    down and up, both levels of (s, S) moved together (keeping the lot), lot sizes kept at least the
+    MOQ and multiples of the pack size; rows already in `evaluations` are left out."""
+    from scenarios.schema import dist_mean
+
+    pack, moq = scenario.policies.pack_size, scenario.policies.moq
+    mu = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
+    out = []
+    for row in plan.choice.itertuples(index=False):
+        base = {c: getattr(row, c) for c in POLICY_COLUMNS}
+        params = _PARAMS[base["family"]]
+        moves = []
+        for p in params:
+            st = _step(base[p], mu[base["sku"]])
+            if p == "Q":
+                st = max(st, pack)
+            moves += [{p: base[p] - st}, {p: base[p] + st}]
+        if base["family"] in ("sS", "RsS"):
+            st = _step(base["s"], mu[base["sku"]])
+            moves += [{"s": base["s"] - st, "S": base["S"] - st}, {"s": base["s"] + st, "S": base["S"] + st}]
+        for mv in moves:
+            new = dict(base, **mv)
+            if new.get("Q") is not None and not _nan(new["Q"]):
+                new["Q"] = float(max(math.ceil(max(new["Q"], moq, 1) / pack) * pack, 1))
+            if not _nan(new.get("S")) and new["S"] < 0:
+                continue
+            if not _nan(new.get("s")) and new["s"] < 0:
+                continue
+            if not _nan(new.get("cap")) and new["cap"] < 1:
+                continue
+            if base["family"] in ("sS", "RsS") and not new["S"] > new["s"]:
+                continue
+            out.append(new)
+    df = pd.DataFrame(out, columns=POLICY_COLUMNS)
+    if df.empty:
+        return df
+    df = df.drop_duplicates(ignore_index=True)
+    seen = set(_key(evaluations[POLICY_COLUMNS]))
+    return df[~_key(df).isin(seen)].reset_index(drop=True)
+
+
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _lagrangian(df: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row score the selection trades off (cost minus implied value of service) and its half-width."""
+    cost = df["cost_total"].to_numpy(float)
+    ci = df["cost_total_ci"].to_numpy(float) if "cost_total_ci" in df else np.zeros(len(df))
+    if plan.target is not None:
+        cost = cost - df["cost_shortage"].to_numpy(float)
+        price = plan.implied_shortage_cost or 0.0
+        d = df["demand_per_period"].to_numpy(float)
+        m = df[plan.metric].to_numpy(float)
+        cost = cost - price * d * m
+        m_ci = df[f"{plan.metric}_ci"].to_numpy(float) if f"{plan.metric}_ci" in df else np.zeros(len(df))
+        ci = ci + price * d * np.nan_to_num(m_ci)
+    return cost, np.nan_to_num(ci)
+
+
+def contenders(evaluations: pd.DataFrame, plan: Plan, per_sku: int = 5) -> pd.DataFrame:
+    """Evaluation rows worth more replications: for each SKU, the candidates (at most `per_sku`, the
+    closest first) whose score interval overlaps the chosen candidate's, plus the chosen row itself
+    when it has any contender. Score: the objective cost per period minus the implied shortage cost
+    times the demand-weighted service (the quantity the selection compares)."""
+    score, ci = _lagrangian(evaluations, plan)
+    ev = evaluations.assign(_score=score, _ci=ci, _key=_key(evaluations[POLICY_COLUMNS]))
+    chosen = plan.choice.assign(_key=_key(plan.choice[POLICY_COLUMNS]))
+    ch_score, ch_ci = _lagrangian(plan.choice, plan)
+    keep = []
+    for i, row in enumerate(chosen.itertuples(index=False)):
+        sub = ev[ev["sku"] == row.sku]
+        others = sub[sub["_key"] != row._key]
+        close = others[(others["_score"] - ch_score[i]).abs() <= others["_ci"] + ch_ci[i]]
+        if close.empty:
+            continue
+        close = close.assign(_dist=(close["_score"] - ch_score[i]).abs()).nsmallest(per_sku, "_dist")
+        keep.append(sub[sub["_key"] == row._key].index[:1])
+        keep.append(close.index)
+    if not keep:
+        return evaluations.iloc[0:0].copy()
+    idx = np.concatenate([np.asarray(k) for k in keep])
+    return evaluations.loc[idx].reset_index(drop=True)
+
+
+def gain_within_noise(previous_plan: Plan | None, plan: Plan) -> bool:
+    """True when the new plan's objective improves on the previous one by no more than the 95 %
+    half-width of the new plan's total cost (SKUs have independent streams, so half-widths add in
+    quadrature): refining further would chase noise. False when there is no previous plan."""
+    if previous_plan is None:
+        return False
+    gain = previous_plan.objective - plan.objective
+    ci = plan.choice["cost_total_ci"].to_numpy(float) if "cost_total_ci" in plan.choice else np.zeros(1)
+    noise = float(np.sqrt(np.sum(np.nan_to_num(ci) ** 2)))
+    return gain <= noise
