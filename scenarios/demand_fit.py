@@ -32,6 +32,7 @@ DISPERSION_ALPHA = 0.05  # over-dispersion test level: below it, negbin instead 
 FIT_ALPHA = 0.01  # goodness-of-fit level: below it, the fitted model is rejected -> empirical
 MIN_EXPECTED = 5.0  # chi-square bins are merged until each expects at least this many periods
 METHODS = ("auto", "fit", "empirical")
+BLOCK = 14  # periods per block when an empirical model resamples a history (block bootstrap)
 
 
 @dataclass(frozen=True)
@@ -195,16 +196,20 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
         f"; 7-period sums vary {wvr:.1f}x more than independent periods give, so simulated lead-time "
         "demand is too smooth")
 
+    # Resample in blocks so runs of zeros and promotion weeks survive (BLOCK periods, at most a
+    # quarter of the history so that blocks still mix).
+    block = max(1, min(BLOCK, T // 4))
+
     def empirical(why: str, test: str = "none", stat: float = math.nan, p: float = math.nan) -> DemandFit:
         # After a rejected fit, the fit columns keep the rejected model's test: they are the why.
         return DemandFit(
-            model=Empirical(dist="empirical", values=tuple(float(v) for v in x)),
+            model=Empirical(dist="empirical", values=tuple(float(v) for v in x), block=block),
             model_name="empirical", fit_test=test, fit_stat=stat, fit_p=p,
             reason=f"{head}; {why}{tail}", **base,
         )
 
     if method == "empirical":
-        return empirical(f"method empirical: resample the {T} periods of history")
+        return empirical(f"method empirical: resample the {T} periods of history in blocks of {block}")
 
     if adi >= ADI_CUTOFF:
         # Compound: one order in a demand period, so its size is the period's quantity. The check
@@ -240,7 +245,7 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
         why = f"variance/mean {dispersion:.2f}, not over-dispersed (p {_fmt_p(disp_p)}): poisson"
         name = "poisson"
     if method == "auto" and not math.isnan(fit_p) and fit_p < FIT_ALPHA:
-        return empirical(f"{why} rejected by chi-square fit (p {_fmt_p(fit_p)}): resample the {T} periods",
+        return empirical(f"{why} rejected by chi-square fit (p {_fmt_p(fit_p)}): resample the {T} periods in blocks of {block}",
                          f"chi2_{name}_rejected", stat, fit_p)
     return DemandFit(
         model=model, model_name=name, fit_test="chi2", fit_stat=stat, fit_p=fit_p,
@@ -251,8 +256,7 @@ def fit_demand(series: np.ndarray, method: str = "auto") -> DemandFit:
 def block_bootstrap(series: np.ndarray, block: int, n: int, g: np.random.Generator) -> np.ndarray:
     """n periods resampled from the history in circular blocks of `block` consecutive periods
     (moving block bootstrap): runs of zeros and short-term correlation up to the block length are
-    kept. Not used by the engines today (they draw `empirical` i.i.d.); it is the sampler proposed
-    for an `empirical {values, block}` extension (docs/demand-from-history.md)."""
+    kept. simulation.streams uses it for `empirical {values, block}` demand."""
     x = np.asarray(series, dtype=float)
     if block < 1:
         raise ValueError("block must be >= 1")

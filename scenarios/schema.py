@@ -101,6 +101,9 @@ class Empirical(Strict):
     dist: Literal["empirical"]
     values: tuple[NonNeg, ...] | None = None
     csv: str | None = None
+    # Added to format 1: resample `values` (read as a time series) in circular blocks of this many
+    # consecutive periods, keeping runs of zeros and short-term correlation (demand only).
+    block: Annotated[int, Field(ge=1)] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "Empirical":
@@ -405,6 +408,8 @@ class Scenario(Strict):
     policies: Policies = Policies()
     skus: tuple[Sku, ...] = Field(min_length=1)
     demand_history_csv: str | None = None
+    # Added to format 1: how demand models are made from the history (docs/demand-from-history.md).
+    demand_history_method: Literal["auto", "fit", "empirical"] = "auto"
 
     @model_validator(mode="after")
     def _cross_rules(self) -> "Scenario":

@@ -135,6 +135,13 @@ def demand_orders(sku: Sku, seed: int, replication: int, periods: int) -> tuple[
         period_of = np.repeat(np.arange(periods), counts)
         keep = sizes > 0  # an order of size 0 is no order
         sizes, period_of = sizes[keep], period_of[keep]
+    elif isinstance(demand, Empirical) and demand.block is not None:
+        from scenarios.demand_fit import block_bootstrap  # a history's series, resampled in blocks
+
+        series = block_bootstrap(np.asarray(demand.values, dtype=float), demand.block, periods, g_orders)
+        per_period = np.maximum(_half_up(series), 0).astype(np.int64)
+        period_of = np.nonzero(per_period > 0)[0]
+        sizes = per_period[period_of]
     else:
         per_period = draw_whole(demand, g_orders, periods)
         period_of = np.nonzero(per_period > 0)[0]
