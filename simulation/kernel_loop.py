@@ -71,11 +71,20 @@ def simulate_replication(
     T = periods
     n_orders = order_size.shape[0]
     first_counted = order_start[warmup] if warmup <= T else n_orders
+    on_time_limit = promised + 1e-9
+    # Cycle time of an order completed in its own period (shared by all candidates).
+    ct0 = np.empty(n_orders)
+    ct0_sq = np.empty(n_orders)
+    on_time0 = np.empty(n_orders, np.int64)
+    for i in range(n_orders):
+        ct = transmittal[i] + processing[i] + 0.0 + delivery[i]
+        ct0[i] = ct
+        ct0_sq[i] = ct * ct
+        on_time0[i] = 1 if ct <= on_time_limit else 0
     order_period = np.empty(n_orders, np.int64)
     for t in range(T):
         for i in range(order_start[t], order_start[t + 1]):
             order_period[i] = t
-    on_time_limit = promised + 1e-9
 
     # Working arrays, allocated once and reset per candidate.
     max_lead = 0
@@ -236,7 +245,7 @@ def simulate_replication(
                 demand += size
                 cust_orders += 1
                 if partial:
-                    filled = size if on_hand >= size else (on_hand if on_hand > 0 else 0)
+                    filled = size if on_hand >= size else on_hand
                 else:
                     filled = size if on_hand >= size else 0
                 short = size - filled
@@ -244,12 +253,10 @@ def simulate_replication(
                 filled_units += filled
                 if short == 0:
                     at_once += 1
-                    ct = transmittal[i] + processing[i] + 0.0 + delivery[i]
                     completed += 1
-                    ct_sum += ct
-                    ct_sq += ct * ct
-                    if ct <= on_time_limit:
-                        on_time += 1
+                    ct_sum += ct0[i]
+                    ct_sq += ct0_sq[i]
+                    on_time += on_time0[i]
                 else:
                     stockout = True
                     cycle_flag = True
@@ -280,12 +287,10 @@ def simulate_replication(
                             backlog += short
                     elif u < wait_or_substitute:
                         sub_units += short
-                        ct = transmittal[i] + processing[i] + 0.0 + delivery[i]
                         completed += 1
-                        ct_sum += ct
-                        ct_sq += ct * ct
-                        if ct <= on_time_limit:
-                            on_time += 1
+                        ct_sum += ct0[i]
+                        ct_sq += ct0_sq[i]
+                        on_time += on_time0[i]
                     else:
                         lost_units += short
                     if defection:
