@@ -22,7 +22,7 @@ from scenarios.merge import PathError, parse_path, set_path
 from scenarios.schema_walk import did_you_mean
 from scenarios.yaml_io import read_text
 
-_DIST_PARAMS = ("value", "mean", "cv", "sd", "low", "high", "values", "csv")
+_DIST_PARAMS = ("value", "mean", "cv", "sd", "low", "high", "values", "csv", "block")
 _POLICY_PARAMS = ("family", "mode", "s", "S", "Q", "R", "cap")
 REQUIRED_COLUMNS = ("id", "unit_cost", "price")
 _TEXT_LAST = ("dist", "family", "mode", "csv")
