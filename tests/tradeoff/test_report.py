@@ -1,0 +1,148 @@
+"""report.html: the headline computed from the data, money annualised, self-contained, robust to
+missing summary keys. The synthetic result (test_report_synthetic.py) is built on a closed-form
+exchange curve, so the right answers are known without the report code."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from test_report_synthetic import A, B, PPY, SKUS, optimum, synthetic_result
+from tradeoff.report import render_report
+from tradeoff.report.format import money, pct
+from tradeoff.report.headline import headline
+from tradeoff.report.tables import class_metrics, class_service_rows
+
+
+@pytest.fixture(scope="module")
+def result():
+    return synthetic_result()
+
+
+@pytest.fixture(scope="module")
+def page(result):
+    return render_report(result)
+
+
+def test_headline_cost_optimal_point_is_the_analytic_optimum(result):
+    x_opt, cost_opt = optimum()  # minimum of A/(1-x) + B(1-x)
+    h = headline(result)
+    assert h.optimal_level == pytest.approx(x_opt, abs=1e-12)
+    assert h.optimal_cost == pytest.approx(cost_opt * PPY, rel=1e-12)  # per year, not per period
+    assert f"Cost-optimal fill rate <b>{pct(x_opt)}</b>" in h.sentences[0]
+    assert money(cost_opt * PPY, "EUR", compact=True) in h.sentences[0]
+
+
+def test_headline_target_extra_cost_implied_value_and_margin(result):
+    h = headline(result)
+    s = result.summary
+    # the target's extra cost: the chosen plan in sample minus the cost-optimal point, per year
+    extra = (s["totals_in_sample"]["cost_total"] - 2 * math.sqrt(A * B)) * PPY
+    assert h.extra_cost == pytest.approx(extra)
+    # demand-weighted margin, by hand from the SKU table
+    margin = sum((p - c) * d for _, c, p, _, d, _ in SKUS) / sum(d for *_, d, _ in SKUS)
+    assert h.margin == pytest.approx(margin)
+    text = h.sentences[1]
+    assert "Your target <b>98.0 %</b>" in text
+    assert f"costs <b>{money(extra, 'EUR', compact=True)} more per year</b>" in text
+    assert f"value a lost unit at <b>{money(s['implied_shortage_cost'], 'EUR')}</b>" in text
+    assert f"against a margin of <b>{money(margin, 'EUR')}</b>" in text
+
+
+def test_headline_without_target_says_cost_optimal():
+    r = synthetic_result(target=None, with_audit=False)
+    h = headline(r)
+    assert h.target is None and h.audit is None
+    assert any("No service target" in s for s in h.sentences)
+    assert not any("Your target" in s for s in h.sentences)
+
+
+def test_audit_saving_annualised_in_headline_and_page(result, page):
+    a = result.audit[result.audit["has_current_policy"]]
+    saving_year = float((a["current_cost_total"] - a["recommended_cost_total"]).sum()) * PPY
+    h = headline(result)
+    assert any(f"saving <b>{money(saving_year, 'EUR', compact=True)} per year</b>" in s for s in h.sentences)
+    # SKUs without a current policy are named, not dropped
+    assert "no current policy in the scenario" in page
+    assert "B-2, C-2" in page
+
+
+def test_class_metrics_are_demand_weighted(result):
+    cm = class_metrics(result)
+    p = result.plan
+    for cls in ("A", "B", "C"):
+        g = p[p["class"] == cls]
+        w = g["demand_per_period"]
+        assert cm.loc[cls, "fill_rate"] == pytest.approx(float((g["fill_rate"] * w).sum() / w.sum()))
+        assert cm.loc[cls, "order_cycle_sd"] == pytest.approx(float((g["order_cycle_sd"] * w).sum() / w.sum()))
+        assert cm.loc[cls, "cost_per_year"] == pytest.approx(float(g["cost_total"].sum()) * PPY)
+    assert cm.loc["All", "fill_rate"] == pytest.approx(result.summary["metrics"]["fill_rate"])
+    assert cm["demand_share"].drop("All").sum() == pytest.approx(1.0)
+    rows = class_service_rows(result)
+    a = result.audit[result.audit["has_current_policy"]]
+    d = a["sku"].map(dict(zip(p["sku"], p["demand_per_period"])))
+    assert rows.loc["All", "current"] == pytest.approx(float((a["current_fill_rate"] * d).sum() / d.sum()))
+
+
+def test_page_is_self_contained_and_has_every_section(page):
+    assert page.startswith("<!doctype html>")
+    # nothing to fetch: no external scripts, styles, images or fonts (the SVG namespace is not a fetch)
+    assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)=', page)
+    assert "@import" not in page and "url(http" not in page
+    fetches = re.findall(r'(?:src|href)="(https?:[^"]*)"', page)
+    assert fetches == []
+    for chart in ("exchange-curve", "cost-breakdown", "class-service"):
+        assert page.count(f'data-chart="{chart}"') == 1
+    for table in ("class-metrics", "audit-table", "sku-table", "frontier-table"):
+        assert f'id="{table}"' in page
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "element ids must be unique across the inlined charts"
+    assert "per year" in page and "Cost per year (EUR)" in page
+    assert "0123456789abcdef" in page  # provenance: scenario hash
+    assert "service.floors.C" in page  # a rule missed out of sample is shown
+
+
+def test_sku_table_sort_values_are_money_per_year(result, page):
+    table = page[page.index('id="sku-table"'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table)[1:]
+    assert len(rows) == len(result.plan)
+    for row, (_, r) in zip(rows, result.plan.iterrows()):
+        values = [float(v) for v in re.findall(r'data-v="([^"]+)"', row)]
+        assert values[-1] == pytest.approx(r["cost_total"] * PPY, rel=1e-9)
+
+
+def test_same_result_renders_the_same_bytes(result, page):
+    assert render_report(result) == page
+
+
+def test_missing_summary_keys_leave_lines_out():
+    r = synthetic_result(with_audit=False)
+    r.summary = {"service": {"metric": "fill_rate"}}
+    html = render_report(r)
+    h = headline(r)
+    assert h.achieved is None and h.cost is None and h.implied_shortage_cost is None
+    assert "Re-simulated" not in html and "Solver status" not in html
+    assert 'data-chart="exchange-curve"' in html  # the frontier still draws
+    r.summary = {}
+    r.frontier = r.frontier.drop(columns=["marginal_cost", "implied_shortage_cost", "cost_optimal"])
+    html = render_report(r)
+    assert "Cost-optimal fill rate" not in html and 'data-chart="exchange-curve"' in html
+
+
+def test_currency_and_periods_per_year_follow_the_scenario():
+    r = synthetic_result(currency="CNY")
+    h = headline(r)
+    assert "¥" in h.sentences[0]
+    html = render_report(r)
+    assert "Cost per year (CNY)" in html
+
+
+@pytest.mark.parametrize("value,expected", [(1234567.0, "€1.23 M"), (45678.0, "€45.7 k"), (-250.0, "−€250"),
+                                             (float("nan"), "–"), (None, "–")])
+def test_money_format(value, expected):
+    assert money(value, "EUR", compact=True) == expected

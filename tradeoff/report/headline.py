@@ -1,0 +1,191 @@
+"""The headline of a run: the few numbers an executive reads first, computed from the result.
+
+Cost-optimal level and cost from the frontier's cost-optimal row; the chosen plan's level and cost from
+summary.json; the extra cost of the target is measured in sample (the frontier and the selection
+share the same random streams, so the difference is not blurred by noise); the implied value of a
+lost unit (the optimiser's dual) is set against the demand-weighted mean margin (price - unit_cost).
+Every figure that is missing from the result is simply left out. Money per year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradeoff.report.format import esc, is_number, metric_label, money, pct
+
+SAME_COST = 1e-6  # relative: a target that costs less than this more than the optimum "costs nothing"
+
+
+def get(d: Any, *keys: str, default: Any = None) -> Any:
+    """d[k1][k2]... or `default` when any level is missing or not a mapping."""
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return default
+        d = d[k]
+    return d if d is not None else default
+
+
+def sku_demand(result) -> dict[str, float]:
+    """Mean demand per period per SKU: plan.csv's demand_per_period when present, else the scenario's
+    demand distribution mean (0 when neither is known)."""
+    plan = result.plan
+    if plan is not None and "demand_per_period" in plan.columns and "sku" in plan.columns:
+        return {str(k): float(v) for k, v in zip(plan["sku"], plan["demand_per_period"]) if is_number(v)}
+    from scenarios.schema import dist_mean
+
+    out = {}
+    for sku in result.scenario.skus:
+        try:
+            out[sku.id] = float(dist_mean(sku.demand)) if sku.demand is not None else 0.0
+        except Exception:  # noqa: BLE001 -- an unusual distribution only loses the weight
+            out[sku.id] = 0.0
+    return out
+
+
+def weighted_mean(values: dict[str, float], weights: dict[str, float]) -> float:
+    """Mean of `values` weighted by `weights` (plain mean when all weights are zero or unknown)."""
+    keys = list(values)
+    if not keys:
+        return float("nan")
+    v = np.array([values[k] for k in keys], dtype=float)
+    w = np.array([weights.get(k, 0.0) for k in keys], dtype=float)
+    return float((v * w).sum() / w.sum()) if w.sum() > 0 else float(v.mean())
+
+
+def cost_optimal_row(frontier: pd.DataFrame | None) -> pd.Series | None:
+    """The frontier's cost-optimal row (cost_optimal true), or None when there is none."""
+    if frontier is None or frontier.empty or "cost_optimal" not in frontier.columns:
+        return None
+    rows = frontier[frontier["cost_optimal"].astype(bool)]
+    return rows.iloc[0] if len(rows) else None
+
+
+@dataclass
+class Headline:
+    """The figures of the headline (money per year, levels as shares) and its sentences (HTML)."""
+
+    metric: str
+    currency: str
+    periods_per_year: float
+    optimal_level: float | None = None
+    optimal_cost: float | None = None
+    target: float | None = None
+    achieved: float | None = None
+    achieved_in_sample: float | None = None
+    cost: float | None = None
+    cost_in_sample: float | None = None
+    extra_cost: float | None = None
+    implied_shortage_cost: float | None = None
+    margin: float | None = None
+    lost_unit_cost: float | None = None
+    audit: dict | None = None
+    sentences: list[str] = field(default_factory=list)
+
+
+def _implied(result, target: float | None) -> float | None:
+    """The implied value of a lost unit at the chosen target: summary.json, else the frontier row of
+    that target."""
+    v = get(result.summary, "implied_shortage_cost")
+    if is_number(v):
+        return float(v)
+    f = result.frontier
+    if target is not None and f is not None and {"target", "implied_shortage_cost"} <= set(f.columns):
+        rows = f[np.isclose(f["target"].astype(float), target)]
+        if len(rows) and is_number(rows["implied_shortage_cost"].iloc[0]):
+            return float(rows["implied_shortage_cost"].iloc[0])
+    return None
+
+
+def headline(result) -> Headline:
+    """The headline figures and sentences of a run (see the module docstring)."""
+    sc = result.scenario
+    s = result.summary or {}
+    ppy = float(sc.horizon.periods_per_year)
+    metric = get(s, "service", "metric", default=sc.service.metric)
+    h = Headline(metric=metric, currency=sc.currency, periods_per_year=ppy)
+    name = metric_label(metric)
+    cur = sc.currency
+
+    row = cost_optimal_row(result.frontier)
+    if row is not None:
+        if is_number(row.get("achieved")):
+            h.optimal_level = float(row["achieved"])
+        if is_number(row.get("cost_total")):
+            h.optimal_cost = float(row["cost_total"]) * ppy
+    target = get(s, "service", "target")
+    h.target = float(target) if is_number(target) else None
+    for attr, keys in (("achieved", ("service", "achieved")), ("achieved_in_sample", ("service", "achieved_in_sample")),
+                       ("cost", ("totals", "cost_total")), ("cost_in_sample", ("totals_in_sample", "cost_total"))):
+        v = get(s, *keys)
+        if is_number(v):
+            setattr(h, attr, float(v) * (ppy if attr.startswith("cost") else 1.0))
+    base = h.cost_in_sample if h.cost_in_sample is not None else h.cost
+    if base is not None and h.optimal_cost is not None:
+        h.extra_cost = base - h.optimal_cost
+    h.implied_shortage_cost = _implied(result, h.target)
+    weights = sku_demand(result)
+    h.margin = weighted_mean({k.id: k.price - k.unit_cost for k in sc.skus}, weights)
+    try:
+        h.lost_unit_cost = weighted_mean({k.id: sc.lost_sale_per_unit(k) for k in sc.skus}, weights)
+    except Exception:  # noqa: BLE001 -- a scenario object without the helper only loses this figure
+        h.lost_unit_cost = None
+    a = get(s, "audit")
+    h.audit = a if isinstance(a, dict) else None
+
+    out = []
+    if h.optimal_level is not None:
+        out.append(f"Cost-optimal {esc(name)} <b>{pct(h.optimal_level)}</b>"
+                   + (f", <b>{money(h.optimal_cost, cur, compact=True)} per year</b>." if h.optimal_cost is not None else "."))
+    if h.target is not None:
+        part = f"Your target <b>{pct(h.target)}</b>"
+        tiny = h.optimal_cost is not None and h.extra_cost is not None and abs(h.extra_cost) <= SAME_COST * max(abs(h.optimal_cost), 1.0)
+        if h.optimal_level is not None and h.optimal_level >= h.target - 1e-9 and (tiny or h.extra_cost is None):
+            part += " is at or below the cost-optimal level: it costs nothing extra"
+        elif h.extra_cost is not None:
+            part += f" costs <b>{money(h.extra_cost, cur, compact=True)} more per year</b>"
+        if h.implied_shortage_cost is not None and h.implied_shortage_cost > 0:
+            part += f" and implies you value a lost unit at <b>{money(h.implied_shortage_cost, cur)}</b>"
+            if h.margin is not None and is_number(h.margin):
+                part += f" against a margin of <b>{money(h.margin, cur)}</b>"
+                if h.lost_unit_cost is not None and abs(h.lost_unit_cost - h.margin) > 0.01 * max(h.margin, 1e-9):
+                    part += f" (the scenario's cost of a lost unit, goodwill included: {money(h.lost_unit_cost, cur)})"
+        out.append(part + ".")
+        if (h.implied_shortage_cost is not None and h.implied_shortage_cost > 0
+                and h.lost_unit_cost is not None and h.lost_unit_cost > 0):
+            ratio = h.implied_shortage_cost / h.lost_unit_cost
+            if ratio > 1.5:
+                out.append(f"The target prices a lost unit at {ratio:.1f}× what losing it costs: "
+                           "it buys service that does not pay for itself.")
+            elif ratio < 1 / 1.5:
+                out.append(f"The target prices a lost unit at {ratio:.2f}× what losing it costs: "
+                           "more service would pay for itself.")
+    elif h.optimal_level is not None:
+        out.append("No service target is set: the plan is the cost-optimal one.")
+    if h.achieved is not None:
+        out.append(f"Re-simulated on fresh demand, the recommended plan delivers <b>{pct(h.achieved)}</b> {esc(name)}"
+                   + (f" at <b>{money(h.cost, cur, compact=True)} per year</b>." if h.cost is not None else "."))
+    if h.audit:
+        a = h.audit
+        cur_s, rec_s = a.get("current_service"), a.get("recommended_service")
+        cur_c, rec_c = (per(a.get("current_cost_total"), ppy), per(a.get("recommended_cost_total"), ppy))
+        saving = per(a.get("saving"), ppy)
+        n = a.get("skus_audited")
+        if cur_c is not None and rec_c is not None:
+            text = (f"Today's policies{f' ({n} SKUs)' if n is not None else ''}: <b>{pct(cur_s)}</b> {esc(name)} at "
+                    f"<b>{money(cur_c, cur, compact=True)}</b> per year; recommended: <b>{pct(rec_s)}</b> at "
+                    f"<b>{money(rec_c, cur, compact=True)}</b> per year")
+            if saving is not None:
+                text += (f", saving <b>{money(saving, cur, compact=True)} per year</b>" if saving >= 0
+                         else f", costing <b>{money(-saving, cur, compact=True)} more per year</b>")
+            out.append(text + ".")
+    h.sentences = out
+    return h
+
+
+def per(x: Any, ppy: float) -> float | None:
+    """Money per period to per year; None when missing."""
+    return float(x) * ppy if is_number(x) else None

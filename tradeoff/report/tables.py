@@ -1,0 +1,317 @@
+"""The report's tables as HTML: service per class, the per-SKU plan, the audit, the frontier and the
+run's provenance. Numbers carry their raw value in `data-v` so the page can sort them; money per year."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradeoff.report.format import BUCKET_LABELS, BUCKETS, esc, is_number, metric_label, money, num, pct
+from tradeoff.report.headline import get, sku_demand
+
+CLASS_METRICS = ["fill_rate", "cycle_service_level", "order_fill_rate", "order_cycle_mean", "order_cycle_sd",
+                 "on_time_rate", "stockout_frequency"]
+RATES = {"fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate", "backorder_rate",
+         "substitution_rate", "lost_sales_rate"}
+
+
+@dataclass
+class Column:
+    """One column of an HTML table: the header, how to get the shown text and the sort value of a row."""
+
+    label: str
+    text: Callable[[pd.Series], str]
+    value: Callable[[pd.Series], Any] | None = None
+    title: str = ""
+
+
+def html_table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bool = True,
+               caption: str = "") -> str:
+    """`rows` as an HTML table with the given columns; numeric sort values go into `data-v`."""
+    head = "".join(f'<th scope="col"{f" title={chr(34)}{esc(c.title)}{chr(34)}" if c.title else ""}>{esc(c.label)}</th>'
+                   for c in columns)
+    body = []
+    for _, r in rows.iterrows():
+        cells = []
+        for c in columns:
+            v = c.value(r) if c.value is not None else None
+            attr = f' data-v="{float(v):.12g}"' if is_number(v) else ""
+            cls = ' class="n"' if c.value is not None else ""
+            cells.append(f"<td{cls}{attr}>{c.text(r)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    klass = "data sortable" if sortable else "data"
+    return (f'<div class="table-wrap"><table id="{esc(table_id)}" class="{klass}">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def _wmean(values: pd.Series, weights: pd.Series) -> float:
+    v = values.astype(float).to_numpy()
+    w = weights.astype(float).to_numpy()
+    ok = np.isfinite(v) & np.isfinite(w)
+    if not ok.any():
+        return float("nan")
+    if w[ok].sum() > 0:
+        return float((v[ok] * w[ok]).sum() / w[ok].sum())
+    return float(v[ok].mean())
+
+
+def with_demand(result, table: pd.DataFrame) -> pd.DataFrame:
+    """`table` (rows with a `sku` column) with `demand_per_period` and `class` filled in where missing."""
+    t = table.copy()
+    demand = sku_demand(result)
+    if "demand_per_period" not in t.columns:
+        t["demand_per_period"] = t["sku"].astype(str).map(demand).fillna(0.0)
+    if "class" not in t.columns:
+        from scenarios.abc import sku_classes
+
+        t["class"] = t["sku"].astype(str).map(sku_classes(result.scenario))
+    t["class"] = t["class"].fillna("–").astype(str)
+    return t
+
+
+def class_metrics(result) -> pd.DataFrame:
+    """Service metrics per class and overall ("All"), demand-weighted over the plan's SKUs (out of
+    sample): SKUs, share of demand, the CLASS_METRICS present in plan.csv, cost per year."""
+    plan = with_demand(result, result.plan)
+    ppy = float(result.scenario.horizon.periods_per_year)
+    total_demand = float(plan["demand_per_period"].sum())
+    groups = [(c, g) for c, g in plan.groupby("class", sort=True)] + [("All", plan)]
+    rows = []
+    for cls, g in groups:
+        row = {"class": cls, "skus": len(g),
+               "demand_share": float(g["demand_per_period"].sum()) / total_demand if total_demand > 0 else float("nan")}
+        for m in CLASS_METRICS:
+            if m in g.columns:
+                row[m] = _wmean(g[m], g["demand_per_period"])
+        if "cost_total" in g.columns:
+            row["cost_per_year"] = float(g["cost_total"].sum()) * ppy
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("class")
+
+
+def class_service_rows(result) -> pd.DataFrame:
+    """Per class and "All": the scenario's service metric for the recommended plan and, when audited,
+    for the current policies (over the SKUs that have one), as shares."""
+    metric = get(result.summary, "service", "metric", default=result.scenario.service.metric)
+    cm = class_metrics(result)
+    rows = pd.DataFrame(index=cm.index)
+    rows["recommended"] = cm[metric] if metric in cm.columns else np.nan
+    a = result.audit
+    if a is not None and f"current_{metric}" in a.columns and len(a):
+        a = with_demand(result, a)
+        if "has_current_policy" in a.columns:
+            a = a[a["has_current_policy"].astype(bool)]
+        cur = {cls: _wmean(g[f"current_{metric}"], g["demand_per_period"]) for cls, g in a.groupby("class")}
+        cur["All"] = _wmean(a[f"current_{metric}"], a["demand_per_period"]) if len(a) else float("nan")
+        rows["current"] = [cur.get(c, float("nan")) for c in rows.index]
+    return rows
+
+
+def class_table(result) -> str:
+    """Service metrics per class (and overall) as an HTML table."""
+    cm = class_metrics(result).reset_index()
+    cur = result.scenario.currency
+    unit = result.scenario.horizon.periods_per_year
+    from tradeoff.report.format import period_word
+
+    pw = period_word(result.scenario)
+    cols = [Column("Class", lambda r: f"<b>{esc(r['class'])}</b>"),
+            Column("SKUs", lambda r: str(int(r["skus"])), lambda r: r["skus"]),
+            Column("Share of demand", lambda r: pct(r["demand_share"]), lambda r: r["demand_share"])]
+    for m in CLASS_METRICS:
+        if m not in cm.columns:
+            continue
+        if m in RATES:
+            cols.append(Column(metric_label(m).capitalize(), lambda r, m=m: pct(r[m]), lambda r, m=m: r[m]))
+        elif m == "stockout_frequency":
+            cols.append(Column(f"Stockouts per {pw}", lambda r, m=m: num(r[m], 3), lambda r, m=m: r[m],
+                               "stockout events per period, demand-weighted mean over SKUs"))
+        else:
+            cols.append(Column(f"{metric_label(m).capitalize()} ({pw}s)", lambda r, m=m: num(r[m], 2), lambda r, m=m: r[m]))
+    if "cost_per_year" in cm.columns:
+        cols.append(Column(f"Cost per year ({cur})", lambda r: money(r["cost_per_year"], cur), lambda r: r["cost_per_year"]))
+    del unit
+    return html_table(cm, cols, "class-metrics", sortable=False)
+
+
+def policy_text(r: pd.Series, prefix: str = "") -> str:
+    """A policy's parameters in a few characters: `s 20 · S 60 · R 7` (only those it uses)."""
+    parts = []
+    for p in ("s", "S", "Q", "R", "cap"):
+        v = r.get(prefix + p)
+        if is_number(v) and not (p == "R" and float(v) == 0):
+            parts.append(f"{p} {float(v):g}")
+    return " · ".join(parts)
+
+
+def sku_table(result) -> str:
+    """The recommended plan, one row per SKU, sortable: policy, mode, service metrics (out of sample,
+    with the 95 % half-width of the fill rate), inventory, cost per year by the main buckets."""
+    plan = with_demand(result, result.plan)
+    ppy = float(result.scenario.horizon.periods_per_year)
+    cur = result.scenario.currency
+    cols = [Column("SKU", lambda r: esc(r["sku"])),
+            Column("Class", lambda r: esc(r["class"])),
+            Column("Policy", lambda r: esc(r.get("family", ""))),
+            Column("Mode", lambda r: esc(r.get("mode", ""))),
+            Column("Parameters", lambda r: esc(policy_text(r)), title="s: reorder point, S: order-up-to, Q: lot, R: review period, cap: order cap"),
+            Column("Demand / period", lambda r: num(r["demand_per_period"]), lambda r: r["demand_per_period"])]
+    if "fill_rate" in plan.columns:
+        cols.append(Column("Fill rate", lambda r: pct(r["fill_rate"]) + (
+            f' <span class="ci">±{100 * float(r["fill_rate_ci"]):.1f}</span>' if is_number(r.get("fill_rate_ci")) else ""),
+            lambda r: r["fill_rate"], "unit fill rate, out of sample, ± 95 % half-width (points)"))
+    for m in ("cycle_service_level", "order_fill_rate", "on_time_rate"):
+        if m in plan.columns:
+            cols.append(Column(metric_label(m).capitalize(), lambda r, m=m: pct(r[m]), lambda r, m=m: r[m]))
+    if "stockout_frequency" in plan.columns:
+        cols.append(Column("Stockouts / period", lambda r: num(r["stockout_frequency"], 3), lambda r: r["stockout_frequency"]))
+    if "avg_on_hand" in plan.columns:
+        cols.append(Column("Avg on hand", lambda r: num(r["avg_on_hand"], 1), lambda r: r["avg_on_hand"], "units"))
+    for b in ("cost_carrying", "cost_transport", "cost_shortage"):
+        if b in plan.columns:
+            cols.append(Column(f"{BUCKET_LABELS[b]} / yr", lambda r, b=b: money(r[b] * ppy, cur), lambda r, b=b: r[b] * ppy))
+    if "cost_total" in plan.columns:
+        cols.append(Column(f"Total cost / yr ({cur})", lambda r: f"<b>{money(r['cost_total'] * ppy, cur)}</b>" + (
+            f' <span class="ci">±{money(float(r["cost_total_ci"]) * ppy, cur)}</span>' if is_number(r.get("cost_total_ci")) else ""),
+            lambda r: r["cost_total"] * ppy, "all six buckets, per year, ± 95 % half-width"))
+    return html_table(plan, cols, "sku-table")
+
+
+def audit_table(result) -> str:
+    """Current vs recommended per SKU, sortable: policies, the service metric on both sides, cost per
+    year on both sides and the saving (positive: the plan is cheaper). SKUs without a current policy
+    stay in the table, marked."""
+    a = with_demand(result, result.audit)
+    metric = get(result.summary, "service", "metric", default=result.scenario.service.metric)
+    ppy = float(result.scenario.horizon.periods_per_year)
+    cur = result.scenario.currency
+    name = metric_label(metric)
+
+    def current(r):
+        if "has_current_policy" in r and not bool(r["has_current_policy"]):
+            return f'<span class="muted">{esc(r.get("note") or "no current policy")}</span>'
+        return esc(f"{r.get('current_family', '')} {policy_text(r, 'current_')} · {r.get('current_mode', '')}")
+
+    def val(r, k):
+        return r[k] if k in r and is_number(r[k]) else None
+
+    cols = [Column("SKU", lambda r: esc(r["sku"])), Column("Class", lambda r: esc(r["class"])),
+            Column("Current policy", current),
+            Column("Recommended policy", lambda r: esc(f"{r.get('recommended_family', '')} {policy_text(r, 'recommended_')} · "
+                                                        f"{r.get('recommended_mode', '')}")),
+            Column(f"Current {name}", lambda r: pct(val(r, f"current_{metric}")), lambda r: val(r, f"current_{metric}")),
+            Column(f"Recommended {name}", lambda r: pct(val(r, f"recommended_{metric}")),
+                   lambda r: val(r, f"recommended_{metric}")),
+            Column(f"Current cost / yr ({cur})", lambda r: money(per(val(r, "current_cost_total"), ppy), cur),
+                   lambda r: per(val(r, "current_cost_total"), ppy)),
+            Column(f"Recommended cost / yr ({cur})", lambda r: money(per(val(r, "recommended_cost_total"), ppy), cur),
+                   lambda r: per(val(r, "recommended_cost_total"), ppy)),
+            Column(f"Saving / yr ({cur})", lambda r: _saving(per(val(r, "saving"), ppy), cur),
+                   lambda r: per(val(r, "saving"), ppy), "current minus recommended cost; positive: the plan is cheaper")]
+    return html_table(a, cols, "audit-table")
+
+
+def per(x, ppy):
+    """Per period -> per year; None stays None."""
+    return None if x is None or not is_number(x) else float(x) * ppy
+
+
+def _saving(x, cur):
+    if x is None:
+        return "–"
+    klass = "good" if x > 0 else ("bad" if x < 0 else "")
+    return f'<span class="{klass}">{money(x, cur, sign=True)}</span>'
+
+
+def frontier_table(result) -> str:
+    """The frontier (exchange curve) as numbers: target, achieved, total and logistics cost per year,
+    marginal cost per extra point per year, implied value of a lost unit; the cost-optimal row marked."""
+    f = result.frontier.sort_values("achieved", kind="stable")
+    ppy = float(result.scenario.horizon.periods_per_year)
+    cur = result.scenario.currency
+
+    def level(r):
+        t = "cost-optimal" if bool(r.get("cost_optimal", False)) else pct(r.get("target"))
+        return f"<b>{t}</b>" if bool(r.get("cost_optimal", False)) else t
+
+    def g(r, k):
+        return r[k] if k in r and is_number(r[k]) else None
+
+    cols = [Column("Target", level), Column("Achieved", lambda r: pct(g(r, "achieved")), lambda r: g(r, "achieved")),
+            Column(f"Total cost / yr ({cur})", lambda r: money(per(g(r, "cost_total"), ppy), cur), lambda r: per(g(r, "cost_total"), ppy)),
+            Column(f"Logistics cost / yr ({cur})", lambda r: money(per(g(r, "cost_logistics"), ppy), cur),
+                   lambda r: per(g(r, "cost_logistics"), ppy), "all buckets but lost sales & shortage"),
+            Column(f"Lost sales & shortage / yr ({cur})", lambda r: money(per(g(r, "cost_shortage"), ppy), cur),
+                   lambda r: per(g(r, "cost_shortage"), ppy)),
+            Column(f"Marginal cost / extra point / yr ({cur})", lambda r: money(per(g(r, "marginal_cost"), ppy), cur, sign=True),
+                   lambda r: per(g(r, "marginal_cost"), ppy), "extra logistics cost per extra point of service vs the row before"),
+            Column(f"Implied value of a lost unit ({cur})", lambda r: money(g(r, "implied_shortage_cost"), cur),
+                   lambda r: g(r, "implied_shortage_cost"), "the cost per unit short that makes this target cost-optimal")]
+    return html_table(f, cols, "frontier-table", sortable=False)
+
+
+def provenance(result) -> list[tuple[str, str]]:
+    """The run's provenance as (label, text) pairs: scenario, hash, seeds, engine, replications,
+    candidates, solver status, timings, versions. Missing entries are left out."""
+    s = result.summary or {}
+    sc = result.scenario
+    items: list[tuple[str, str]] = [("Scenario", sc.name)]
+    if sc.description:
+        items.append(("Description", sc.description))
+    variants = get(s, "scenario", "variants")
+    if variants:
+        items.append(("Variants", ", ".join(map(str, variants))))
+    for label, keys in (("Scenario hash", ("scenario_hash",)), ("Seed", ("seed",)), ("Engine", ("engine",)),
+                        ("Replications (selection)", ("replications",)),
+                        ("Verification seed", ("verification", "seed")),
+                        ("Verification replications", ("verification", "replications")),
+                        ("Candidates simulated", ("candidates",)), ("Refine rounds", ("refine_rounds",)),
+                        ("Solver status", ("solver", "status")), ("Solver method", ("solver", "method")),
+                        ("Solver gap", ("solver", "gap"))):
+        v = get(s, *keys)
+        if v is not None and v != "":
+            items.append((label, f"{v:.3g}" if isinstance(v, float) else str(v)))
+    items.append(("Money", f"{sc.currency}; the engine works per period, the report shows per year "
+                           f"(× {sc.horizon.periods_per_year:g} periods per year)"))
+    items.append(("Horizon", f"{sc.horizon.periods:g} periods counted after {sc.horizon.warmup:g} warm-up periods"))
+    timings = get(s, "timings")
+    if isinstance(timings, dict) and timings:
+        items.append(("Timings (s)", ", ".join(f"{k} {float(v):.2f}" for k, v in timings.items() if is_number(v))))
+    versions = get(s, "versions")
+    if isinstance(versions, dict) and versions:
+        items.append(("Versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)))
+    missed = get(s, "service", "rules_missed")
+    if missed:
+        items.append(("Rules missed out of sample", ", ".join(map(str, missed))))
+    return items
+
+
+def provenance_html(result) -> str:
+    """The provenance as a definition list."""
+    return '<dl class="prov">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in provenance(result)) + "</dl>"
+
+
+def rules_html(result) -> str:
+    """The service rules checked out of sample, as a short list with met / missed marks ('' if none)."""
+    rules = get(result.summary, "service", "rules")
+    if not isinstance(rules, list) or not rules:
+        return ""
+    items = []
+    for r in rules:
+        if not isinstance(r, dict):
+            continue
+        met = bool(r.get("met"))
+        mark = '<span class="good">✔ met</span>' if met else '<span class="bad">✘ missed</span>'
+        items.append(f"<li>{mark} <code>{esc(r.get('rule', ''))}</code>: {esc(metric_label(str(r.get('metric', ''))))} "
+                     f"{pct(r.get('achieved'))} against {pct(r.get('required'))}</li>")
+    return '<ul class="rules">' + "".join(items) + "</ul>"
+
+
+def bucket_totals(table: pd.DataFrame, ppy: float, prefix: str = "") -> dict[str, float]:
+    """Sum over rows of each cost bucket column (`prefix` + bucket), per year, keyed by bucket name."""
+    return {b: float(table[prefix + b].astype(float).sum()) * ppy for b in BUCKETS if prefix + b in table.columns}
