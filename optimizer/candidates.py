@@ -41,6 +41,24 @@ def _quantiles(mean: float, var: float, levels: tuple[float, ...]) -> tuple[int,
     return tuple(int(max(0, x)) for x in out)
 
 
+def _spread(values: tuple[int, ...], n: int) -> list[int]:
+    """The distinct quantiles, topped up with whole numbers between (then above) them up to n values:
+    low-demand SKUs give few distinct quantiles, and the grid should still offer n levels."""
+    out = sorted(set(values))
+    if len(out) >= n:
+        return out
+    lo, hi = out[0], out[-1]
+    gaps = [v for v in range(lo, hi + 1) if v not in out]
+    if gaps:
+        idx = np.unique(np.round(np.linspace(0, len(gaps) - 1, min(n - len(out), len(gaps)))).astype(int))
+        out = sorted(set(out) | {gaps[i] for i in idx})
+    extra = hi + 1
+    while len(out) < n:
+        out.append(extra)
+        extra += 1
+    return out
+
+
 def critical_fractile(scenario: Scenario, sku: Sku) -> float:
     """p / (p + h): p the expected shortage cost per unit short (reactions weighted), h holding per
     unit per period. The newsvendor's optimal cycle service level."""
@@ -107,12 +125,12 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60) -> pd.DataFrame:
             P = max(lt_mean, 1.0) if R == 0 else lt_mean + R
             ltd_mean, ltd_var = mu * P, var * P + mu * mu * lt_var
             if family in ("base_stock", "RS"):
-                for S in _quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_combo)):
+                for S in _spread(_quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_combo)), n_combo):
                     rows.append((sku.id, family, mode.name, np.nan, S, np.nan, R, np.nan))
             elif family in ("sS", "RsS", "rQ"):
                 lots = _lots(scenario, sku, mode, mu, 3 if n_combo >= 9 else 2)
                 n_s = max(2, n_combo // len(lots))
-                for s in _quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_s)):
+                for s in _spread(_quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_s)), n_s):
                     for Q in lots:
                         if family == "rQ":
                             rows.append((sku.id, family, mode.name, s, np.nan, Q, R, np.nan))
@@ -124,7 +142,7 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60) -> pd.DataFrame:
                 caps = caps[:: max(1, len(caps) // max(1, n_combo // 3))][:4]
                 n_S = max(2, n_combo // len(caps))
                 # A cap slows the refill, so the useful S sit higher than plain base stock's.
-                for S in _quantiles(ltd_mean * 1.1, ltd_var * 1.5, _ladder(scenario, cf, n_S)):
+                for S in _spread(_quantiles(ltd_mean * 1.1, ltd_var * 1.5, _ladder(scenario, cf, n_S)), n_S):
                     for cap in caps:
                         rows.append((sku.id, family, mode.name, np.nan, S, np.nan, R, cap))
     return _frame(rows)

@@ -11,6 +11,7 @@ here is conservative because the evaluations table holds unpaired half-widths on
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -37,26 +38,26 @@ def _step(value: float, mean_demand: float) -> int:
 
 
 def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """New candidates (policy columns only) around each chosen policy: every parameter moved one step
-    down and up, both levels of (s, S) moved together (keeping the lot), lot sizes kept at least the
+    """New candidates (policy columns only) around each chosen policy and around the best candidate of
+    each other family/mode/review period of its SKU: every parameter moved one step down and up, both levels of (s, S) moved together (keeping the lot), lot sizes kept at least the
     MOQ and multiples of the pack size; rows already in `evaluations` are left out."""
     from scenarios.schema import dist_mean
 
     pack, moq = scenario.policies.pack_size, scenario.policies.moq
     mu = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
     out = []
-    for row in plan.choice.itertuples(index=False):
+    for row in _seeds(evaluations, plan).itertuples(index=False):
         base = {c: getattr(row, c) for c in POLICY_COLUMNS}
         params = _PARAMS[base["family"]]
+        steps = {p: _step(base[p], mu[base["sku"]]) for p in params}
+        if "Q" in steps:
+            steps["Q"] = max(steps["Q"], pack)
         moves = []
-        for p in params:
-            st = _step(base[p], mu[base["sku"]])
-            if p == "Q":
-                st = max(st, pack)
-            moves += [{p: base[p] - st}, {p: base[p] + st}]
-        if base["family"] in ("sS", "RsS"):
-            st = _step(base["s"], mu[base["sku"]])
-            moves += [{"s": base["s"] - st, "S": base["S"] - st}, {"s": base["s"] + st, "S": base["S"] + st}]
+        # Every combination of -1, 0, +1 step in each parameter (diagonals included: in (S, cap) or
+        # (s, S) the better point often lies along a diagonal of the grid).
+        for signs in itertools.product((-1, 0, 1), repeat=len(params)):
+            if any(signs):
+                moves.append({p: base[p] + k * steps[p] for p, k in zip(params, signs)})
         for mv in moves:
             new = dict(base, **mv)
             if new.get("Q") is not None and not _nan(new["Q"]):
@@ -76,6 +77,15 @@ def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.
     df = df.drop_duplicates(ignore_index=True)
     seen = set(_key(evaluations[POLICY_COLUMNS]))
     return df[~_key(df).isin(seen)].reset_index(drop=True)
+
+
+def _seeds(evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """The chosen rows, and for each SKU the best row (by the score the selection trades off) of every
+    other (family, mode, R): a family whose grid point lost narrowly may win one step away."""
+    score, _ = _lagrangian(evaluations, plan)
+    ev = evaluations.assign(_score=score)
+    best = ev.loc[ev.groupby(["sku", "family", "mode", "R"], dropna=False)["_score"].idxmin()]
+    return pd.concat([plan.choice[POLICY_COLUMNS], best[POLICY_COLUMNS]], ignore_index=True)
 
 
 def _nan(v) -> bool:

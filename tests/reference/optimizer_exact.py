@@ -95,12 +95,13 @@ class SsExact:
         carrying = float(w @ self.G_h[i])
         shortage = float(w @ self.G_p[i])
         ordering = self.K / self.M[d]
-        k = self.k[:200 + S + 50]
-        pL, p1 = self.pL[:len(k)], self.p1[:len(k)]
+        # E[min(z, D)] for on hand z before one period's demand D; on hand = (y - D over L periods)^+
+        k = self.k
+        e = np.r_[0.0, np.cumsum(1 - np.cumsum(self.p1))[: len(k) - 1]]  # E[min(z, D)] = sum_{i<z} P(D > i)
         filled = 0.0
         for wy, y in zip(w, ys):
-            oh = np.maximum(y - k, 0)
-            filled += wy * float(np.sum(pL[:, None] * p1[None, :] * np.minimum(oh[:, None], k[None, :])))
+            z = np.maximum(y - k, 0)
+            filled += wy * float(self.pL @ e[z])
         return dict(carrying=carrying, shortage=shortage, ordering=ordering, fill_rate=filled / self.lam,
                     on_hand=carrying / self.h)
 
