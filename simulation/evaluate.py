@@ -83,6 +83,18 @@ def _evaluate_sku_args(args) -> dict:
     return evaluate_sku(*args)
 
 
+def _pool_context():
+    """Workers forked from a clean server process that has imported the engines once (safe with
+    numba and with threads in the parent, and far cheaper than a spawn per worker); spawn where
+    forkserver does not exist. Results never depend on the worker."""
+    try:
+        ctx = get_context("forkserver")
+    except ValueError:
+        return get_context("spawn")
+    ctx.set_forkserver_preload(["simulation.evaluate", "simulation.simpy_model"])
+    return ctx
+
+
 def evaluate(
     scenario: Scenario,
     policies: pd.DataFrame,
@@ -107,8 +119,7 @@ def evaluate(
     groups = [(sku_id, idx.to_numpy()) for sku_id, idx in df.groupby("sku", sort=False).groups.items()]
     tasks = [(scenario, sku_id, df.loc[idx], engine, replications, seed) for sku_id, idx in groups]
     if jobs > 1 and len(tasks) > 1:
-        # spawn: safe with numba and threads in the parent; results do not depend on the worker
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=_pool_context()) as pool:
             results = list(pool.map(_evaluate_sku_args, tasks))
     else:
         results = [evaluate_sku(*t) for t in tasks]
