@@ -228,7 +228,7 @@ def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -
     rounds = 0
     with stages("refine"):
         while rounds < MAX_REFINE_ROUNDS:
-            new = add_new(evaluations, refine.neighbours(scenario, plan, evaluations))
+            new = add_new(evaluations, refine.neighbours(scenario, evaluations, plan))
             if new.empty:
                 break
             rounds += 1
@@ -237,7 +237,7 @@ def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -
             if refine.gain_within_noise(previous, plan):
                 break
     with stages("contenders"):
-        close = refine.contenders(scenario, plan, evaluations)
+        close = refine.contenders(evaluations, plan)
         if close is not None and len(close):
             more = evaluate(close[POLICY_COLUMNS], reps * CONTENDER_REPLICATION_FACTOR, seed)
             evaluations = replace_rows(evaluations, more)
@@ -321,7 +321,7 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
         engine=engine, selection=plan, plan=plan_table, in_sample=plan.choice, checks=checks,
         verification={"seed": verification_seed(scenario), "replications": reps_verify,
                       "seed_rule": "scenario seed + 1000003"},
-        candidates=evaluate.simulated, refine_rounds=rounds, frontier=frontier,
+        candidates=len(evaluations), simulations=evaluate.simulated, refine_rounds=rounds, frontier=frontier,
         audit=audit_summary(audit_rows, plan_table, scenario.service.metric) if audit_rows is not None else None,
         timings=stages.seconds,
     )

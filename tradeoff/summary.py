@@ -1,7 +1,8 @@
 """summary.json: what a run decided and how, in one small JSON document.
 
 Keys: scenario (name, description, currency, scenario_hash, seed, variants), engine, replications
-(selection) and verification {seed, replications}, candidates (number simulated), refine_rounds,
+(selection) and verification {seed, replications}, candidates (distinct candidates simulated),
+simulations (policy evaluations run, re-evaluations of contenders, verification and audit included), refine_rounds,
 service {metric, target, achieved (out of sample), achieved_in_sample, rules (each rule checked out of
 sample), rules_missed}, totals (cost per period by bucket and cost_logistics, out of sample; the
 in-sample totals beside them), metrics (demand-weighted aggregates, out of sample), solver {status,
@@ -59,11 +60,12 @@ def _clean(value: Any) -> Any:
 
 def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: str, selection, plan: pd.DataFrame,
                   in_sample: pd.DataFrame, checks: list[RuleCheck], verification: dict, candidates: int,
-                  refine_rounds: int, frontier: pd.DataFrame, audit: dict | None, timings: dict[str, float]) -> dict:
+                  simulations: int, refine_rounds: int, frontier: pd.DataFrame, audit: dict | None, timings: dict[str, float]) -> dict:
     """The summary.json document of a run (see the module docstring for the keys).
 
     selection: the optimizer.Plan of the final selection; plan: plan.csv (out of sample); in_sample:
-    the same SKUs' in-sample rows; verification: {seed, replications}; timings in seconds."""
+    the same SKUs' in-sample rows; verification: {seed, replications}; candidates: distinct
+    candidates; simulations: policy rows simulated in all; timings in seconds."""
     metric = scenario.service.metric
     out_metrics = aggregate_metrics(plan)
     summary = {
@@ -81,6 +83,7 @@ def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: 
         "replications": scenario.replications,
         "verification": dict(verification),
         "candidates": int(candidates),
+        "simulations": int(simulations),
         "refine_rounds": int(refine_rounds),
         "skus": int(len(plan)),
         "service": {
