@@ -6,8 +6,9 @@ order, whatever the executor and the number of workers: the work is a pure funct
 so results are identical everywhere.
 
 - `local`, jobs=1: a plain loop in this process (no pool; easiest to debug and profile).
-- `local`, jobs>1: a `concurrent.futures.ProcessPoolExecutor` with the "spawn" start method (numba's
-  threads and `fork` do not mix).
+- `local`, jobs>1: a `concurrent.futures.ProcessPoolExecutor` whose workers are forked from a clean
+  fork server that has imported the engine once ("forkserver"; "spawn" where there is none). Plain
+  `fork` of this process is never used: numba's threads and `fork` do not mix.
 - `dask`: a `dask.distributed.Client` on `scheduler` ("tcp://host:8786"), or on a `LocalCluster`
   of `jobs` single-threaded worker processes when no scheduler is given.
 
@@ -44,7 +45,13 @@ __all__ = [
 ]
 
 KINDS = ("local", "dask")
-_START_METHOD = "spawn"  # numba and threads do not survive fork; spawn is the portable choice
+# Workers never start with `fork` from this process: numba's and BLAS's threads do not survive it.
+# "forkserver" forks each worker from a clean single-threaded server that has already imported the
+# engine (PRELOAD), so a new worker costs milliseconds instead of seconds of imports; "spawn" where
+# the platform has no forkserver (Windows).
+_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+# The engine's modules (the server imports them once; every worker then starts with them loaded).
+PRELOAD = ("tradeoff.pipeline", "optimizer", "scenarios.loader", "simulation")
 
 
 class WorkerLostError(RuntimeError):
@@ -128,29 +135,50 @@ def _check_lost(lost: str) -> None:
 # --------------------------------------------------------------------------- local
 
 
-def _watch_parent(parent_pid: int) -> None:
-    """Pool worker initializer: exit when the parent process is gone.
+def _watch_parent() -> None:
+    """Pool worker initializer: exit when the process that started this worker is gone.
 
     A batch killed with SIGKILL cannot shut its pool down; without this its workers would finish
-    their scenario and race the resumed batch writing the same result folder.
+    their scenario and race the resumed batch writing the same result folder. The parent is the
+    pool's owner (spawn) or the fork server, which itself exits when the owner dies.
     """
+    parent = os.getppid()
 
     def watch() -> None:
         import time
 
         while True:
-            if os.getppid() != parent_pid:
+            if os.getppid() != parent:  # re-parented: the parent died
                 os._exit(1)
             time.sleep(0.5)
 
     threading.Thread(target=watch, name="tradeoff-parent-watch", daemon=True).start()
 
 
+def _preload_list(fn: Callable | None) -> list[str]:
+    """What the fork server imports when it starts (it is one per process, so only the first pool's
+    list counts): the main module, the engine, and the module of the function mapped. A module is
+    listed only if it imports here: the server stops on an import that fails other than ImportError."""
+    import importlib
+
+    names = [*PRELOAD, getattr(fn, "__module__", None)]
+    ok = ["__main__"]
+    for name in dict.fromkeys(n for n in names if n and n != "__main__"):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - an optional speed-up; the worker will report the error itself
+            logging.getLogger(__name__).debug("not preloading %s", name, exc_info=True)
+            continue
+        ok.append(name)
+    return ok
+
+
 class LocalExecutor(Executor):
     """This machine: a loop in this process (jobs=1) or a spawn-started process pool (jobs>1).
 
     `fresh_process_per_item`: each item runs in a new worker process (the pool's
-    `max_tasks_per_child=1`), so memory cannot grow over many items; `batch` uses it per scenario.
+    `max_tasks_per_child=1`), even with jobs=1, so memory cannot grow over many items and a crash
+    cannot take this process down; `batch` uses it, one process per scenario.
     """
 
     kind = "local"
@@ -163,26 +191,33 @@ class LocalExecutor(Executor):
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
 
-    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+    @property
+    def in_process(self) -> bool:
+        """True when items run in this very process (jobs=1 without fresh_process_per_item)."""
+        return self.workers == 1 and not self._per_item
+
+    def _new_pool(self, workers: int, fn: Callable | None = None) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context(_START_METHOD)
+        if _START_METHOD == "forkserver":
+            context.set_forkserver_preload(_preload_list(fn))
         return ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context(_START_METHOD),
+            mp_context=context,
             initializer=_watch_parent,
-            initargs=(os.getpid(),),
             max_tasks_per_child=1 if self._per_item else None,
         )
 
-    def _shared_pool(self) -> ProcessPoolExecutor:
+    def _shared_pool(self, fn: Callable) -> ProcessPoolExecutor:
         if self._closed:
             raise RuntimeError("executor is closed")
         if self._pool is None:
-            self._pool = self._new_pool(self.workers)
+            self._pool = self._new_pool(self.workers, fn)
         return self._pool
 
     def iter_completed(self, fn, items, *, lost="raise"):
         _check_lost(lost)
         items = list(items)
-        if self.workers == 1:
+        if self.in_process:
             for index, item in enumerate(items):
                 try:
                     value = fn(item)
@@ -193,7 +228,7 @@ class LocalExecutor(Executor):
         yield from self._pooled(fn, items, lost)
 
     def _pooled(self, fn, items, lost) -> Iterator[tuple[int, Any]]:
-        pool = self._shared_pool()
+        pool = self._shared_pool(fn)
         futures: dict[Future, int] = {pool.submit(fn, item): i for i, item in enumerate(items)}
         lost_indices: list[int] = []
         try:
@@ -231,7 +266,7 @@ class LocalExecutor(Executor):
             while queue or running:
                 while queue and len(running) < self.workers:
                     index = queue.pop()
-                    lane = idle.pop() if idle else self._new_pool(1)
+                    lane = idle.pop() if idle else self._new_pool(1, fn)
                     running[lane.submit(fn, items[index])] = (index, lane)
                 done, _ = wait(set(running), return_when=FIRST_COMPLETED)
                 for future in done:
@@ -381,7 +416,7 @@ def get_executor(
     """The executor named `kind` ("local" or "dask") with `jobs` workers.
 
     `scheduler`: address of a running Dask scheduler ("tcp://host:8786"), dask only; without it a
-    LocalCluster of `jobs` worker processes is started. `fresh_process_per_item` (local, jobs>1):
+    LocalCluster of `jobs` worker processes is started. `fresh_process_per_item` (local):
     each item in a new process. Unknown kind -> ValueError.
     """
     if kind == "local":

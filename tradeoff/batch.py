@@ -1,0 +1,456 @@
+"""`run_batch`: many scenario files, each run in its own worker process, none able to stop the others.
+
+1. Expand the inputs (a folder means its `*.yaml` / `*.yml` files, not recursive) and validate every
+   file first, in this process: each invalid file is reported with all its problems and gets an
+   `invalid` row; the valid ones go on.
+2. Skip the finished ones. A scenario is finished when `OUT/<folder>/summary.json` holds the same
+   `scenario_hash` (and engine) and every file the folder's manifest names is present. The result
+   writer (tradeoff.results_io) stages every file in a hidden `.tmp-<folder>-...` folder and renames
+   it into place, so a run killed at any moment (even kill -9) leaves either a finished folder or
+   one this test rejects. Before an unfinished scenario runs, its leftover staging folders and its
+   stale result files (an older result of a changed scenario, or a half-replaced one) are removed,
+   so the new result lands with one atomic rename.
+3. Run the rest through an executor (tradeoff.executors): locally one new process per scenario
+   (memory cannot grow over a long batch, a crash takes only its scenario); on Dask one task per
+   scenario. A scenario's failure becomes its row: `infeasible` (optimizer.InfeasibleError),
+   `invalid` (ScenarioError), `failed` (anything else, or a worker that died twice).
+4. After every scenario, `OUT/batch.csv` is rewritten atomically: one row per input file (COLUMNS),
+   `pending` for those not finished yet.
+
+The outcome's exit status: 0 all ok; 4 some scenario not ok (invalid, infeasible, failed); 2 when no
+file was valid (nothing to run).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tradeoff.progress import BatchProgress, open_channel
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("ok", "invalid", "infeasible", "failed")
+PENDING = "pending"  # only while the batch runs (or if it was killed): not finished yet
+COLUMNS = (
+    "file", "scenario", "folder", "status", "message", "reused", "scenario_hash", "skus",
+    "seconds_validate", "seconds_run", "service_metric", "service_target", "service_achieved",
+    "cost_total", "cost_logistics", "solver_status",
+)
+BATCH_CSV = "batch.csv"
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+MANIFEST = ".tradeoff-files"  # tradeoff.results_io.MANIFEST: the result files a folder holds
+
+
+# --------------------------------------------------------------------------- inputs and validation
+
+
+def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[str]:
+    """The scenario files named by `inputs`: files as given, folders replaced by their `*.yaml` and
+    `*.yml` files (sorted, not recursive); the same file named twice is kept once. A folder without
+    scenario files stays in the list (it gets an `invalid` row)."""
+    files: list[str] = []
+    seen: set[str] = set()
+    for item in inputs:
+        path = Path(item)
+        found = (
+            sorted(str(p) for p in path.iterdir() if p.is_file() and p.suffix.lower() in SCENARIO_SUFFIXES)
+            if path.is_dir()
+            else [str(item)]
+        )
+        for name in found or [str(item)]:
+            key = os.path.realpath(name)
+            if key not in seen:
+                seen.add(key)
+                files.append(name)
+    return files
+
+
+@dataclass
+class Planned:
+    """A valid scenario file of the batch: where its result goes and how it is recognised."""
+
+    index: int
+    file: str
+    name: str
+    folder: str
+    scenario_hash: str
+    skus: int
+    seconds_validate: float
+
+
+def _row(file: str, **values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {c: None for c in COLUMNS}
+    row.update({"file": file, "reused": False, **values})
+    return row
+
+
+def _one_line(text: str) -> str:
+    return " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def validate_files(
+    files: Sequence[str], out: Path, overrides: Any = None, variants: Any = None
+) -> tuple[list[Planned], dict[int, dict], dict[int, list[str]]]:
+    """Load every file (with the batch's variants and `--set` overrides) and check that its result
+    folder is a safe name used by no other file of the batch.
+
+    Returns (valid scenarios, rows of the invalid ones by input index, their problem lines)."""
+    from scenarios.errors import ScenarioError
+    from scenarios.hashing import content_hash
+    from tradeoff import results_io
+    from tradeoff.pipeline import load_scenario, result_folder_name
+
+    planned: list[Planned] = []
+    rows: dict[int, dict] = {}
+    problems: dict[int, list[str]] = {}
+    folders: dict[str, str] = {}
+    for index, file in enumerate(files):
+        start = time.perf_counter()
+        if os.path.isdir(file):
+            lines = [f"{file}: no scenario files (*.yaml, *.yml) in this folder"]
+            rows[index], problems[index] = _row(file, status="invalid", message=lines[0]), lines
+            continue
+        try:
+            scenario = load_scenario(file, overrides, variants)
+            folder = result_folder_name(scenario, variants)
+            results_io.result_dir(out, folder)
+        except ScenarioError as exc:
+            lines = [str(p) for p in exc.problems]
+            rows[index] = _row(file, status="invalid", message=_one_line("; ".join(lines)))
+            problems[index] = lines
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug while loading one file must not stop the batch
+            message = f"{type(exc).__name__} while loading: {exc}"
+            rows[index] = _row(file, status="failed", message=_one_line(message))
+            problems[index] = [message]
+            log.debug("loading %s failed", file, exc_info=True)
+            continue
+        if folder in folders:
+            message = f"{file}: results would go to {folder}/, which {folders[folder]} already uses (rename the scenario)"
+            rows[index] = _row(file, scenario=scenario.name, folder=folder, status="invalid", message=message)
+            problems[index] = [message]
+            continue
+        folders[folder] = file
+        planned.append(Planned(index, file, scenario.name, folder, content_hash(scenario), len(scenario.skus),
+                               round(time.perf_counter() - start, 3)))
+        del scenario  # keep only what the batch needs: a 100,000-SKU scenario is large
+    return planned, rows, problems
+
+
+# --------------------------------------------------------------------------- finished results
+
+
+def finished_summary(folder: Path, scenario_hash: str, engine: str | None = None) -> dict | None:
+    """The summary.json of a finished result of this scenario in `folder`, else None.
+
+    Finished: summary.json parses, its scenario_hash (and engine, when given) match, and every file
+    named in the folder's manifest exists (a half-replaced folder misses some)."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        names = (folder / MANIFEST).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(summary, dict) or summary.get("scenario_hash") != scenario_hash:
+        return None
+    if engine is not None and summary.get("engine", engine) != engine:
+        return None
+    if "summary.json" not in names or not all((folder / n).is_file() for n in names):
+        return None
+    return summary
+
+
+def _staging_pattern(folder: str) -> re.Pattern:
+    # tradeoff.results_io stages `<folder>` in `.tmp-<folder>-<pid>-<8 hex>`
+    return re.compile(rf"^\.tmp-{re.escape(folder)}-(\d+)-[0-9a-f]{{8}}$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clear_unfinished(out: Path, folder: str) -> None:
+    """Remove what an interrupted or outdated run left for `folder`: staging folders of writers
+    that are gone, and the result files (those in the manifest) of an unfinished or stale result.
+    Files the engine did not write are left alone; an emptied folder is removed."""
+    pattern = _staging_pattern(folder)
+    if out.is_dir():
+        for entry in out.iterdir():
+            match = pattern.match(entry.name)
+            if match and entry.is_dir() and not _alive(int(match.group(1))):
+                shutil.rmtree(entry, ignore_errors=True)
+    target = out / folder
+    if not target.is_dir():
+        return
+    try:
+        names = (target / MANIFEST).read_text(encoding="utf-8").split()
+    except OSError:
+        names = []
+    for name in names:
+        if "/" not in name and name not in ("", ".", ".."):
+            (target / name).unlink(missing_ok=True)
+    (target / MANIFEST).unlink(missing_ok=True)
+    try:
+        target.rmdir()  # only when empty: the writer then renames the new result in, in one step
+    except OSError:
+        pass
+
+
+# --------------------------------------------------------------------------- one scenario (worker side)
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One scenario to run: what a worker process receives (plain, picklable data)."""
+
+    key: int
+    path: str
+    out: str
+    folder: str
+    scenario_hash: str
+    overrides: Any = None
+    variants: Any = None
+    engine: str = "kernel"
+    runner: Callable | None = None  # tradeoff.pipeline.run unless a test injects another
+    reporter: Callable | None = None  # progress channel back to the batch process
+
+
+def headline(summary: dict) -> dict[str, Any]:
+    """The batch.csv figures of a finished result, from its summary.json content."""
+    service = summary.get("service") or {}
+    totals = summary.get("totals") or {}
+    solver = summary.get("solver") or {}
+    return {
+        "scenario_hash": summary.get("scenario_hash"),
+        "service_metric": service.get("metric"),
+        "service_target": service.get("target"),
+        "service_achieved": service.get("achieved"),
+        "cost_total": totals.get("cost_total"),
+        "cost_logistics": totals.get("cost_logistics"),
+        "solver_status": solver.get("status"),
+    }
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+
+
+def run_scenario(job: BatchJob) -> dict[str, Any]:
+    """Run one scenario of a batch and return its batch.csv figures; never raises for the
+    scenario's own problems (they become the status and message)."""
+    from optimizer.errors import InfeasibleError
+    from scenarios.errors import ScenarioError
+
+    start = time.perf_counter()
+    report = functools.partial(job.reporter, job.key) if job.reporter is not None else None
+    if report is not None:
+        report("load", 0, 1)  # the display learns the scenario started before its first stage ends
+    if job.runner is None:
+        from tradeoff.pipeline import run as runner
+    else:
+        runner = job.runner
+    values: dict[str, Any]
+    try:
+        result = runner(job.path, out=job.out, overrides=job.overrides, variants=job.variants,
+                        engine=job.engine, jobs=1, progress=report)
+        values = {"status": "ok", "message": "", **headline(result.summary)}
+        written = getattr(result, "out_dir", None)
+        if written is None or Path(written).name != job.folder:
+            values.update(status="failed", message=f"result went to {written}, expected {job.folder}/")
+        elif values["scenario_hash"] != job.scenario_hash:
+            values["message"] = "the scenario file changed while the batch ran; the result is of the new content"
+    except ScenarioError as exc:
+        values = {"status": "invalid", "message": _one_line("; ".join(str(p) for p in exc.problems))}
+    except InfeasibleError as exc:
+        values = {"status": "infeasible", "message": _one_line(str(exc))}
+    except Exception as exc:  # noqa: BLE001 - one scenario's bug must not stop the batch
+        values = {"status": "failed", "message": _one_line(f"{type(exc).__name__}: {exc}{_where(exc)}")}
+        log.error("scenario %s failed", job.path, exc_info=True)
+    values["seconds_run"] = round(time.perf_counter() - start, 3)
+    return values
+
+
+# --------------------------------------------------------------------------- batch.csv
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.10g}"
+    return str(value)
+
+
+def write_batch_csv(path: Path, rows: Sequence[dict]) -> Path:
+    """Write batch.csv (COLUMNS, one row per input file) atomically: temporary file, then rename."""
+    import csv
+    import io
+
+    from tradeoff.results_io import write_file_atomic
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in COLUMNS])
+    return write_file_atomic(path, buffer.getvalue())
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did: one row per input file (batch.csv), where batch.csv is, the exit status."""
+
+    rows: list[dict]
+    csv_path: Path
+    exit_status: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def exit_status(rows: Sequence[dict]) -> int:
+    """0 all ok; 2 when no file was valid; 4 when some scenario is not ok (partly done)."""
+    statuses = [r["status"] for r in rows]
+    if statuses and all(s == "invalid" for s in statuses):
+        return 2
+    return 0 if all(s == "ok" for s in statuses) else 4
+
+
+def check_options(jobs: Any, executor: str, scheduler: str | None, engine: str) -> None:
+    """Refuse bad batch options as invalid input (ScenarioError, exit 2) before anything runs."""
+    from scenarios.errors import Problem, ScenarioError
+    from tradeoff.executors import KINDS
+
+    problems = []
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        problems.append(Problem("--jobs", "", "is not a whole number >= 1", jobs, True))
+    if executor not in KINDS:
+        problems.append(Problem("--executor", "", f"is not one of {', '.join(KINDS)}", executor, True))
+    if scheduler is not None and executor != "dask":
+        problems.append(Problem("--scheduler", "", "applies to --executor dask only", scheduler, True))
+    if engine not in ("kernel", "simpy"):
+        problems.append(Problem("--engine", "", "is not one of kernel, simpy", engine, True))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _workers_text(executor) -> str:
+    where = getattr(executor, "scheduler", None)
+    return f"{executor.workers} {executor.kind} worker{'s' if executor.workers != 1 else ''}" + (f" at {where}" if where else "")
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    jobs: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    overrides: Any = None,
+    variants: Any = None,
+    engine: str = "kernel",
+    progress: BatchProgress | None = None,
+    runner: Callable | None = None,
+) -> BatchOutcome:
+    """Run every scenario file in `inputs` (files or folders) into `out/<folder>/`; see the module doc.
+
+    jobs: scenarios running at once (local processes, or LocalCluster workers for dask); executor:
+    "local" or "dask"; scheduler: a Dask scheduler address; overrides / variants: as `--set` /
+    `--variant`, applied to every file; engine: "kernel" or "simpy"; progress: a display from
+    tradeoff.progress; runner: replaces tradeoff.pipeline.run (tests). Raises ScenarioError only for
+    bad batch options or when no input names a file."""
+    from scenarios.errors import Problem, ScenarioError
+    from tradeoff.executors import LostItem, get_executor
+
+    check_options(jobs, executor, scheduler, engine)
+    progress = progress or BatchProgress()
+    files = expand_inputs(inputs)
+    if not files:
+        raise ScenarioError(Problem("batch", "", "no scenario files given"))
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in out.glob(f".tmp-{BATCH_CSV}-*"):  # a batch.csv rewrite a kill interrupted
+        entry.unlink(missing_ok=True)
+    csv_path = out / BATCH_CSV
+
+    planned, invalid_rows, problems = validate_files(files, out, overrides, variants)
+    rows: list[dict] = [invalid_rows.get(i) for i in range(len(files))]  # type: ignore[misc]
+    for index in sorted(problems):
+        progress.invalid_file(files[index], problems[index])
+
+    to_run: list[Planned] = []
+    for p in planned:
+        base = {"scenario": p.name, "folder": p.folder, "scenario_hash": p.scenario_hash, "skus": p.skus,
+                "seconds_validate": p.seconds_validate}
+        summary = finished_summary(out / p.folder, p.scenario_hash, engine)
+        if summary is not None:
+            timings = summary.get("timings") or {}
+            seconds = sum(v for v in timings.values() if isinstance(v, int | float)) or None
+            rows[p.index] = _row(p.file, **{**base, **headline(summary)}, status="ok", message="already finished",
+                                 reused=True, seconds_run=round(seconds, 3) if seconds else None)
+        else:
+            rows[p.index] = _row(p.file, **base, status=PENDING, message="")
+            to_run.append(p)
+    write_batch_csv(csv_path, rows)
+
+    if to_run:
+        try:
+            pool = get_executor(executor, jobs, scheduler, fresh_process_per_item=True)
+        except OSError as exc:
+            raise ScenarioError(Problem("--scheduler", "", f"cannot be reached: {exc}", scheduler, True)) from exc
+        with pool:
+            progress.batch_started(len(to_run), len(planned) - len(to_run), len(problems), _workers_text(pool))
+            labels = {p.index: p.folder for p in to_run}
+
+            def on_stage(key: Any, stage: str, done: int, total: int) -> None:
+                progress.scenario_stage(key, labels.get(key, str(key)), stage, done, total)
+
+            channel = open_channel(pool, on_stage)
+            try:
+                # Largest first: a big scenario started last would leave the other workers idle.
+                order = sorted(to_run, key=lambda p: -p.skus)
+                batch_jobs = [
+                    BatchJob(p.index, os.path.abspath(p.file), str(out), p.folder, p.scenario_hash, overrides,
+                             variants, engine, runner, channel.reporter)
+                    for p in order
+                ]
+                for p in order:
+                    clear_unfinished(out, p.folder)
+                for position, values in pool.iter_completed(run_scenario, batch_jobs, lost="return"):
+                    p = order[position]
+                    if isinstance(values, LostItem):
+                        values = {"status": "failed", "message": values.reason}
+                    row = rows[p.index]
+                    row.update(values)
+                    write_batch_csv(csv_path, rows)
+                    progress.scenario_finished(p.index, p.folder, row)
+            finally:
+                channel.close()
+    else:
+        progress.batch_started(0, len(planned), len(problems), "nothing to run")
+
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in (*STATUSES, PENDING)}
+    counts["reused"] = sum(1 for r in rows if r.get("reused"))
+    return BatchOutcome(rows=rows, csv_path=csv_path, exit_status=exit_status(rows), counts=counts)
