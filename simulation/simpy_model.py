@@ -6,8 +6,8 @@ them in exactly the documented order:
 
     t + 0.000  the buyer reviews (periodic review, t % R == 0)
     t + 0.125  carriers unload replenishments due in t
-    t + 0.250  the warehouse closes receiving (a replenishment cycle ends if anything arrived),
-               then ships backorders FIFO
+    t + 0.250  when anything arrived, the warehouse closes receiving (a replenishment cycle ends)
+               and ships backorders FIFO
     t + 0.375  expedite carriers hand their units to waiting customers
     t + 0.500  customers place the period's orders, one at a time; the warehouse picks each one,
                the customer reacts to a stockout, and a continuous-review buyer reviews after it
@@ -137,7 +137,6 @@ class World:
         env = self.env
         if self.buyer.R >= 1:
             env.process(buyer_reviews(self))
-        env.process(warehouse_mornings(self))
         env.process(customers(self))
         env.process(bookkeeper(self))
         env.run(until=self.T)
@@ -164,6 +163,8 @@ def buyer_reviews(world: World):
 def carrier(world: World, units: int, arrival: int):
     """A replenishment travels for its lead time and is unloaded into on hand (orders may cross)."""
     yield at(world, arrival, RECEIVE)
+    if not world.warehouse.received_now:  # the first truck of the day calls the warehouse crew
+        world.env.process(warehouse_morning(world, arrival))
     world.buyer.on_order -= units
     world.warehouse.receive(units)
 
@@ -176,26 +177,26 @@ def expedite_carrier(world: World, order: CustomerOrder, arrival: int):
     order.complete(arrival, world.ledger, world.promised)
 
 
-def warehouse_mornings(world: World):
-    """Each period: close receiving (a replenishment cycle ends when anything arrived), then ship
-    backorders, oldest first."""
+def warehouse_morning(world: World, t: int):
+    """After the carriers of period t unloaded: close receiving (a replenishment cycle ends), then ship
+    backorders, oldest first. Only a receipt can free stock for waiting orders (after step 3 either
+    no one waits, or on hand is short of the first owed order), so no receipt, no morning work."""
     w, ledger = world.warehouse, world.ledger
-    for t in range(world.T):
-        yield at(world, t, BACKORDERS)
-        if w.received_now:
-            ledger.book("cycles", 1, t)
-            if w.stockout_in_cycle:
-                ledger.book("cycles_with_stockout", 1, t)
-            w.stockout_in_cycle = False
-            w.received_now = False
-        for order in w.serve_backorders():
-            order.complete(t, ledger, world.promised)
+    yield at(world, t, BACKORDERS)
+    ledger.book("cycles", 1, t)
+    if w.stockout_in_cycle:
+        ledger.book("cycles_with_stockout", 1, t)
+    w.stockout_in_cycle = False
+    w.received_now = False
+    for order in w.serve_backorders():
+        order.complete(t, ledger, world.promised)
 
 
 def customers(world: World):
-    """Each period the customers' orders of that period arrive, one at a time, in stream order."""
+    """Each period the customers' orders of that period arrive, one at a time, in stream order
+    (periods without orders are skipped: nobody calls)."""
     start = world.streams.order_start
-    for t in range(world.T):
+    for t in np.flatnonzero(np.diff(start)).tolist():
         yield at(world, t, CUSTOMERS)
         stockout = False
         for i in range(int(start[t]), int(start[t + 1])):
