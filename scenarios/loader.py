@@ -224,12 +224,23 @@ def _variant_changes(merged: dict, names: list[str], top: str, base_dir: str, pr
     return chosen
 
 
+def _plain(value: Any) -> Any:
+    """Python override values as YAML would give them: tuples -> lists, paths -> text."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
 def _override_changes(overrides: Any, top: str, base_dir: str, problems: list[Problem]) -> list[Change]:
     if overrides is None:
         return []
     items: list[tuple[str, Any]] = []
     if isinstance(overrides, Mapping):
-        items = [(str(k), v) for k, v in overrides.items()]
+        items = [(str(k), _plain(v)) for k, v in overrides.items()]
     else:
         if isinstance(overrides, str):
             overrides = [overrides]

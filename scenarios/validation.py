@@ -66,6 +66,10 @@ def _walk_loc(loc: tuple, data: Any) -> tuple[tuple[Segment, ...], Any, str | No
             if _is_member_segment(seg):
                 member = member or seg
                 continue
+            if isinstance(cur, dict) and not isinstance(seg, str) and seg in cur:
+                segs.append(str(seg))  # a non-text key (YAML `1:`): show it as a key, not an index
+                cur = cur[seg]
+                continue
             segs.append(seg)  # a missing key, or a key of a dict that failed
             cur = None
             continue
@@ -183,13 +187,19 @@ def pydantic_problems(exc: ValidationError, data: dict, origin: Origin) -> list[
             segs, value = segs + ("dist",), (err.get("ctx") or {}).get("tag")
         elif err["type"] == "union_tag_not_found":
             segs = segs + ("dist",)
+        elif err["type"] == "invalid_key":
+            key = err.get("input")
+            parent = segs[:-1] if segs else ()
+            raw.append((parent + (str(key),), None, False,
+                        f"key {key!r} is not text (YAML read it as {type(key).__name__}; quote it)", None))
+            continue
         elif err["type"] == "extra_forbidden":
             key = segs[-1] if segs else loc[-1]
             known = known_keys_at(segs[:-1], data)
             raw.append((segs, None, False, did_you_mean(key, known) if known else f"unknown key {key!r}", None))
             continue
         elif loc and loc[-1] == "[key]":
-            value = segs[-1] if segs else value
+            value = err.get("input")
         rule, has_value = _rule(err, segs, value, data)
         if has_value and isinstance(value, (dict, list)):
             rule, has_value = f"{_summary(value)} {rule}", False

@@ -138,7 +138,7 @@ JUNK = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=8), st.lists(st.integers(-3, 3), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
     st.just({"dist": "compound"}), st.just({"dist": "negbin", "mean": 1, "cv": 0.1}), st.just("[unclosed"),
-)
+).map(copy.deepcopy)  # st.just hands out one shared object; edits must never reach it
 
 
 def all_paths(x, prefix=()):

@@ -230,3 +230,15 @@ def test_demand_history_csv_missing_file(write):
     with pytest.raises(ScenarioError) as info:
         scenarios.load(write(data))
     assert ": demand_history_csv: file not found" in str(info.value)
+
+
+def test_python_overrides_may_use_tuples_and_paths(write, tmp_path):
+    (tmp_path / "k.csv").write_text("id,unit_cost,price,demand\nK1,1,2,3\n", encoding="utf-8")
+    s = scenarios.load(write(base()), overrides={"policies.modes": ("air",), "skus_csv": tmp_path / "k.csv"})
+    assert s.policies.modes == ("air",) and [k.id for k in s.skus] == ["K1"]
+
+
+def test_non_text_keys_are_named(write):
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(write(dump(base()) + "1: 2\n"))
+    assert ": 1: key 1 is not text (YAML read it as int; quote it)" in str(info.value)
