@@ -66,6 +66,8 @@ def validate_policies(scenario: Scenario, policies: pd.DataFrame) -> pd.DataFram
         except ValidationError as e:
             rules = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
             raise ValueError(f"{where}: {rules}") from None
+        if row.family == "rQ" and values["Q"] < 0.5:
+            raise ValueError(f"{where}: Q {values['Q']} rounds to 0 whole units (needs Q >= 0.5)")
         df.at[i, "mode"] = mode if mode is not None else modes[0]
         df.at[i, "R"] = int(R)
     return df

@@ -172,7 +172,7 @@ class Buyer:
             q = self.S - position if position <= self.s else 0
         elif f == RQ:
             # k, the smallest integer with position + Q*k > s
-            q = self.Q * ((self.s - position) // self.Q + 1) if position <= self.s else 0
+            q = self.Q * ((self.s - position) // self.Q + 1) if position <= self.s and self.Q > 0 else 0
         elif f == CAPPED:
             q = min(self.S - position, self.cap) if position < self.S else 0
         else:  # base_stock, RS

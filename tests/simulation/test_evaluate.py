@@ -90,6 +90,7 @@ def test_replications_and_seed_override():
         (dict(family="capped_base_stock", S=10), "needs cap"),
         (dict(family="RS", S=10, R=0), "R >= 1"),
         (dict(family="sS", s=10, S=5), "is not > s"),
+        (dict(family="rQ", s=3, Q=0.4), "rounds to 0"),
     ],
 )
 def test_invalid_rows_name_the_row(row, message):
@@ -98,6 +99,12 @@ def test_invalid_rows_name_the_row(row, message):
     with pytest.raises(ValueError, match=message) as err:
         simulation.evaluate(sc, pol, engine="simpy")
     assert "row 0" in str(err.value)
+
+
+def test_kernel_engine_in_a_pool_equals_simpy():
+    sc = two_sku_scenario()
+    pol = pd.concat([policies(dict(family="rQ", s=2, Q=5, R=0), sku="y"), policies(dict(family="RsS", s=5, S=20, R=2, mode="air"))], ignore_index=True)
+    pd.testing.assert_frame_equal(simulation.evaluate(sc, pol, engine="kernel", jobs=2), simulation.evaluate(sc, pol, engine="simpy"))
 
 
 def test_unknown_engine():
