@@ -51,10 +51,12 @@ class Pricing:
 
 def solve_decomposition(cost: np.ndarray, group: np.ndarray, n_groups: int, rows: list[Row],
                         options: hs.SolverOptions, warm_lambda: np.ndarray | None = None,
-                        max_iter: int = 300, tol: float = 1e-9) -> Solution:
+                        max_iter: int = 300, tol: float | None = None) -> Solution:
     """Solve the selection problem by Lagrangian master + finishing MILP (see module doc). Returns the
     chosen candidate index per SKU, the status, objective, bound, gap and the rows' LP duals."""
     t0 = time.perf_counter()
+    if tol is None:  # the Lagrangian bound need only be tighter than the MIP gap it certifies
+        tol = max(1e-10, 0.01 * options.mip_gap)
     K = len(rows)
     A = np.array([r.coef for r in rows]).reshape(K, len(cost))
     b = np.array([r.rhs for r in rows], dtype=float)
@@ -94,6 +96,12 @@ def solve_decomposition(cost: np.ndarray, group: np.ndarray, n_groups: int, rows
         m.cuts = pe.ConstraintList()
         m.obj = pe.Objective(expr=m.theta, sense=pe.maximize)
         opt = hs.new_highs()
+        # Only cuts are ever added: skip the persistent interface's scans for other model changes.
+        au = opt.config.auto_updates
+        for flag in ("check_for_new_or_removed_vars", "check_for_new_or_removed_params", "check_for_new_objective",
+                     "update_constraints", "update_vars", "update_parameters", "update_named_expressions",
+                     "update_objective"):
+            setattr(au, flag, False)
         lp_opts = hs.SolverOptions(time_limit=options.time_limit, mip_gap=0.0, tee=False)
 
         def add_cut(C, Acol):
@@ -153,8 +161,12 @@ def solve_decomposition(cost: np.ndarray, group: np.ndarray, n_groups: int, rows
             sol = sub
             if sub.status == SolveStatus.time_limit:
                 break
-            threshold = sub.objective - best_L + tie
-            wider = keep | (slack <= threshold)
+            # Done when the plan is proven within the MIP gap of the Lagrangian bound; otherwise a
+            # better plan (by more than the gap) can only use candidates with slack below this.
+            threshold = sub.objective - best_L - options.mip_gap * abs(sub.objective)
+            if threshold <= tie:
+                break
+            wider = keep | (slack <= threshold + tie)
             if wider.sum() == keep.sum() or incumbent is not None and stage > 20:
                 break
             keep = wider

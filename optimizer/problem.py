@@ -14,7 +14,7 @@ import pandas as pd
 from optimizer.errors import InfeasibleError
 from optimizer.prune import non_dominated
 from scenarios.abc import sku_classes
-from scenarios.schema import Scenario, dist_mean
+from scenarios.schema import Scenario
 
 POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
 COST_BUCKETS = ["cost_carrying", "cost_ordering", "cost_order_processing", "cost_transport",
@@ -37,7 +37,8 @@ class Prepared:
     SKU index `group`, the objective `cost` per period, demand d and service metric m, and resources."""
 
     scenario: Scenario
-    rows: pd.DataFrame  # evaluation rows kept, plus `class`
+    rows: pd.DataFrame  # evaluation rows (after the SKU floor), plus `class`
+    src: np.ndarray  # position in `rows` of each candidate kept (after pruning)
     group: np.ndarray
     n_groups: int
     cost: np.ndarray
@@ -71,18 +72,20 @@ class Prepared:
     def limits(self) -> list[tuple[str, np.ndarray, float]]:
         """(rule, resource per candidate, cap) for each limit set in the scenario."""
         sc = self.scenario
-        r = self.rows
+        col = lambda name: self.rows[name].to_numpy(float)[self.src]  # noqa: E731
         out = []
         if sc.budget.inventory_value is not None:
-            out.append(("budget.inventory_value", r["inventory_value"].to_numpy(float), float(sc.budget.inventory_value)))
+            out.append(("budget.inventory_value", col("inventory_value"), float(sc.budget.inventory_value)))
         if sc.costs.warehousing.capacity_units is not None:
             # Average occupancy: the sum of average on-hand units (peaks may exceed it).
-            out.append(("costs.warehousing.capacity_units", r["avg_on_hand"].to_numpy(float),
+            out.append(("costs.warehousing.capacity_units", col("avg_on_hand"),
                         float(sc.costs.warehousing.capacity_units)))
-        modes = r["mode"].astype(object).where(r["mode"].notna(), sc.transport[0].name).to_numpy()
+        if any(tm.capacity_per_period is not None for tm in sc.transport):
+            r = self.rows
+            modes = r["mode"].astype(object).where(r["mode"].notna(), sc.transport[0].name).to_numpy()[self.src]
         for k, tm in enumerate(sc.transport):
             if tm.capacity_per_period is not None:
-                use = np.where(modes == tm.name, r["vehicles_per_period"].to_numpy(float), 0.0)
+                use = np.where(modes == tm.name, col("vehicles_per_period"), 0.0)
                 out.append((f"transport[{k}].capacity_per_period", use, float(tm.capacity_per_period)))
         return out
 
@@ -102,8 +105,12 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
     dominance test (needed when a target or a floor applies)."""
     metric = scenario.service.metric
     ids = [s.id for s in scenario.skus]
-    ev = evaluations[evaluations["sku"].isin(ids)].reset_index(drop=True)
-    missing = sorted(set(ids) - set(ev["sku"]))
+    # SKU index per row by category codes (-1: not a SKU of the scenario); a Python-level map over
+    # 10^5-10^6 rows would take seconds
+    codes = pd.Categorical(evaluations["sku"].astype(object), categories=ids).codes.astype(np.int64)
+    ev = evaluations[codes >= 0].reset_index(drop=True)
+    group = codes[codes >= 0]
+    missing = [ids[k] for k in np.flatnonzero(np.bincount(group, minlength=len(ids)) == 0)]
     if missing:
         raise ValueError(f"evaluations have no candidate for SKUs {missing[:5]}")
     bad = ev[["cost_total", "cost_shortage", metric, "demand_per_period"]].isna().any(axis=1)
@@ -112,30 +119,29 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
     floor = scenario.service.sku_floor
     if floor is not None:
         ok = ev[metric].to_numpy(float) >= floor - 1e-12
-        for sku_id in ids:
+        has = ev.assign(_ok=ok).groupby("sku", sort=False)["_ok"].any()
+        for sku_id in has.index[~has.to_numpy()]:
             sel = (ev["sku"] == sku_id).to_numpy()
-            if not ok[sel].any():
-                best = float(ev.loc[sel, metric].max())
-                raise InfeasibleError("service.sku_floor", best,
-                                      f"service.sku_floor {floor:g} cannot be met for SKU {sku_id}: its best "
-                                      f"candidate reaches {metric} {best:.6g}")
+            best = float(ev.loc[sel, metric].max())
+            raise InfeasibleError("service.sku_floor", best,
+                                  f"service.sku_floor {floor:g} cannot be met for SKU {sku_id}: its best "
+                                  f"candidate reaches {metric} {best:.6g}")
         ev = ev[ok].reset_index(drop=True)
+        group = group[ok]
     cls_of = sku_classes(scenario)
-    ev = ev.assign(**{"class": ev["sku"].map(cls_of)})
-    pos = {sku_id: k for k, sku_id in enumerate(ids)}
-    group = ev["sku"].map(pos).to_numpy(np.int64)
+    cls_by_index = np.array([cls_of[i] for i in ids], dtype=object)
+    ev = ev.assign(**{"class": cls_by_index[group]})
     cost = objective_cost(ev, objective)
     d = ev["demand_per_period"].to_numpy(float)
     m = ev[metric].to_numpy(float)
-    mean_demand = {s.id: dist_mean(s.demand) if s.demand is not None else 0.0 for s in scenario.skus}
-    # Scale of the service rows: mean demand per SKU from the evaluations (falls back to the scenario).
-    per_sku_d = ev.groupby("sku")["demand_per_period"].mean()
-    sku_d = {i: float(per_sku_d.get(i, mean_demand[i])) for i in ids}
+    # Scale of the service rows: mean demand per period of each SKU over its candidates.
+    per_sku_d = np.bincount(group, weights=d, minlength=len(ids)) / np.maximum(np.bincount(group, minlength=len(ids)), 1)
+    sku_d = {i: float(per_sku_d[k]) for k, i in enumerate(ids)}
     D = sum(sku_d.values()) or 1.0
     class_demand: dict[str, float] = {}
     for i in ids:
         class_demand[cls_of[i]] = class_demand.get(cls_of[i], 0.0) + sku_d[i]
-    prep = Prepared(scenario, ev, group, len(ids), cost, d, m, ev["class"].to_numpy(object), D, objective,
+    prep = Prepared(scenario, ev, np.arange(len(ev)), group, len(ids), cost, d, m, ev["class"].to_numpy(object), D, objective,
                     n_before_prune=len(ev), extra={"class_demand": class_demand})
     if prune:
         benefits = []
@@ -149,5 +155,5 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
 
 
 def _subset(p: Prepared, keep: np.ndarray) -> Prepared:
-    return Prepared(p.scenario, p.rows[keep].reset_index(drop=True), p.group[keep], p.n_groups, p.cost[keep],
+    return Prepared(p.scenario, p.rows, p.src[keep], p.group[keep], p.n_groups, p.cost[keep],
                     p.d[keep], p.m[keep], p.classes[keep], p.demand_total, p.objective, p.n_before_prune, p.extra)

@@ -64,7 +64,7 @@ class Selector:
             raise self._diagnose(rows)
         if sol.choice is None:
             raise RuntimeError(f"the solver ended without a plan ({sol.status.value})")
-        choice = p.rows.iloc[sol.choice].reset_index(drop=True)
+        choice = p.rows.iloc[p.src[sol.choice]].reset_index(drop=True)
         d, m = p.d[sol.choice], p.m[sol.choice]
         achieved = float((d * m).sum() / d.sum()) if d.sum() > 0 else 1.0
         service_dual = implied = None
