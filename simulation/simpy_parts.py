@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from simulation.counters import COUNTERS, INDEX, N_COUNTERS
+from simulation.counters import INDEX, N_COUNTERS
 from simulation.policy_arrays import FAMILY_CODE
 
 BASE_STOCK, SS, RQ, RS, RSS, CAPPED = (
@@ -44,8 +44,6 @@ class Ledger:
         """The counters as float64[N_COUNTERS] in COUNTERS order."""
         return np.asarray(self.values, dtype=np.float64)
 
-
-assert set(COUNTERS) == set(INDEX)
 
 
 class CustomerOrder:
