@@ -27,6 +27,38 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
 
+class FrozenDict(dict):
+    """A dict that refuses changes: the mapping fields of a frozen Scenario (service.floors,
+    policies.candidates, variants) are read-only like the rest of it. Reads, equality, JSON and
+    pickling behave as for a dict."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a scenario is frozen: its mappings are read-only (build a new scenario instead)")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self):  # pickle/copy rebuild through __init__, never item by item
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> "FrozenDict":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "FrozenDict":
+        return self
+
+
+def freeze(value: Any) -> Any:
+    """Nested dicts -> FrozenDict and lists -> tuples (values inside a frozen scenario)."""
+    if isinstance(value, dict):
+        return FrozenDict({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -291,12 +323,17 @@ class Service(Strict):
 
     metric: Literal["fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate"] = "fill_rate"
     target: Annotated[float, Field(gt=0, le=1)] | None = None
-    floors: dict[str, Annotated[float, Field(gt=0, le=1)]] = {}
+    floors: dict[str, Annotated[float, Field(gt=0, le=1)]] = FrozenDict()
     sku_floor: Annotated[float, Field(gt=0, le=1)] | None = None
     frontier: tuple[Annotated[float, Field(gt=0, le=1)], ...] = (
         0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995,
     )
     abc: Abc = Abc()
+
+    @field_validator("floors")
+    @classmethod
+    def _frozen_floors(cls, v: dict) -> dict:
+        return freeze(v)
 
 
 class Budget(Strict):
@@ -361,6 +398,11 @@ class Policies(Strict):
             raise ValueError("is empty")
         return v
 
+    @field_validator("candidates")
+    @classmethod
+    def _frozen_candidates(cls, v: Any) -> Any:
+        return freeze(v)
+
 
 class Sku(Strict):
     """One stock-keeping unit: costs, price, class, demand per period, customer base, current policy."""
@@ -392,7 +434,7 @@ class Scenario(Strict):
     format: Literal[1]
     name: str = Field(pattern=NAME_PATTERN, max_length=120)
     description: str = ""
-    variants: dict[str, dict[str, Any]] = {}
+    variants: dict[str, dict[str, Any]] = FrozenDict()
     currency: str = "USD"
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     horizon: Horizon = Horizon()
@@ -410,6 +452,11 @@ class Scenario(Strict):
     demand_history_csv: str | None = None
     # Added to format 1: how demand models are made from the history (docs/demand-from-history.md).
     demand_history_method: Literal["auto", "fit", "empirical"] = "auto"
+
+    @field_validator("variants")
+    @classmethod
+    def _frozen_variants(cls, v: dict) -> dict:
+        return freeze(v)
 
     @model_validator(mode="after")
     def _cross_rules(self) -> "Scenario":

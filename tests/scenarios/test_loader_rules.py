@@ -173,3 +173,20 @@ def test_scenario_is_frozen(write):
     with pytest.raises(Exception):
         s.skus[0].unit_cost = 1.0  # type: ignore[misc]
     assert isinstance(s.skus, tuple) and isinstance(s.transport, tuple)
+
+
+def test_scenario_mappings_are_read_only_too(write):
+    import copy
+    import pickle
+
+    data = base()
+    data["variants"] = {"v": {"policies.modes": ["air"]}}
+    data["policies"]["candidates"] = {"sS": [{"s": 1, "S": 5}]}
+    s = scenarios.load(write(data))
+    for mapping in (s.service.floors, s.variants, s.variants["v"], s.policies.candidates):
+        with pytest.raises(TypeError):
+            mapping["x"] = 1  # type: ignore[index]
+        with pytest.raises(TypeError):
+            mapping.update({"x": 1})
+    assert s.service.floors == {"A": 0.98}
+    assert pickle.loads(pickle.dumps(s)) == s == copy.deepcopy(s)
