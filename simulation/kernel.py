@@ -1,7 +1,8 @@
 """The fast engine: every candidate of a SKU simulated by one compiled loop per replication.
 
-Reads the same pre-drawn streams as the SimPy model (`simulation.streams`) and follows the same
-period order (docs/simulation.md), so both engines return equal raw counters. This module turns the
+Reads the same pre-drawn streams as the SimPy model (`simulation.streams`, drawn by the faster
+`simulation.kernel_streams`, which gives identical values) and follows the same period order
+(docs/simulation.md), so both engines return equal raw counters. This module turns the
 scenario, SKU and streams into scalars and arrays for `simulation.kernel_loop.simulate_replication`.
 """
 
@@ -12,8 +13,8 @@ import numpy as np
 from scenarios.schema import Scenario, Sku
 from simulation.counters import N_COUNTERS
 from simulation.kernel_loop import simulate_replication
+from simulation.kernel_streams import KernelStreams, kernel_streams
 from simulation.policy_arrays import PolicyArrays
-from simulation.streams import SkuStreams, sku_streams
 
 
 def scenario_constants(scenario: Scenario, sku: Sku) -> dict:
@@ -47,14 +48,14 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> dict:
     )
 
 
-def run_streams(scenario: Scenario, arrays: PolicyArrays, streams: SkuStreams, const: dict, out: np.ndarray) -> None:
+def run_streams(arrays: PolicyArrays, streams: KernelStreams, const: dict, out: np.ndarray) -> None:
     """Simulate all candidates on one replication's streams; write counters to out[n, N_COUNTERS]."""
-    lead_time = np.stack([streams.lead_time[m.name] for m in scenario.transport]).astype(np.int64)
+    c = np.ascontiguousarray
     simulate_replication(
-        arrays.family, arrays.mode, arrays.s, arrays.S, arrays.Q, arrays.R, arrays.cap,
+        c(arrays.family), c(arrays.mode), c(arrays.s), c(arrays.S), c(arrays.Q), c(arrays.R), c(arrays.cap),
         streams.order_start, streams.order_size, streams.order_customer, streams.u_reaction, streams.u_defect,
         streams.transmittal, streams.processing, streams.delivery,
-        lead_time, streams.expedite_lead_time, const["vehicle_capacity"],
+        streams.lead_time, streams.expedite_lead_time, const["vehicle_capacity"],
         const["warmup"], const["periods"],
         const["wait"], const["wait_or_substitute"], const["partial"],
         const["defection"], const["customers"], const["window"], const["threshold"], const["defect_probability"],
@@ -72,9 +73,11 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     if n == 0:
         return result
     const = scenario_constants(scenario, sku)
+    modes_used = {int(m) for m in np.unique(arrays.mode)}
     out = np.zeros((n, N_COUNTERS))
     for r in range(replications):
-        streams = sku_streams(scenario, sku, r, seed)
-        run_streams(scenario, arrays, streams, const, out)
+        # The same values as streams.sku_streams(scenario, sku, r, seed), drawn only where read.
+        streams = kernel_streams(scenario, sku, r, seed, modes_used)
+        run_streams(arrays, streams, const, out)
         result[:, r, :] = out
     return result

@@ -1,0 +1,219 @@
+"""The random streams of `simulation.streams`, drawn faster for the kernel: same numbers, less overhead.
+
+`streams.sku_streams` builds one `Generator(PCG64(SeedSequence([seed, sku_key, replication,
+purpose])))` per purpose; constructing a SeedSequence and a PCG64 costs ~40 us each, which with ten
+purposes dominated the kernel's time for small candidate counts. Here the SeedSequence hashing
+(numpy's documented algorithm, reproduced bit for bit) runs compiled for all purposes at once, the
+PCG64 seeding step is done on Python integers, and one reusable generator is set to each state.
+Streams the kernel will not read for this scenario and these candidates (a mode no candidate uses,
+defection draws without defection, a reaction draw when one reaction has share 1) are not drawn,
+and a fixed distribution needs no generator at all. tests/simulation/test_kernel_streams.py checks
+every array against `streams.sku_streams`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from scenarios.schema import Compound, Fixed, Scenario, Sku
+from simulation.streams import PURPOSE, draw_real, draw_whole, sku_key
+
+# numpy.random.SeedSequence constants (bit_generator.pyx) and the PCG64 default multiplier.
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
+_M32 = 0xFFFFFFFF
+_M128 = (1 << 128) - 1
+
+
+@njit(cache=True)
+def _seed_words(base, purposes):
+    """SeedSequence(base words + [purpose]).generate_state(8, uint32) for each purpose (as uint64)."""
+    out = np.empty((purposes.shape[0], 8), np.uint64)
+    m32 = np.uint64(0xFFFFFFFF)
+    for p in range(purposes.shape[0]):
+        purpose = purposes[p]
+        n_p = 1
+        x = purpose >> 32
+        while x > 0:
+            n_p += 1
+            x >>= 32
+        n = base.shape[0] + n_p
+        ent = np.empty(n, np.uint64)
+        for i in range(base.shape[0]):
+            ent[i] = base[i]
+        x = purpose
+        for i in range(n_p):
+            ent[base.shape[0] + i] = np.uint64(x) & m32
+            x >>= 32
+        hc = np.uint64(0x43B0D7E5)
+        pool = np.zeros(4, np.uint64)
+        for i in range(4):
+            v = ent[i] if i < n else np.uint64(0)
+            v = (v ^ hc) & m32
+            hc = (hc * np.uint64(0x931E8875)) & m32
+            v = (v * hc) & m32
+            pool[i] = v ^ (v >> np.uint64(16))
+        for s in range(4):
+            for d in range(4):
+                if s != d:
+                    v = (pool[s] ^ hc) & m32
+                    hc = (hc * np.uint64(0x931E8875)) & m32
+                    v = (v * hc) & m32
+                    v ^= v >> np.uint64(16)
+                    r = (np.uint64(0xCA01F9DD) * pool[d] - np.uint64(0x4973F715) * v) & m32
+                    pool[d] = r ^ (r >> np.uint64(16))
+        for s in range(4, n):
+            for d in range(4):
+                v = (ent[s] ^ hc) & m32
+                hc = (hc * np.uint64(0x931E8875)) & m32
+                v = (v * hc) & m32
+                v ^= v >> np.uint64(16)
+                r = (np.uint64(0xCA01F9DD) * pool[d] - np.uint64(0x4973F715) * v) & m32
+                pool[d] = r ^ (r >> np.uint64(16))
+        hb = np.uint64(0x8B51F9DD)
+        for i in range(8):
+            v = (pool[i % 4] ^ hb) & m32
+            hb = (hb * np.uint64(0x58F38DED)) & m32
+            v = (v * hb) & m32
+            out[p, i] = v ^ (v >> np.uint64(16))
+    return out
+
+
+def _uint32_words(n: int) -> list[int]:
+    """numpy's split of a non-negative int into little-endian uint32 words (0 -> [0])."""
+    if n == 0:
+        return [0]
+    words = []
+    while n > 0:
+        words.append(n & _M32)
+        n >>= 32
+    return words
+
+
+def pcg64_states(seed: int, sku_id: str, replication: int, purposes: list[int]) -> list[tuple[int, int]]:
+    """(state, inc) of PCG64(SeedSequence([seed, sku_key(sku_id), replication, purpose])) per purpose."""
+    base = _uint32_words(int(seed)) + _uint32_words(sku_key(sku_id)) + _uint32_words(int(replication))
+    w = _seed_words(np.array(base, np.uint64), np.array(purposes, np.int64))
+    states = []
+    for row in w.tolist():
+        initstate = ((row[0] | row[1] << 32) << 64) | (row[2] | row[3] << 32)
+        initseq = ((row[4] | row[5] << 32) << 64) | (row[6] | row[7] << 32)
+        inc = ((initseq << 1) | 1) & _M128
+        state = (inc + initstate) & _M128  # step from state 0, add initstate
+        state = (state * _PCG_MULT + inc) & _M128  # step
+        states.append((state, inc))
+    return states
+
+
+_SHARED: list = []  # one PCG64 and its Generator per process, created on first use
+
+
+class _Generators:
+    """One reusable PCG64 generator, set in turn to the state of each purpose."""
+
+    def __init__(self, states: dict[int, tuple[int, int]]):
+        self.states = states
+        if not _SHARED:
+            bit_generator = np.random.PCG64(0)
+            _SHARED.extend((bit_generator, np.random.Generator(bit_generator)))
+        self.bit_generator, self.generator = _SHARED
+
+    def __call__(self, purpose: int) -> np.random.Generator:
+        state, inc = self.states[purpose]
+        self.bit_generator.state = {
+            "bit_generator": "PCG64", "state": {"state": state, "inc": inc}, "has_uint32": 0, "uinteger": 0,
+        }
+        return self.generator
+
+
+@dataclass(frozen=True)
+class KernelStreams:
+    """The arrays the kernel reads (docs/simulation.md); lead_time rows follow scenario.transport
+    (rows of modes no candidate uses are zeros)."""
+
+    order_start: np.ndarray
+    order_size: np.ndarray
+    order_customer: np.ndarray
+    u_reaction: np.ndarray
+    u_defect: np.ndarray
+    transmittal: np.ndarray
+    processing: np.ndarray
+    delivery: np.ndarray
+    lead_time: np.ndarray  # int64[n_modes, T+N+1]
+    expedite_lead_time: np.ndarray
+
+
+def needs(scenario: Scenario, sku: Sku, modes_used: set[int]) -> dict:
+    """Which draws the kernel reads for this SKU and these candidates' modes."""
+    cr = scenario.customer_reaction
+    wait_or_sub = cr.wait + cr.substitute
+    # With a share of 1 (or nothing but lost sales) the reaction draw decides nothing.
+    reaction = not (cr.wait == 1.0 or (cr.wait == 0.0 and wait_or_sub in (0.0, 1.0)))
+    defection = cr.repeated_stockout is not None and sku.customers is not None
+    return dict(reaction=reaction, defection=defection, modes=modes_used, expedite=scenario.expedite is not None)
+
+
+def kernel_streams(scenario: Scenario, sku: Sku, replication: int, seed: int, modes_used: set[int]) -> KernelStreams:
+    """The streams of `streams.sku_streams(scenario, sku, replication, seed)` that the kernel reads
+    (identical values); draws it does not read are zeros."""
+    T = scenario.horizon.warmup + scenario.horizon.periods
+    need = needs(scenario, sku, modes_used)
+    demand = sku.demand
+    if demand is None:
+        raise ValueError(f"SKU {sku.id} has no demand model")
+    oc = scenario.order_cycle
+    purposes = [PURPOSE["orders"]]
+    if isinstance(demand, Compound) and not isinstance(demand.size, Fixed):
+        purposes.append(PURPOSE["sizes"])
+    if need["defection"]:
+        purposes += [PURPOSE["customer"], PURPOSE["defect"]]
+    if need["reaction"]:
+        purposes.append(PURPOSE["reaction"])
+    for name in ("transmittal", "processing", "delivery"):
+        if not isinstance(getattr(oc, name), Fixed):
+            purposes.append(PURPOSE[name])
+    for k in sorted(need["modes"]):
+        if not isinstance(scenario.transport[k].lead_time, Fixed):
+            purposes.append(PURPOSE["lead_time"] + k)
+    exp_mode = scenario.mode(scenario.expedite.mode) if need["expedite"] else None
+    if exp_mode is not None and not isinstance(exp_mode.lead_time, Fixed):
+        purposes.append(PURPOSE["expedite"])
+    g = _Generators(dict(zip(purposes, pcg64_states(seed, sku.id, replication, purposes))))
+
+    def gen(purpose: int):
+        return g(purpose) if purpose in g.states else None  # a Fixed draw never touches it
+
+    # Customer orders: the same steps as streams.demand_orders.
+    if isinstance(demand, Compound):
+        counts = draw_whole(demand.orders, gen(PURPOSE["orders"]), T)
+        sizes = draw_whole(demand.size, gen(PURPOSE["sizes"]), int(counts.sum()))
+        period_of = np.repeat(np.arange(T), counts)
+        keep = sizes > 0
+        sizes, period_of = sizes[keep], period_of[keep]
+    else:
+        per_period = draw_whole(demand, gen(PURPOSE["orders"]), T)
+        period_of = np.nonzero(per_period > 0)[0]
+        sizes = per_period[period_of]
+    order_start = np.searchsorted(period_of, np.arange(T + 1), side="left").astype(np.int64)
+    n = int(sizes.shape[0])
+    if need["defection"]:
+        order_customer = gen(PURPOSE["customer"]).integers(0, sku.customers, n).astype(np.int64)
+        u_defect = gen(PURPOSE["defect"]).random(n)
+    else:
+        order_customer = np.zeros(n, np.int64)
+        u_defect = np.zeros(n)
+    u_reaction = gen(PURPOSE["reaction"]).random(n) if need["reaction"] else np.zeros(n)
+    cycle = [draw_real(getattr(oc, name), gen(PURPOSE[name]), n) for name in ("transmittal", "processing", "delivery")]
+    lead_time = np.zeros((len(scenario.transport), T + n + 1), np.int64)
+    for k in need["modes"]:
+        lead_time[k] = draw_whole(scenario.transport[k].lead_time, gen(PURPOSE["lead_time"] + k), T + n + 1)
+    if exp_mode is not None:
+        expedite_lead_time = draw_whole(exp_mode.lead_time, gen(PURPOSE["expedite"]), n)
+    else:
+        expedite_lead_time = np.zeros(n, np.int64)
+    return KernelStreams(order_start, sizes.astype(np.int64), order_customer, u_reaction, u_defect,
+                         cycle[0], cycle[1], cycle[2], lead_time, expedite_lead_time)

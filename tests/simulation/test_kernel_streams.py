@@ -1,0 +1,43 @@
+"""The kernel's fast stream drawing gives exactly the arrays of simulation.streams.sku_streams."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_engine_equality import scenarios
+
+from simulation.kernel_streams import kernel_streams, needs, pcg64_states
+from simulation.streams import sku_streams
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(seed=st.integers(0, 2**63 - 1), sku=st.text(min_size=1, max_size=8), rep=st.integers(0, 2**40),
+       purposes=st.lists(st.integers(0, 2**33), min_size=1, max_size=5))
+def test_seeding_equals_numpy_seed_sequence(seed, sku, rep, purposes):
+    from simulation.streams import sku_key
+
+    for purpose, (state, inc) in zip(purposes, pcg64_states(seed, sku, rep, purposes)):
+        ref = np.random.PCG64(np.random.SeedSequence([seed, sku_key(sku), rep, purpose])).state["state"]
+        assert (ref["state"], ref["inc"]) == (state, inc)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_kernel_streams_equal_sku_streams(data):
+    sc = data.draw(scenarios())
+    sku = sc.skus[0]
+    rep = data.draw(st.integers(0, 3))
+    modes = set(data.draw(st.lists(st.integers(0, len(sc.transport) - 1), min_size=1, max_size=2)))
+    ref = sku_streams(sc, sku, rep, sc.seed)
+    got = kernel_streams(sc, sku, rep, sc.seed, modes)
+    need = needs(sc, sku, modes)
+    for name in ("order_start", "order_size", "transmittal", "processing", "delivery", "expedite_lead_time"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
+    if need["defection"]:
+        np.testing.assert_array_equal(got.order_customer, ref.order_customer)
+        np.testing.assert_array_equal(got.u_defect, ref.u_defect)
+    if need["reaction"]:
+        np.testing.assert_array_equal(got.u_reaction, ref.u_reaction)
+    for k in modes:
+        np.testing.assert_array_equal(got.lead_time[k], ref.lead_time[sc.transport[k].name])
