@@ -47,7 +47,7 @@ def test_headline_target_extra_cost_implied_value_and_margin(result):
     margin = sum((p - c) * d for _, c, p, _, d, _ in SKUS) / sum(d for *_, d, _ in SKUS)
     assert h.margin == pytest.approx(margin)
     text = h.sentences[1]
-    assert "Your target <b>98.0 %</b>" in text
+    assert "Your target <b>98.0 %</b>" in text and "than the cost-optimal point" in text
     assert f"costs <b>{money(extra, 'EUR', compact=True)} more per year</b>" in text
     assert f"value a lost unit at <b>{money(s['implied_shortage_cost'], 'EUR')}</b>" in text
     assert f"against a margin of <b>{money(margin, 'EUR')}</b>" in text
@@ -109,11 +109,13 @@ def test_page_is_self_contained_and_has_every_section(page):
 def test_sku_table_sort_values_are_money_per_year(result, page):
     table = page[page.index('id="sku-table"'):]
     table = table[:table.index("</table>")]
-    rows = re.findall(r"<tr>(.*?)</tr>", table)[1:]
-    assert len(rows) == len(result.plan)
-    for row, (_, r) in zip(rows, result.plan.iterrows()):
-        values = [float(v) for v in re.findall(r'data-v="([^"]+)"', row)]
-        assert values[-1] == pytest.approx(r["cost_total"] * PPY, rel=1e-9)
+    rows = re.findall(r"<tr>(.*?)</tr>", table)
+    heads = re.findall(r"<th[^>]*>(.*?)</th>", rows[0])
+    k = next(i for i, h in enumerate(heads) if h.startswith("Total cost / yr"))
+    assert len(rows) - 1 == len(result.plan)
+    for row, (_, r) in zip(rows[1:], result.plan.iterrows()):
+        cell = re.findall(r"<td[^>]*>", row)[k]
+        assert float(re.search(r'data-v="([^"]+)"', cell).group(1)) == pytest.approx(r["cost_total"] * PPY, rel=1e-9)
 
 
 def test_same_result_renders_the_same_bytes(result, page):
@@ -146,3 +148,37 @@ def test_currency_and_periods_per_year_follow_the_scenario():
                                              (float("nan"), "–"), (None, "–")])
 def test_money_format(value, expected):
     assert money(value, "EUR", compact=True) == expected
+
+
+def test_without_target_the_headline_prices_settling_for_less():
+    r = synthetic_result(target=None, with_audit=False)
+    x_opt, _ = optimum()
+    saved = (A / (1 - x_opt) - A / (1 - 0.95)) * PPY   # logistics saved at 95 %, the level below x*
+    lost = (B * (1 - 0.95) - B * (1 - x_opt)) * PPY    # lost sales and shortage added
+    text = " ".join(headline(r).sentences)
+    assert (f"Settling for 95.0 % fill rate would save {money(saved, 'EUR', compact=True)} per year in logistics "
+            f"but lose {money(lost, 'EUR', compact=True)}") in text
+    assert f"{money(lost - saved, 'EUR', compact=True)} more per year in total" in text
+
+
+def test_provenance_shows_enum_values():
+    import enum
+
+    from tradeoff.report.tables import provenance
+
+    class Status(enum.Enum):
+        OPTIMAL = "optimal"
+
+    r = synthetic_result(with_audit=False)
+    r.summary = dict(r.summary, solver={"status": Status.OPTIMAL})
+    assert ("Solver status", "optimal") in provenance(r)
+
+
+def test_target_below_the_cost_optimal_level_is_called_out():
+    r = synthetic_result(target=0.95, with_audit=False)
+    x_opt, cost_opt = optimum()
+    extra = (r.summary["totals_in_sample"]["cost_total"] - cost_opt) * PPY
+    text = " ".join(headline(r).sentences)
+    assert f"is below the cost-optimal level ({pct(x_opt)})" in text
+    assert f"{money(extra, 'EUR', compact=True)} more per year" in text
+    assert "value a lost unit" not in text

@@ -15,7 +15,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tradeoff.report.format import BUCKET_LABELS, BUCKETS, is_number, metric_label, money, pct
 
@@ -101,18 +101,18 @@ def exchange_curve(frontier: pd.DataFrame, currency: str, periods_per_year: floa
             ax.plot(x, f["cost_shortage"] * ppy, color=OKABE_ITO["vermillion"], marker="v", ms=3.5, lw=1.3, ls=":",
                     label="Lost sales & shortage cost")
         if "marginal_cost" in f.columns and "cost_logistics" in f.columns:
-            # label a point only when it stands clear of the last labelled one (labels never overlap)
-            gap, last = 0.07 * max(float(np.ptp(x)), 1e-9), -np.inf
-            for xi, yi, mc in zip(x, f["cost_logistics"] * ppy, f["marginal_cost"]):
-                if is_number(mc) and xi - last >= gap:
+            # label a point only when it stands clear of the last labelled one, so labels never
+            # overlap; from the right, so the steep (most expensive) end is always labelled
+            gap, last = 0.12 * max(float(np.ptp(x)), 1e-9), np.inf
+            points = list(zip(x, f["cost_logistics"] * ppy, f["marginal_cost"]))[::-1]
+            for xi, yi, mc in points:
+                if is_number(mc) and last - xi >= gap:
                     last = xi
                     ax.annotate(f"{money(mc * ppy, currency, compact=True, sign=True)}/pt", (xi, yi),
-                                textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7.5,
+                                textcoords="offset points", xytext=(-5, 6), ha="right", fontsize=7.5,
                                 color=OKABE_ITO["blue"])
         if target is not None:
             ax.axvline(target, color="#777777", ls=(0, (2, 3)), lw=1)
-            ax.annotate(f"target {pct(target)}", (target, 0.0), xycoords=("data", "axes fraction"), xytext=(-3, 4),
-                        textcoords="offset points", fontsize=8, color="#555555", ha="right")
         opt = f[f["cost_optimal"].astype(bool)] if "cost_optimal" in f.columns else f.iloc[0:0]
         if len(opt):
             o = opt.iloc[0]
@@ -127,6 +127,12 @@ def exchange_curve(frontier: pd.DataFrame, currency: str, periods_per_year: floa
         ax.set_xlabel(f"{metric_label(metric).capitalize()} achieved (%, demand-weighted)")
         ax.set_ylabel(f"Cost per year ({currency})")
         ax.set_ylim(bottom=0)
+        if target is not None:  # the label on the side of the line with more room
+            lo, hi = ax.get_xlim()
+            right = target < (lo + hi) / 2
+            ax.annotate(f"target {pct(target)}", (target, 0.0), xycoords=("data", "axes fraction"),
+                        xytext=(4 if right else -4, 4), textcoords="offset points", fontsize=8, color="#555555",
+                        ha="left" if right else "right")
         ax.set_title("Exchange curve: what each level of service costs")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         return svg(fig, "exchange-curve")
@@ -208,6 +214,7 @@ def class_service(rows: pd.DataFrame, metric: str, floors: dict, target: float |
         span = max(1.0 - lo, 0.02)
         ax.set_xlim(max(0.0, lo - 0.15 * span), 1.0 + 0.06 * span)
         pct_axis(ax, "x")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(f"{metric_label(metric).capitalize()} (%, demand-weighted, out of sample)")
         ax.set_title(f"{metric_label(metric).capitalize()} by class")
@@ -219,7 +226,7 @@ def compare_frontiers(series: list[dict], metric: str, currency: str) -> str:
     """Several scenarios' exchange curves overlaid: each item of `series` has `label`, `frontier`
     (frontier.csv rows), `periods_per_year`, and optionally `chosen` (a Point). Total cost per year."""
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(8.4, 4.6))
+        fig = Figure(figsize=(6.6, 4.8))
         ax = fig.add_subplot()
         for k, s in enumerate(series):
             colour, marker = SERIES[k % len(SERIES)], MARKERS[k % len(MARKERS)]
@@ -249,15 +256,14 @@ def compare_frontiers(series: list[dict], metric: str, currency: str) -> str:
 def compare_costs(bars: list[tuple[str, dict]], currency: str) -> str:
     """Recommended plans' cost by bucket per scenario (stacked, money per year)."""
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(max(5.0, 1.3 * len(bars) + 3.2), 4.2))
+        fig = Figure(figsize=(6.6, 4.8))
         ax = fig.add_subplot()
         _stack(ax, [b[0] for b in bars], [b[1] for b in bars], currency, width=0.55)
         ax.set_ylabel(f"Cost per year ({currency})")
         ax.set_title("Cost of each recommended plan, by bucket")
-        if len(bars) > 3:
+        if len(bars) > 4:
             for t in ax.get_xticklabels():
-                t.set_rotation(20)
+                t.set_rotation(25)
                 t.set_ha("right")
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13 if len(bars) <= 4 else -0.25), ncol=3)
         return svg(fig, "compare-costs")

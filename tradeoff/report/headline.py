@@ -141,30 +141,9 @@ def headline(result) -> Headline:
         out.append(f"Cost-optimal {esc(name)} <b>{pct(h.optimal_level)}</b>"
                    + (f", <b>{money(h.optimal_cost, cur, compact=True)} per year</b>." if h.optimal_cost is not None else "."))
     if h.target is not None:
-        part = f"Your target <b>{pct(h.target)}</b>"
-        tiny = h.optimal_cost is not None and h.extra_cost is not None and abs(h.extra_cost) <= SAME_COST * max(abs(h.optimal_cost), 1.0)
-        if h.optimal_level is not None and h.optimal_level >= h.target - 1e-9 and (tiny or h.extra_cost is None):
-            part += " is at or below the cost-optimal level: it costs nothing extra"
-        elif h.extra_cost is not None:
-            part += f" costs <b>{money(h.extra_cost, cur, compact=True)} more per year</b>"
-        if h.implied_shortage_cost is not None and h.implied_shortage_cost > 0:
-            part += f" and implies you value a lost unit at <b>{money(h.implied_shortage_cost, cur)}</b>"
-            if h.margin is not None and is_number(h.margin):
-                part += f" against a margin of <b>{money(h.margin, cur)}</b>"
-                if h.lost_unit_cost is not None and abs(h.lost_unit_cost - h.margin) > 0.01 * max(h.margin, 1e-9):
-                    part += f" (the scenario's cost of a lost unit, goodwill included: {money(h.lost_unit_cost, cur)})"
-        out.append(part + ".")
-        if (h.implied_shortage_cost is not None and h.implied_shortage_cost > 0
-                and h.lost_unit_cost is not None and h.lost_unit_cost > 0):
-            ratio = h.implied_shortage_cost / h.lost_unit_cost
-            if ratio > 1.5:
-                out.append(f"The target prices a lost unit at {ratio:.1f}× what losing it costs: "
-                           "it buys service that does not pay for itself.")
-            elif ratio < 1 / 1.5:
-                out.append(f"The target prices a lost unit at {ratio:.2f}× what losing it costs: "
-                           "more service would pay for itself.")
+        out += _target_sentences(h, name, cur)
     elif h.optimal_level is not None:
-        out.append("No service target is set: the plan is the cost-optimal one.")
+        out.append("No service target is set: the plan is the cost-optimal one." + _settling(result, row, ppy, name, cur))
     if h.achieved is not None:
         out.append(f"Re-simulated on fresh demand, the recommended plan delivers <b>{pct(h.achieved)}</b> {esc(name)}"
                    + (f" at <b>{money(h.cost, cur, compact=True)} per year</b>." if h.cost is not None else "."))
@@ -189,3 +168,58 @@ def headline(result) -> Headline:
 def per(x: Any, ppy: float) -> float | None:
     """Money per period to per year; None when missing."""
     return float(x) * ppy if is_number(x) else None
+
+
+def _settling(result, opt: pd.Series | None, ppy: float, name: str, currency: str) -> str:
+    """" Settling for <the frontier level below the optimum> would save X in logistics but lose Y in
+    sales: Z more per year." ('' when the frontier has no such row or the figures are missing)."""
+    f = result.frontier
+    cols = {"achieved", "cost_logistics", "cost_shortage", "cost_optimal"}
+    if opt is None or f is None or not cols <= set(f.columns):
+        return ""
+    below = f[~f["cost_optimal"].astype(bool) & (f["achieved"] < float(opt["achieved"]) - 1e-9)]
+    if below.empty:
+        return ""
+    r = below.sort_values("achieved").iloc[-1]
+    saved = (float(opt["cost_logistics"]) - float(r["cost_logistics"])) * ppy
+    lost = (float(r["cost_shortage"]) - float(opt["cost_shortage"])) * ppy
+    if not (is_number(saved) and is_number(lost)) or saved <= 0 or lost <= 0:
+        return ""
+    return (f" Settling for {pct(r['achieved'])} {esc(name)} would save {money(saved, currency, compact=True)} per year in "
+            f"logistics but lose {money(lost, currency, compact=True)} in sales and shortage: "
+            f"{money(lost - saved, currency, compact=True)} more per year in total.")
+
+
+def _target_sentences(h: Headline, name: str, cur: str) -> list[str]:
+    """What the target costs against the cost-optimal point and what it implies about a lost unit."""
+    part = f"Your target <b>{pct(h.target)}</b>"
+    tiny = (h.extra_cost is not None and h.optimal_cost is not None
+            and abs(h.extra_cost) <= SAME_COST * max(abs(h.optimal_cost), 1.0))
+    below = h.optimal_level is not None and h.target < h.optimal_level - 1e-9
+    if h.extra_cost is None or tiny:
+        if below or tiny:
+            return [part + " is met by the cost-optimal plan: it costs nothing extra."]
+        return [part + "."]
+    if below:
+        return [part + f" is below the cost-optimal level ({pct(h.optimal_level)}): the cheapest plan that meets it "
+                f"saves logistics cost but loses more in sales, <b>{money(h.extra_cost, cur, compact=True)} more per year</b> "
+                f"in total than the cost-optimal plan. Raising service to the cost-optimal level pays for itself."]
+    part += f" costs <b>{money(h.extra_cost, cur, compact=True)} more per year</b> than the cost-optimal point"
+    out = []
+    if h.implied_shortage_cost is not None and h.implied_shortage_cost > 0:
+        part += f" and implies you value a lost unit at <b>{money(h.implied_shortage_cost, cur)}</b>"
+        if is_number(h.margin):
+            part += f" against a margin of <b>{money(h.margin, cur)}</b>"
+            if h.lost_unit_cost is not None and abs(h.lost_unit_cost - h.margin) > 0.01 * max(h.margin, 1e-9):
+                part += f" (the scenario's cost of a lost unit, goodwill included: {money(h.lost_unit_cost, cur)})"
+    out.append(part + ".")
+    if (h.implied_shortage_cost is not None and h.implied_shortage_cost > 0
+            and h.lost_unit_cost is not None and h.lost_unit_cost > 0):
+        ratio = h.implied_shortage_cost / h.lost_unit_cost
+        if ratio > 1.5:
+            out.append(f"The target prices a lost unit at {ratio:.1f}× what losing it costs: "
+                       "it buys service that does not pay for itself.")
+        elif ratio < 1 / 1.5:
+            out.append(f"The target prices a lost unit at {ratio:.2f}× what losing it costs: "
+                       "more service would pay for itself.")
+    return out

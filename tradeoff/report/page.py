@@ -52,8 +52,10 @@ def tiles(h: Headline) -> str:
         out.append(_tile(f"Cost-optimal {esc(name)}", pct(h.optimal_level),
                          f"{money(h.optimal_cost, cur, compact=True)} per year" if h.optimal_cost is not None else ""))
     if h.implied_shortage_cost is not None and h.target is not None:
-        out.append(_tile("Implied value of a lost unit", money(h.implied_shortage_cost, cur),
-                         f"margin {money(h.margin, cur)}" if is_number(h.margin) else ""))
+        binding = h.implied_shortage_cost > 0
+        out.append(_tile("Implied value of a lost unit", money(h.implied_shortage_cost, cur) if binding else "–",
+                         (f"margin {money(h.margin, cur)}" if is_number(h.margin) else "") if binding
+                         else "the target does not bind"))
     if h.audit and is_number(h.audit.get("saving")):
         out.append(_tile("Saving against today", money(float(h.audit["saving"]) * h.periods_per_year, cur, compact=True),
                          "per year, audited SKUs"))
@@ -96,6 +98,10 @@ def _cost_bars(result, h: Headline) -> str:
             keep = set(f.index[f["cost_optimal"].astype(bool)]) if "cost_optimal" in f.columns else set()
             keep |= set(f.index[:: max(1, len(f) // 9)])
             f = f.loc[[i for i in f.index if i in keep]]
+        # one bar per distinct level: floors can make several targets give the same plan
+        opt = f["cost_optimal"].astype(bool) if "cost_optimal" in f.columns else pd.Series(False, index=f.index)
+        f = f.assign(_level=f["achieved"].round(3), _opt=opt)  # levels shown to 0.1 point
+        f = f.sort_values(["_level", "_opt"], ascending=[True, False], kind="stable").drop_duplicates("_level")
         for _, r in f.iterrows():
             lab = pct(r["achieved"])
             if bool(r.get("cost_optimal", False)):
@@ -217,7 +223,7 @@ def render_compare(results: list) -> str:
     if bars:
         figs.append(_figure(charts.compare_costs(bars, currency),
                             "The recommended plans re-simulated on fresh demand, by cost bucket, per year."))
-    parts.append('<h2>Side by side</h2><div class="grid2">' + "".join(figs) + "</div>")
+    parts.append('<h2>Side by side</h2><div class="grid2 even">' + "".join(figs) + "</div>")
     parts.append("<h2>The comparison in numbers</h2>" + compare_html(table))
     parts.append("<h2>Provenance</h2>" + _compare_provenance(results))
     return page("Scenario comparison", "\n".join(parts))

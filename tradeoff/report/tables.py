@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeoff.report.format import BUCKET_LABELS, BUCKETS, esc, is_number, metric_label, money, num, pct
+from tradeoff.report.format import BUCKET_LABELS, BUCKETS, esc, is_number, metric_label, money, num, pct, period_word
 from tradeoff.report.headline import get, sku_demand
 
 CLASS_METRICS = ["fill_rate", "cycle_service_level", "order_fill_rate", "order_cycle_mean", "order_cycle_sd",
@@ -116,9 +116,6 @@ def class_table(result) -> str:
     """Service metrics per class (and overall) as an HTML table."""
     cm = class_metrics(result).reset_index()
     cur = result.scenario.currency
-    unit = result.scenario.horizon.periods_per_year
-    from tradeoff.report.format import period_word
-
     pw = period_word(result.scenario)
     cols = [Column("Class", lambda r: f"<b>{esc(r['class'])}</b>"),
             Column("SKUs", lambda r: str(int(r["skus"])), lambda r: r["skus"]),
@@ -135,7 +132,6 @@ def class_table(result) -> str:
             cols.append(Column(f"{metric_label(m).capitalize()} ({pw}s)", lambda r, m=m: num(r[m], 2), lambda r, m=m: r[m]))
     if "cost_per_year" in cm.columns:
         cols.append(Column(f"Cost per year ({cur})", lambda r: money(r["cost_per_year"], cur), lambda r: r["cost_per_year"]))
-    del unit
     return html_table(cm, cols, "class-metrics", sortable=False)
 
 
@@ -157,14 +153,20 @@ def sku_table(result) -> str:
     cur = result.scenario.currency
     cols = [Column("SKU", lambda r: esc(r["sku"])),
             Column("Class", lambda r: esc(r["class"])),
-            Column("Policy", lambda r: esc(r.get("family", ""))),
-            Column("Mode", lambda r: esc(r.get("mode", ""))),
-            Column("Parameters", lambda r: esc(policy_text(r)), title="s: reorder point, S: order-up-to, Q: lot, R: review period, cap: order cap"),
+            Column("Policy · parameters · mode", lambda r: esc(f"{r.get('family', '')} {policy_text(r)} · {r.get('mode', '')}"),
+                   title="s: reorder point, S: order-up-to, Q: lot, R: review period (periods), cap: order cap"),
             Column("Demand / period", lambda r: num(r["demand_per_period"]), lambda r: r["demand_per_period"])]
     if "fill_rate" in plan.columns:
         cols.append(Column("Fill rate", lambda r: pct(r["fill_rate"]) + (
             f' <span class="ci">±{100 * float(r["fill_rate_ci"]):.1f}</span>' if is_number(r.get("fill_rate_ci")) else ""),
             lambda r: r["fill_rate"], "unit fill rate, out of sample, ± 95 % half-width (points)"))
+    if "cost_total" in plan.columns:
+        cols.append(Column(f"Total cost / yr ({cur})", lambda r: f"<b>{money(r['cost_total'] * ppy, cur)}</b>" + (
+            f' <span class="ci">±{money(float(r["cost_total_ci"]) * ppy, cur)}</span>' if is_number(r.get("cost_total_ci")) else ""),
+            lambda r: r["cost_total"] * ppy, "all six buckets, per year, ± 95 % half-width"))
+    for b in ("cost_carrying", "cost_transport", "cost_shortage"):
+        if b in plan.columns:
+            cols.append(Column(f"{BUCKET_LABELS[b]} / yr", lambda r, b=b: money(r[b] * ppy, cur), lambda r, b=b: r[b] * ppy))
     for m in ("cycle_service_level", "order_fill_rate", "on_time_rate"):
         if m in plan.columns:
             cols.append(Column(metric_label(m).capitalize(), lambda r, m=m: pct(r[m]), lambda r, m=m: r[m]))
@@ -172,13 +174,6 @@ def sku_table(result) -> str:
         cols.append(Column("Stockouts / period", lambda r: num(r["stockout_frequency"], 3), lambda r: r["stockout_frequency"]))
     if "avg_on_hand" in plan.columns:
         cols.append(Column("Avg on hand", lambda r: num(r["avg_on_hand"], 1), lambda r: r["avg_on_hand"], "units"))
-    for b in ("cost_carrying", "cost_transport", "cost_shortage"):
-        if b in plan.columns:
-            cols.append(Column(f"{BUCKET_LABELS[b]} / yr", lambda r, b=b: money(r[b] * ppy, cur), lambda r, b=b: r[b] * ppy))
-    if "cost_total" in plan.columns:
-        cols.append(Column(f"Total cost / yr ({cur})", lambda r: f"<b>{money(r['cost_total'] * ppy, cur)}</b>" + (
-            f' <span class="ci">±{money(float(r["cost_total_ci"]) * ppy, cur)}</span>' if is_number(r.get("cost_total_ci")) else ""),
-            lambda r: r["cost_total"] * ppy, "all six buckets, per year, ± 95 % half-width"))
     return html_table(plan, cols, "sku-table")
 
 
@@ -274,6 +269,7 @@ def provenance(result) -> list[tuple[str, str]]:
                         ("Solver status", ("solver", "status")), ("Solver method", ("solver", "method")),
                         ("Solver gap", ("solver", "gap"))):
         v = get(s, *keys)
+        v = getattr(v, "value", v) if not isinstance(v, (int, float, str)) else v  # enums by their value
         if v is not None and v != "":
             items.append((label, f"{v:.3g}" if isinstance(v, float) else str(v)))
     items.append(("Money", f"{sc.currency}; the engine works per period, the report shows per year "

@@ -1,0 +1,93 @@
+"""report.html and compare.html in a real browser (headless Chromium): no console errors, no network
+request, every chart drawn with a real size, the per-SKU table sorts on click; screenshots are saved
+in the test's tmp dir (report.png, compare.png) for a person to look at."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no browser: /usr/bin/chromium is not installed (CI installs Debian's chromium)"),
+]
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tradeoff"))  # the synthetic result builder
+from test_report_synthetic import PPY, synthetic_result  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path):
+    """The page loaded from the file, with the console errors, page errors and non-file requests seen."""
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    seen = {"errors": [], "requests": []}
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, seen
+
+
+def check_chart(page, name: str) -> None:
+    chart = page.locator(f'svg.chart[data-chart="{name}"]')
+    assert chart.count() == 1, name
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 250 and box["height"] > 150, (name, box)
+    assert chart.locator("path").count() > 20, name  # lines, bars, markers actually drawn
+    assert "per year" in chart.text_content() or "%" in chart.text_content()
+
+
+def test_report_in_chromium(browser, tmp_path):
+    from tradeoff.report import render_report
+
+    result = synthetic_result()
+    path = tmp_path / "report.html"
+    path.write_text(render_report(result), encoding="utf-8")
+    page, seen = open_page(browser, path)
+    for name in ("exchange-curve", "cost-breakdown", "class-service"):
+        check_chart(page, name)
+    assert "Cost-optimal fill rate" in page.locator("#headline").text_content()
+
+    # sorting: click "Total cost / yr" -> ascending, again -> descending, by the raw per-year value
+    heads = page.locator("#sku-table thead th")
+    k = [heads.nth(i).text_content() for i in range(heads.count())].index(
+        next(t for t in heads.all_text_contents() if t.startswith("Total cost / yr")))
+    expected = sorted(result.plan["cost_total"] * PPY)
+    for order in (expected, expected[::-1]):
+        heads.nth(k).click()
+        cells = page.locator(f"#sku-table tbody tr td:nth-child({k + 1})")
+        values = [float(cells.nth(i).get_attribute("data-v")) for i in range(cells.count())]
+        assert values == pytest.approx(order)
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert (tmp_path / "report.png").stat().st_size > 50_000
+    assert seen["errors"] == [] and seen["requests"] == []
+    page.close()
+
+
+def test_compare_in_chromium(browser, tmp_path):
+    from tradeoff.report import render_compare
+
+    runs = [synthetic_result(target=0.98, name="dc-north"), synthetic_result(target=0.95, with_audit=False, name="dc-south")]
+    path = tmp_path / "compare.html"
+    path.write_text(render_compare(runs), encoding="utf-8")
+    page, seen = open_page(browser, path)
+    for name in ("compare-frontiers", "compare-costs"):
+        check_chart(page, name)
+    assert page.locator("#compare-table tbody tr").count() == 2
+    page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
+    assert seen["errors"] == [] and seen["requests"] == []
+    page.close()
