@@ -83,8 +83,8 @@ def _seeds(evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """The chosen rows, and for each SKU the best row (by the score the selection trades off) of every
     other (family, mode, R): a family whose grid point lost narrowly may win one step away."""
     score, _ = _lagrangian(evaluations, plan)
-    ev = evaluations.assign(_score=score)
-    best = ev.loc[ev.groupby(["sku", "family", "mode", "R"], dropna=False)["_score"].idxmin()]
+    ev = evaluations.assign(rk_score=score)
+    best = ev.loc[ev.groupby(["sku", "family", "mode", "R"], dropna=False)["rk_score"].idxmin()]
     return pd.concat([plan.choice[POLICY_COLUMNS], best[POLICY_COLUMNS]], ignore_index=True)
 
 
@@ -113,18 +113,18 @@ def contenders(evaluations: pd.DataFrame, plan: Plan, per_sku: int = 5) -> pd.Da
     when it has any contender. Score: the objective cost per period minus the implied shortage cost
     times the demand-weighted service (the quantity the selection compares)."""
     score, ci = _lagrangian(evaluations, plan)
-    ev = evaluations.assign(_score=score, _ci=ci, _key=_key(evaluations[POLICY_COLUMNS]))
-    chosen = plan.choice.assign(_key=_key(plan.choice[POLICY_COLUMNS]))
+    ev = evaluations.assign(rk_score=score, rk_ci=ci, rk_key=_key(evaluations[POLICY_COLUMNS]))
+    chosen = plan.choice.assign(rk_key=_key(plan.choice[POLICY_COLUMNS]))
     ch_score, ch_ci = _lagrangian(plan.choice, plan)
     keep = []
     for i, row in enumerate(chosen.itertuples(index=False)):
         sub = ev[ev["sku"] == row.sku]
-        others = sub[sub["_key"] != row._key]
-        close = others[(others["_score"] - ch_score[i]).abs() <= others["_ci"] + ch_ci[i]]
+        others = sub[sub["rk_key"] != row.rk_key]
+        close = others[(others["rk_score"] - ch_score[i]).abs() <= others["rk_ci"] + ch_ci[i]]
         if close.empty:
             continue
-        close = close.assign(_dist=(close["_score"] - ch_score[i]).abs()).nsmallest(per_sku, "_dist")
-        keep.append(sub[sub["_key"] == row._key].index[:1])
+        close = close.assign(rk_dist=(close["rk_score"] - ch_score[i]).abs()).nsmallest(per_sku, "rk_dist")
+        keep.append(sub[sub["rk_key"] == row.rk_key].index[:1])
         keep.append(close.index)
     if not keep:
         return evaluations.iloc[0:0].copy()
