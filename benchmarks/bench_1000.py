@@ -8,7 +8,10 @@ the timed part is `simulation.evaluate(..., engine="kernel", jobs=--jobs)` (pool
 and costs included), or with --counters-only the raw counters alone on this script's own pool of
 --jobs workers. Prints:
 
-    bench_1000_seconds <wall time>  policy_periods_per_s <rate>  (<what>, jobs=<n>, skus=<n>, candidates=<n>)
+    bench_1000_seconds <wall time>  policy_periods_per_s <rate>  cpu_seconds <s>  (<what>, jobs=<n>, ...)
+
+cpu_seconds (this process and its workers) tells what the wall time would be on idle cores when
+the machine is shared: wall >= cpu_seconds / jobs.
 
     .venv/bin/python benchmarks/bench_1000.py --jobs 2
 """
@@ -16,6 +19,7 @@ and costs included), or with --counters-only the raw counters alone on this scri
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -99,24 +103,32 @@ def sku_candidates(sc: Scenario, sku, n: int = 60) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (workers), user + system."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
 def simulate_chunk(args) -> int:
-    """Worker: counters of a slice of SKUs (returns policy-periods simulated)."""
-    sc, lo, hi = args
+    """Worker: raw counters of a slice of SKUs, candidates given as PolicyArrays (returns policy-periods)."""
+    sc, lo, hi, arrays = args
     done = 0
-    for sku in sc.skus[lo:hi]:
-        arrays = policy_arrays(sc, sku_candidates(sc, sku))
-        counters = kernel.simulate_sku(sc, sku, arrays, sc.replications, sc.seed)
+    for sku, a in zip(sc.skus[lo:hi], arrays):
+        counters = kernel.simulate_sku(sc, sku, a, sc.replications, sc.seed)
         done += counters.shape[0] * counters.shape[1] * (sc.horizon.periods + sc.horizon.warmup)
     return done
 
 
-def time_evaluate(sc: Scenario, jobs: int) -> tuple[float, int]:
+def time_evaluate(sc: Scenario, jobs: int, replications: int) -> tuple[float, int]:
     """Wall time of simulation.evaluate (engine kernel, metrics included) over every SKU's candidates."""
     from simulation import evaluate
 
     policies = pd.concat([sku_candidates(sc, sku) for sku in sc.skus], ignore_index=True)
     start = time.perf_counter()
-    result = evaluate(sc, policies, engine="kernel", jobs=jobs)
+    result = evaluate(sc, policies, engine="kernel", jobs=jobs, replications=replications)
     wall = time.perf_counter() - start
     return wall, len(result)
 
@@ -124,20 +136,26 @@ def time_evaluate(sc: Scenario, jobs: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--replications", type=int, default=10, help="replications (the issue's figure: 10)")
     parser.add_argument("--counters-only", action="store_true",
                         help="time only the kernel's raw counters on this script's own process pool")
     args = parser.parse_args()
-    sc = load_scenario()
-    simulate_chunk((sc, 0, 1))  # compile or load the on-disk cache before timing
+    sc = load_scenario().model_copy(update={"replications": args.replications})
+    simulate_chunk((sc, 0, 1, [policy_arrays(sc, sku_candidates(sc, sc.skus[0]))]))  # compile / load cache
     if not args.counters_only:
-        wall, rows = time_evaluate(sc, args.jobs)
+        cpu0 = cpu_seconds()
+        wall, rows = time_evaluate(sc, args.jobs, args.replications)
         policy_periods = rows * sc.replications * (sc.horizon.periods + sc.horizon.warmup)
         print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {policy_periods / wall:.0f}  "
+              f"cpu_seconds {cpu_seconds() - cpu0:.1f}  "
               f"(simulation.evaluate, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows})")
         return
+    arrays = [policy_arrays(sc, sku_candidates(sc, sku)) for sku in sc.skus]  # not timed
+    cpu0 = cpu_seconds()
     n = len(sc.skus)
     chunks = max(args.jobs * 8, 1)
-    bounds = [(sc, n * c // chunks, n * (c + 1) // chunks) for c in range(chunks)]
+    bounds = [(sc, n * c // chunks, n * (c + 1) // chunks, arrays[n * c // chunks:n * (c + 1) // chunks])
+              for c in range(chunks)]
     start = time.perf_counter()
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
@@ -146,7 +164,7 @@ def main() -> None:
         done = sum(map(simulate_chunk, bounds))
     wall = time.perf_counter() - start
     print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {done / wall:.0f}  "
-          f"(counters only, jobs={args.jobs}, skus={n}, candidates={done // (sc.replications * (sc.horizon.periods + sc.horizon.warmup))})")
+          f"cpu_seconds {cpu_seconds() - cpu0:.1f}  (counters only, jobs={args.jobs}, skus={n}, candidates={done // (sc.replications * (sc.horizon.periods + sc.horizon.warmup))})")
 
 
 if __name__ == "__main__":
