@@ -13,7 +13,8 @@ numbers do not depend on the chunking, the number of jobs or the executor.
 
 from __future__ import annotations
 
-import math
+import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -85,7 +86,14 @@ def _changed_scenario(scenario: Scenario, changes: Any, variants: list[str]) -> 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{scenario.name}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        return scenarios.load(path, overrides=changes, variants=variants or None)
+        try:
+            return scenarios.load(path, overrides=changes, variants=variants or None)
+        except scenarios.ScenarioError as exc:  # name the scenario, not the temporary file
+            temporary = {str(path), os.path.relpath(path)}
+            raise scenarios.ScenarioError([
+                dataclasses.replace(p, file=f"scenario {scenario.name}") if p.file in temporary else p
+                for p in exc.problems
+            ]) from None
 
 
 def result_folder_name(scenario: Scenario, variants: Any = None) -> str:
