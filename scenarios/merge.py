@@ -83,6 +83,10 @@ def _kind(v: Any) -> str:
     return f"the {type(v).__name__} {v!r}"
 
 
+def _where(segs: tuple[Segment, ...], depth: int) -> str:
+    return format_path(segs[:depth]) or "the top level"
+
+
 def set_path(data: dict, segs: tuple[Segment, ...], value: Any) -> Any:
     """Set `value` at `segs` inside `data` (mutated), creating missing mappings on the way.
     Returns the value it replaced (None when new). Raises PathError when the path crosses a
@@ -90,12 +94,11 @@ def set_path(data: dict, segs: tuple[Segment, ...], value: Any) -> Any:
     cur: Any = data
     for depth, s in enumerate(segs):
         last = depth == len(segs) - 1
-        where = format_path(segs[:depth]) or "the top level"
         if isinstance(s, int):
             if not isinstance(cur, list):
-                raise PathError(f"{where} is {_kind(cur)}, not a list, so [{s}] cannot be set")
+                raise PathError(f"{_where(segs, depth)} is {_kind(cur)}, not a list, so [{s}] cannot be set")
             if s >= len(cur):
-                raise PathError(f"index [{s}] is out of range ({where} has {len(cur)} items)")
+                raise PathError(f"index [{s}] is out of range ({_where(segs, depth)} has {len(cur)} items)")
             if last:
                 old, cur[s] = cur[s], value
                 return old
@@ -104,7 +107,7 @@ def set_path(data: dict, segs: tuple[Segment, ...], value: Any) -> Any:
             cur = cur[s]
         else:
             if not isinstance(cur, dict):
-                raise PathError(f"{where} is {_kind(cur)}, not a mapping, so '{s}' cannot be set")
+                raise PathError(f"{_where(segs, depth)} is {_kind(cur)}, not a mapping, so '{s}' cannot be set")
             if last:
                 old = cur.get(s)
                 cur[s] = value

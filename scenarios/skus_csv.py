@@ -87,6 +87,9 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
         raise ScenarioError(problems)
     rows: list[dict] = []
     lines: list[int] = []
+    # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
+    order = sorted(range(len(header)), key=lambda j: header[j].count("."))
+    segs = {j: parse_path(header[j]) for j in order}
     try:
         for record in reader:
             line = reader.line_num
@@ -97,13 +100,13 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
                 continue
             i = len(rows)
             sku: dict = {}
-            # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
-            for col, cell in sorted(zip(header, record), key=lambda p: p[0].count(".")):
-                cell = cell.strip()
+            for j in order:
+                cell = record[j].strip()
                 if cell == "":
                     continue
+                col = header[j]
                 try:
-                    set_path(sku, parse_path(col), _cell(col, cell))
+                    set_path(sku, segs[j], _cell(col, cell))
                 except PathError as exc:
                     problems.append(Problem(display, f"skus[{i}].{col}", f"{exc} (CSV line {line})"))
             rows.append(sku)

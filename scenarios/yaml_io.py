@@ -94,69 +94,69 @@ class _Constructor(_Loader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-def _scan_events(text: str, display: str) -> None:
+def _scan_events(text: str, display: str) -> int:
     """Walk the event stream once (no tree built, no recursion) and refuse deep nesting, recursive
-    aliases and alias bombs before anything is composed: composing a bomb is itself the attack."""
+    aliases and alias bombs before anything is composed: composing a bomb is itself the attack.
+    Returns the number of aliases met (0 means no object can be shared)."""
     sizes: dict[str, int] = {}  # anchor -> expanded node count of the anchored node
     open_anchors: set[str] = set()
-    stack: list[list] = []  # [expanded count, anchor]
-    written = 0
-    total = 0
+    stack: list[tuple[int, str | None]] = []  # (expanded count when the node started, anchor)
+    written = 0  # nodes as written
+    expanded = 0  # nodes once every alias is replaced by a copy of its anchor
+    aliases = 0
+    check_at = 100_000
+    start_ev, end_ev = (yaml.MappingStartEvent, yaml.SequenceStartEvent), (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     loader = _Loader(text)
     try:
         while True:
             ev = loader.get_event()
-            if ev is None or isinstance(ev, yaml.StreamEndEvent):
-                break
-            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            kind = type(ev)
+            if kind is yaml.ScalarEvent:
                 written += 1
+                expanded += 1
+                if ev.anchor:
+                    sizes[ev.anchor] = 1
+            elif kind in start_ev:
+                written += 1
+                expanded += 1
                 if len(stack) >= MAX_DEPTH:
                     raise _fail(
                         display,
                         f"line {ev.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep "
                         "(refused: a scenario needs a handful)",
                     )
-                stack.append([1, ev.anchor])
+                stack.append((expanded - 1, ev.anchor))
                 if ev.anchor:
                     open_anchors.add(ev.anchor)
-            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                count, anchor = stack.pop()
+            elif kind in end_ev:
+                began, anchor = stack.pop()
                 if anchor:
-                    sizes[anchor] = count
+                    sizes[anchor] = expanded - began
                     open_anchors.discard(anchor)
-                if stack:
-                    stack[-1][0] += count
-                else:
-                    total += count
-            elif isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent)):
-                if isinstance(ev, yaml.AliasEvent):
-                    if ev.anchor in open_anchors:
-                        raise _fail(
-                            display,
-                            f"line {ev.start_mark.line + 1}: alias *{ev.anchor} refers to itself "
-                            "(recursive data is refused)",
-                        )
-                    count = sizes.get(ev.anchor, 1)  # undefined anchors are reported by the composer
-                else:
-                    written += 1
-                    count = 1
-                    if ev.anchor:
-                        sizes[ev.anchor] = 1
-                if stack:
-                    stack[-1][0] += count
-                else:
-                    total += count
+            elif kind is yaml.AliasEvent:
+                aliases += 1
+                if ev.anchor in open_anchors:
+                    raise _fail(
+                        display,
+                        f"line {ev.start_mark.line + 1}: alias *{ev.anchor} refers to itself "
+                        "(recursive data is refused)",
+                    )
+                expanded += sizes.get(ev.anchor, 1)  # undefined anchors are reported by the composer
+            elif ev is None or kind is yaml.StreamEndEvent:
+                break
             else:
                 continue
-            expanded = total + sum(c for c, _ in stack)
-            if expanded > MAX_NODES or (expanded > 100_000 and expanded > MAX_ALIAS_RATIO * written):
-                raise _fail(
-                    display,
-                    f"line {ev.start_mark.line + 1}: aliases expand to over {expanded:,} nodes from "
-                    f"{written:,} written (an alias bomb?); refused",
-                )
+            if expanded > check_at:
+                if expanded > MAX_NODES or expanded > MAX_ALIAS_RATIO * written:
+                    raise _fail(
+                        display,
+                        f"line {ev.start_mark.line + 1}: aliases expand to over {expanded:,} nodes from "
+                        f"{written:,} written (an alias bomb?); refused",
+                    )
+                check_at = expanded  # check again as soon as the count grows
     finally:
         loader.dispose()
+    return aliases
 
 
 def unshare(value: Any) -> Any:
@@ -174,13 +174,14 @@ def parse_yaml(text: str, display: str) -> Any:
     Raises ScenarioError naming the file and line for syntax errors, object tags, duplicate keys,
     alias bombs, recursion, deep nesting and multi-document files."""
     try:
-        _scan_events(text, display)
+        aliases = _scan_events(text, display)
         loader = _Constructor(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 return None
-            return unshare(loader.construct_document(node))
+            data = loader.construct_document(node)
+            return unshare(data) if aliases else data
         finally:
             loader.dispose()
     except ScenarioError:
