@@ -26,7 +26,8 @@ def validate_files(files: list[str], sets: list[str] | None = None, variant: str
             bad_lines.append(f"{f}: INVALID ({n} problem{'s' if n != 1 else ''})")
             bad_lines.extend(f"  {p}" for p in exc.problems)
             continue
-        ok_lines.append(f"{f}: ok: {summary(scenario)}; hash {content_hash(scenario)}")
+        variants = f"; variants {', '.join(scenario.variants)}" if scenario.variants else ""
+        ok_lines.append(f"{f}: ok: {summary(scenario)}{variants}; hash {content_hash(scenario)}")
     return (2 if bad_lines else 0), ok_lines, bad_lines
 
 
