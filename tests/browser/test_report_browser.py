@@ -1,6 +1,9 @@
 """report.html and compare.html in a real browser (headless Chromium): no console errors, no network
 request, every chart drawn with a real size, the per-SKU table sorts on click; screenshots are saved
-in the test's tmp dir (report.png, compare.png) for a person to look at."""
+in the test's tmp dir (report.png, compare.png) for a person to look at.
+
+The report is the one `tradeoff.run` writes for scenarios/examples/service_audit.yaml (shortened:
+2 replications, 120 periods, to stay fast): real data, with a target, class floors and an audit."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ pytestmark = [
 ]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tradeoff"))  # the synthetic result builder
-from test_report_synthetic import PPY, synthetic_result  # noqa: E402
+from test_report_synthetic import synthetic_result  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -51,22 +54,34 @@ def check_chart(page, name: str) -> None:
     assert "per year" in chart.text_content() or "%" in chart.text_content()
 
 
-def test_report_in_chromium(browser, tmp_path):
-    from tradeoff.report import render_report
+@pytest.fixture(scope="module")
+def audit_run(tmp_path_factory):
+    from tradeoff.pipeline import run
 
-    result = synthetic_result()
-    path = tmp_path / "report.html"
-    path.write_text(render_report(result), encoding="utf-8")
+    out = tmp_path_factory.mktemp("runs")
+    example = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "service_audit.yaml"
+    return run(str(example), out=out, overrides={"replications": 2, "horizon.periods": 120})
+
+
+def test_report_in_chromium(browser, audit_run, tmp_path):
+    from tradeoff.report.format import pct
+    from tradeoff.report.headline import cost_optimal_row
+
+    result = audit_run
+    ppy = result.scenario.horizon.periods_per_year
+    path = result.out_dir / "report.html"
     page, seen = open_page(browser, path)
     for name in ("exchange-curve", "cost-breakdown", "class-service"):
         check_chart(page, name)
-    assert "Cost-optimal fill rate" in page.locator("#headline").text_content()
+    headline = page.locator("#headline").text_content()
+    assert f"Cost-optimal fill rate {pct(cost_optimal_row(result.frontier)['achieved'])}" in headline
+    assert page.locator("#audit-table tbody tr").count() == len(result.scenario.skus)
 
     # sorting: click "Total cost / yr" -> ascending, again -> descending, by the raw per-year value
     heads = page.locator("#sku-table thead th")
     k = [heads.nth(i).text_content() for i in range(heads.count())].index(
         next(t for t in heads.all_text_contents() if t.startswith("Total cost / yr")))
-    expected = sorted(result.plan["cost_total"] * PPY)
+    expected = sorted(result.plan["cost_total"] * ppy)
     for order in (expected, expected[::-1]):
         heads.nth(k).click()
         cells = page.locator(f"#sku-table tbody tr td:nth-child({k + 1})")

@@ -114,3 +114,21 @@ def test_compare_command_writes_table_and_page_from_finished_runs(world):
     for chart in ("compare-frontiers", "compare-costs"):
         assert page.count(f'data-chart="{chart}"') == 1
     assert 'id="compare-table"' in page and "dc-south" in page
+
+
+def test_compare_variant_all_reuses_base_and_each_variant(tmp_path):
+    from tradeoff.cli import app
+    from tradeoff.pipeline import load_scenario
+
+    r = synthetic_result(with_audit=True, name="dc-east")
+    f = write_yaml(r, tmp_path / "dc-east.yaml")
+    out = tmp_path / "out"
+    for v in (None, "cheap", "fast"):
+        sc = load_scenario(str(f), variants=v)
+        write_finished(r, out / ("dc-east" + (f"+{v}" if v else "")), scenarios.content_hash(sc))
+    res = CliRunner().invoke(app, ["compare", str(f), "--variant", "all", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("reused") == 3
+    table = pd.read_csv(out / "compare.csv")
+    assert list(table["scenario"]) == ["dc-east", "dc-east+cheap", "dc-east+fast"]
+    assert table["scenario_hash"].nunique() == 3  # each variant is its own world

@@ -166,7 +166,7 @@ def test_provenance_shows_enum_values():
 
     from tradeoff.report.tables import provenance
 
-    class Status(enum.Enum):
+    class Status(str, enum.Enum):  # like optimizer's SolveStatus
         OPTIMAL = "optimal"
 
     r = synthetic_result(with_audit=False)

@@ -245,7 +245,7 @@ def compare_frontiers(series: list[dict], metric: str, currency: str) -> str:
         ax.plot([], [], marker="D", ms=7, color="white", mec="black", ls="none", label="recommended plan")
         pct_axis(ax, "x")
         money_axis(ax, currency, "y")
-        ax.set_ylim(bottom=0)
+        ax.margins(x=0.05, y=0.12)  # lines, not bars: the axis need not start at zero to be honest
         ax.set_xlabel(f"{metric_label(metric).capitalize()} achieved (%, demand-weighted)")
         ax.set_ylabel(f"Total cost per year ({currency})")
         ax.set_title("Exchange curves side by side")

@@ -112,3 +112,14 @@ def period_word(scenario) -> str:
     if ppy == 12:
         return "month"
     return "period"
+
+
+def plain(value: Any) -> Any:
+    """An enum (or any object with a `.value`, such as a solver status) as its plain value."""
+    import enum
+
+    if isinstance(value, enum.Enum):  # before the str test: a str-based enum prints as Class.member
+        return value.value
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return getattr(value, "value", value)

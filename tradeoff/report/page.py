@@ -10,7 +10,7 @@ from string import Template
 import pandas as pd
 
 from tradeoff.report import charts, tables
-from tradeoff.report.format import BUCKETS, esc, is_number, metric_label, money, pct
+from tradeoff.report.format import BUCKETS, esc, is_number, metric_label, money, pct, plain
 from tradeoff.report.headline import Headline, cost_optimal_row, get, headline
 
 
@@ -197,6 +197,18 @@ def render_compare(results: list) -> str:
         best = table["cost_per_year"].idxmin()
         sentences.append(f"Cheapest recommended plan: <b>{esc(best)}</b> at "
                          f"<b>{money(table.loc[best, 'cost_per_year'], table.loc[best, 'currency'], compact=True)} per year</b>.")
+    base = table.index[0]
+    for lab, r in table.iloc[1:].iterrows():  # each against the first: what the change costs
+        b = table.loc[base]
+        if r["currency"] == b["currency"] and is_number(r.get("cost_per_year")) and is_number(b.get("cost_per_year")):
+            d = float(r["cost_per_year"]) - float(b["cost_per_year"])
+            rel = f" ({100 * d / float(b['cost_per_year']):+.1f} %)" if float(b["cost_per_year"]) else ""
+            text = (f"<b>{esc(lab)}</b> against <b>{esc(base)}</b>: {money(d, r['currency'], compact=True, sign=True)} "
+                    f"per year{rel}")
+            if is_number(r.get("achieved")) and is_number(b.get("achieved")):
+                points = f"{100 * (float(r['achieved']) - float(b['achieved'])):+.1f}".replace("-", "−")
+                text += f", {esc(metric_label(r['metric']))} {points} points"
+            sentences.append(text + ".")
     for lab, r in table.iterrows():
         bits = [f"<b>{esc(lab)}</b>: cost-optimal {esc(metric_label(r['metric']))} {pct(r.get('cost_optimal_level'))}"]
         if is_number(r.get("target")):
@@ -252,6 +264,9 @@ def compare_html(table: pd.DataFrame) -> str:
     if "implied_shortage_cost" in table.columns:
         cols.append(tables.Column("Implied value of a lost unit", lambda r: money(r.get("implied_shortage_cost"), r["currency"]),
                                   lambda r: r.get("implied_shortage_cost")))
+    if "audit_saving_per_year" in table.columns and table["audit_saving_per_year"].notna().any():
+        cols.append(tables.Column("Saving vs today / yr", lambda r: money(r.get("audit_saving_per_year"), r["currency"], sign=True),
+                                  lambda r: r.get("audit_saving_per_year"), "audited SKUs: current minus recommended cost"))
     if "margin" in table.columns:
         cols.append(tables.Column("Mean margin", lambda r: money(r.get("margin"), r["currency"]), lambda r: r.get("margin"),
                                   "demand-weighted price - unit_cost"))
@@ -264,6 +279,6 @@ def _compare_provenance(results: list) -> str:
         s = r.summary or {}
         rows.append(f"<dt>{esc(label_of(r))}</dt><dd>hash {esc(get(s, 'scenario_hash', default='–'))} · seed "
                     f"{esc(get(s, 'seed', default=r.scenario.seed))} · engine {esc(get(s, 'engine', default='–'))} · solver "
-                    f"{esc(get(s, 'solver', 'status', default='–'))}"
+                    f"{esc(plain(get(s, 'solver', 'status', default='–')))}"
                     + (f" · folder {esc(r.out_dir)}" if r.out_dir is not None else "") + "</dd>")
     return '<dl class="prov">' + "".join(rows) + "</dl>"

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeoff.report.format import BUCKET_LABELS, BUCKETS, esc, is_number, metric_label, money, num, pct, period_word
+from tradeoff.report.format import BUCKET_LABELS, BUCKETS, esc, is_number, metric_label, money, num, pct, period_word, plain
 from tradeoff.report.headline import get, sku_demand
 
 CLASS_METRICS = ["fill_rate", "cycle_service_level", "order_fill_rate", "order_cycle_mean", "order_cycle_sd",
@@ -269,7 +269,7 @@ def provenance(result) -> list[tuple[str, str]]:
                         ("Solver status", ("solver", "status")), ("Solver method", ("solver", "method")),
                         ("Solver gap", ("solver", "gap"))):
         v = get(s, *keys)
-        v = getattr(v, "value", v) if not isinstance(v, (int, float, str)) else v  # enums by their value
+        v = plain(v)  # enums (solver status) by their value
         if v is not None and v != "":
             items.append((label, f"{v:.3g}" if isinstance(v, float) else str(v)))
     items.append(("Money", f"{sc.currency}; the engine works per period, the report shows per year "
