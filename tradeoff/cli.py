@@ -48,7 +48,9 @@ def main() -> None:
     from scenarios.errors import ScenarioError
 
     try:
-        app(standalone_mode=False)
+        # In non-standalone mode typer returns the exit code of `raise typer.Exit(n)` instead of exiting.
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(2)
