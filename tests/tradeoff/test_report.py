@@ -140,8 +140,10 @@ def test_currency_and_periods_per_year_follow_the_scenario():
     r = synthetic_result(currency="CNY")
     h = headline(r)
     assert "¥" in h.sentences[0]
-    html = render_report(r)
-    assert "Cost per year (CNY)" in html
+    from tradeoff.report.tables import class_table, frontier_table
+
+    assert "Cost per year (CNY)" in class_table(r)
+    assert f"¥{r.frontier['cost_total'].max() * PPY:,.0f}" in frontier_table(r)  # annualised, in yuan
 
 
 @pytest.mark.parametrize("value,expected", [(1234567.0, "€1.23 M"), (45678.0, "€45.7 k"), (-250.0, "−€250"),
@@ -182,3 +184,15 @@ def test_target_below_the_cost_optimal_level_is_called_out():
     assert f"is below the cost-optimal level ({pct(x_opt)})" in text
     assert f"{money(extra, 'EUR', compact=True)} more per year" in text
     assert "value a lost unit" not in text
+
+
+def test_sku_floor_rules_met_are_counted_missed_are_listed():
+    from tradeoff.report.tables import rules_html
+
+    r = synthetic_result(with_audit=False)
+    rules = [{"rule": f"service.sku_floor[S{i}]", "metric": "fill_rate", "required": 0.9,
+              "achieved": 0.85 if i == 3 else 0.95, "met": i != 3} for i in range(40)]
+    r.summary = dict(r.summary, service=dict(r.summary["service"], rules=rules))
+    html = rules_html(r)
+    assert html.count("<li>") == 2
+    assert "service.sku_floor[S3]" in html and "for 39 of 40 SKUs" in html

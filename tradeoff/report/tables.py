@@ -298,13 +298,18 @@ def rules_html(result) -> str:
     if not isinstance(rules, list) or not rules:
         return ""
     items = []
+    per_sku = [r for r in rules if isinstance(r, dict) and str(r.get("rule", "")).startswith("service.sku_floor")]
     for r in rules:
-        if not isinstance(r, dict):
-            continue
+        if not isinstance(r, dict) or (r in per_sku and r.get("met")):
+            continue  # SKU floors met are counted below, not listed one by one
         met = bool(r.get("met"))
         mark = '<span class="good">✔ met</span>' if met else '<span class="bad">✘ missed</span>'
         items.append(f"<li>{mark} <code>{esc(r.get('rule', ''))}</code>: {esc(metric_label(str(r.get('metric', ''))))} "
                      f"{pct(r.get('achieved'))} against {pct(r.get('required'))}</li>")
+    met_skus = sum(1 for r in per_sku if r.get("met"))
+    if met_skus:
+        items.append(f'<li><span class="good">✔ met</span> <code>service.sku_floor</code> for {met_skus} of '
+                     f"{len(per_sku)} SKUs</li>")
     return '<ul class="rules">' + "".join(items) + "</ul>"
 
 
