@@ -253,6 +253,22 @@ def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -
     return plan, evaluations, rounds
 
 
+DEMAND_MODEL_COLUMNS = ("demand_source", "demand_model", "demand_pattern", "demand_reason")
+
+
+def with_demand_models(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
+    """plan.csv with, for a scenario whose demand comes from history, each SKU's demand_source,
+    demand_model, demand_pattern and demand_reason appended (docs/demand-from-history.md)."""
+    if scenario.demand_history_csv is None:
+        return plan
+    from scenarios.history import demand_model_table
+
+    models = demand_model_table(scenario)
+    if models is None:
+        return plan
+    return plan.merge(models[["sku", *DEMAND_MODEL_COLUMNS]], on="sku", how="left", validate="one_to_one")
+
+
 def _check_options(engine: str, jobs: int, executor: str, scheduler: str | None) -> None:
     """Refuse bad run options as invalid input (exit 2) before any work."""
     from scenarios.errors import Problem, ScenarioError
@@ -315,6 +331,7 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
         with stages("verify"):
             reps_verify = verification_replications(scenario, int(evaluations["replications"].max()))
             plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
+        plan_table = with_demand_models(scenario, plan_table)
         audit_rows = None
         if audit:
             with stages("audit"):

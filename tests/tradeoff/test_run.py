@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -218,3 +219,21 @@ def test_scenario_object_takes_the_same_overrides_as_a_file(tiny):
     assert (from_file.service.target, from_file.solver.time_limit, from_file.solver.mip_gap) == (0.9, 5, 0.01)
     with pytest.raises(scenarios.ScenarioError, match="service.target"):
         load_scenario(scenarios.load(tiny), target=1.5)
+
+
+def test_plan_names_the_demand_model_built_from_history(tmp_path):
+    from scenarios.history import demand_model_table
+
+    rng = np.random.default_rng(1)
+    rows = [{"sku": sku, "period": t, "quantity": int(q)} for sku, mean in (("h1", 3.0), ("h2", 0.2))
+            for t, q in enumerate(rng.poisson(mean, 200))]
+    pd.DataFrame(rows).to_csv(tmp_path / "history.csv", index=False)
+    text = TINY.replace("variants:\n  cheap: {costs.carrying_rate: 0.05}\n", "").split("skus:")[0]
+    text += "demand_history_csv: history.csv\nskus:\n  - {id: h1, unit_cost: 5, price: 9}\n  - {id: h2, unit_cost: 5, price: 9}\n"
+    (tmp_path / "hist.yaml").write_text(text)
+    result = run(tmp_path / "hist.yaml")
+    expected = demand_model_table(scenarios.load(tmp_path / "hist.yaml")).set_index("sku")
+    plan = result.plan.set_index("sku")
+    for col in ("demand_source", "demand_model", "demand_pattern", "demand_reason"):
+        assert plan[col].tolist() == expected.loc[plan.index, col].tolist()
+    assert plan["demand_source"].tolist() == ["history", "history"]
