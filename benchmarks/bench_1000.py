@@ -5,13 +5,13 @@ Reads scenarios/bench/bench_1000.yaml when it exists; otherwise builds an equiva
 defection, expedite). Candidates: 60 per SKU over sS, rQ, RS, base_stock, R in {0, 1, 7} and both
 modes, around the lead-time demand. The kernel is compiled (or loaded from the on-disk cache) first;
 the timed part is `simulation.evaluate(..., engine="kernel", jobs=--jobs)` (pool start-up, metrics
-and costs included), or with --counters-only the raw counters alone on this script's own pool of
---jobs workers. Prints:
+and costs included), or with --counters-only the raw counters alone through
+`simulation.kernel_pool.simulate_skus` (scenario sent once per worker, SKUs in chunks). Prints:
 
-    bench_1000_seconds <wall time>  policy_periods_per_s <rate>  cpu_seconds <s>  (<what>, jobs=<n>, ...)
+    bench_1000_seconds <wall time>  policy_periods_per_s <rate>  load_avg <1-min>  (<what>, jobs=<n>, ...)
 
-cpu_seconds (this process and its workers) tells what the wall time would be on idle cores when
-the machine is shared: wall >= cpu_seconds / jobs.
+load_avg is the machine's 1-minute load average at the end: above the core count, other work shared
+the cores and the wall time is longer than on an idle machine.
 
     .venv/bin/python benchmarks/bench_1000.py --jobs 2
 """
@@ -19,10 +19,9 @@ the machine is shared: wall >= cpu_seconds / jobs.
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from scenarios.schema import Scenario, dist_mean  # noqa: E402
 from simulation import kernel  # noqa: E402
+from simulation.kernel_pool import simulate_skus  # noqa: E402
 from simulation.policy_arrays import policy_arrays  # noqa: E402
 
 BENCH_YAML = ROOT / "scenarios/bench/bench_1000.yaml"
@@ -103,15 +103,6 @@ def sku_candidates(sc: Scenario, sku, n: int = 60) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (workers), user + system."""
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        r = resource.getrusage(who)
-        total += r.ru_utime + r.ru_stime
-    return total
-
-
 def simulate_chunk(args) -> int:
     """Worker: raw counters of a slice of SKUs, candidates given as PolicyArrays (returns policy-periods)."""
     sc, lo, hi, arrays = args
@@ -138,33 +129,26 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--replications", type=int, default=10, help="replications (the issue's figure: 10)")
     parser.add_argument("--counters-only", action="store_true",
-                        help="time only the kernel's raw counters on this script's own process pool")
+                        help="time only the kernel's raw counters (simulation.kernel_pool.simulate_skus)")
     args = parser.parse_args()
     sc = load_scenario().model_copy(update={"replications": args.replications})
     simulate_chunk((sc, 0, 1, [policy_arrays(sc, sku_candidates(sc, sc.skus[0]))]))  # compile / load cache
     if not args.counters_only:
-        cpu0 = cpu_seconds()
         wall, rows = time_evaluate(sc, args.jobs, args.replications)
         policy_periods = rows * sc.replications * (sc.horizon.periods + sc.horizon.warmup)
         print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {policy_periods / wall:.0f}  "
-              f"cpu_seconds {cpu_seconds() - cpu0:.1f}  "
+              f"load_avg {os.getloadavg()[0]:.1f}  "
               f"(simulation.evaluate, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows})")
         return
-    arrays = [policy_arrays(sc, sku_candidates(sc, sku)) for sku in sc.skus]  # not timed
-    cpu0 = cpu_seconds()
-    n = len(sc.skus)
-    chunks = max(args.jobs * 8, 1)
-    bounds = [(sc, n * c // chunks, n * (c + 1) // chunks, arrays[n * c // chunks:n * (c + 1) // chunks])
-              for c in range(chunks)]
+    arrays = {sku.id: policy_arrays(sc, sku_candidates(sc, sku)) for sku in sc.skus}  # not timed
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            done = sum(pool.map(simulate_chunk, bounds))
-    else:
-        done = sum(map(simulate_chunk, bounds))
+    counters = simulate_skus(sc, arrays, sc.replications, sc.seed, jobs=args.jobs)
     wall = time.perf_counter() - start
+    rows = sum(c.shape[0] for c in counters.values())
+    done = rows * sc.replications * (sc.horizon.periods + sc.horizon.warmup)
     print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {done / wall:.0f}  "
-          f"cpu_seconds {cpu_seconds() - cpu0:.1f}  (counters only, jobs={args.jobs}, skus={n}, candidates={done // (sc.replications * (sc.horizon.periods + sc.horizon.warmup))})")
+          f"load_avg {os.getloadavg()[0]:.1f}  "
+          f"(kernel_pool.simulate_skus, counters only, jobs={args.jobs}, skus={len(counters)}, candidates={rows})")
 
 
 if __name__ == "__main__":
