@@ -13,6 +13,7 @@ every array against `streams.sku_streams`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,7 +110,7 @@ def pcg64_states(seed: int, sku_id: str, replication: int, purposes: list[int]) 
     return states
 
 
-_SHARED: list = []  # one PCG64 and its Generator per process, created on first use
+_SHARED = threading.local()  # one PCG64 and its Generator per thread, created on first use
 
 
 class _Generators:
@@ -117,10 +118,10 @@ class _Generators:
 
     def __init__(self, states: dict[int, tuple[int, int]]):
         self.states = states
-        if not _SHARED:
-            bit_generator = np.random.PCG64(0)
-            _SHARED.extend((bit_generator, np.random.Generator(bit_generator)))
-        self.bit_generator, self.generator = _SHARED
+        if not hasattr(_SHARED, "generator"):
+            _SHARED.bit_generator = np.random.PCG64(0)
+            _SHARED.generator = np.random.Generator(_SHARED.bit_generator)
+        self.bit_generator, self.generator = _SHARED.bit_generator, _SHARED.generator
 
     def __call__(self, purpose: int) -> np.random.Generator:
         state, inc = self.states[purpose]

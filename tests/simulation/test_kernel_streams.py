@@ -41,3 +41,24 @@ def test_kernel_streams_equal_sku_streams(data):
         np.testing.assert_array_equal(got.u_reaction, ref.u_reaction)
     for k in modes:
         np.testing.assert_array_equal(got.lead_time[k], ref.lead_time[sc.transport[k].name])
+
+
+def test_threads_draw_their_own_streams():
+    # The reusable generator is per thread: concurrent simulations must not mix their draws.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scenarios.schema import Scenario
+
+    sc = Scenario.model_validate(dict(
+        format=1, name="th", horizon=dict(periods=300), transport=[dict(name="t", lead_time=dict(dist="poisson", mean=3))],
+        customer_reaction=dict(wait=0.5, substitute=0.5, lost_sale=0.0),
+        skus=[dict(id=f"s{i}", unit_cost=1.0, price=2.0, demand=dict(dist="poisson", mean=4)) for i in range(8)],
+    ))
+    jobs = [(sku, r) for sku in sc.skus for r in range(6)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda job: kernel_streams(sc, job[0], job[1], 1, {0}), jobs))
+    for (sku, r), g in zip(jobs, got):
+        ref = sku_streams(sc, sku, r, 1)
+        np.testing.assert_array_equal(g.order_size, ref.order_size)
+        np.testing.assert_array_equal(g.u_reaction, ref.u_reaction)
+        np.testing.assert_array_equal(g.lead_time[0], ref.lead_time["t"])
