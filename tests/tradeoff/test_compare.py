@@ -132,3 +132,16 @@ def test_compare_variant_all_reuses_base_and_each_variant(tmp_path):
     table = pd.read_csv(out / "compare.csv")
     assert list(table["scenario"]) == ["dc-east", "dc-east+cheap", "dc-east+fast"]
     assert table["scenario_hash"].nunique() == 3  # each variant is its own world
+
+
+def test_compare_page_names_variants_short_and_flags_missed_rules():
+    from tradeoff.report import render_compare
+    from tradeoff.report.page import short_labels
+
+    assert short_labels(["dc", "dc+cheap", "other+x"]) == {"dc": "dc", "dc+cheap": "+cheap", "other+x": "other+x"}
+    runs = [synthetic_result(with_audit=False, name="dc"), synthetic_result(with_audit=False, name="dc")]
+    runs[1].extras["folder"] = "dc+cheap"
+    page = render_compare(runs)
+    # the synthetic summary misses service.floors.C out of sample: the comparison says so
+    assert page.count("missed out of sample: service.floors.C") == 2
+    assert "<b>dc+cheap</b> against <b>dc</b>: " in page

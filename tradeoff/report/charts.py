@@ -249,7 +249,7 @@ def compare_frontiers(series: list[dict], metric: str, currency: str) -> str:
         ax.set_xlabel(f"{metric_label(metric).capitalize()} achieved (%, demand-weighted)")
         ax.set_ylabel(f"Total cost per year ({currency})")
         ax.set_title("Exchange curves side by side")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
         return svg(fig, "compare-frontiers")
 
 

@@ -197,12 +197,14 @@ def render_compare(results: list) -> str:
         best = table["cost_per_year"].idxmin()
         sentences.append(f"Cheapest recommended plan: <b>{esc(best)}</b> at "
                          f"<b>{money(table.loc[best, 'cost_per_year'], table.loc[best, 'currency'], compact=True)} per year</b>.")
+    missed_rules = {label_of(r): get(r.summary, "service", "rules_missed") for r in results}
     base = table.index[0]
     for lab, r in table.iloc[1:].iterrows():  # each against the first: what the change costs
         b = table.loc[base]
         if r["currency"] == b["currency"] and is_number(r.get("cost_per_year")) and is_number(b.get("cost_per_year")):
             d = float(r["cost_per_year"]) - float(b["cost_per_year"])
-            rel = f" ({100 * d / float(b['cost_per_year']):+.1f} %)" if float(b["cost_per_year"]) else ""
+            rel = (f" ({100 * d / float(b['cost_per_year']):+.1f} %)".replace("-", "−")
+                   if float(b["cost_per_year"]) else "")
             text = (f"<b>{esc(lab)}</b> against <b>{esc(base)}</b>: {money(d, r['currency'], compact=True, sign=True)} "
                     f"per year{rel}")
             if is_number(r.get("achieved")) and is_number(b.get("achieved")):
@@ -214,23 +216,27 @@ def render_compare(results: list) -> str:
         if is_number(r.get("target")):
             bits.append(f"target {pct(r['target'])}")
         bits.append(f"plan delivers {pct(r.get('achieved'))} at {money(r.get('cost_per_year'), r['currency'], compact=True)} per year")
+        missed = missed_rules.get(lab)
+        if missed:
+            bits.append(f'<span class="bad">missed out of sample: {esc(", ".join(map(str, missed)))}</span>')
         sentences.append(", ".join(bits) + ".")
     if len(currencies) > 1:
         sentences.append('<span class="bad">The scenarios use different currencies: compare costs with care.</span>')
     parts.append('<section class="headline" id="headline">' + "".join(f"<p>{s}</p>" for s in sentences) + "</section>")
+    short = short_labels([label_of(r) for r in results])
     series = []
     for r in results:
         if r.frontier is None or not len(r.frontier):
             continue
         h = headline(r)
-        series.append({"label": label_of(r), "frontier": r.frontier, "periods_per_year": h.periods_per_year,
+        series.append({"label": short[label_of(r)], "frontier": r.frontier, "periods_per_year": h.periods_per_year,
                        "chosen": _chosen_point(r, h)})
     figs = []
     if series:
         figs.append(_figure(charts.compare_frontiers(series, metric, currency),
                             "Total cost per year against service level, each scenario's cheapest plans (in sample); "
                             "stars: cost-optimal points, diamonds: the recommended plans."))
-    bars = [(label_of(r).replace("+", "\n+"), tables.bucket_totals(r.plan, float(r.scenario.horizon.periods_per_year)))
+    bars = [(wrap_label(short[label_of(r)]), tables.bucket_totals(r.plan, float(r.scenario.horizon.periods_per_year)))
             for r in results if r.plan is not None and len(r.plan)]
     if bars:
         figs.append(_figure(charts.compare_costs(bars, currency),
@@ -239,6 +245,26 @@ def render_compare(results: list) -> str:
     parts.append("<h2>The comparison in numbers</h2>" + compare_html(table))
     parts.append("<h2>Provenance</h2>" + _compare_provenance(results))
     return page("Scenario comparison", "\n".join(parts))
+
+
+def short_labels(labels: list[str]) -> dict[str, str]:
+    """Chart labels: a variant run whose base run is also compared is shown as "+variant"."""
+    present = set(labels)
+    return {lab: lab[len(lab.split("+")[0]):] if "+" in lab and lab.split("+")[0] in present else lab
+            for lab in labels}
+
+
+def wrap_label(label: str, width: int = 14) -> str:
+    """A long name broken into lines at '-', '_' or '+' so that bar labels never run into each other."""
+    import re
+
+    parts, line, lines = re.split(r"(?<=[-_+])|(?=\+)", label), "", []
+    for p in filter(None, parts):
+        if line and len(line) + len(p) > width:
+            lines.append(line)
+            line = ""
+        line += p
+    return "\n".join(lines + [line])
 
 
 def compare_html(table: pd.DataFrame) -> str:
