@@ -127,8 +127,7 @@ class Evaluator:
     engine: str
     executor: Any
     chunks: int
-    progress: Progress | None = None
-    stage: str = "simulate"
+    progress: Callable[[int, int], None] | None = None  # (chunks done, chunks)
     simulated: int = 0
 
     def __call__(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
@@ -145,7 +144,7 @@ class Evaluator:
         for done, (k, part) in enumerate(self.executor.iter_completed(evaluate_chunk, tasks), start=1):
             parts[k] = part
             if self.progress is not None:
-                self.progress(self.stage, done, len(tasks))
+                self.progress(done, len(tasks))
         table = pd.concat(parts, ignore_index=True)
         table.index = np.concatenate(positions)
         self.simulated += len(policies)
@@ -175,13 +174,14 @@ def add_new(evaluations: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def replace_rows(evaluations: pd.DataFrame, better: pd.DataFrame) -> pd.DataFrame:
-    """`evaluations` with the rows of the same policies as `better` replaced by `better`'s rows."""
-    index = pd.Series(np.arange(len(evaluations)), index=policy_keys(evaluations).to_numpy())
+    """`evaluations` with every row of a policy in `better` replaced by `better`'s row for it."""
+    better = better.assign(key_=policy_keys(better).to_numpy()).drop_duplicates("key_").set_index("key_")
+    keys = policy_keys(evaluations)
+    hit = keys.isin(better.index).to_numpy()
     table = evaluations.copy()
-    rows = index.loc[policy_keys(better).to_numpy()].to_numpy()
     for col in better.columns:
         if col in table.columns:
-            table.loc[rows, col] = better[col].to_numpy()
+            table.loc[hit, col] = better.loc[keys[hit], col].to_numpy()
     return table
 
 
@@ -210,7 +210,7 @@ class Stages:
         if self.progress is not None:
             self.progress(name, done, 1)
 
-    def chunk_progress(self, _stage: str, done: int, total: int) -> None:
+    def chunk_progress(self, done: int, total: int) -> None:
         """Chunk-level progress of the simulation inside the running stage."""
         if self.progress is not None:
             self.progress(self.current, done, total)
@@ -308,7 +308,7 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     from tradeoff.audit import audit_summary
     from tradeoff.executors import get_executor
     from tradeoff.summary import build_summary
-    from tradeoff.verify import check_rules, verification_replications, verification_seed, verify
+    from tradeoff.verify import verification_replications, verification_seed, verify
 
     _check_options(engine, jobs, executor, scheduler)
     stages = Stages(progress)

@@ -1,14 +1,15 @@
 """summary.json: what a run decided and how, in one small JSON document.
 
 Keys: scenario (name, description, currency, scenario_hash, seed, variants), engine, replications
-(selection) and verification {seed, replications}, candidates (distinct candidates simulated),
-simulations (policy evaluations run, re-evaluations of contenders, verification and audit included), refine_rounds,
-service {metric, target, achieved (out of sample), achieved_in_sample, rules (each rule checked out of
-sample), rules_missed}, totals (cost per period by bucket and cost_logistics, out of sample; the
-in-sample totals beside them), metrics (demand-weighted aggregates, out of sample), solver {status,
-gap, objective, bound, method, candidates_used}, implied_shortage_cost, service_dual, frontier
-(number of levels), audit (when audited), timings (seconds per stage), versions. Money per period
-in the scenario's currency.
+(selection) and verification {seed, replications, seed_rule}, candidates (distinct candidates
+simulated), simulations (policy evaluations run in all: contenders' re-evaluations, verification and
+audit included), refine_rounds, service {metric, target, achieved (out of sample),
+achieved_in_sample, rules (each rule and limit checked out of sample), rules_missed}, totals (cost
+per period by bucket and cost_logistics, out of sample; totals_in_sample beside them), metrics
+(demand-weighted aggregates, out of sample), solver {status, gap, objective, bound, method,
+candidates_used}, implied_shortage_cost, service_dual, frontier_levels (rows of frontier.csv),
+frontier_infeasible (levels no plan meets, with the best achievable), audit (when audited), timings
+(seconds per stage), versions. Money per period in the scenario's currency.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: 
         "implied_shortage_cost": selection.implied_shortage_cost,
         "service_dual": selection.service_dual,
         "frontier_levels": int(len(frontier)),
+        "frontier_infeasible": [{"target": level, "best_achievable": best}
+                                for level, best in frontier.attrs.get("infeasible", [])],
         "audit": audit,
         "timings": {k: round(v, 6) for k, v in timings.items()},
         "versions": versions(),

@@ -28,7 +28,8 @@ METRICS = list(METRIC_COLUMNS)
 COSTS = list(COST_COLUMNS)
 # plan.csv, in the order of docs/outputs.md; the columns after PLAN_COLUMNS are additions.
 PLAN_COLUMNS = ["sku", "class", "family", "mode", "s", "S", "Q", "R", "cap", *METRICS, *COSTS, "fill_rate_ci", "cost_total_ci"]
-PLAN_EXTRA_COLUMNS = ["demand_per_period", "replications", "service_floor_met", "cost_total_in_sample", "service_in_sample"]
+PLAN_EXTRA_COLUMNS = ["demand_per_period", "inventory_value", "vehicles_per_period", "replications", "service_floor_met",
+                      "cost_total_in_sample", "service_in_sample"]
 
 # Measures that add up over SKUs (counts, units); every other metric is a rate, averaged by demand.
 ADDITIVE_METRICS = ("customers_lost", "avg_on_hand", "avg_in_transit")
@@ -64,38 +65,58 @@ def aggregate_metrics(table: pd.DataFrame) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class RuleCheck:
-    """One service rule checked on the out-of-sample figures: `rule` is its YAML path
-    (service.target, service.floors.A, service.sku_floor[<sku>]), `required` and `achieved` levels
-    of `metric`, `met` whether achieved >= required."""
+    """One rule checked on the out-of-sample figures: `rule` is its YAML path (service.target,
+    service.floors.A, service.sku_floor[<sku>], budget.inventory_value, costs.warehousing.capacity_units,
+    transport[k].capacity_per_period); `metric` what is compared (the service metric, or for a limit
+    inventory_value, avg_on_hand, vehicles_per_period); `required` the level (a floor for service, a
+    cap for limits), `achieved` the plan's figure, `met` whether it keeps the rule; `kind` "service"
+    (achieved must be >= required) or "limit" (achieved must be <= required, money or units per period)."""
 
     rule: str
     metric: str
     required: float
     achieved: float
     met: bool
+    kind: str = "service"
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def check_rules(scenario: Scenario, plan: pd.DataFrame, target: float | None) -> list[RuleCheck]:
-    """Check the aggregate target, each class floor and the SKU floor on `plan` (one row per SKU with
-    `class`, `demand_per_period` and the service metric); aggregates are demand-weighted."""
+    """Check the aggregate target, each class floor, the SKU floor (service at least the level) and
+    each limit the scenario sets (at most the cap) on `plan`: one row per SKU with `class`, `mode`,
+    `demand_per_period`, the service metric, avg_on_hand, inventory_value and vehicles_per_period.
+    Aggregates are demand-weighted; limits are sums over SKUs (averages per period), as the optimiser
+    states them."""
     metric = scenario.service.metric
     checks = []
+    tol = 1e-12
 
-    def add(rule, required, achieved):
-        checks.append(RuleCheck(rule, metric, float(required), float(achieved), bool(achieved >= required - 1e-12)))
+    def floor(rule, required, achieved):
+        checks.append(RuleCheck(rule, metric, float(required), float(achieved), bool(achieved >= required - tol)))
+
+    def cap(rule, measure, limit, used):
+        checks.append(RuleCheck(rule, measure, float(limit), float(used), bool(used <= limit * (1 + tol)), "limit"))
 
     if target is not None:
-        add("service.target", target, demand_weighted(plan[metric], plan["demand_per_period"]))
-    for cls, floor in sorted(scenario.service.floors.items()):
+        floor("service.target", target, demand_weighted(plan[metric], plan["demand_per_period"]))
+    for cls, level in sorted(scenario.service.floors.items()):
         rows = plan[plan["class"] == cls]
         if len(rows):
-            add(f"service.floors.{cls}", floor, demand_weighted(rows[metric], rows["demand_per_period"]))
+            floor(f"service.floors.{cls}", level, demand_weighted(rows[metric], rows["demand_per_period"]))
     if scenario.service.sku_floor is not None:
         for row in plan.itertuples(index=False):
-            add(f"service.sku_floor[{row.sku}]", scenario.service.sku_floor, getattr(row, metric))
+            floor(f"service.sku_floor[{row.sku}]", scenario.service.sku_floor, getattr(row, metric))
+    if scenario.budget.inventory_value is not None:
+        cap("budget.inventory_value", "inventory_value", scenario.budget.inventory_value, plan["inventory_value"].sum())
+    if scenario.costs.warehousing.capacity_units is not None:
+        cap("costs.warehousing.capacity_units", "avg_on_hand", scenario.costs.warehousing.capacity_units,
+            plan["avg_on_hand"].sum())
+    for k, mode in enumerate(scenario.transport):
+        if mode.capacity_per_period is not None:
+            used = plan.loc[plan["mode"] == mode.name, "vehicles_per_period"].sum()
+            cap(f"transport[{k}].capacity_per_period", "vehicles_per_period", mode.capacity_per_period, used)
     return checks
 
 
@@ -110,7 +131,8 @@ def verify(scenario: Scenario, choice: pd.DataFrame, evaluate: Evaluate, replica
     fresh streams and return (plan, checks): plan has the plan.csv columns with out-of-sample metrics
     and costs per period, then demand_per_period, replications, service_floor_met (the SKU meets
     service.sku_floor out of sample; true without one), cost_total_in_sample and service_in_sample
-    (the selection's own figures, to show the bias); checks are the rules on the fresh figures."""
+    (the selection's own figures, to show the bias), inventory_value and vehicles_per_period (for
+    the limits); checks are every rule and limit on the fresh figures."""
     policies = choice[POLICY_COLUMNS].reset_index(drop=True)
     fresh = evaluate(policies, replications, verification_seed(scenario)).reset_index(drop=True)
     plan = fresh.copy()

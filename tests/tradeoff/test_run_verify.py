@@ -133,3 +133,23 @@ def test_aggregate_metrics_weights_rates_by_demand_and_sums_units():
     agg = aggregate_metrics(plan)
     assert agg["fill_rate"] == pytest.approx(0.916)
     assert agg["avg_on_hand"] == pytest.approx(6.0)
+
+
+def test_limits_exceeded_out_of_sample_are_flagged():
+    base = base_stock_scenario()
+    scenario = Scenario.model_validate({
+        **base.model_dump(by_alias=True, exclude_none=True),
+        "budget": {"inventory_value": 100.0},
+        "costs": {**base.costs.model_dump(exclude_none=True), "warehousing": {"capacity_units": 10.0}},
+        "transport": [{"name": "truck", "lead_time": 1, "capacity_per_period": 0.5},
+                      {"name": "air", "lead_time": 0, "capacity_per_period": 0.2}],
+    })
+    plan = _hand_plan().assign(mode=["truck", "air", "air"], inventory_value=[40.0, 30.0, 20.0],
+                               avg_on_hand=[4.0, 3.0, 3.5], vehicles_per_period=[0.5, 0.1, 0.15])
+    checks = {c.rule: c for c in check_rules(scenario, plan, target=None)}
+    assert checks["budget.inventory_value"].met and checks["budget.inventory_value"].achieved == 90.0
+    assert not checks["costs.warehousing.capacity_units"].met  # 10.5 units on average > 10
+    assert checks["transport[0].capacity_per_period"].met  # 0.5 vehicles per period, exactly the cap
+    assert not checks["transport[1].capacity_per_period"].met
+    assert checks["transport[1].capacity_per_period"].achieved == pytest.approx(0.25)
+    assert {c.kind for c in checks.values()} == {"limit"}

@@ -56,8 +56,8 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
             typer.echo(f"audit: no current policy for {', '.join(a['skus_without_current_policy'])}")
     for rule in result.extras.get("rules", []):
         if not rule.met:
-            typer.echo(f"warning: {rule.rule} missed out of sample: {rule.metric} {rule.achieved:.4f} < {rule.required:.4f}",
-                       err=True)
+            typer.echo(f"warning: {rule.rule} missed out of sample: {rule.metric} {rule.achieved:.6g} "
+                       f"(rule: {rule.required:.6g})", err=True)
 
 
 def register(app: typer.Typer) -> None:
