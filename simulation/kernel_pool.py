@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import pickle
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -32,15 +33,9 @@ def _init(scenario_pickle: bytes) -> None:
     _worker["scenario"] = pickle.loads(scenario_pickle)
 
 
-def _simulate(scenario: Scenario, engine: str, items, replications: int, seed: int) -> list:
-    simulate_sku = importlib.import_module(ENGINE_MODULES[engine]).simulate_sku
-    by_id = {s.id: s for s in scenario.skus}
-    return [(sku_id, simulate_sku(scenario, by_id[sku_id], arrays, replications, seed)) for sku_id, arrays in items]
-
-
 def _run_chunk(args) -> list:
-    engine, items, replications, seed = args
-    return _simulate(_worker["scenario"], engine, items, replications, seed)
+    fn, part = args
+    return [fn(_worker["scenario"], *item) for item in part]
 
 
 def chunks(items: list, work: list[float], n_chunks: int) -> list[list]:
@@ -58,6 +53,37 @@ def chunks(items: list, work: list[float], n_chunks: int) -> list[list]:
     return out
 
 
+def map_with_scenario(
+    scenario: Scenario,
+    fn: Callable,
+    items: Sequence[tuple],
+    jobs: int = 1,
+    work: Sequence[float] | None = None,
+    preload: Sequence[str] = (),
+) -> list:
+    """[fn(scenario, *item) for item in items], in order; `jobs > 1` runs them on a pool of that many
+    workers that each receive the scenario once, items going in about 4 x jobs chunks balanced by
+    `work` (default: equal). `fn` must be a module-level function; `preload` names modules the fork
+    server imports once (the engine)."""
+    items = list(items)
+    if jobs <= 1 or len(items) <= 1:
+        return [fn(scenario, *item) for item in items]
+    parts = chunks(items, list(work) if work is not None else [1.0] * len(items), min(len(items), 4 * jobs))
+    context = get_context(_START_METHOD)
+    if _START_METHOD == "forkserver":
+        # Only takes effect if the fork server is not running yet (then it already has its own list).
+        context.set_forkserver_preload(["simulation.kernel_pool", *preload])
+    with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context,
+                             initializer=_init, initargs=(pickle.dumps(scenario),)) as pool:
+        return [result for part in pool.map(_run_chunk, [(fn, part) for part in parts]) for result in part]
+
+
+def simulate_one(scenario: Scenario, engine: str, sku_id: str, arrays: PolicyArrays, replications: int, seed: int):
+    """Raw counters of one SKU by the named engine (a worker task of simulate_skus)."""
+    simulate_sku = importlib.import_module(ENGINE_MODULES[engine]).simulate_sku
+    return simulate_sku(scenario, scenario.skus[scenario.sku_index(sku_id)], arrays, replications, seed)
+
+
 def simulate_skus(
     scenario: Scenario,
     arrays_by_sku: dict[str, PolicyArrays],
@@ -70,16 +96,7 @@ def simulate_skus(
     `arrays_by_sku[sku_id]`; `jobs > 1` spreads the SKUs over that many worker processes."""
     if engine not in ENGINE_MODULES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(ENGINE_MODULES)}")
-    items = list(arrays_by_sku.items())
-    if jobs <= 1 or len(items) <= 1:
-        return dict(_simulate(scenario, engine, items, replications, seed))
-    work = [len(a) * replications + 1 for _, a in items]  # +1: the per-SKU stream cost
-    parts = chunks(items, work, min(len(items), 4 * jobs))
-    context = get_context(_START_METHOD)
-    if _START_METHOD == "forkserver":
-        # Only takes effect if the fork server is not running yet (then it already has its own list).
-        context.set_forkserver_preload(["simulation.kernel_pool", ENGINE_MODULES[engine]])
-    with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context,
-                             initializer=_init, initargs=(pickle.dumps(scenario),)) as pool:
-        results = pool.map(_run_chunk, [(engine, part, replications, seed) for part in parts])
-        return {sku_id: counters for part in results for sku_id, counters in part}
+    items = [(engine, sku_id, arrays, replications, seed) for sku_id, arrays in arrays_by_sku.items()]
+    work = [len(a) * replications + 1 for a in arrays_by_sku.values()]  # +1: the per-SKU stream cost
+    results = map_with_scenario(scenario, simulate_one, items, jobs, work, preload=[ENGINE_MODULES[engine]])
+    return dict(zip(arrays_by_sku, results))
