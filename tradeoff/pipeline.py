@@ -316,7 +316,7 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
         scenario = load_scenario(path_or_scenario, overrides, variants, target, time_limit, mip_gap)
         folder = result_folder_name(scenario, variants)
         if out is not None:
-            results_io.result_dir(out, folder)  # refuse an unsafe folder before any work
+            results_io.check_target(out, folder, results_io.RUN_FILES)  # refuse before any work
     if audit is None:
         audit = any(s.current_policy is not None for s in scenario.skus)
 

@@ -71,6 +71,25 @@ def _write_one(path: Path, content: Content) -> None:
             os.fsync(f.fileno())
 
 
+def check_target(out: Path | str, folder: str, names) -> Path:
+    """The folder `out/<folder>` if result files `names` may be written there, else OutputError: a
+    name escaping `out`, a file where the folder should be, or a file of one of these names that
+    tradeoff did not write. `run` calls it before any work, so such a run stops at once (exit 2)."""
+    target = result_dir(out, folder)
+    for name in names:
+        safe_name(name, "result file")
+        if name == MANIFEST:
+            raise OutputError(name, "is reserved for the folder's manifest")
+    if target.exists() and not target.is_dir():
+        raise OutputError(target, "exists and is not a folder; refusing to overwrite it")
+    if target.is_dir():
+        ours = _read_manifest(target)
+        foreign = sorted(n for n in names if (target / n).exists() and n not in ours)
+        if foreign:
+            raise OutputError(target, f"already holds {', '.join(foreign)} not written by tradeoff; refusing to overwrite")
+    return target
+
+
 def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> Path:
     """Write `files` (file name -> content) as the complete result in `out/<folder>/`; return that path.
 
@@ -82,18 +101,7 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
     name of a result file the write is refused (OutputError) before anything changes.
     """
     out = Path(out)
-    target = result_dir(out, folder)
-    for name in files:
-        safe_name(name, "result file")
-        if name == MANIFEST:
-            raise OutputError(name, "is reserved for the folder's manifest")
-    if target.exists() and not target.is_dir():
-        raise OutputError(target, "exists and is not a folder; refusing to overwrite it")
-    if target.is_dir():
-        ours = _read_manifest(target)
-        foreign = sorted(n for n in files if (target / n).exists() and n not in ours)
-        if foreign:
-            raise OutputError(target, f"already holds {', '.join(foreign)} not written by tradeoff; refusing to overwrite")
+    target = check_target(out, folder, files)
     out.mkdir(parents=True, exist_ok=True)
     staging = _staging_folder(out, folder)
     try:
@@ -153,6 +161,7 @@ def write_file_atomic(path: Path | str, content: Content) -> Path:
 
 
 # --------------------------------------------------------------------------- a run's result folder
+RUN_FILES = ("plan.csv", "frontier.csv", "candidates.parquet", "audit.csv", "summary.json", "report.html")
 FLOAT_FORMAT = "%.10g"  # fixed: same numbers -> same bytes, whatever the platform or engine
 
 

@@ -237,3 +237,12 @@ def test_plan_names_the_demand_model_built_from_history(tmp_path):
     for col in ("demand_source", "demand_model", "demand_pattern", "demand_reason"):
         assert plan[col].tolist() == expected.loc[plan.index, col].tolist()
     assert plan["demand_source"].tolist() == ["history", "history"]
+
+
+def test_foreign_result_file_stops_the_run_before_any_work(tiny, tmp_path, monkeypatch):
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "summary.json").write_text("{}")
+    monkeypatch.setattr("tradeoff.pipeline.select_and_refine", lambda *a: pytest.fail("work started"))
+    assert cli(monkeypatch, "run", tiny, "--out", tmp_path) == 2
+    assert (tmp_path / "tiny" / "summary.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["summary.json", "tiny"]
