@@ -94,11 +94,12 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
     """Write `files` (file name -> content) as the complete result in `out/<folder>/`; return that path.
 
     Every file is staged in a temporary folder inside `out` and then renamed into place. If the
-    target folder does not exist, the staging folder itself is renamed to it (one atomic step).
-    If it exists, its result files from an earlier run are replaced file by file (each rename is
-    atomic) and earlier result files absent from this result are removed, so no stale file mixes
-    with the new ones; files the engine did not write are left alone, and if one of them has the
-    name of a result file the write is refused (OutputError) before anything changes.
+    target folder does not exist, the staging folder itself is renamed to it (one atomic step); if
+    it holds only an earlier result, the old folder is renamed away and the new one renamed in.
+    If files the engine did not write live there too, they are left alone and the result files are
+    replaced one by one (each rename atomic), earlier result files absent from this result removed,
+    so no stale file mixes with the new ones; a foreign file with the name of a result file makes
+    the write refused (OutputError) before anything changes.
     """
     out = Path(out)
     target = check_target(out, folder, files)
@@ -116,6 +117,15 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
                 if not target.is_dir():  # not another writer that got there first: a real failure
                     raise
         old = _read_manifest(target)
+        if {p.name for p in target.iterdir()} <= old | {MANIFEST}:
+            # Only an earlier result there: swap whole folders, so that the folder holds the old
+            # complete result, then briefly none, then the new one; never a mixture.
+            trash = _staging_folder(out, folder)  # named like staging: cleaned up the same way after a crash
+            os.rename(target, trash / folder)
+            os.rename(staging, target)
+            shutil.rmtree(trash, ignore_errors=True)
+            return target
+        # Files the engine did not write live here too and must stay: replace ours one by one.
         # Announce the union first, so that whatever a crash leaves is recognised as ours next time.
         write_file_atomic(target / MANIFEST, _manifest_text(old | set(files)))
         for name in files:

@@ -106,3 +106,18 @@ def test_write_file_atomic(tmp_path):
     path = write_file_atomic(tmp_path / "sub" / "index.csv", "a\n")
     assert path.read_text() == "a\n"
     assert _listing(tmp_path) == ["sub", "sub/index.csv"]
+
+
+def test_rewrite_of_a_folder_holding_only_a_result_swaps_whole_folders(tmp_path, monkeypatch):
+    write_result(tmp_path, "demo", {"plan.csv": "old\n", "summary.json": "{}"})
+    renames = []
+    real_rename = os.rename
+    monkeypatch.setattr(os, "rename", lambda a, b: (renames.append((os.path.basename(a), os.path.basename(b))), real_rename(a, b)))
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append(b), real_replace(a, b)))
+    write_result(tmp_path, "demo", {"plan.csv": "new\n", "summary.json": "{\"a\": 1}"})
+    assert replaced == []  # no file-by-file mixing of old and new
+    assert renames[0][0] == "demo" and renames[1][1] == "demo"
+    assert (tmp_path / "demo" / "plan.csv").read_text() == "new\n"
+    assert _listing(tmp_path) == ["demo", f"demo/{MANIFEST}", "demo/plan.csv", "demo/summary.json"]
