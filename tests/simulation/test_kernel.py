@@ -248,3 +248,25 @@ def test_replications_read_their_own_streams():
     for r in range(2):
         st = sku_streams(sc, sc.skus[0], r, 11)
         assert both[0, r, INDEX["demand_units"]] == st.order_size.sum()
+
+
+def test_compiled_codes_follow_the_shared_definitions():
+    # The compiled loop hard-codes family codes and counter positions; they must follow the modules
+    # the SimPy model and metrics read (a reordering there would silently swap counters here).
+    from simulation import kernel_loop as kl
+    from simulation.policy_arrays import FAMILY_CODE
+
+    assert (kl.BASE_STOCK, kl.SS, kl.RQ, kl.RS, kl.RSS, kl.CAPPED) == tuple(
+        FAMILY_CODE[f] for f in ("base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock"))
+    positions = {name: getattr(kl, "C_" + short) for name, short in (
+        ("demand_units", "DEMAND"), ("filled_units", "FILLED"), ("backordered_units", "BACKORDERED"),
+        ("substituted_units", "SUBSTITUTED"), ("lost_units", "LOST"), ("customer_orders", "ORDERS"),
+        ("orders_complete_at_once", "AT_ONCE"), ("backordered_orders", "BO_ORDERS"),
+        ("stockout_periods", "STOCKOUT_PERIODS"), ("cycles", "CYCLES"), ("cycles_with_stockout", "CYCLES_SO"),
+        ("completed_orders", "COMPLETED"), ("cycle_time_sum", "CT_SUM"), ("cycle_time_sq_sum", "CT_SQ"),
+        ("on_time_orders", "ON_TIME"), ("customers_lost", "CUSTOMERS_LOST"), ("on_hand_sum", "ON_HAND"),
+        ("in_transit_sum", "IN_TRANSIT"), ("backlog_sum", "BACKLOG"), ("replenishment_orders", "REP_ORDERS"),
+        ("replenishment_units", "REP_UNITS"), ("vehicles", "VEHICLES"), ("expedite_shipments", "EXP_SHIPMENTS"),
+        ("expedite_units", "EXP_UNITS"),
+    )}
+    assert positions == INDEX
