@@ -7,8 +7,6 @@ from __future__ import annotations
 import math
 import re
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from test_report_synthetic import A, B, PPY, SKUS, optimum, synthetic_result

@@ -11,7 +11,7 @@ import pandas as pd
 
 from tradeoff.report import charts, tables
 from tradeoff.report.format import BUCKETS, esc, is_number, metric_label, money, pct, plain
-from tradeoff.report.headline import Headline, cost_optimal_row, get, headline
+from tradeoff.report.headline import Headline, get, headline
 
 
 def _asset(name: str) -> str:
