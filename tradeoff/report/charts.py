@@ -102,14 +102,16 @@ def exchange_curve(frontier: pd.DataFrame, currency: str, periods_per_year: floa
                     label="Lost sales & shortage cost")
         if "marginal_cost" in f.columns and "cost_logistics" in f.columns:
             # label a point only when it stands clear of the last labelled one, so labels never
-            # overlap; from the right, so the steep (most expensive) end is always labelled
+            # overlap; from the right, so the steep (most expensive) end is always labelled; below
+            # the line, since the total cost line always runs above it
             gap, last = 0.12 * max(float(np.ptp(x)), 1e-9), np.inf
             points = list(zip(x, f["cost_logistics"] * ppy, f["marginal_cost"]))[::-1]
             for xi, yi, mc in points:
                 if is_number(mc) and last - xi >= gap:
                     last = xi
                     ax.annotate(f"{money(mc * ppy, currency, compact=True, sign=True)}/pt", (xi, yi),
-                                textcoords="offset points", xytext=(-5, 6), ha="right", fontsize=7.5,
+                                textcoords="offset points", xytext=(-4, -5), ha="right", va="top", fontsize=7.5,
+                                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
                                 color=OKABE_ITO["blue"])
         if target is not None:
             ax.axvline(target, color="#777777", ls=(0, (2, 3)), lw=1)
