@@ -7,9 +7,9 @@ audit included), refine_rounds, service {metric, target, achieved (out of sample
 achieved_in_sample, rules (each rule and limit checked out of sample), rules_missed}, totals (cost
 per period by bucket and cost_logistics, out of sample; totals_in_sample beside them), metrics
 (demand-weighted aggregates, out of sample), solver {status, gap, objective, bound, method,
-candidates_used}, implied_shortage_cost, service_dual, frontier_levels (rows of frontier.csv),
-frontier_infeasible (levels no plan meets, with the best achievable), audit (when audited), timings
-(seconds per stage), versions. Money per period in the scenario's currency.
+candidates_used}, implied_shortage_cost, service_dual, duals (LP dual per rule), frontier_levels
+(rows of frontier.csv), frontier_infeasible (levels no plan meets, with the best achievable), audit
+(when audited), timings (seconds per stage), versions. Money per period in the scenario's currency.
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: 
         },
         "implied_shortage_cost": selection.implied_shortage_cost,
         "service_dual": selection.service_dual,
+        "duals": dict(getattr(selection, "duals", None) or {}),  # per rule, cost per period per unit of its row
         "frontier_levels": int(len(frontier)),
         "frontier_infeasible": [{"target": level, "best_achievable": best}
                                 for level, best in frontier.attrs.get("infeasible", [])],
