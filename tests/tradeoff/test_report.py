@@ -194,3 +194,22 @@ def test_sku_floor_rules_met_are_counted_missed_are_listed():
     html = rules_html(r)
     assert html.count("<li>") == 2
     assert "service.sku_floor[S3]" in html and "for 39 of 40 SKUs" in html
+
+
+def test_limit_rules_show_plain_numbers_not_percentages():
+    """A limit (inventory budget in money, capacity in units) is not a service level: no % sign."""
+    from types import SimpleNamespace
+
+    from tradeoff.report.tables import rules_html
+
+    summary = {"service": {"rules": [
+        {"rule": "budget.inventory_value", "metric": "inventory_value", "required": 250000.0,
+         "achieved": 180000.0, "met": True, "kind": "limit"},
+        {"rule": "service.target", "metric": "fill_rate", "required": 0.95, "achieved": 0.962, "met": True,
+         "kind": "service"},
+    ]}}
+    html = rules_html(SimpleNamespace(summary=summary))
+    limit_item = [li for li in html.split("<li>") if "budget.inventory_value" in li][0]
+    assert "%" not in limit_item and "limit of" in limit_item
+    target_item = [li for li in html.split("<li>") if "service.target" in li][0]
+    assert "96.2" in target_item and "%" in target_item

@@ -304,6 +304,10 @@ def rules_html(result) -> str:
             continue  # SKU floors met are counted below, not listed one by one
         met = bool(r.get("met"))
         mark = '<span class="good">✔ met</span>' if met else '<span class="bad">✘ missed</span>'
+        if r.get("kind") == "limit":  # a limit holds money, units or vehicles, and is a ceiling
+            items.append(f"<li>{mark} <code>{esc(r.get('rule', ''))}</code>: {esc(str(r.get('metric', '')))} "
+                         f"{num(r.get('achieved'))} against a limit of {num(r.get('required'))}</li>")
+            continue
         items.append(f"<li>{mark} <code>{esc(r.get('rule', ''))}</code>: {esc(metric_label(str(r.get('metric', ''))))} "
                      f"{pct(r.get('achieved'))} against {pct(r.get('required'))}</li>")
     met_skus = sum(1 for r in per_sku if r.get("met"))
