@@ -76,6 +76,19 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[str]:
     return files
 
 
+def variant_names(variants: Any) -> list[str]:
+    """`--variant a,b` (a string, or a list of them) as a list of names.
+
+    With the scenario's name, they make the result folder `<name>+a+b` as tradeoff.pipeline's
+    result_folder_name does; repeated here so that validating a batch does not import the engine
+    (run_scenario checks that each result lands in the folder expected)."""
+    if variants is None:
+        return []
+    if isinstance(variants, str):
+        variants = [variants]
+    return [n.strip() for v in variants for n in str(v).split(",") if n.strip()]
+
+
 @dataclass
 class Planned:
     """A valid scenario file of the batch: where its result goes and how it is recognised."""
@@ -106,10 +119,10 @@ def validate_files(
     folder is a safe name used by no other file of the batch.
 
     Returns (valid scenarios, rows of the invalid ones by input index, their problem lines)."""
+    import scenarios
     from scenarios.errors import ScenarioError
     from scenarios.hashing import content_hash
     from tradeoff import results_io
-    from tradeoff.pipeline import load_scenario, result_folder_name
 
     planned: list[Planned] = []
     rows: dict[int, dict] = {}
@@ -122,8 +135,8 @@ def validate_files(
             rows[index], problems[index] = _row(file, status="invalid", message=lines[0]), lines
             continue
         try:
-            scenario = load_scenario(file, overrides, variants)
-            folder = result_folder_name(scenario, variants)
+            scenario = scenarios.load(file, overrides=overrides, variants=variant_names(variants) or None)
+            folder = "+".join([scenario.name, *variant_names(variants)])
             results_io.result_dir(out, folder)
         except ScenarioError as exc:
             lines = [str(p) for p in exc.problems]
@@ -417,7 +430,8 @@ def run_batch(
 
     if to_run:
         try:
-            pool = get_executor(executor, jobs, scheduler, fresh_process_per_item=True)
+            preload = (runner.__module__,) if getattr(runner, "__module__", None) else ()
+            pool = get_executor(executor, jobs, scheduler, fresh_process_per_item=True, preload=preload)
         except OSError as exc:
             raise ScenarioError(Problem("--scheduler", "", f"cannot be reached: {exc}", scheduler, True)) from exc
         with pool:

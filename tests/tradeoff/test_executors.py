@@ -74,6 +74,10 @@ def test_fresh_process_per_item_never_reuses_a_worker():
     with get_executor("local", jobs=2, fresh_process_per_item=True) as ex:
         pids = ex.map(pid_of, list(range(4)))
     assert len(set(pids)) == 4
+    with get_executor("local", jobs=1, fresh_process_per_item=True) as ex:  # even with one job
+        assert not ex.in_process
+        pids = ex.map(pid_of, list(range(2)))
+    assert len(set(pids)) == 2 and os.getpid() not in pids
 
 
 def test_an_exception_names_the_item():
@@ -101,30 +105,3 @@ def test_a_worker_that_always_dies_is_named_never_dropped():
         results = ex.map(kill_on, items, lost="return")
     assert isinstance(results[5], LostItem) and results[5].index == 5
     assert [r for i, r in enumerate(results) if i != 5] == [i * 10 for i in range(7) if i != 5]
-
-
-@pytest.fixture(scope="module")
-def dask_executor():
-    with get_executor("dask", jobs=2) as ex:
-        yield ex
-
-
-def test_dask_gives_the_same_results_as_local(dask_executor):
-    assert dask_executor.workers == 2
-    with get_executor("local", jobs=1) as local:
-        expected = local.map(square_slowly, list(range(10)))
-    assert dask_executor.map(square_slowly, list(range(10))) == expected
-    assert os.getpid() not in dask_executor.map(pid_of, [0, 1])
-
-
-def test_dask_names_an_item_that_kills_its_worker(dask_executor):
-    items = [(i, "always" if i == 1 else "") for i in range(3)]
-    results = dask_executor.map(kill_on, items, lost="return")
-    assert isinstance(results[1], LostItem)
-    assert results[0] == 0 and results[2] == 20
-
-
-def test_dask_exception_names_the_item(dask_executor):
-    with pytest.raises(ArithmeticError) as info:
-        dask_executor.map(fail_on_three, list(range(5)))
-    assert "item 3" in "\n".join(getattr(info.value, "__notes__", []))
