@@ -10,6 +10,7 @@ problems are collected in one pass and reported together by `scenarios.errors`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -427,6 +428,67 @@ class Sku(Strict):
         return self
 
 
+# --------------------------------------------------------------------------- size limits
+# Unit counts (demand per period, policy levels, lot sizes) are simulated as 64-bit integers and
+# summed in float64 counters; below this limit every stock level stays far inside int64 and every
+# count over any horizon stays near-exact, so a larger value is refused instead of overflowing.
+MAX_UNITS = 1e12
+# The defection rule keeps, per customer, the periods of their last `threshold` stockouts: memory
+# grows with customers x threshold, so the product is bounded (8 bytes each: 80 MB at the limit).
+MAX_CUSTOMER_HISTORY = 10_000_000
+DEMAND_SPREAD_SDS = 10  # a demand's size is judged by mean + 10 sd (the largest draws one meets)
+
+
+def demand_size(d: Any) -> float:
+    """The largest demand per period a distribution plausibly draws (units): its maximum where it
+    has one (fixed, uniform, empirical), else mean + 10 standard deviations; compound: orders x size."""
+    if isinstance(d, Fixed):
+        return float(d.value)
+    if isinstance(d, Uniform):
+        return float(d.high)
+    if isinstance(d, Empirical):
+        return float(max(d.values)) if d.values else 0.0
+    if isinstance(d, Compound):
+        return demand_size(d.orders) * demand_size(d.size)
+    return dist_mean(d) + DEMAND_SPREAD_SDS * math.sqrt(dist_var(d))
+
+
+def _size_problems(scenario: "Scenario") -> list[str]:
+    """The size rules: demand, policy levels and lot sizes within MAX_UNITS; customer history within
+    MAX_CUSTOMER_HISTORY ("path: message" lines, as the other cross rules)."""
+    problems: list[str] = []
+    limit = f"{MAX_UNITS:g}"
+    for name in ("moq", "pack_size"):
+        value = getattr(scenario.policies, name)
+        if value > MAX_UNITS:
+            problems.append(f"policies.{name}: {value} is over the limit of {limit} units")
+    if isinstance(scenario.policies.candidates, Mapping):
+        for family, rows in scenario.policies.candidates.items():
+            for k, row in enumerate(rows):
+                for key, value in row.items():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_UNITS:
+                        problems.append(f"policies.candidates.{family}[{k}].{key}: {value:g} is over the limit "
+                                        f"of {limit} units (in absolute value)")
+    rs = scenario.customer_reaction.repeated_stockout
+    for i, sku in enumerate(scenario.skus):
+        if sku.demand is not None:
+            size = demand_size(sku.demand)
+            if not size <= MAX_UNITS:
+                problems.append(f"skus[{i}].demand: draws up to about {size:.6g} units per period (mean + "
+                                f"{DEMAND_SPREAD_SDS} sd, or its maximum), over the limit of {limit} units per period")
+        cp = sku.current_policy
+        if cp is not None:
+            for key in ("s", "S", "Q", "cap"):
+                value = getattr(cp, key)
+                if value is not None and abs(value) > MAX_UNITS:
+                    problems.append(f"skus[{i}].current_policy.{key}: {value:g} is over the limit of {limit} "
+                                    "units (in absolute value)")
+        if rs is not None and sku.customers is not None and sku.customers * rs.threshold > MAX_CUSTOMER_HISTORY:
+            problems.append(f"skus[{i}].customers: {sku.customers} customers x repeated_stockout.threshold "
+                            f"{rs.threshold} is over the limit of {MAX_CUSTOMER_HISTORY} stockout records")
+    return problems
+
+
 # --------------------------------------------------------------------------- the scenario
 class Scenario(Strict):
     """A validated, frozen scenario (format 1)."""
@@ -483,6 +545,7 @@ class Scenario(Strict):
             cp = sku.current_policy
             if cp is not None and cp.mode is not None and cp.mode not in modes:
                 problems.append(f"skus[{i}].current_policy.mode: {cp.mode!r} is not a transport mode {modes}")
+        problems += _size_problems(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self
