@@ -40,8 +40,10 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     before. One more row, `cost_optimal` true and `target` empty, is the cost-optimal plan (minimum
     cost_total, the same as `select(..., target="cost_optimal")`). Rows are sorted by achieved level.
     Levels no plan can meet are left out; they are listed in `df.attrs["infeasible"]` as
-    (level, best achievable). Extra columns: service_dual, status, gap, method. The sweep reuses one
-    pruned model and warm-starts each solve from the previous multipliers."""
+    (level, best achievable); floors or limits that no level can meet raise InfeasibleError. Extra
+    columns: service_dual, status, gap, method. The sweep prunes once for all levels (dominance in
+    d*m and d*(m-1) covers every level) and, with the decomposition, warm-starts each level from the
+    previous level's multipliers; the monolithic MILP is rebuilt per level."""
     levels = sorted(set(scenario.service.frontier if levels is None else levels))
     options = hs.options_from(scenario, time_limit, mip_gap)
     rows = [_row(Selector(scenario, evaluations, True, method, options).solve(None), True)]

@@ -46,6 +46,8 @@ class Plan:
     metric: str = "fill_rate"
     bound: float | None = None  # best lower bound on the objective the solver proved
     candidates_used: int = 0  # candidates left after pruning (size of the selection model)
+    duals: dict[str, float] = field(default_factory=dict)  # LP dual per rule (cost per period per unit of
+    # the rule's row: per unit of level for service rules, per unit of resource for limits); 0 = slack
 
     @property
     def cost_total(self) -> float:

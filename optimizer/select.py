@@ -1,8 +1,19 @@
 """Choose one candidate per SKU: cost-optimal (minimise cost_total) or target-driven (minimise
 logistics cost = cost_total - cost_shortage subject to the aggregate service target), always within the
-class floors, the SKU floor and the limits (inventory value budget, warehouse average occupancy,
-vehicles per period per transport mode). Infeasible rules raise InfeasibleError with the best level
-the candidates allow."""
+class floors, the SKU floor and the limits. Infeasible rules raise InfeasibleError with the best level
+the candidates allow.
+
+The rules as the model states them (x_j = 1 when candidate j is chosen, d_j demand per period, m_j the
+service metric):
+- aggregate target: sum_j d_j m_j x_j >= target * sum_j d_j x_j (demand-weighted; for fill_rate this is
+  exactly total filled / total demand);
+- class floor: the same over the SKUs of one class (classes from scenarios.abc.sku_classes);
+- SKU floor: candidates below it are dropped before the model;
+- budget.inventory_value: sum_j inventory_value_j x_j <= budget (average inventory value);
+- costs.warehousing.capacity_units: sum_j avg_on_hand_j x_j <= capacity, i.e. AVERAGE occupancy (the
+  peak on-hand of a period can exceed it);
+- transport[k].capacity_per_period: sum of vehicles_per_period of the candidates using mode k <= cap.
+"""
 
 from __future__ import annotations
 
@@ -77,7 +88,8 @@ class Selector:
         return Plan(choice=choice, status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
                     target=target, achieved=achieved, service_dual=service_dual, implied_shortage_cost=implied,
                     timings=timings, method=self.method, metric=self.scenario.service.metric,
-                    bound=float(sol.bound), candidates_used=len(p.cost))
+                    bound=float(sol.bound), candidates_used=len(p.cost),
+                    duals={} if sol.duals is None else {r.name: float(v) for r, v in zip(rows, sol.duals)})
 
     # ---- infeasibility: which rule, and the best level the candidates allow
     def _diagnose(self, rows: list[Row]) -> InfeasibleError:
@@ -85,11 +97,13 @@ class Selector:
         services = [r for r in rows if r.kind == "service"]
         floors = [r for r in services if r.name != "service.target"]
         target = [r for r in services if r.name == "service.target"]
-        zero = np.zeros_like(self.prep.cost)
         ordered = limits + floors + target
         for i, row in enumerate(ordered):
             before = ordered[:i]
-            if self._solve(zero, before + [row], want_duals=False).status != SolveStatus.infeasible:
+            # The whole set is known infeasible; a prefix is tested with the real costs (a zero
+            # objective would make every candidate tie and the finishing MILP large).
+            last = i == len(ordered) - 1
+            if not last and self._solve(self.prep.cost, before + [row], want_duals=False).status != SolveStatus.infeasible:
                 continue
             if row.kind == "limit":
                 best = self._solve(-row.coef, before, want_duals=False)  # coef is -use: minimise use
@@ -107,9 +121,21 @@ class Selector:
         p = self.prep
         mask = row.coef != 0 if row.name != "service.target" else np.ones(len(p.cost), dtype=bool)
         dm, dd = np.where(mask, p.d * p.m, 0.0), np.where(mask, p.d, 0.0)
+        # Subtracting each SKU's mean demand x level is a constant per SKU (the choice is unchanged) and
+        # keeps the objective near -sum d*m instead of near 0, where a relative MIP gap means nothing.
+        d_mean = np.bincount(p.group, weights=dd, minlength=p.n_groups) / np.maximum(
+            np.bincount(p.group, minlength=p.n_groups), 1)
+        saved = self.options
+        self.options = hs.SolverOptions(saved.time_limit, min(saved.mip_gap, 1e-6), saved.tee)
+        try:
+            return self._dinkelbach(dm, dd, d_mean[p.group], others)
+        finally:
+            self.options = saved
+
+    def _dinkelbach(self, dm, dd, d_mean, others: list[Row]) -> float:
         level = 0.0
         for _ in range(50):
-            sol = self._solve(-(dm - level * dd), others, want_duals=False)
+            sol = self._solve(-dm + level * (dd - d_mean), others, want_duals=False)
             if sol.choice is None:
                 return np.nan
             new = float(dm[sol.choice].sum() / max(dd[sol.choice].sum(), 1e-300))

@@ -136,3 +136,18 @@ def test_sku_floor_names_the_sku():
         select(sc, ev)
     assert err.value.rule == "service.sku_floor" and "s0001" in str(err.value)
     assert err.value.best_achievable == pytest.approx(0.3)
+
+
+def test_unreachable_class_floor_names_the_class():
+    sc = syn.scenario(6, service={"floors": {"A": 0.9999}})
+    ev = syn.evaluations(sc, 5, seed=4)
+    from scenarios.abc import sku_classes
+
+    cls = sku_classes(sc)
+    a = ev[ev["sku"].map(cls) == "A"]
+    top = a.loc[a.groupby("sku")["fill_rate"].idxmax()]
+    best = (top["fill_rate"] * top["demand_per_period"]).sum() / top["demand_per_period"].sum()
+    with pytest.raises(InfeasibleError) as err:
+        select(sc, ev)
+    assert err.value.rule == "service.floors.A"
+    assert err.value.best_achievable == pytest.approx(best, rel=1e-12)
