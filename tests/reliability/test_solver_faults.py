@@ -1,0 +1,177 @@
+"""Solver faults: a missing or crashing HiGHS is a clear error and loses nothing; a solve stopped
+early returns its incumbent with an honest gap; a stop without any incumbent is reported.
+
+The faults are injected from the test (no optimizer file is changed): HiGHS's availability check
+and its `solve` are replaced on pyomo's `Highs` class, and `optimizer.solver.run` (the one call that
+starts HiGHS for every model the optimizer builds) is wrapped to pass HiGHS a solution limit.
+Infeasible rules (exit 3 with the best achievable level) are tested in tests/tradeoff/test_run.py
+and tests/optimizer/test_select.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+from pyomo.contrib.solver.common.base import Availability
+from pyomo.contrib.solver.solvers.highs import Highs
+
+import optimizer
+from optimizer.plan import SolveStatus
+from tradeoff.pipeline import run
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "optimizer"))
+import synthetic  # noqa: E402  (tests/optimizer/synthetic.py: evaluations without simulating)
+
+SOLVER = sys.modules["optimizer.solver"]  # the module (optimizer exports a function named like some modules)
+
+SMALL = """\
+format: 1
+name: small
+seed: 2
+horizon: {periods: 40, warmup: 5}
+replications: 2
+costs: {order_cost: 15.0}
+customer_reaction: {wait: 0.5, lost_sale: 0.5}
+transport:
+  - {name: truck, lead_time: 2, cost_per_shipment: 10, cost_per_unit: 0.1}
+service: {frontier: [0.9, 0.95]}
+policies: {families: [base_stock, sS], review_periods: [0, 1]}
+skus:
+  - {id: a, unit_cost: 5, price: 9, demand: {dist: poisson, mean: 4}}
+  - {id: b, unit_cost: 12, price: 20, demand: {dist: poisson, mean: 2}}
+"""
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory):
+    """A scenario and an --out folder holding its complete earlier result (name -> bytes)."""
+    root = tmp_path_factory.mktemp("solver")
+    path = root / "small.yaml"
+    path.write_text(SMALL)
+    out = root / "out"
+    run(path, out=out)
+    return path, out, snapshot(out)
+
+
+def snapshot(out) -> dict:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_missing_solver_is_a_clear_error_and_the_earlier_result_stays(previous, monkeypatch):
+    path, out, before = previous
+    monkeypatch.setattr(Highs, "available", lambda self, *a, **k: Availability.NotFound)
+    with pytest.raises(Exception) as info:
+        run(path, out=out)
+    assert "Highs" in str(info.value) and "not available" in str(info.value)
+    assert snapshot(out) == before  # nothing written, nothing removed, no staging folder left
+
+
+@pytest.mark.parametrize("crash_at", [1, 4])
+def test_solver_crash_propagates_and_loses_nothing(previous, monkeypatch, crash_at):
+    """HiGHS dying on the first solve, or later (in refinement or the frontier sweep): the run stops
+    with the solver's own error (never a plan from a half-finished solve) and --out is untouched."""
+    path, out, before = previous
+    real = Highs.solve
+    calls = []
+
+    def crashing(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) >= crash_at:
+            raise OSError("HiGHS crashed: segmentation fault")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Highs, "solve", crashing)
+    with pytest.raises(OSError, match="HiGHS crashed"):
+        run(path, out=out)
+    assert len(calls) == crash_at
+    assert snapshot(out) == before
+
+
+def _stop_at_first_incumbent(monkeypatch):
+    """Make every MILP stop at its first feasible solution (HiGHS `mip_max_improving_sols` = 1): a
+    deterministic stand-in for a time limit that strikes after the first incumbent."""
+    def run_limited(solver, model, options, mip=True):
+        kw = dict(tee=False, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                  time_limit=max(options.time_limit, 1e-3))
+        if mip:
+            kw.update(rel_gap=options.mip_gap, solver_options={"mip_max_improving_sols": 1})
+        results = solver.solve(model, **kw)
+        return SOLVER.status_of(results), results
+
+    monkeypatch.setattr(SOLVER, "run", run_limited)
+
+
+@pytest.fixture(scope="module")
+def big():
+    """A selection HiGHS cannot finish at once: 300 SKUs x 30 candidates, aggregate target 0.95,
+    and its proven optimum (mip_gap 0)."""
+    sc = synthetic.scenario(300, service={"target": 0.95})
+    ev = synthetic.evaluations(sc, 30)
+    best = optimizer.select(sc, ev, mip_gap=0.0, method="milp")
+    assert best.status == SolveStatus.optimal
+    return sc, ev, best
+
+
+def assert_honest_incumbent(plan, best, target):
+    """An early-stopped plan: feasible (meets the target), its cost is no better than the proven
+    optimum, its bound no better than the optimum, and gap = (cost - bound) / cost."""
+    assert plan.achieved >= target - 1e-9
+    assert plan.objective >= best.objective - 1e-6 * abs(best.objective)
+    assert plan.bound <= best.objective + 1e-6 * abs(best.objective)
+    assert plan.gap == pytest.approx((plan.objective - plan.bound) / abs(plan.objective), rel=1e-9, abs=1e-12)
+    assert len(plan.choice) == 300 and plan.choice["sku"].is_unique
+
+
+def test_stopped_early_returns_the_incumbent_with_its_gap(big, monkeypatch):
+    sc, ev, best = big
+    _stop_at_first_incumbent(monkeypatch)
+    plan = optimizer.select(sc, ev, mip_gap=0.0, method="milp")
+    assert plan.status == SolveStatus.time_limit
+    assert plan.gap > 0  # the first incumbent is not optimal here, and says so
+    assert_honest_incumbent(plan, best, 0.95)
+
+
+def test_a_real_time_limit_returns_an_incumbent_or_the_optimum(big):
+    """Wall-clock limits growing from 0.2 s: the first solve that returns a plan is either stopped
+    by the limit (status time_limit, honest gap) or proven optimal (the optimum's cost). A limit too
+    short for any incumbent ends in an error (see the xfail test below), never in a plan."""
+    sc, ev, best = big
+    for limit in (0.2, 0.4, 0.8, 1.6, 3.2, 6.4):
+        try:
+            plan = optimizer.select(sc, ev, mip_gap=0.0, method="milp", time_limit=limit)
+        except RuntimeError:
+            continue
+        break
+    else:
+        pytest.fail("no plan even with 6.4 s")
+    if plan.status == SolveStatus.time_limit:
+        assert_honest_incumbent(plan, best, 0.95)
+    else:
+        assert plan.status == SolveStatus.optimal
+        assert plan.objective == pytest.approx(best.objective, rel=1e-9)
+
+
+def test_stopped_early_reaches_summary_json(tmp_path, monkeypatch):
+    """Through `tradeoff.run`: the status and gap of the final selection are what summary.json says."""
+    _stop_at_first_incumbent(monkeypatch)
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    result = run(path, out=tmp_path / "out", target=0.95)
+    selection = result.extras["selection"]
+    solver = result.summary["solver"]
+    assert solver["status"] == selection.status.value
+    assert solver["gap"] == pytest.approx(selection.gap, abs=0)
+    assert np.isfinite(solver["gap"]) and solver["gap"] >= 0
+
+
+@pytest.mark.xfail(strict=True, reason="optimizer (solver.status_of / select.solve): a time limit reached before "
+                   "any incumbent is reported as 'the solver ended without a plan (error)', a bare RuntimeError "
+                   "that does not name the time limit; owner: optimizer helper")
+def test_time_limit_without_any_incumbent_names_the_limit(big):
+    sc, ev, _ = big
+    with pytest.raises(Exception) as info:
+        optimizer.select(sc, ev, mip_gap=0.0, method="milp", time_limit=0.001)
+    assert "time limit" in str(info.value) or "time_limit" in str(info.value)
