@@ -369,6 +369,9 @@ def load_data(path: str | os.PathLike, overrides: Any = None, variants: Any = No
                 rows, lines = read_skus_csv(csv_path, _display(csv_path))
             except ScenarioError as exc:
                 raise ScenarioError(problems + exc.problems) from None
+            # A `*.csv` cell names a file relative to the SKU CSV's own folder (like every path
+            # inside a file), never to the working folder.
+            _resolve_files(rows, os.path.dirname(os.path.abspath(csv_path)))
             merged["skus"] = rows
             origin.csv_display, origin.csv_lines = _display(csv_path), lines
     _apply(merged, late, top, problems, origin.applied)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from scenarios import schema as S
+from scenarios.schema import DEMAND_SPREAD_SDS, MAX_CUSTOMER_HISTORY, MAX_UNITS
 from scenarios.schema_walk import dist_tag, keys_of, members
 from scenarios.skus_csv import REQUIRED_COLUMNS, sku_columns
 from scenarios.yaml_io import MAX_ALIAS_RATIO, MAX_BYTES, MAX_DEPTH, MAX_NODES
@@ -287,7 +288,16 @@ def render() -> str:
         "",
         ", ".join(f"`{c}`" for c in sku_columns()),
         "",
-        "An empirical CSV (`{dist: empirical, csv: path}`) is one column of numbers; a header line is allowed.",
+        "A `*.csv` cell is a path relative to the SKU CSV's own folder. An empirical CSV",
+        "(`{dist: empirical, csv: path}`) is one column of numbers; a header line is allowed.",
+        "",
+        "## Size limits",
+        "",
+        f"- Demand per period may draw at most {MAX_UNITS:g} units (judged by its maximum, or mean + "
+        f"{DEMAND_SPREAD_SDS} sd; compound: orders x size), and",
+        f"  policy levels (`s`, `S`, `Q`, `cap` of current policies and explicit candidates), `moq` and `pack_size` at most {MAX_UNITS:g}",
+        "  units in absolute value: stock is simulated in 64-bit whole units, so larger values are refused rather than overflowing.",
+        f"- With `repeated_stockout`, `customers` x `threshold` is at most {MAX_CUSTOMER_HISTORY:,} (the per-customer stockout records).",
         "",
         "## Input safety",
         "",

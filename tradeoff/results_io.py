@@ -71,10 +71,29 @@ def _write_one(path: Path, content: Content) -> None:
             os.fsync(f.fileno())
 
 
+def _check_out_folder(out: Path) -> None:
+    """OutputError unless `out` is a folder or can be made one: its nearest existing ancestor (or
+    itself) must be a folder this process may write in. Checked before any work, so a run never
+    spends its time to fail at the last step on a file standing where --out should be."""
+    for path in (out, *out.parents):
+        if not path.exists():
+            if path.is_symlink():  # a dangling link: mkdir would fail on it
+                raise OutputError(path, "is a broken symbolic link; --out must be a folder")
+            continue
+        if not path.is_dir():
+            if path == out:
+                raise OutputError(path, "exists and is not a folder; --out must be a folder (or not exist yet)")
+            raise OutputError(path, f"exists and is not a folder, so --out {out} cannot be made inside it")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise OutputError(path, "is a folder this user cannot write in")
+        return
+
+
 def check_target(out: Path | str, folder: str, names) -> Path:
     """The folder `out/<folder>` if result files `names` may be written there, else OutputError: a
     name escaping `out`, a file where the folder should be, or a file of one of these names that
     tradeoff did not write. `run` calls it before any work, so such a run stops at once (exit 2)."""
+    _check_out_folder(Path(out))
     target = result_dir(out, folder)
     for name in names:
         safe_name(name, "result file")
