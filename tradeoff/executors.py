@@ -109,6 +109,12 @@ class Executor:
         """
         raise NotImplementedError
 
+    def share(self, obj: Any) -> Any:
+        """A handle to a large object many items need (the scenario, say), to put inside the items:
+        each task receives the object itself. On Dask it is sent to every worker once rather than
+        with every item; elsewhere the handle is the object."""
+        return obj
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], *, lost: str = "raise") -> list:
         """`[fn(item) for item in items]`, computed on the workers, in input order."""
         items = list(items)
@@ -353,7 +359,7 @@ class DaskExecutor(Executor):
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
-                    silence_logs=logging.ERROR,
+                    silence_logs=logging.CRITICAL,  # a worker's error reaches us as its task's exception
                 )
             self._client = Client(self._cluster)
             self.workers = int(jobs)
@@ -368,6 +374,11 @@ class DaskExecutor(Executor):
     def client(self):
         """The dask.distributed Client (for dashboards, scatter, diagnostics)."""
         return self._client
+
+    def share(self, obj: Any) -> Any:
+        """`obj` scattered to every worker once; a task whose item holds the returned future gets
+        the object in its place (Dask resolves futures inside tuples, lists and dicts)."""
+        return self._client.scatter(obj, broadcast=True, hash=False)
 
     def iter_completed(self, fn, items, *, lost="raise"):
         from distributed import as_completed

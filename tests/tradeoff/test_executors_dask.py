@@ -30,6 +30,19 @@ def test_dask_gives_the_same_results_as_local(cluster):
     assert os.getpid() not in cluster.map(pid_of, [0, 1])
 
 
+def total_length(item: tuple) -> int:
+    shared, x = item
+    return len(shared) + x
+
+
+def test_a_shared_object_reaches_every_task(cluster):
+    catalogue = list(range(1000))
+    handle = cluster.share(catalogue)
+    assert cluster.map(total_length, [(handle, i) for i in range(4)]) == [1000, 1001, 1002, 1003]
+    with get_executor("local", jobs=1) as local:  # locally the handle is the object itself
+        assert local.share(catalogue) is catalogue
+
+
 def test_dask_names_an_item_that_kills_its_worker(cluster):
     items = [(i, "always" if i == 1 else "") for i in range(3)]
     results = cluster.map(kill_on, items, lost="return")
