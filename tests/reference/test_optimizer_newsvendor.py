@@ -57,16 +57,11 @@ def test_plan_S_is_the_critical_fractile_S(mu, L, h, p):
 
 
 def test_end_to_end_with_simulation_engine():
-    simulation = pytest.importorskip("simulation.evaluate", reason="needs simulation.evaluate (helper H2)")
+    from simulation import evaluate
+
     mu, L, h, p = 6.0, 2, 1.0, 9.0
     sc = newsvendor_scenario(mu, L, h, p)
-    cands = initial_candidates(sc)
-    engine = "kernel"
-    try:
-        ev = simulation.evaluate(sc, cands, engine=engine)
-    except (ValueError, NotImplementedError):
-        engine = "simpy"
-        ev = simulation.evaluate(sc, cands, engine=engine)
+    ev = evaluate(sc, initial_candidates(sc), engine="kernel")
     plan = select(sc, ev)
     S_plan, S_star = int(plan.choice["S"].iloc[0]), critical_fractile_S(mu, L, h, p)
     exact = {S: base_stock_backorder(mu, L, h, p, S) for S in (S_plan, S_star)}
