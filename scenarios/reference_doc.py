@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from scenarios import schema as S
-from scenarios.schema import DEMAND_SPREAD_SDS, MAX_CUSTOMER_HISTORY, MAX_UNITS
+from scenarios.schema import DEMAND_SPREAD_SDS, MAX_CUSTOMER_HISTORY, MAX_PERIODS, MAX_UNITS
 from scenarios.schema_walk import dist_tag, keys_of, members
 from scenarios.skus_csv import REQUIRED_COLUMNS, sku_columns
 from scenarios.yaml_io import MAX_ALIAS_RATIO, MAX_BYTES, MAX_DEPTH, MAX_NODES
@@ -297,6 +297,7 @@ def render() -> str:
         f"{DEMAND_SPREAD_SDS} sd; compound: orders x size), and",
         f"  policy levels (`s`, `S`, `Q`, `cap` of current policies and explicit candidates), `moq` and `pack_size` at most {MAX_UNITS:g}",
         "  units in absolute value: stock is simulated in 64-bit whole units, so larger values are refused rather than overflowing.",
+        f"- `horizon.warmup + horizon.periods` and each mode's `lead_time` (its maximum, or mean + {DEMAND_SPREAD_SDS} sd) are at most {MAX_PERIODS:,} periods.",
         f"- With `repeated_stockout`, `customers` x `threshold` is at most {MAX_CUSTOMER_HISTORY:,} (the per-customer stockout records).",
         "",
         "## Input safety",

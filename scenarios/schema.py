@@ -437,6 +437,9 @@ MAX_UNITS = 1e12
 # grows with customers x threshold, so the product is bounded (8 bytes each: 80 MB at the limit).
 MAX_CUSTOMER_HISTORY = 10_000_000
 DEMAND_SPREAD_SDS = 10  # a demand's size is judged by mean + 10 sd (the largest draws one meets)
+# Periods are simulated one by one with per-period arrays (the pipeline of arrivals spans the longest
+# lead time): a horizon or a lead time beyond this would exhaust memory or run for days.
+MAX_PERIODS = 1_000_000
 
 
 def demand_size(d: Any) -> float:
@@ -454,8 +457,9 @@ def demand_size(d: Any) -> float:
 
 
 def _size_problems(scenario: "Scenario") -> list[str]:
-    """The size rules: demand, policy levels and lot sizes within MAX_UNITS; customer history within
-    MAX_CUSTOMER_HISTORY ("path: message" lines, as the other cross rules)."""
+    """The size rules: demand, policy levels and lot sizes within MAX_UNITS; horizon and lead times
+    within MAX_PERIODS; customer history within MAX_CUSTOMER_HISTORY ("path: message" lines, as the
+    other cross rules)."""
     problems: list[str] = []
     limit = f"{MAX_UNITS:g}"
     for name in ("moq", "pack_size"):
@@ -469,6 +473,14 @@ def _size_problems(scenario: "Scenario") -> list[str]:
                     if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_UNITS:
                         problems.append(f"policies.candidates.{family}[{k}].{key}: {value:g} is over the limit "
                                         f"of {limit} units (in absolute value)")
+    span = scenario.horizon.warmup + scenario.horizon.periods
+    if span > MAX_PERIODS:
+        problems.append(f"horizon: warmup + periods = {span} is over the limit of {MAX_PERIODS:,} periods")
+    for i, mode in enumerate(scenario.transport):
+        longest = demand_size(mode.lead_time)
+        if not longest <= MAX_PERIODS:
+            problems.append(f"transport[{i}].lead_time: up to about {longest:.6g} periods (mean + "
+                            f"{DEMAND_SPREAD_SDS} sd, or its maximum), over the limit of {MAX_PERIODS:,} periods")
     rs = scenario.customer_reaction.repeated_stockout
     for i, sku in enumerate(scenario.skus):
         if sku.demand is not None:

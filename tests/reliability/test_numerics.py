@@ -19,7 +19,7 @@ import pytest
 import scenarios
 import simulation
 from scenarios.errors import ScenarioError
-from scenarios.schema import MAX_CUSTOMER_HISTORY, MAX_UNITS
+from scenarios.schema import MAX_CUSTOMER_HISTORY, MAX_PERIODS, MAX_UNITS
 from tradeoff.pipeline import run
 
 EDGES = """\
@@ -242,3 +242,21 @@ def test_customer_history_too_big_is_refused(tmp_path):
     assert "skus[3].customers:" in str(info.value) and str(MAX_CUSTOMER_HISTORY) in str(info.value)
     ok = scenarios.load(p, overrides={"skus[3].customers": MAX_CUSTOMER_HISTORY // 2, "customer_reaction": reaction})
     assert ok.skus[3].customers == MAX_CUSTOMER_HISTORY // 2
+
+
+@pytest.mark.parametrize("override,where", [
+    ({"horizon": {"periods": 10**9, "warmup": 0}}, "horizon:"),
+    ({"horizon": {"periods": MAX_PERIODS, "warmup": 1}}, "horizon:"),
+    ({"transport[0].lead_time": 10**15}, "transport[0].lead_time:"),
+    ({"transport[0].lead_time": {"dist": "gamma", "mean": 1e5, "cv": 1}}, "transport[0].lead_time:"),
+])
+def test_horizons_and_lead_times_too_long_to_simulate_are_refused(tmp_path, override, where):
+    """Per-period arrays span the horizon and the longest lead time (before the rule: MemoryError in
+    the kernel for a lead time of 1e15, an out-of-memory kill for 1e9 periods)."""
+    p = tmp_path / "s.yaml"
+    p.write_text(EDGES)
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(p, overrides=override)
+    assert where in str(info.value) and f"{MAX_PERIODS:,}" in str(info.value)
+    ok = scenarios.load(p, overrides={"horizon": {"periods": MAX_PERIODS - 10, "warmup": 10}})
+    assert ok.horizon.periods + ok.horizon.warmup == MAX_PERIODS
