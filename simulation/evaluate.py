@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import importlib
 import math
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
@@ -19,7 +17,8 @@ from pydantic import ValidationError
 
 from scenarios.schema import Policy, Scenario
 from simulation.metrics import EVALUATION_COLUMNS, POLICY_COLUMNS, SUMMARY_COLUMNS, summarize
-from simulation.policy_arrays import policy_arrays
+from simulation.kernel_pool import map_with_scenario
+from simulation.policy_arrays import PolicyArrays, policy_arrays
 
 ENGINES = {"simpy": "simulation.simpy_model", "kernel": "simulation.kernel"}
 _PARAMETERS = ("s", "S", "Q", "cap")
@@ -48,53 +47,104 @@ def validate_policies(scenario: Scenario, policies: pd.DataFrame) -> pd.DataFram
         if col not in df.columns:
             df[col] = np.nan
     df = df[list(POLICY_COLUMNS)].astype({"mode": object})
-    skus = {s.id for s in scenario.skus}
-    modes = [m.name for m in scenario.transport]
-    for i, row in enumerate(df.itertuples(index=False)):
-        where = f"policies row {i} ({row.sku!r}, {row.family!r})"
-        if row.sku not in skus:
-            raise ValueError(f"{where}: unknown sku {row.sku!r}")
-        mode = None if _missing(row.mode) else row.mode
-        if mode is not None and mode not in modes:
-            raise ValueError(f"{where}: unknown mode {mode!r}; the scenario's modes are {modes}")
-        values = {p: (None if _missing(getattr(row, p)) else float(getattr(row, p))) for p in _PARAMETERS}
-        R = 0 if _missing(row.R) else float(row.R)
-        if R != int(R):
-            raise ValueError(f"{where}: R {R} is not a whole number of periods")
-        try:
-            Policy(family=row.family, mode=mode, R=int(R), **values)
-        except ValidationError as e:
-            rules = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
-            raise ValueError(f"{where}: {rules}") from None
-        if row.family == "rQ" and values["Q"] < 0.5:
-            raise ValueError(f"{where}: Q {values['Q']} rounds to 0 whole units (needs Q >= 0.5)")
-        df.at[i, "mode"] = mode if mode is not None else modes[0]
-        df.at[i, "R"] = int(R)
+    if not _fill_if_valid(scenario, df):
+        _validate_by_row(scenario, df)  # raises on the first bad row (or fills a table the fast check doubted)
     return df
 
 
-def evaluate_sku(scenario: Scenario, sku_id: str, policies: pd.DataFrame, engine: str, replications: int, seed: int) -> dict:
-    """Simulate the (validated) policies of one SKU; return the summary columns (arrays per row)."""
-    sku = scenario.skus[scenario.sku_index(sku_id)]
-    arrays = policy_arrays(scenario, policies)
+def _check_row(i: int, row, skus: set, modes: list[str]) -> tuple[object, int]:
+    """(mode given or None, whole R) of a valid row; raises ValueError naming row i otherwise."""
+    where = f"policies row {i} ({row.sku!r}, {row.family!r})"
+    if row.sku not in skus:
+        raise ValueError(f"{where}: unknown sku {row.sku!r}")
+    mode = None if _missing(row.mode) else row.mode
+    if mode is not None and mode not in modes:
+        raise ValueError(f"{where}: unknown mode {mode!r}; the scenario's modes are {modes}")
+    values = {p: (None if _missing(getattr(row, p)) else float(getattr(row, p))) for p in _PARAMETERS}
+    R = 0 if _missing(row.R) else float(row.R)
+    if R != int(R):
+        raise ValueError(f"{where}: R {R} is not a whole number of periods")
+    try:
+        Policy(family=row.family, mode=mode, R=int(R), **values)
+    except ValidationError as e:
+        rules = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+        raise ValueError(f"{where}: {rules}") from None
+    if row.family == "rQ" and values["Q"] < 0.5:
+        raise ValueError(f"{where}: Q {values['Q']} rounds to 0 whole units (needs Q >= 0.5)")
+    return mode, int(R)
+
+
+def _validate_by_row(scenario: Scenario, df: pd.DataFrame) -> None:
+    """The row-by-row check: raises on the first bad row; else fills mode and R in place."""
+    skus = {s.id for s in scenario.skus}
+    modes = [m.name for m in scenario.transport]
+    for i, row in enumerate(df.itertuples(index=False)):
+        mode, R = _check_row(i, row, skus, modes)
+        df.at[i, "mode"] = mode if mode is not None else modes[0]
+        df.at[i, "R"] = R
+
+
+def _float_column(column: pd.Series) -> np.ndarray | None:
+    """A plain numeric column as float64 (NaN where missing); None for anything else."""
+    if (not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+            or pd.api.types.is_complex_dtype(column) or pd.api.types.is_extension_array_dtype(column)):
+        return None
+    return column.to_numpy(dtype=np.float64)
+
+
+def _fill_if_valid(scenario: Scenario, df: pd.DataFrame) -> bool:
+    """The same checks as `_validate_by_row` on whole columns, the Policy rules run once per distinct
+    policy: when every row passes, fill mode and R in place (the values and dtypes the row-by-row
+    path writes) and return True; otherwise (or for unusual column types) change nothing and return
+    False, so the row-by-row path names the first bad row."""
+    R_dtype = df["R"].dtype
+    if R_dtype not in (np.dtype(np.float64), np.dtype(np.int64)):
+        return False
+    values = {p: _float_column(df[p]) for p in (*_PARAMETERS, "R")}
+    if any(v is None for v in values.values()):
+        return False
+    skus = {s.id for s in scenario.skus}
+    modes = [m.name for m in scenario.transport]
+    mode_missing = df["mode"].isna().to_numpy()
+    if not df["sku"].isin(skus).all() or not (mode_missing | df["mode"].isin(modes).to_numpy()).all():
+        return False
+    R = np.where(np.isnan(values["R"]), 0.0, values["R"])
+    if not ((np.abs(R) < 2.0**62).all() and (R == np.floor(R)).all()):  # also refuses inf
+        return False
+    R_whole = R.astype(np.int64)
+    mode_given = df["mode"].to_numpy(dtype=object)
+    columns = [values[p].tolist() for p in _PARAMETERS]
+    seen: set = set()  # the Policy rules depend only on these, so each distinct policy is checked once
+    try:
+        for family, mode, missing, *params, r in zip(df["family"].tolist(), mode_given, mode_missing, *columns, R_whole.tolist()):
+            given = [None if math.isnan(x) else x for x in params]  # NaN keys would never compare equal
+            key = (family, None if missing else mode, *given, r)
+            if key in seen:
+                continue
+            seen.add(key)
+            Policy(family=family, mode=None if missing else mode, R=r, **dict(zip(_PARAMETERS, given)))
+            if family == "rQ" and given[_PARAMETERS.index("Q")] < 0.5:
+                return False
+    except (ValidationError, TypeError):  # TypeError: an unhashable value; the row-by-row path names it
+        return False
+    filled = mode_given.copy()
+    filled[mode_missing] = modes[0]
+    df["mode"] = pd.Series(filled, index=df.index, dtype=object)
+    df["R"] = R_whole.astype(R_dtype)
+    return True
+
+
+def _evaluate_arrays(scenario: Scenario, position: int, arrays: PolicyArrays, engine: str, replications: int, seed: int) -> dict:
+    """Simulate the encoded candidates of SKU number `position` in scenario.skus; the summary
+    columns (an array each). A pool task."""
+    sku = scenario.skus[position]
     counters = engine_function(engine)(scenario, sku, arrays, replications, seed)
     return summarize(counters, scenario, sku, modes=arrays)
 
 
-def _evaluate_sku_args(args) -> dict:
-    return evaluate_sku(*args)
-
-
-def _pool_context():
-    """Workers forked from a clean server process that has imported the engines once (safe with
-    numba and with threads in the parent, and far cheaper than a spawn per worker); spawn where
-    forkserver does not exist. Results never depend on the worker."""
-    try:
-        ctx = get_context("forkserver")
-    except ValueError:
-        return get_context("spawn")
-    ctx.set_forkserver_preload(["simulation.evaluate", "simulation.simpy_model"])
-    return ctx
+def evaluate_sku(scenario: Scenario, sku_id: str, policies: pd.DataFrame, engine: str, replications: int, seed: int) -> dict:
+    """Simulate the (validated) policies of one SKU; return the summary columns (arrays per row)."""
+    return _evaluate_arrays(scenario, scenario.sku_index(sku_id), policy_arrays(scenario, policies), engine, replications, seed)
 
 
 def evaluate(
@@ -118,17 +168,23 @@ def evaluate(
     df = validate_policies(scenario, policies)
     if len(df) == 0:
         return pd.DataFrame({name: pd.Series(dtype=object if name in ("sku", "family", "mode") else float) for name in EVALUATION_COLUMNS})
-    groups = [(sku_id, idx.to_numpy()) for sku_id, idx in df.groupby("sku", sort=False).groups.items()]
-    tasks = [(scenario, sku_id, df.loc[idx], engine, replications, seed) for sku_id, idx in groups]
-    if jobs > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=_pool_context()) as pool:
-            results = list(pool.map(_evaluate_sku_args, tasks))
-    else:
-        results = [evaluate_sku(*t) for t in tasks]
-    columns = {name: np.empty(len(df), dtype=np.float64) for name in SUMMARY_COLUMNS}
-    for (_, idx), summary in zip(groups, results):
-        for name in SUMMARY_COLUMNS:
-            columns[name][idx] = summary[name]
+    # Encode the whole table once; each SKU's task carries only its arrays, and the scenario goes
+    # to each worker once (kernel_pool.map_with_scenario), not with every SKU.
+    arrays = policy_arrays(scenario, df)
+    groups = list(df.groupby("sku", sort=False).indices.items())  # (sku id, row positions)
+    position: dict[str, int] = {}  # as scenario.sku_index (the first SKU of that id), without a scan per SKU
+    for k, sku in enumerate(scenario.skus):
+        position.setdefault(sku.id, k)
+    items = [(position[sku_id], arrays.take(rows), engine, replications, seed) for sku_id, rows in groups]
+    work = [len(rows) * replications + 1 for _, rows in groups]  # +1: the per-SKU stream cost
+    results = map_with_scenario(scenario, _evaluate_arrays, items, jobs, work,
+                                preload=[ENGINES[engine], "simulation.evaluate"])
+    order = np.concatenate([rows for _, rows in groups])
+    columns = {}
+    for name in SUMMARY_COLUMNS:
+        column = np.empty(len(df), dtype=np.float64)
+        column[order] = np.concatenate([summary[name] for summary in results])
+        columns[name] = column
     out = pd.concat([df, pd.DataFrame(columns)], axis=1)
     out["replications"] = out["replications"].astype(np.int64)
     return out[list(EVALUATION_COLUMNS)]
