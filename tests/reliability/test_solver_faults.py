@@ -69,6 +69,24 @@ def test_missing_solver_is_a_clear_error_and_the_earlier_result_stays(previous, 
     assert snapshot(out) == before  # nothing written, nothing removed, no staging folder left
 
 
+def test_missing_solver_on_the_command_line_is_one_clear_line_exit_1(previous, monkeypatch, capsys):
+    """`tradeoff run` / `tradeoff audit` without HiGHS: one line naming the solver and the fix,
+    exit status 1 (an environment failure), no traceback, nothing written."""
+    from tradeoff.cli import main
+
+    path, out, before = previous
+    monkeypatch.setattr(Highs, "available", lambda self, *a, **k: Availability.NotFound)
+    for command in ("run", "audit"):
+        monkeypatch.setattr(sys, "argv", ["tradeoff", command, str(path), "--out", str(out)])
+        with pytest.raises(SystemExit) as info:
+            main()
+        assert info.value.code == 1
+        err = capsys.readouterr().err
+        assert "the MILP solver cannot be used" in err and "not available" in err and "highspy" in err
+        assert "Traceback" not in err
+    assert snapshot(out) == before
+
+
 @pytest.mark.parametrize("crash_at", [1, 4])
 def test_solver_crash_propagates_and_loses_nothing(previous, monkeypatch, crash_at):
     """HiGHS dying on the first solve, or later (in refinement or the frontier sweep): the run stops

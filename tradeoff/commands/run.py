@@ -32,6 +32,22 @@ def terminal_progress() -> Iterator:
         yield update
 
 
+@contextmanager
+def solver_failures_reported() -> Iterator[None]:
+    """Turn "the solver cannot be started" (HiGHS missing from this Python: pyomo's ApplicationError)
+    into one clear line on stderr and exit status 1 (an environment failure, not a bug to trace);
+    nothing has been written then. Other exceptions pass through unchanged."""
+    from pyomo.common.errors import ApplicationError
+
+    try:
+        yield
+    except ApplicationError as exc:
+        typer.echo(f"error: the MILP solver cannot be used: {' '.join(str(exc).split())} "
+                   "Install the project's dependencies (highspy) in this Python environment; no result was written.",
+                   err=True)
+        raise typer.Exit(1) from exc
+
+
 def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, target: float | None, engine: str,
                    jobs: int, executor: str, scheduler: str | None, time_limit: float | None,
                    mip_gap: float | None, audit: bool | None) -> None:
@@ -39,7 +55,7 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
     the service achieved out of sample and any rule missed out of sample (on stderr)."""
     from tradeoff.pipeline import run
 
-    with terminal_progress() as progress:
+    with terminal_progress() as progress, solver_failures_reported():
         result = run(str(file), out=out, overrides=sets or None, variants=variant, target=target, engine=engine,
                      jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit,
                      time_limit=time_limit, mip_gap=mip_gap)
