@@ -112,6 +112,10 @@ def solve_decomposition(cost: np.ndarray, group: np.ndarray, n_groups: int, rows
         for _ in range(max_iter):
             tm = time.perf_counter()
             status, res = hs.run(opt, m, lp_opts, mip=False)
+            if status in (SolveStatus.time_limit, SolveStatus.time_limit_no_plan):
+                # Out of time inside the Lagrangian phase: no plan yet (the finishing MILP never ran).
+                timings["lagrangian"] = time.perf_counter() - t0
+                return Solution(None, SolveStatus.time_limit_no_plan, np.nan, best_L, np.nan, best_lam, timings)
             if status != SolveStatus.optimal:
                 raise RuntimeError(f"Lagrangian master LP ended {res.termination_condition}")
             res.solution_loader.load_vars()
@@ -182,7 +186,8 @@ def solve_decomposition(cost: np.ndarray, group: np.ndarray, n_groups: int, rows
         sol = incumbent if incumbent is not None else sub
         break
     if sol is None or sol.choice is None:
-        return Solution(None, SolveStatus.error, np.nan, best_L, np.nan, best_lam, timings, info)
+        status = SolveStatus.time_limit_no_plan if sub.status == SolveStatus.time_limit_no_plan else SolveStatus.error
+        return Solution(None, status, np.nan, best_L, np.nan, best_lam, timings, info)
     choice = pr.order[sol.choice]
     obj = float(cost[choice].sum())
     bound = max(best_L, sol.bound if np.isfinite(sol.bound) else best_L)

@@ -1,6 +1,9 @@
-"""The optimiser's user error: a service rule or limit that no choice of candidates can meet (exit 3)."""
+"""The optimiser's user errors: a service rule or limit that no choice of candidates can meet (exit 3),
+and a solver time limit too short to find any plan (exit 2: the setting is input the user can fix)."""
 
 from __future__ import annotations
+
+from scenarios.errors import Problem, ScenarioError
 
 
 class InfeasibleError(Exception):
@@ -19,3 +22,22 @@ class InfeasibleError(Exception):
 
     def __reduce__(self):  # picklable across worker processes (batch / dask)
         return (type(self), (self.rule, self.best_achievable, self.message))
+
+
+class SolverTimeLimitError(ScenarioError, RuntimeError):
+    """The selection solver reached its wall-clock limit (`solver.time_limit` in the scenario, or
+    `--time-limit` on the command line), `time_limit` seconds, before it found any plan. A too-short
+    setting is input the user can fix, so this is a ScenarioError (exit status 2, nothing written);
+    it is also a RuntimeError (the solver ran and gave no plan). `what` names the solve."""
+
+    def __init__(self, time_limit: float, what: str = "the selection", file: str = "<scenario>") -> None:
+        self.time_limit = float(time_limit)
+        self.what = what
+        rule = (f"seconds (solver.time_limit / --time-limit): the time limit was reached before the solver found "
+                f"any plan for {what}; raise solver.time_limit in the scenario or pass a larger --time-limit "
+                f"(the default is 60 s)")
+        super().__init__(Problem(file=file, path="solver.time_limit", rule=rule, value=self.time_limit,
+                                 has_value=True))
+
+    def __reduce__(self):  # picklable across worker processes (batch / dask)
+        return (type(self), (self.time_limit, self.what, self.problems[0].file))

@@ -14,6 +14,8 @@ class SolveStatus(str, enum.Enum):
     optimal = "optimal"  # proven optimal within scenario.solver.mip_gap
     time_limit = "time_limit"  # stopped by the time limit with a feasible plan; see Plan.gap
     infeasible = "infeasible"  # no plan meets the rules (raised as InfeasibleError, never in a Plan)
+    time_limit_no_plan = "time_limit_no_plan"  # the time limit struck before any feasible plan was found
+    # (raised as SolverTimeLimitError, never in a Plan)
     error = "error"  # the solver failed without a usable plan (a bug or a solver problem)
 
 

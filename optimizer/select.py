@@ -24,7 +24,7 @@ import pandas as pd
 
 from optimizer import solver as hs
 from optimizer.decompose import solve_decomposition
-from optimizer.errors import InfeasibleError
+from optimizer.errors import InfeasibleError, SolverTimeLimitError
 from optimizer.model import Solution, solve_milp
 from optimizer.plan import Plan, SolveStatus
 from optimizer.problem import Prepared, Row, prepare
@@ -73,6 +73,10 @@ class Selector:
         sol = self._solve(p.cost, rows)
         if sol.status == SolveStatus.infeasible:
             raise self._diagnose(rows)
+        if sol.status == SolveStatus.time_limit_no_plan:
+            what = (f"the selection ({p.n_groups} SKUs, {len(p.cost)} candidates after pruning, "
+                    f"{'target ' + format(target, 'g') if target is not None else 'cost-optimal'})")
+            raise SolverTimeLimitError(self.options.time_limit, what, file=f"scenario {self.scenario.name!r}")
         if sol.choice is None:
             raise RuntimeError(f"the solver ended without a plan ({sol.status.value})")
         choice = p.rows.iloc[p.src[sol.choice]].reset_index(drop=True)
@@ -184,7 +188,8 @@ def select(scenario: Scenario, evaluations: pd.DataFrame, target: float | str | 
     scenario's target. Floors, SKU floor and limits always apply. `method`: "milp" (monolithic Pyomo
     MILP), "decomposition" (Lagrangian master + finishing MILP), "auto" (decomposition above
     AUTO_MILP_MAX_CANDIDATES candidates after pruning). time_limit/mip_gap default to scenario.solver.
-    Raises InfeasibleError (rule, best achievable level)."""
+    Raises InfeasibleError (rule, best achievable level), or SolverTimeLimitError (a ScenarioError:
+    exit 2) when the time limit strikes before the solver has any plan."""
     if target is None:
         target = scenario.service.target
     elif target == COST_OPTIMAL:

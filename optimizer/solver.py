@@ -45,8 +45,9 @@ def run(solver: Highs, model, options: SolverOptions, mip: bool = True):
 
 
 def status_of(results) -> SolveStatus:
-    """Map Pyomo/HiGHS termination to SolveStatus: optimal; time_limit (only with an incumbent);
-    infeasible; error (anything else, e.g. time limit without any feasible plan)."""
+    """Map Pyomo/HiGHS termination to SolveStatus: optimal; time_limit (stopped by the limit with an
+    incumbent); time_limit_no_plan (stopped by the wall-clock limit before any feasible plan: the limit is
+    too short, not a solver failure); infeasible; error (anything else)."""
     tc = results.termination_condition
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if tc == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
@@ -54,6 +55,8 @@ def status_of(results) -> SolveStatus:
     if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
               TerminationCondition.interrupted) and has_solution:
         return SolveStatus.time_limit
+    if tc == TerminationCondition.maxTimeLimit:
+        return SolveStatus.time_limit_no_plan
     if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded,
               TerminationCondition.locallyInfeasible):
         return SolveStatus.infeasible

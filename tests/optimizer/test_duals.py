@@ -54,7 +54,8 @@ def test_cost_optimal_plan_has_no_dual():
 @pytest.mark.parametrize("tc,ss,expected", [
     (TerminationCondition.convergenceCriteriaSatisfied, SolutionStatus.optimal, SolveStatus.optimal),
     (TerminationCondition.maxTimeLimit, SolutionStatus.feasible, SolveStatus.time_limit),
-    (TerminationCondition.maxTimeLimit, SolutionStatus.noSolution, SolveStatus.error),
+    (TerminationCondition.maxTimeLimit, SolutionStatus.noSolution, SolveStatus.time_limit_no_plan),
+    (TerminationCondition.iterationLimit, SolutionStatus.noSolution, SolveStatus.error),
     (TerminationCondition.provenInfeasible, SolutionStatus.noSolution, SolveStatus.infeasible),
     (TerminationCondition.error, SolutionStatus.noSolution, SolveStatus.error),
 ])

@@ -185,11 +185,16 @@ def test_stopped_early_reaches_summary_json(tmp_path, monkeypatch):
     assert np.isfinite(solver["gap"]) and solver["gap"] >= 0
 
 
-@pytest.mark.xfail(strict=True, reason="optimizer (solver.status_of / select.solve): a time limit reached before "
-                   "any incumbent is reported as 'the solver ended without a plan (error)', a bare RuntimeError "
-                   "that does not name the time limit; owner: optimizer helper")
 def test_time_limit_without_any_incumbent_names_the_limit(big):
+    """A limit too short for any plan: a SolverTimeLimitError that names solver.time_limit and
+    --time-limit, the value, and the fix (raise it); a ScenarioError, so the command line exits 2."""
+    from optimizer.errors import SolverTimeLimitError
+    from scenarios.errors import ScenarioError
+
     sc, ev, _ = big
-    with pytest.raises(Exception) as info:
+    with pytest.raises(SolverTimeLimitError) as info:
         optimizer.select(sc, ev, mip_gap=0.0, method="milp", time_limit=0.001)
-    assert "time limit" in str(info.value) or "time_limit" in str(info.value)
+    msg = str(info.value)
+    assert "solver.time_limit" in msg and "--time-limit" in msg and "0.001" in msg and "raise" in msg
+    assert isinstance(info.value, ScenarioError) and isinstance(info.value, RuntimeError)
+    assert info.value.time_limit == 0.001
