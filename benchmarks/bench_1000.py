@@ -3,19 +3,24 @@
 Reads scenarios/bench/bench_1000.yaml when it exists; otherwise builds an equivalent scenario here
 (1,000 SKUs with Poisson / negative-binomial / compound demand, two modes, mixed reactions,
 defection, expedite). Candidates: 60 per SKU over sS, rQ, RS, base_stock, R in {0, 1, 7} and both
-modes, around the lead-time demand. The kernel is compiled (or loaded from the on-disk cache) first;
-the timed part is `simulation.evaluate(..., engine="kernel", jobs=--jobs)` (pool start-up, metrics
-and costs included), or with --counters-only the raw counters alone through
-`simulation.kernel_pool.simulate_skus` (scenario sent once per worker, SKUs in chunks). Prints:
+modes, around the lead-time demand. The kernel is compiled (or loaded from the on-disk cache) and,
+for --jobs > 1, the fork server started (printed as pool_start_seconds) before anything is timed.
+The timed part is `simulation.evaluate(..., engine="kernel", jobs=--jobs)` (metrics and costs
+included), then, in the same run, the raw counters alone through
+`simulation.kernel_pool.simulate_skus` (scenario sent once per worker, SKUs in chunks); the last
+line compares the two. --counters-only times only the second; --run times the whole
+`tradeoff run` of the bench scenario (its own replications) with its stages. Prints:
 
     bench_1000_seconds <wall time>  policy_periods_per_s <rate>  load_avg <1-min>  (<what>, jobs=<n>, ...)
+    evaluate_seconds <s>  kernel_only_seconds <s>  evaluate_overhead_seconds <s>  (same run, jobs=<n>)
+    run_seconds <s>  stages <stage>=<s> ...  load_avg <1-min>  (tradeoff run, jobs=<n>)
 
 load_avg is the machine's 1-minute load average at the end: above the core count, other work shared
 the cores and the wall time is longer than on an idle machine.
 
     .venv/bin/python benchmarks/bench_1000.py --jobs 2
+    .venv/bin/python benchmarks/bench_1000.py --jobs 2 --run
 """
-
 from __future__ import annotations
 
 import argparse
@@ -124,31 +129,78 @@ def time_evaluate(sc: Scenario, jobs: int, replications: int) -> tuple[float, in
     return wall, len(result)
 
 
+def start_pool(sc: Scenario, jobs: int) -> float:
+    """Start the fork server (engine and evaluate preloaded) with a two-SKU evaluate; its seconds."""
+    from simulation import evaluate
+
+    if jobs <= 1:
+        return 0.0
+    start = time.perf_counter()
+    two = pd.concat([sku_candidates(sc, sku, n=2) for sku in sc.skus[:2]], ignore_index=True)
+    evaluate(sc, two, engine="kernel", jobs=jobs, replications=1)
+    return time.perf_counter() - start
+
+
+def time_counters(sc: Scenario, jobs: int) -> tuple[float, int]:
+    """Wall time of the raw counters alone (kernel_pool.simulate_skus), candidates pre-encoded."""
+    arrays = {sku.id: policy_arrays(sc, sku_candidates(sc, sku)) for sku in sc.skus}  # not timed
+    start = time.perf_counter()
+    counters = simulate_skus(sc, arrays, sc.replications, sc.seed, jobs=jobs)
+    wall = time.perf_counter() - start
+    return wall, sum(c.shape[0] for c in counters.values())
+
+
+def time_run(jobs: int) -> None:
+    """Wall time of the whole `tradeoff run` on the bench scenario, with its stages (summary timings)."""
+    import tempfile
+
+    from tradeoff.pipeline import run
+
+    source = BENCH_YAML if BENCH_YAML.exists() else None
+    with tempfile.TemporaryDirectory() as out:
+        if source is None:  # the generated scenario, as a file for the loader
+            import yaml
+
+            source = Path(out) / "bench-1000.yaml"
+            source.write_text(yaml.safe_dump(generated_scenario().model_dump(mode="json", by_alias=True, exclude_none=True)))
+        start = time.perf_counter()
+        result = run(source, out=Path(out) / "result", jobs=jobs)
+        wall = time.perf_counter() - start
+    stages = "  ".join(f"{name}={seconds:.1f}" for name, seconds in result.summary["timings"].items())
+    print(f"run_seconds {wall:.2f}  stages {stages}  load_avg {os.getloadavg()[0]:.1f}  "
+          f"(tradeoff run, jobs={jobs}, skus={len(result.scenario.skus)}, candidates={len(result.candidates)}, "
+          f"simulated_rows={result.summary.get('simulations')})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--replications", type=int, default=10, help="replications (the issue's figure: 10)")
     parser.add_argument("--counters-only", action="store_true",
                         help="time only the kernel's raw counters (simulation.kernel_pool.simulate_skus)")
+    parser.add_argument("--run", action="store_true",
+                        help="time the whole `tradeoff run` of the bench scenario, with its stages")
     args = parser.parse_args()
     sc = load_scenario().model_copy(update={"replications": args.replications})
     simulate_chunk((sc, 0, 1, [policy_arrays(sc, sku_candidates(sc, sc.skus[0]))]))  # compile / load cache
-    if not args.counters_only:
-        wall, rows = time_evaluate(sc, args.jobs, args.replications)
-        policy_periods = rows * sc.replications * (sc.horizon.periods + sc.horizon.warmup)
-        print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {policy_periods / wall:.0f}  "
-              f"load_avg {os.getloadavg()[0]:.1f}  "
-              f"(simulation.evaluate, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows})")
+    if args.run:
+        time_run(args.jobs)
         return
-    arrays = {sku.id: policy_arrays(sc, sku_candidates(sc, sku)) for sku in sc.skus}  # not timed
-    start = time.perf_counter()
-    counters = simulate_skus(sc, arrays, sc.replications, sc.seed, jobs=args.jobs)
-    wall = time.perf_counter() - start
-    rows = sum(c.shape[0] for c in counters.values())
-    done = rows * sc.replications * (sc.horizon.periods + sc.horizon.warmup)
-    print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {done / wall:.0f}  "
+    pool_start = start_pool(sc, args.jobs)
+    periods = sc.replications * (sc.horizon.periods + sc.horizon.warmup)
+    if not args.counters_only:
+        wall_evaluate, rows = time_evaluate(sc, args.jobs, args.replications)
+        print(f"bench_1000_seconds {wall_evaluate:.2f}  policy_periods_per_s {rows * periods / wall_evaluate:.0f}  "
+              f"load_avg {os.getloadavg()[0]:.1f}  "
+              f"(simulation.evaluate, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows}, "
+              f"pool_start_seconds={pool_start:.2f}, not included)")
+    wall, rows = time_counters(sc, args.jobs)
+    print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {rows * periods / wall:.0f}  "
           f"load_avg {os.getloadavg()[0]:.1f}  "
-          f"(kernel_pool.simulate_skus, counters only, jobs={args.jobs}, skus={len(counters)}, candidates={rows})")
+          f"(kernel_pool.simulate_skus, counters only, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows})")
+    if not args.counters_only:
+        print(f"evaluate_seconds {wall_evaluate:.2f}  kernel_only_seconds {wall:.2f}  "
+              f"evaluate_overhead_seconds {wall_evaluate - wall:.2f}  (same run, jobs={args.jobs})")
 
 
 if __name__ == "__main__":
