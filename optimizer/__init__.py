@@ -2,20 +2,21 @@
 fast decomposition), duals and the exchange curve (frontier), refinement helpers.
 
 Public API: `select(scenario, evaluations, target=None, method="auto") -> Plan`,
-`frontier(scenario, evaluations, levels=None) -> DataFrame`, `initial_candidates(scenario)`,
-`Plan`, `SolveStatus`, `InfeasibleError`; `optimizer.refine` (neighbours, contenders,
-gain_within_noise) for the refine loop. The optimiser reads an evaluations table; it never imports the
+`frontier(scenario, evaluations, levels=None) -> DataFrame`, `frontier_plans(...) -> list[Plan]`,
+`initial_candidates(scenario)`, `Plan`, `SolveStatus`, `InfeasibleError`, `SolverTimeLimitError`;
+`optimizer.refine` (neighbours, frontier_neighbours, contenders, gain_within_noise) for the refine loop. The optimiser reads an evaluations table; it never imports the
 simulation.
 """
 
 from __future__ import annotations
 
-from optimizer.errors import InfeasibleError
+from optimizer.errors import InfeasibleError, SolverTimeLimitError
 from optimizer.plan import Plan, SolveStatus
 # The functions are bound after their modules are imported, so `optimizer.select` and
 # `optimizer.frontier` are the functions (the modules stay reachable through sys.modules).
 from optimizer.candidates import initial_candidates
 from optimizer.select import COST_OPTIMAL, select
-from optimizer.frontier import frontier
+from optimizer.frontier import frontier, frontier_plans
 
-__all__ = ["InfeasibleError", "Plan", "SolveStatus", "select", "frontier", "initial_candidates", "COST_OPTIMAL"]
+__all__ = ["InfeasibleError", "SolverTimeLimitError", "Plan", "SolveStatus", "select", "frontier", "initial_candidates", "COST_OPTIMAL",
+           "frontier_plans"]

@@ -6,6 +6,18 @@ continuous review) across a ladder of cycle service levels that always holds the
 fractile p/(p+h) and the scenario's target and floors; lot sizes are the EOQ with the fixed cost of an
 order including one vehicle, half and double it, and full vehicle loads near it. Lot sizes respect MOQ
 and pack size. `policies.candidates` given as explicit lists replaces the grid.
+
+Fill-rate levels. With large lots (full trucks, EOQ of several weeks) even a 50 % cycle service level
+fills ~99 % of demand, so a ladder of cycle service levels offers no plan of low FILL RATE and the
+exchange curve is flat. When service.metric is fill_rate, the lot families (sS, rQ, RsS) and the
+periodic order-up-to families (RS, base_stock with R >= 1) also get the textbook fill-rate reorder
+points (Silver, Pyke & Peterson): the smallest s with expected shortage per replenishment cycle
+E[(X - s)+] <= (1 - beta) x lot, X the demand over the protection period, for beta over the
+frontier levels, the target and the floors. Such s is negative when the lot is large (reorder once a
+backlog has built); without a backlog (no customer waits, or waits are expedited) the position never
+falls below 0, so s is clamped at 0 there. Each level gets the (mode, review period, family, lot)
+ways of lowest analytic logistics cost, as many as the budget allows (per_sku + fill_per_sku rows per
+SKU in all, at least one per level).
 """
 
 from __future__ import annotations
@@ -100,22 +112,153 @@ def _lots(scenario: Scenario, sku: Sku, mode, mu: float, n: int) -> list[int]:
     return sorted(uniq[:n])
 
 
+def _cdf(k: np.ndarray, mean: float, var: float) -> np.ndarray:
+    """CDF at whole k of a demand total by moments, as _quantiles: Poisson when not over-dispersed,
+    else negative binomial (scipy's unfrozen functions: freezing costs milliseconds per call)."""
+    if var <= mean * (1 + 1e-9):
+        return stats.poisson.cdf(k, mean)
+    n = mean * mean / (var - mean)
+    return stats.nbinom.cdf(k, n, n / (n + mean))
+
+
+@lru_cache(maxsize=4096)
+def _loss_table(mean: float, var: float) -> np.ndarray:
+    """E[(X - r)+] for whole r = 0, 1, ..., X the demand total (mean, var) by moments (Poisson /
+    negative binomial; mean > 0): mean - r + sum_{k<r} F(k) (the loss function via the CDF), up to a
+    level beyond which it is ~0."""
+    top = int(mean + 12 * math.sqrt(max(var, mean)) + 10)
+    loss = mean - np.arange(top + 2) + np.r_[0.0, np.cumsum(_cdf(np.arange(top + 1), mean, var))]
+    return np.maximum(loss, 0.0)
+
+
+def _normal_reorder_point(mean: float, var: float, b: float) -> int:
+    """Huge means: the smallest whole r with the continuous normal loss sd * L((r - mean) / sd) <= b."""
+    sd = math.sqrt(var)
+    loss = lambda r: sd * (stats.norm.pdf((r - mean) / sd) - (r - mean) / sd * stats.norm.sf((r - mean) / sd))  # noqa: E731
+    lo, hi = mean - b - 1.0, mean + 40 * sd
+    while hi - lo > 0.5:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if loss(mid) <= b else (mid, hi)
+    return int(math.ceil(hi))
+
+
+def fill_rate_reorder_point(ltd_mean: float, ltd_var: float, lot: float, beta: float) -> int:
+    """Textbook fill-rate reorder point (Silver, Pyke & Peterson): the smallest whole s such that the
+    expected shortage per replenishment cycle, E[(X - s)+] with X the demand over the protection period
+    (lead time, plus the review period under periodic review; mean and variance in units, Poisson /
+    negative binomial / normal by moments as for the quantiles), is at most (1 - beta) x lot (units per
+    replenishment). Negative when the lot alone covers the allowed shortage (reorder once a backlog of
+    -s units has built): for s <= 0, E[(X - s)+] = mean - s exactly since X >= 0."""
+    b = max(0.0, (1.0 - beta) * lot)
+    if ltd_mean <= 0:
+        return 0
+    if b >= ltd_mean:
+        return int(math.ceil(ltd_mean - b - 1e-9))
+    if ltd_mean > 1e6 and ltd_var > ltd_mean * (1 + 1e-9):
+        return _normal_reorder_point(ltd_mean, ltd_var, b)
+    loss = _loss_table(float(ltd_mean), float(ltd_var))
+    return int(np.argmax(loss <= b + 1e-12))  # loss falls in r and ends ~0
+
+
+def fill_levels(scenario: Scenario) -> tuple[float, ...]:
+    """The fill rates candidates are built for when service.metric is fill_rate: the frontier levels,
+    the target, the class floors and the SKU floor (strictly between 0 and 1); empty for other metrics
+    (the cycle-service-level ladder already serves cycle_service_level)."""
+    svc = scenario.service
+    if svc.metric != "fill_rate":
+        return ()
+    pool = set(svc.frontier or ()) | {x for x in (svc.target, svc.sku_floor) if x is not None} | set(svc.floors.values())
+    return tuple(sorted(float(x) for x in pool if 0 < x < 1))
+
+
+def _backlog_possible(scenario: Scenario) -> bool:
+    """Whether the inventory position can fall below 0 (some customers wait for stock, not expedited)."""
+    return scenario.customer_reaction.wait > 0 and getattr(scenario, "expedite", None) is None
+
+
+def _undershoot(family: str, R: int, mu: float, var: float) -> float:
+    """Mean units by which the position is below s when an (s, S) order is placed, so the order is
+    S - s plus this: the stationary excess of one period's demand (E[D^2] / 2E[D]) under continuous
+    review, plus half a review period's demand under periodic review; 0 for rQ (whole lots) and RS."""
+    if family not in ("sS", "RsS") or mu <= 0:
+        return 0.0
+    return (var + mu * mu) / (2 * mu) + (mu * (R - 1) / 2 if R >= 1 else 0.0)
+
+
+def _way_cost(scenario: Scenario, sku: Sku, mode, R: int, lot: float, level: float, ltd_mean: float,
+              shortage: float, mu: float, undershoot: float = 0.0) -> float:
+    """Analytic logistics cost per period of one way of delivering a fill rate: ordering and vehicles
+    per order (lot plus the undershoot of (s, S) orders) over the orders per period (at most one per
+    review), transport per unit, pipeline
+    carrying, and carrying + warehousing of the average on hand ~ lot/2 + level - protection demand +
+    expected shortage per cycle (a ranking device only: the simulation gives the real numbers)."""
+    h = scenario.holding_per_unit_period(sku) + scenario.costs.warehousing.per_unit_period
+    per_order = max(lot + undershoot, mu * R, 1e-9)
+    orders = mu / per_order
+    vehicles = math.ceil(per_order / mode.vehicle_capacity) if mode.vehicle_capacity else 1
+    on_hand = max(0.0, per_order / 2 + level - ltd_mean + shortage)
+    return (orders * (scenario.costs.order_cost + vehicles * mode.cost_per_shipment) + mu * mode.cost_per_unit
+            + scenario.in_transit_per_unit_period(sku) * mu * dist_mean(mode.lead_time) + h * on_hand)
+
+
+def _fill_rate_rows(scenario: Scenario, sku: Sku, ways: list[tuple], betas: tuple[float, ...], budget: int) -> list[tuple]:
+    """Candidate rows at the fill-rate reorder points, at most `budget` (at least one per level): the
+    ways (family, mode, R, lot) ranked per level beta by analytic logistics cost, then taken round
+    robin, the best way of every level first, then the second best of every level, and so on."""
+    if not betas or not ways or budget <= 0:
+        return []
+    mu, var = dist_mean(sku.demand), dist_var(sku.demand)
+    clamp = not _backlog_possible(scenario)
+    ranked = []
+    for beta in betas:
+        priced = []
+        for family, mode, R, lot, ltd_mean, ltd_var in ways:
+            level = fill_rate_reorder_point(ltd_mean, ltd_var, lot, beta)
+            if clamp or family in ("RS", "base_stock"):
+                level = max(level, 0)  # S >= 0 (Policy); no backlog: the position never goes below 0
+            cost = _way_cost(scenario, sku, mode, R, lot, level, ltd_mean, (1 - beta) * lot, mu,
+                             _undershoot(family, R, mu, var))
+            priced.append((cost, len(priced), family, mode, R, lot, level))
+        ranked.append(sorted(priced))
+    rows: list[tuple] = []
+    for depth in range(len(ways)):
+        for per_level in ranked:
+            if len(rows) >= max(budget, len(betas)):
+                return rows
+            _, _, family, mode, R, lot, level = per_level[depth]
+            if family in ("RS", "base_stock"):
+                row = (sku.id, family, mode.name, np.nan, level, np.nan, R, np.nan)
+            elif family == "rQ":
+                row = (sku.id, family, mode.name, level, np.nan, lot, R, np.nan)
+            else:
+                row = (sku.id, family, mode.name, level, level + lot, np.nan, R, np.nan)
+            if row not in rows:
+                rows.append(row)
+    return rows
+
+
 def _valid_r(family: str, review_periods) -> list[int]:
     return [r for r in review_periods if r >= 1] if family in ("RS", "RsS") else list(review_periods)
 
 
-def initial_candidates(scenario: Scenario, per_sku: int = 60) -> pd.DataFrame:
+def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int | None = None) -> pd.DataFrame:
     """Candidate policies for every SKU (columns sku, family, mode, s, S, Q, R, cap; NaN where a family
-    has no such parameter; whole units), about `per_sku` per SKU, from policies.families, modes,
-    review_periods, moq and pack_size, or the explicit policies.candidates lists."""
+    has no such parameter; whole units), about `per_sku` per SKU from the cycle-service-level grid,
+    topped up to per_sku + fill_per_sku (fill_per_sku default per_sku // 3; at least one row per level)
+    with fill-rate reorder points when service.metric is fill_rate (see fill_levels); from policies.families, modes, review_periods, moq and pack_size, or the explicit
+    policies.candidates lists."""
     pol = scenario.policies
     if pol.candidates != "auto":
         return _explicit(scenario)
     modes = [scenario.mode(m) for m in scenario.allowed_modes()]
     combos = [(f, m, r) for f in pol.families for m in modes for r in _valid_r(f, pol.review_periods)]
     n_combo = max(2, int(round(per_sku / max(len(combos), 1))))
+    betas = fill_levels(scenario)
+    fill_per_sku = per_sku // 3 if fill_per_sku is None else fill_per_sku
     rows: list[tuple] = []
     for sku in scenario.skus:
+        ways: list[tuple] = []  # (family, mode, R, lot, protection-demand mean, var) for fill-rate levels
+        first = len(rows)
         if sku.demand is None:
             raise ValueError(f"SKU {sku.id} has no demand model (load the scenario through scenarios.load)")
         mu, var = dist_mean(sku.demand), dist_var(sku.demand)
@@ -125,11 +268,14 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60) -> pd.DataFrame:
             P = max(lt_mean, 1.0) if R == 0 else lt_mean + R
             ltd_mean, ltd_var = mu * P, var * P + mu * mu * lt_var
             if family in ("base_stock", "RS"):
+                if R >= 1:  # one replenishment per review: the lot is the demand of a review period
+                    ways.append((family, mode, R, mu * R, ltd_mean, ltd_var))
                 for S in _spread(_quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_combo)), n_combo):
                     rows.append((sku.id, family, mode.name, np.nan, S, np.nan, R, np.nan))
             elif family in ("sS", "RsS", "rQ"):
                 lots = _lots(scenario, sku, mode, mu, 3 if n_combo >= 9 else 2)
                 n_s = max(2, n_combo // len(lots))
+                ways += [(family, mode, R, Q, ltd_mean, ltd_var) for Q in lots]
                 for s in _spread(_quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_s)), n_s):
                     for Q in lots:
                         if family == "rQ":
@@ -145,6 +291,9 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60) -> pd.DataFrame:
                 for S in _spread(_quantiles(ltd_mean * 1.1, ltd_var * 1.5, _ladder(scenario, cf, n_S)), n_S):
                     for cap in caps:
                         rows.append((sku.id, family, mode.name, np.nan, S, np.nan, R, cap))
+        if fill_per_sku > 0:  # the fill-rate rows top the SKU up to per_sku + fill_per_sku
+            budget = max(len(betas), per_sku + fill_per_sku - (len(rows) - first))
+            rows += _fill_rate_rows(scenario, sku, ways, betas, budget)
     return _frame(rows)
 
 

@@ -31,6 +31,33 @@ def _row(plan: Plan, cost_optimal: bool) -> dict:
     return row
 
 
+def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, time_limit: float | None,
+           mip_gap: float | None) -> tuple[list[Plan], list[tuple[float, float]]]:
+    """The cost-optimal plan, then one plan per feasible level (ascending); and the infeasible levels
+    as (level, best achievable)."""
+    levels = sorted(set(scenario.service.frontier if levels is None else levels))
+    options = hs.options_from(scenario, time_limit, mip_gap)
+    plans = [Selector(scenario, evaluations, True, method, options).solve(None)]
+    sweep = Selector(scenario, evaluations, False, method, options)
+    infeasible = []
+    for level in levels:
+        try:
+            plans.append(sweep.solve(float(level)))
+        except InfeasibleError as exc:
+            if exc.rule != "service.target":
+                raise  # floors or limits fail at every level: the frontier is empty
+            infeasible.append((float(level), exc.best_achievable))
+    return plans, infeasible
+
+
+def frontier_plans(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method: str = "auto",
+                   time_limit: float | None = None, mip_gap: float | None = None) -> list[Plan]:
+    """The plans behind the frontier rows: first the cost-optimal plan (target None), then the plan of
+    least logistics cost per period for each level of `levels` (default scenario.service.frontier) that
+    can be met, ascending. For refinement around the frontier (optimizer.refine.frontier_neighbours)."""
+    return _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)[0]
+
+
 def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method: str = "auto",
              time_limit: float | None = None, mip_gap: float | None = None) -> pd.DataFrame:
     """One row per service level in `levels` (default scenario.service.frontier): the plan of least
@@ -44,18 +71,8 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     columns: service_dual, status, gap, method. The sweep prunes once for all levels (dominance in
     d*m and d*(m-1) covers every level) and, with the decomposition, warm-starts each level from the
     previous level's multipliers; the monolithic MILP is rebuilt per level."""
-    levels = sorted(set(scenario.service.frontier if levels is None else levels))
-    options = hs.options_from(scenario, time_limit, mip_gap)
-    rows = [_row(Selector(scenario, evaluations, True, method, options).solve(None), True)]
-    sweep = Selector(scenario, evaluations, False, method, options)
-    infeasible = []
-    for level in levels:
-        try:
-            rows.append(_row(sweep.solve(float(level)), False))
-        except InfeasibleError as exc:
-            if exc.rule != "service.target":
-                raise  # floors or limits fail at every level: the frontier is empty
-            infeasible.append((float(level), exc.best_achievable))
+    plans, infeasible = _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)
+    rows = [_row(plan, plan.target is None) for plan in plans]
     df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS + EXTRA_COLUMNS)
     df = df.sort_values(["achieved", "cost_logistics", "cost_optimal"], kind="stable").reset_index(drop=True)
     d_cost = df["cost_logistics"].diff()

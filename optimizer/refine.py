@@ -1,5 +1,5 @@
 """Helpers for the refine loop (tradeoff run calls them): new candidates around the chosen ones,
-the contenders worth more replications, and the stopping test.
+around the plans of the frontier's levels, the contenders worth more replications, and the stopping test.
 
 Ranking and selection: replications are spent where they decide something. A contender is a
 candidate of the same SKU whose Lagrangian cost (the plan's objective cost minus the implied shortage
@@ -26,10 +26,14 @@ _PARAMS = {"base_stock": ("S",), "RS": ("S",), "sS": ("s", "S"), "RsS": ("s", "S
 
 
 def _key(df: pd.DataFrame) -> pd.Series:
-    """A hashable key per policy row (NaN-safe)."""
-    cols = [df[c].astype(object).where(df[c].notna(), None).map(lambda v: v if v is None or isinstance(v, str)
-                                                                  else float(v)) for c in POLICY_COLUMNS]
-    return pd.Series(list(zip(*cols)), index=df.index)
+    """A hashable key per policy row (NaN-safe: a missing value is None whatever the column's dtype)."""
+    def norm(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            return None
+        return v if isinstance(v, str) else float(v)
+
+    cols = [[norm(v) for v in df[c].tolist()] for c in POLICY_COLUMNS]
+    return pd.Series(list(zip(*cols)), index=df.index, dtype=object)
 
 
 def _step(value: float, mean_demand: float) -> int:
@@ -41,12 +45,33 @@ def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.
     """New candidates (policy columns only) around each chosen policy and around the best candidate of
     each other family/mode/review period of its SKU: every parameter moved one step down and up, both levels of (s, S) moved together (keeping the lot), lot sizes kept at least the
     MOQ and multiples of the pack size; rows already in `evaluations` are left out."""
+    return _around(scenario, evaluations, _seeds(evaluations, plan))
+
+
+def frontier_neighbours(scenario: Scenario, evaluations: pd.DataFrame, plans) -> pd.DataFrame:
+    """New candidates (policy columns only) around the policies chosen at the frontier's levels
+    (`plans`: the Plans of optimizer.frontier_plans, or any Plans): each parameter of each chosen
+    policy moved one step down and up, as `neighbours` does, so the exchange curve is refined where
+    it is drawn and not only at the recommended plan. Rows already in `evaluations` (and repeats
+    across levels) are left out."""
+    seeds = [p.choice[POLICY_COLUMNS] for p in plans if p is not None and len(p.choice)]
+    if not seeds:
+        return pd.DataFrame(columns=POLICY_COLUMNS)
+    return _around(scenario, evaluations, pd.concat(seeds, ignore_index=True).drop_duplicates(ignore_index=True))
+
+
+def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
+    """Every one-step move (diagonals included) of every seed policy, valid and not yet evaluated. A
+    negative reorder point s is kept when customers can wait (a backlog lets the position fall below
+    0); without a backlog s stops at 0."""
+    from optimizer.candidates import _backlog_possible
     from scenarios.schema import dist_mean
 
     pack, moq = scenario.policies.pack_size, scenario.policies.moq
+    s_min = -np.inf if _backlog_possible(scenario) else 0.0
     mu = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
     out = []
-    for row in _seeds(evaluations, plan).itertuples(index=False):
+    for row in seeds.itertuples(index=False):
         base = {c: getattr(row, c) for c in POLICY_COLUMNS}
         params = _PARAMS[base["family"]]
         steps = {p: _step(base[p], mu[base["sku"]]) for p in params}
@@ -64,8 +89,10 @@ def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.
                 new["Q"] = float(max(math.ceil(max(new["Q"], moq, 1) / pack) * pack, 1))
             if not _nan(new.get("S")) and new["S"] < 0:
                 continue
-            if not _nan(new.get("s")) and new["s"] < 0:
+            if not _nan(new.get("s")) and new["s"] < s_min:
                 continue
+            if base["family"] == "rQ" and not _nan(new.get("s")) and new["s"] + new["Q"] < 0:
+                continue  # the replication starts with s + Q on hand
             if not _nan(new.get("cap")) and new["cap"] < 1:
                 continue
             if base["family"] in ("sS", "RsS") and not new["S"] > new["s"]:
@@ -76,7 +103,8 @@ def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.
         return df
     df = df.drop_duplicates(ignore_index=True)
     seen = set(_key(evaluations[POLICY_COLUMNS]))
-    return df[~_key(df).isin(seen)].reset_index(drop=True)
+    # A membership test per key: Series.isin would turn the set of equal-length tuples into a 2-D array.
+    return df[[k not in seen for k in _key(df)]].reset_index(drop=True)
 
 
 def _seeds(evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:

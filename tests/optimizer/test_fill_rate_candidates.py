@@ -1,0 +1,124 @@
+"""Fill-rate candidates: the textbook fill-rate reorder point against a brute-force expected shortage
+per cycle, and an exchange curve that spans its levels when lots are large (the cycle-service-level
+ladder alone gives ~99 % fill at every level there, so every target got the same plan)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import optimizer
+import simulation
+from optimizer.candidates import POLICY_COLUMNS, fill_levels, fill_rate_reorder_point, initial_candidates
+from optimizer.refine import frontier_neighbours
+from scenarios.schema import Scenario
+
+
+def brute_force_reorder_point(pmf: np.ndarray, lot: float, beta: float) -> int:
+    """Smallest whole r with sum_x max(x - r, 0) p(x) <= (1 - beta) * lot, by direct summation over
+    every demand value x and every candidate r (no loss-function identity)."""
+    x = np.arange(len(pmf))
+    allowed = (1.0 - beta) * lot
+    for r in range(-int(lot) - len(pmf) - 2, len(pmf) + 2):
+        if float(np.sum(np.maximum(x - r, 0) * pmf)) <= allowed + 1e-12:
+            return r
+    raise AssertionError("no reorder point found")
+
+
+@pytest.mark.parametrize("mean", [0.7, 4.0, 15.0, 60.0])
+@pytest.mark.parametrize("lot", [1, 8, 40, 400])
+def test_fill_rate_reorder_point_matches_brute_force_poisson(mean, lot):
+    pmf = stats.poisson.pmf(np.arange(int(mean + 20 * math.sqrt(mean) + 30)), mean)
+    for beta in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999):
+        assert fill_rate_reorder_point(mean, mean, lot, beta) == brute_force_reorder_point(pmf, lot, beta), beta
+
+
+def test_fill_rate_reorder_point_matches_brute_force_negative_binomial():
+    mean, var = 20.0, 90.0
+    n = mean * mean / (var - mean)
+    pmf = stats.nbinom.pmf(np.arange(400), n, n / (n + mean))
+    for lot in (5, 60, 300):
+        for beta in (0.7, 0.9, 0.98):
+            assert fill_rate_reorder_point(mean, var, lot, beta) == brute_force_reorder_point(pmf, lot, beta)
+
+
+def test_large_lot_gives_a_negative_reorder_point():
+    # Expected shortage allowed per cycle (1 - 0.85) * 400 = 60 exceeds the lead-time demand 20:
+    # E[(X - r)+] = 20 - r for r <= 0, so r = -40.
+    assert fill_rate_reorder_point(20.0, 20.0, 400, 0.85) == -40
+
+
+LEVELS = [0.85, 0.88, 0.9, 0.92, 0.95, 0.97, 0.99]
+
+
+def big_lot_scenario(wait: float = 1.0) -> Scenario:
+    """2 SKUs, Poisson demand, lead time 4, a fixed cost per order making the EOQ ~7 weeks of demand,
+    and a shortage cost so high that the critical fractile is ~0.9995."""
+    return Scenario.model_validate({
+        "format": 1, "name": "biglot", "seed": 11,
+        "horizon": {"periods": 1500, "warmup": 100, "periods_per_year": 365},
+        "replications": 3,
+        "costs": {"carrying_rate": 0.25, "order_cost": 80.0, "backorder_per_unit": 15.0, "lost_sale": 15.0},
+        "customer_reaction": {"wait": wait, "lost_sale": 1.0 - wait},
+        "transport": [{"name": "truck", "lead_time": 4, "cost_per_shipment": 20.0}],
+        "service": {"metric": "fill_rate", "frontier": LEVELS},
+        "policies": {"families": ["sS", "rQ"], "review_periods": [0]},
+        "skus": [{"id": "a", "unit_cost": 10.0, "price": 25.0, "demand": {"dist": "poisson", "mean": 10.0}},
+                 {"id": "b", "unit_cost": 6.0, "price": 15.0, "demand": {"dist": "poisson", "mean": 4.0}}],
+    })
+
+
+@pytest.fixture(scope="module")
+def curve():
+    sc = big_lot_scenario()
+    cands = initial_candidates(sc)
+    ev = simulation.evaluate(sc, cands, engine="kernel")
+    return sc, cands, ev, optimizer.frontier(sc, ev)
+
+
+def test_candidate_count_stays_bounded(curve):
+    sc, cands, _, _ = curve
+    assert fill_levels(sc) == tuple(LEVELS)
+    assert cands.groupby("sku").size().max() <= 85
+
+
+def test_frontier_spans_the_levels_and_cost_falls_with_the_target(curve):
+    sc, _, ev, fr = curve
+    # The setting that made the curve flat: the cycle-service-level grid alone has no low fill rate.
+    grid = initial_candidates(sc, fill_per_sku=0).merge(ev, on=POLICY_COLUMNS)
+    assert grid.groupby("sku")["fill_rate"].min().min() > 0.95
+    rows = fr[~fr["cost_optimal"]].sort_values("target")
+    assert list(rows["target"]) == LEVELS
+    gaps = rows["achieved"].to_numpy() - rows["target"].to_numpy()
+    assert np.all(gaps >= -1e-9)
+    assert np.all(gaps <= 0.015), dict(zip(rows["target"], rows["achieved"]))
+    log = rows["cost_logistics"].to_numpy()
+    assert np.all(np.diff(log) >= -1e-9)  # cheaper (or equal) as the target falls
+    assert log[0] < log[-1] - 1e-6
+
+
+def test_frontier_neighbours_step_around_each_level(curve):
+    sc, _, ev, _ = curve
+    plans = optimizer.frontier_plans(sc, ev)
+    assert [p.target for p in plans] == [None, *LEVELS]
+    new = frontier_neighbours(sc, ev, plans)
+    assert len(new) and not new.duplicated().any()
+    seen = set(map(tuple, ev[["sku", "family", "s", "S", "Q"]].fillna(-1e9).to_numpy().tolist()))
+    assert not any(tuple(r) in seen for r in new[["sku", "family", "s", "S", "Q"]].fillna(-1e9).to_numpy().tolist())
+    # Every chosen reorder point at every level gets a neighbour one step below it (s may go negative:
+    # customers wait, so a backlog can build).
+    for p in plans:
+        for r in p.choice.itertuples(index=False):
+            same = new[(new["sku"] == r.sku) & (new["family"] == r.family)]
+            assert (same["s"] < r.s).any(), (p.target, r.sku, r.family, r.s)
+    assert (new["s"] < 0).any()
+
+
+def test_without_a_backlog_reorder_points_stay_at_or_above_zero():
+    sc = big_lot_scenario(wait=0.0)
+    cands = initial_candidates(sc)
+    assert cands["s"].min() >= 0
+    assert (cands["s"] == 0).any()  # the fill-rate points that would be negative are clamped at 0
