@@ -124,3 +124,14 @@ def test_summarize_equals_column_by_column():
             t = out["avg_on_hand_ci"] / (x.std(axis=1, ddof=1) / np.sqrt(reps))
             expected = {2: 12.706, 7: 2.447, 20: 2.093}[reps]
             assert np.allclose(t[np.isfinite(t)], expected, atol=1e-3)
+
+
+def test_half_width_uses_scipy_t_quantile_exactly():
+    from scipy import stats
+
+    rng = np.random.default_rng(9)
+    for n in (2, 3, 5, 10, 20, 40, 80, 1000):
+        x = rng.normal(5.0, 2.0, size=(4, n))
+        expected = stats.t.ppf(0.975, n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n)
+        assert np.array_equal(half_width(x), expected), n
+    assert np.array_equal(half_width(np.ones((3, 1))), np.zeros(3))  # one replication: no spread known
