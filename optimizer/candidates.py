@@ -142,6 +142,22 @@ def _normal_reorder_point(mean: float, var: float, b: float) -> int:
     return int(math.ceil(hi))
 
 
+def _reorder_points(ltd_mean: float, ltd_var: float, shortages: np.ndarray) -> np.ndarray:
+    """fill_rate_reorder_point for an array of allowed expected shortages per cycle (units)."""
+    b = np.maximum(np.asarray(shortages, dtype=float), 0.0)
+    if ltd_mean <= 0:
+        return np.zeros(len(b), dtype=np.int64)
+    out = np.ceil(ltd_mean - b - 1e-9).astype(np.int64)  # r <= 0: E[(X - r)+] = mean - r exactly
+    pos = b < ltd_mean
+    if pos.any():
+        if ltd_mean > 1e6 and ltd_var > ltd_mean * (1 + 1e-9):
+            out[pos] = [_normal_reorder_point(ltd_mean, ltd_var, x) for x in b[pos]]
+        else:
+            loss = _loss_table(float(ltd_mean), float(ltd_var))  # non-increasing in r, ends ~0
+            out[pos] = np.minimum(np.searchsorted(-loss, -(b[pos] + 1e-12), side="left"), len(loss) - 1)
+    return out
+
+
 def fill_rate_reorder_point(ltd_mean: float, ltd_var: float, lot: float, beta: float) -> int:
     """Textbook fill-rate reorder point (Silver, Pyke & Peterson): the smallest whole s such that the
     expected shortage per replenishment cycle, E[(X - s)+] with X the demand over the protection period
@@ -149,15 +165,7 @@ def fill_rate_reorder_point(ltd_mean: float, ltd_var: float, lot: float, beta: f
     negative binomial / normal by moments as for the quantiles), is at most (1 - beta) x lot (units per
     replenishment). Negative when the lot alone covers the allowed shortage (reorder once a backlog of
     -s units has built): for s <= 0, E[(X - s)+] = mean - s exactly since X >= 0."""
-    b = max(0.0, (1.0 - beta) * lot)
-    if ltd_mean <= 0:
-        return 0
-    if b >= ltd_mean:
-        return int(math.ceil(ltd_mean - b - 1e-9))
-    if ltd_mean > 1e6 and ltd_var > ltd_mean * (1 + 1e-9):
-        return _normal_reorder_point(ltd_mean, ltd_var, b)
-    loss = _loss_table(float(ltd_mean), float(ltd_var))
-    return int(np.argmax(loss <= b + 1e-12))  # loss falls in r and ends ~0
+    return int(_reorder_points(ltd_mean, ltd_var, np.array([(1.0 - beta) * lot]))[0])
 
 
 def fill_levels(scenario: Scenario) -> tuple[float, ...]:
@@ -185,18 +193,17 @@ def _undershoot(family: str, R: int, mu: float, var: float) -> float:
     return (var + mu * mu) / (2 * mu) + (mu * (R - 1) / 2 if R >= 1 else 0.0)
 
 
-def _way_cost(scenario: Scenario, sku: Sku, mode, R: int, lot: float, level: float, ltd_mean: float,
-              shortage: float, mu: float, undershoot: float = 0.0) -> float:
-    """Analytic logistics cost per period of one way of delivering a fill rate: ordering and vehicles
-    per order (lot plus the undershoot of (s, S) orders) over the orders per period (at most one per
-    review), transport per unit, pipeline
-    carrying, and carrying + warehousing of the average on hand ~ lot/2 + level - protection demand +
+def _way_cost(scenario: Scenario, sku: Sku, mode, R: int, lot: float, level: np.ndarray, ltd_mean: float,
+              shortage: np.ndarray, mu: float, undershoot: float = 0.0) -> np.ndarray:
+    """Analytic logistics cost per period of one way of delivering fill rates (arrays over the levels):
+    ordering and vehicles per order (lot plus the undershoot of (s, S) orders) over the orders per
+    period (at most one per review), transport per unit, pipeline carrying, and carrying + warehousing of the average on hand ~ lot/2 + level - protection demand +
     expected shortage per cycle (a ranking device only: the simulation gives the real numbers)."""
     h = scenario.holding_per_unit_period(sku) + scenario.costs.warehousing.per_unit_period
     per_order = max(lot + undershoot, mu * R, 1e-9)
     orders = mu / per_order
     vehicles = math.ceil(per_order / mode.vehicle_capacity) if mode.vehicle_capacity else 1
-    on_hand = max(0.0, per_order / 2 + level - ltd_mean + shortage)
+    on_hand = np.maximum(0.0, per_order / 2 + level - ltd_mean + shortage)  # arrays over levels
     return (orders * (scenario.costs.order_cost + vehicles * mode.cost_per_shipment) + mu * mode.cost_per_unit
             + scenario.in_transit_per_unit_period(sku) * mu * dist_mean(mode.lead_time) + h * on_hand)
 
@@ -209,17 +216,18 @@ def _fill_rate_rows(scenario: Scenario, sku: Sku, ways: list[tuple], betas: tupl
         return []
     mu, var = dist_mean(sku.demand), dist_var(sku.demand)
     clamp = not _backlog_possible(scenario)
-    ranked = []
-    for beta in betas:
-        priced = []
-        for family, mode, R, lot, ltd_mean, ltd_var in ways:
-            level = fill_rate_reorder_point(ltd_mean, ltd_var, lot, beta)
-            if clamp or family in ("RS", "base_stock"):
-                level = max(level, 0)  # S >= 0 (Policy); no backlog: the position never goes below 0
-            cost = _way_cost(scenario, sku, mode, R, lot, level, ltd_mean, (1 - beta) * lot, mu,
-                             _undershoot(family, R, mu, var))
-            priced.append((cost, len(priced), family, mode, R, lot, level))
-        ranked.append(sorted(priced))
+    beta = np.asarray(betas, dtype=float)
+    costs, levels = [], []
+    for family, mode, R, lot, ltd_mean, ltd_var in ways:
+        level = _reorder_points(ltd_mean, ltd_var, (1.0 - beta) * lot)
+        if clamp or family in ("RS", "base_stock"):
+            level = np.maximum(level, 0)  # S >= 0 (Policy); no backlog: the position never goes below 0
+        levels.append(level)
+        costs.append(_way_cost(scenario, sku, mode, R, lot, level, ltd_mean, (1.0 - beta) * lot, mu,
+                               _undershoot(family, R, mu, var)))
+    # ranked[i]: the ways for level i, cheapest first (ties: the order of `ways`).
+    order = np.argsort(np.array(costs), axis=0, kind="stable").T
+    ranked = [[(0.0, int(w), *ways[w][:4], int(levels[w][i])) for w in order[i]] for i in range(len(betas))]
     rows: list[tuple] = []
     for depth in range(len(ways)):
         for per_level in ranked:
