@@ -181,7 +181,7 @@ def _preload_list(fn: Callable | None, extra: Sequence[str] = ()) -> list[str]:
 
 
 class LocalExecutor(Executor):
-    """This machine: a loop in this process (jobs=1) or a spawn-started process pool (jobs>1).
+    """This machine: a loop in this process (jobs=1) or a process pool (jobs>1; workers from the fork server).
 
     `fresh_process_per_item`: each item runs in a new worker process (the pool's
     `max_tasks_per_child=1`), even with jobs=1, so memory cannot grow over many items and a crash
