@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -47,7 +49,24 @@ def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, t
             if exc.rule != "service.target":
                 raise  # floors or limits fail at every level: the frontier is empty
             infeasible.append((float(level), exc.best_achievable))
-    return plans, infeasible
+    return [plans[0], *_monotone(plans[1:])], infeasible
+
+
+def _monotone(plans: list[Plan]) -> list[Plan]:
+    """A plan found for a higher level also meets every lower one: when it is cheaper (the solves stop
+    within the MIP gap, so a lower level's plan can cost a hair more), the lower level takes it, so
+    logistics cost never rises as the target falls. The level's own target, duals and bound stay."""
+    out: list[Plan] = []
+    best: Plan | None = None
+    for plan in sorted(plans, key=lambda p: p.target, reverse=True):
+        if best is not None and best.objective < plan.objective:
+            gap = max(0.0, (best.objective - plan.bound) / max(abs(best.objective), 1e-9)) if plan.bound is not None else plan.gap
+            plan = dataclasses.replace(plan, choice=best.choice, objective=best.objective, achieved=best.achieved,
+                                       gap=min(plan.gap, gap))
+        else:
+            best = plan
+        out.append(plan)
+    return out[::-1]
 
 
 def frontier_plans(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method: str = "auto",
@@ -70,7 +89,9 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     (level, best achievable); floors or limits that no level can meet raise InfeasibleError. Extra
     columns: service_dual, status, gap, method. The sweep prunes once for all levels (dominance in
     d*m and d*(m-1) covers every level) and, with the decomposition, warm-starts each level from the
-    previous level's multipliers; the monolithic MILP is rebuilt per level."""
+    previous level's multipliers; the monolithic MILP is rebuilt per level. A plan found for a higher
+    level that is cheaper than a lower level's (solves stop within the MIP gap) is used for the lower
+    level too, so cost_logistics never rises as the target falls."""
     plans, infeasible = _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)
     rows = [_row(plan, plan.target is None) for plan in plans]
     df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS + EXTRA_COLUMNS)
