@@ -109,6 +109,9 @@ def check_target(out: Path | str, folder: str, names) -> Path:
     return target
 
 
+SUMMARY = "summary.json"  # written last: its presence means the result is complete
+
+
 def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> Path:
     """Write `files` (file name -> content) as the complete result in `out/<folder>/`; return that path.
 
@@ -147,7 +150,10 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
         # Files the engine did not write live here too and must stay: replace ours one by one.
         # Announce the union first, so that whatever a crash leaves is recognised as ours next time.
         write_file_atomic(target / MANIFEST, _manifest_text(old | set(files)))
-        for name in files:
+        # summary.json marks a finished result (batch resumes by it): the old one goes first and the
+        # new one comes last, so a crash in between never shows a new summary beside old files.
+        (target / SUMMARY).unlink(missing_ok=True)
+        for name in sorted(files, key=lambda n: n == SUMMARY):
             os.replace(staging / name, target / name)
         for stale in sorted(old - set(files)):
             (target / stale).unlink(missing_ok=True)

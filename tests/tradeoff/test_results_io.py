@@ -121,3 +121,27 @@ def test_rewrite_of_a_folder_holding_only_a_result_swaps_whole_folders(tmp_path,
     assert renames[0][0] == "demo" and renames[1][1] == "demo"
     assert (tmp_path / "demo" / "plan.csv").read_text() == "new\n"
     assert _listing(tmp_path) == ["demo", f"demo/{MANIFEST}", "demo/plan.csv", "demo/summary.json"]
+
+
+def test_rewrite_beside_user_files_moves_summary_last_and_drops_the_old_one_first(tmp_path, monkeypatch):
+    """Beside a planner's own file, result files are replaced one by one; a crash between two of
+    those renames must never leave a NEW summary.json (the mark of a finished result) beside OLD files."""
+    write_result(tmp_path, "s", {"plan.csv": "old\n", "summary.json": "old\n", "report.html": "old\n"})
+    (tmp_path / "s" / "notes.txt").write_text("mine\n")
+    import tradeoff.results_io as rio
+
+    real_replace = os.replace
+    moved = []
+
+    def crash_after_two(src, dst):
+        real_replace(src, dst)
+        moved.append(os.path.basename(dst))
+        if len(moved) == 2:
+            raise OSError("disk gone")
+
+    monkeypatch.setattr(rio.os, "replace", crash_after_two)
+    with pytest.raises(OSError):
+        write_result(tmp_path, "s", {"summary.json": "new\n", "plan.csv": "new\n", "report.html": "new\n"})
+    assert "summary.json" not in moved
+    assert not (tmp_path / "s" / "summary.json").exists()  # unfinished: batch will redo it
+    assert (tmp_path / "s" / "notes.txt").read_text() == "mine\n"
