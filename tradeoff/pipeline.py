@@ -30,6 +30,7 @@ from tradeoff.result import Result
 from tradeoff.verify import POLICY_COLUMNS
 
 MAX_REFINE_ROUNDS = 5  # a backstop; refinement normally stops when the gain is inside the noise
+FRONTIER_REFINE_ROUNDS = 2  # rounds of neighbours around the plans chosen at every frontier level
 CONTENDER_REPLICATION_FACTOR = 4  # contenders get this many times the scenario's replications
 CHUNKS_PER_JOB = 4  # several chunks per worker so that uneven SKUs still balance
 
@@ -263,6 +264,16 @@ def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -
             previous, plan = plan, optimizer.select(scenario, evaluations, target=target)
             if refine.gain_within_noise(previous, plan):
                 break
+        # Refine the exchange curve where it is drawn, not only around the chosen plan: neighbours
+        # of the plans chosen at every frontier level.
+        for _ in range(FRONTIER_REFINE_ROUNDS):
+            new = add_new(evaluations, refine.frontier_neighbours(
+                scenario, evaluations, optimizer.frontier_plans(scenario, evaluations)))
+            if new.empty:
+                break
+            rounds += 1
+            evaluations = pd.concat([evaluations, evaluate(new, reps, seed).assign(round=rounds)], ignore_index=True)
+        plan = optimizer.select(scenario, evaluations, target=target)
     with stages("contenders"):
         close = refine.contenders(evaluations, plan)
         if close is not None and len(close):
