@@ -141,23 +141,31 @@ def contenders(evaluations: pd.DataFrame, plan: Plan, per_sku: int = 5) -> pd.Da
     when it has any contender. Score: the objective cost per period minus the implied shortage cost
     times the demand-weighted service (the quantity the selection compares)."""
     score, ci = _lagrangian(evaluations, plan)
-    ev = evaluations.assign(rk_score=score, rk_ci=ci, rk_key=_key(evaluations[POLICY_COLUMNS]))
-    chosen = plan.choice.assign(rk_key=_key(plan.choice[POLICY_COLUMNS]))
+    keys = _key(evaluations[POLICY_COLUMNS]).tolist()
+    chosen_keys = _key(plan.choice[POLICY_COLUMNS]).tolist()
     ch_score, ch_ci = _lagrangian(plan.choice, plan)
+    # Row positions per SKU, found once (ascending, so each SKU's rows keep the table's order): a
+    # filter of the whole table per chosen row is quadratic in the catalogue size.
+    rows_of = pd.Series(np.arange(len(evaluations))).groupby(evaluations["sku"].to_numpy(), sort=False).indices
     keep = []
-    for i, row in enumerate(chosen.itertuples(index=False)):
-        sub = ev[ev["sku"] == row.sku]
-        others = sub[sub["rk_key"] != row.rk_key]
-        close = others[(others["rk_score"] - ch_score[i]).abs() <= others["rk_ci"] + ch_ci[i]]
-        if close.empty:
+    for i, (sku, key) in enumerate(zip(plan.choice["sku"].tolist(), chosen_keys)):
+        pos = rows_of.get(sku)
+        if pos is None:
             continue
-        close = close.assign(rk_dist=(close["rk_score"] - ch_score[i]).abs()).nsmallest(per_sku, "rk_dist")
-        keep.append(sub[sub["rk_key"] == row.rk_key].index[:1])
-        keep.append(close.index)
+        same = np.fromiter((keys[p] == key for p in pos), dtype=bool, count=len(pos))
+        others = pos[~same]
+        dist = np.abs(score[others] - ch_score[i])
+        near = dist <= ci[others] + ch_ci[i]
+        if not near.any():
+            continue
+        # The closest first; ties in table order (a stable sort, as nsmallest(keep="first")).
+        close = others[near][np.argsort(dist[near], kind="stable")[:per_sku]]
+        keep.append(pos[same][:1])
+        keep.append(close)
     if not keep:
         return evaluations.iloc[0:0].copy()
-    idx = np.concatenate([np.asarray(k) for k in keep])
-    return evaluations.loc[idx].reset_index(drop=True)
+    idx = np.concatenate(keep)
+    return evaluations.iloc[idx].reset_index(drop=True)
 
 
 def gain_within_noise(previous_plan: Plan | None, plan: Plan) -> bool:
