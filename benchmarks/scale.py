@@ -4,6 +4,7 @@ on the local process pool and on a Dask LocalCluster, and the speed-up per added
     .venv/bin/python benchmarks/scale.py                        # 20,000 SKUs, local and dask, 1 and 2 workers
     .venv/bin/python benchmarks/scale.py --n 1000               # the committed 1,000-SKU bench scenario
     .venv/bin/python benchmarks/scale.py --n 20000 --jobs 1 2 --executors local
+    .venv/bin/python benchmarks/scale.py --n 20000 --jobs 2 --executors local --progress   # one configuration
 
 The scenario is scenarios/bench/bench_1000.yaml for --n 1000, else generated into a temporary folder
 by scenarios/bench/make_bench.py (`--n N --out PATH`; nothing large is committed). Each configuration
@@ -13,6 +14,8 @@ descendants (fork server and pool workers, or Dask nannies and workers) every 0.
 the peak of their summed PSS (proportional set size: pages shared between processes are counted
 once, so forked workers are not double-counted) and the peak RSS of the run's main process.
 
+With --progress, each stage and chunk is printed as it happens with the peak memory so far, so a
+run stopped early (a long 20,000-SKU configuration) still shows the stage reached and its memory.
 Prints one line per configuration, then the speed-ups:
 
     scale n=20000 executor=local jobs=1 wall_s=... peak_tree_mb=... peak_main_mb=... cost_total=... plan=<hash> load_avg=...
@@ -26,6 +29,7 @@ core count, other work shared the cores and the times are longer than on an idle
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import subprocess
@@ -44,9 +48,11 @@ CHILD = r"""
 import hashlib, json, sys, time
 from tradeoff.pipeline import run
 from tradeoff.results_io import csv_text
-path, out, executor, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+path, out, executor, jobs, tell = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
 start = time.perf_counter()
-result = run(path, out=out, executor=executor, jobs=jobs)
+def progress(stage, done, total):
+    print(f"progress {time.perf_counter() - start:.1f} {stage} {done}/{total}", file=sys.stderr, flush=True)
+result = run(path, out=out, executor=executor, jobs=jobs, progress=progress if tell else None)
 wall = time.perf_counter() - start
 print(json.dumps({
     "wall_s": wall,
@@ -110,16 +116,36 @@ class TreeMemory:
         self._thread.join()
 
 
-def measure(path: Path, executor: str, jobs: int, out: Path) -> dict:
-    """Run one configuration in a fresh process; its figures plus the peak memory sampled here."""
+def measure(path: Path, executor: str, jobs: int, out: Path, progress: bool = False) -> dict:
+    """Run one configuration in a fresh process; its figures plus the peak memory sampled here.
+    With `progress`, print each stage and chunk as the run reports it, with the peak memory so far
+    (so a run stopped early still shows how far it got and what it used)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(out), executor, str(jobs)],
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(out), executor, str(jobs),
+                             "1" if progress else "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     memory = TreeMemory(proc.pid)
-    stdout, stderr = proc.communicate()
+    tail: collections.deque[str] = collections.deque(maxlen=60)
+
+    def follow() -> None:  # read stderr as it comes: progress lines echoed, the rest kept for errors
+        for line in proc.stderr:
+            if line.startswith("progress "):
+                _, seconds, stage, count = line.split()
+                print(f"  {executor} jobs={jobs} t={float(seconds):.0f}s {stage} {count} "
+                      f"peak_tree_mb_so_far={memory.peak_tree / 2**20:.0f} "
+                      f"peak_main_mb_so_far={memory.peak_main / 2**20:.0f} load_avg={os.getloadavg()[0]:.1f}",
+                      flush=True)
+            else:
+                tail.append(line)
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    stdout = proc.stdout.read()
+    proc.wait()
+    reader.join()
     memory.stop()
     if proc.returncode != 0:
-        raise SystemExit(f"{executor} jobs={jobs} failed (exit {proc.returncode}):\n{stderr[-3000:]}")
+        raise SystemExit(f"{executor} jobs={jobs} failed (exit {proc.returncode}):\n{''.join(tail)[-3000:]}")
     figures = json.loads(stdout.strip().splitlines()[-1])
     figures.update(peak_tree_mb=memory.peak_tree / 2**20, peak_main_mb=memory.peak_main / 2**20,
                    load_avg=os.getloadavg()[0])
@@ -131,6 +157,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000, help="SKUs in the generated scenario (1000: the committed bench)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
     parser.add_argument("--executors", nargs="+", default=["local", "dask"], choices=["local", "dask"])
+    parser.add_argument("--progress", action="store_true",
+                        help="print every stage and chunk of each run with the peak memory so far")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tradeoff-scale-") as tmp:
@@ -141,7 +169,7 @@ def main() -> None:
         plans = set()
         for executor in args.executors:
             for jobs in args.jobs:
-                f = measure(path, executor, jobs, tmp / f"out-{executor}-{jobs}")
+                f = measure(path, executor, jobs, tmp / f"out-{executor}-{jobs}", progress=args.progress)
                 walls[(executor, jobs)] = f["wall_s"]
                 plans.add(f["plan"])
                 stages = " ".join(f"{k}={v:.1f}" for k, v in f["timings"].items())

@@ -130,17 +130,21 @@ class Evaluator:
     chunks: int
     progress: Callable[[int, int], None] | None = None  # (chunks done, chunks)
     simulated: int = 0
+    _scenario_handle: Any = field(default=None, init=False, repr=False)
 
     def __call__(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
         policies = policies[POLICY_COLUMNS].reset_index(drop=True)
         if policies.empty:
             raise ValueError("no policies to evaluate")
         skus = list(dict.fromkeys(policies["sku"]))
+        # A handle to the scenario: on Dask it is sent to each worker once, not with every chunk;
+        # locally the handle is the scenario itself.
+        scenario = self._shared_scenario()
         positions, tasks = [], []
         for group in sku_chunks(skus, self.chunks):
             rows = np.flatnonzero(policies["sku"].isin(group).to_numpy())
             positions.append(rows)
-            tasks.append((self.scenario, policies.iloc[rows].reset_index(drop=True), self.engine, int(replications), int(seed)))
+            tasks.append((scenario, policies.iloc[rows].reset_index(drop=True), self.engine, int(replications), int(seed)))
         parts: list[Any] = [None] * len(tasks)
         for done, (k, part) in enumerate(self.executor.iter_completed(evaluate_chunk, tasks), start=1):
             parts[k] = part
@@ -150,6 +154,13 @@ class Evaluator:
         table.index = np.concatenate(positions)
         self.simulated += len(policies)
         return table.sort_index().reset_index(drop=True)
+
+    def _shared_scenario(self) -> Any:
+        """The executor's handle to the scenario (`executor.share`), made once per Evaluator."""
+        if self._scenario_handle is None:
+            share = getattr(self.executor, "share", None)
+            self._scenario_handle = share(self.scenario) if share is not None else self.scenario
+        return self._scenario_handle
 
 
 # --------------------------------------------------------------------------- candidate bookkeeping
