@@ -121,6 +121,9 @@ def _cdf(k: np.ndarray, mean: float, var: float) -> np.ndarray:
     return stats.nbinom.cdf(k, n, n / (n + mean))
 
 
+NORMAL_ABOVE = 1e5  # units of protection-period demand above which reorder points use the normal loss
+
+
 @lru_cache(maxsize=4096)
 def _loss_table(mean: float, var: float) -> np.ndarray:
     """E[(X - r)+] for whole r = 0, 1, ..., X the demand total (mean, var) by moments (Poisson /
@@ -150,8 +153,10 @@ def _reorder_points(ltd_mean: float, ltd_var: float, shortages: np.ndarray) -> n
     out = np.ceil(ltd_mean - b - 1e-9).astype(np.int64)  # r <= 0: E[(X - r)+] = mean - r exactly
     pos = b < ltd_mean
     if pos.any():
-        if ltd_mean > 1e6 and ltd_var > ltd_mean * (1 + 1e-9):
-            out[pos] = [_normal_reorder_point(ltd_mean, ltd_var, x) for x in b[pos]]
+        if ltd_mean > NORMAL_ABOVE:
+            # The exact loss table has ~mean entries (a billion for a huge Poisson mean): use the
+            # normal loss function, which is accurate at these means whatever the dispersion.
+            out[pos] = [_normal_reorder_point(ltd_mean, max(ltd_var, ltd_mean), x) for x in b[pos]]
         else:
             loss = _loss_table(float(ltd_mean), float(ltd_var))  # non-increasing in r, ends ~0
             out[pos] = np.minimum(np.searchsorted(-loss, -(b[pos] + 1e-12), side="left"), len(loss) - 1)

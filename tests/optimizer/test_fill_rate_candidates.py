@@ -144,3 +144,27 @@ def test_frontier_cost_never_rises_as_the_target_falls_even_with_a_loose_gap():
     for level in (0.8, 0.9, 0.95):
         plan = optimizer.select(sc, ev, target=level, mip_gap=0.05, method="milp")
         assert rows.loc[rows["target"] == level, "cost_logistics"].iloc[0] <= plan.cost_logistics + 1e-9
+
+
+def test_fill_rate_reorder_point_for_a_huge_poisson_mean_is_normal_and_cheap():
+    """Protection-period demand of 1e9 units (Poisson): the reorder point comes from the normal loss
+    function (sd = sqrt(mean)) without building a loss table of a billion entries. For fill rate
+    beta and lot q, E[(X - s)+] = sd * L(z) <= (1 - beta) q; check against the normal loss directly."""
+    import math
+
+    from scipy import stats
+
+    from optimizer.candidates import _loss_table, fill_rate_reorder_point
+
+    mean, lot, beta = 1e9, 2e6, 0.99
+    tables_before = _loss_table.cache_info().misses
+    s = fill_rate_reorder_point(mean, mean, lot, beta)
+    assert _loss_table.cache_info().misses == tables_before  # no exact table (1e9 floats, 8 GB) was built
+    sd = math.sqrt(mean)
+
+    def loss(r):
+        z = (r - mean) / sd
+        return sd * (stats.norm.pdf(z) - z * stats.norm.sf(z))
+
+    allowed = (1 - beta) * lot
+    assert loss(s) <= allowed + 1e-6 and loss(s - 2) > allowed
