@@ -117,6 +117,9 @@ def test_plan_within_two_percent_at_lead_time_four(p):
     assert pi[policy >= model.q_max - 2].sum() < 1e-9
     assert pi[model.states[:, 0] >= model.y_max - 2].sum() < 1e-6
     assert float(pi @ model.cost_now) == pytest.approx(optimum, abs=1e-6)
+    # (plain base stock's orders are clipped at q_max = 12 too, as at L = 3: they exceed it only after a
+    # period's demand above 12, probability 0.2 %; S above y_max = 34 in the grid is evaluated with the
+    # same stock cap the value iteration has, so candidates and optimum share one model)
 
     plan = refined_plan(model, L, p)
     assert plan.objective <= 1.02 * optimum
