@@ -18,22 +18,12 @@ import numpy as np
 import pandas as pd
 
 from optimizer.candidates import POLICY_COLUMNS
+from optimizer.keys import policy_keys
 from optimizer.plan import Plan
 from scenarios.schema import Scenario
 
 _PARAMS = {"base_stock": ("S",), "RS": ("S",), "sS": ("s", "S"), "RsS": ("s", "S"), "rQ": ("s", "Q"),
            "capped_base_stock": ("S", "cap")}
-
-
-def _key(df: pd.DataFrame) -> pd.Series:
-    """A hashable key per policy row (NaN-safe: a missing value is None whatever the column's dtype)."""
-    def norm(v):
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-            return None
-        return v if isinstance(v, str) else float(v)
-
-    cols = [[norm(v) for v in df[c].tolist()] for c in POLICY_COLUMNS]
-    return pd.Series(list(zip(*cols)), index=df.index, dtype=object)
 
 
 def _step(value: float, mean_demand: float) -> int:
@@ -102,9 +92,9 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
     if df.empty:
         return df
     df = df.drop_duplicates(ignore_index=True)
-    seen = set(_key(evaluations[POLICY_COLUMNS]))
-    # A membership test per key: Series.isin would turn the set of equal-length tuples into a 2-D array.
-    return df[[k not in seen for k in _key(df)]].reset_index(drop=True)
+    seen = set(policy_keys(evaluations).tolist())
+    # Plain set look-ups: pandas' isin of text against a large set is far slower.
+    return df[[k not in seen for k in policy_keys(df).tolist()]].reset_index(drop=True)
 
 
 def _seeds(evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
@@ -141,8 +131,8 @@ def contenders(evaluations: pd.DataFrame, plan: Plan, per_sku: int = 5) -> pd.Da
     when it has any contender. Score: the objective cost per period minus the implied shortage cost
     times the demand-weighted service (the quantity the selection compares)."""
     score, ci = _lagrangian(evaluations, plan)
-    keys = _key(evaluations[POLICY_COLUMNS]).tolist()
-    chosen_keys = _key(plan.choice[POLICY_COLUMNS]).tolist()
+    keys = policy_keys(evaluations).tolist()
+    chosen_keys = policy_keys(plan.choice).tolist()
     ch_score, ch_ci = _lagrangian(plan.choice, plan)
     # Row positions per SKU, found once (ascending, so each SKU's rows keep the table's order): a
     # filter of the whole table per chosen row is quadratic in the catalogue size.

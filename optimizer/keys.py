@@ -1,0 +1,33 @@
+"""Policy keys: one text key per candidate row naming its policy, used to match rows across
+evaluation rounds (which policies are already simulated, which rows are chosen)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _number_text(column: pd.Series) -> np.ndarray:
+    """Each value as text for a key (object array): "" when missing, else repr(float(value)). A
+    numeric column is converted once per distinct value (by bit pattern, so 0.0 and -0.0 stay
+    apart), not once per row."""
+    if not (pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column)) \
+            or pd.api.types.is_extension_array_dtype(column):
+        return column.map(lambda x: "" if pd.isna(x) else repr(float(x))).to_numpy(dtype=object)
+    values = column.to_numpy(dtype=np.float64)
+    missing = np.isnan(values)
+    distinct, inverse = np.unique(np.where(missing, 0.0, values).view(np.int64), return_inverse=True)
+    texts = np.array([repr(float(x)) for x in distinct.view(np.float64)] + [""], dtype=object)
+    return texts[np.where(missing, len(distinct), inverse.reshape(-1))]
+
+
+def policy_keys(table: pd.DataFrame) -> pd.Series:
+    """A text key per row naming its policy (sku, family, mode and whole-unit parameters):
+    "sku|family|mode|s|S|Q|R|cap", numbers as repr(float) and "" when missing; missing when the
+    sku, family or mode is."""
+    names = [table[c].astype(str) for c in ("sku", "family", "mode")]
+    missing = np.logical_or.reduce([n.isna().to_numpy() for n in names])
+    parts = [n.to_numpy(dtype=object) for n in names] + [_number_text(table[c]) for c in ("s", "S", "Q", "R", "cap")]
+    keys = ["|".join(row) for row in zip(*parts)] if not missing.any() else [
+        np.nan if gap else "|".join(row) for gap, row in zip(missing, zip(*parts))]
+    return pd.Series(keys, index=table.index, dtype=names[0].dtype)
