@@ -324,6 +324,7 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     from tradeoff.audit import audit_summary
     from tradeoff.executors import get_executor
     from tradeoff.summary import build_summary
+    from tradeoff.tightening import tighten
     from tradeoff.verify import verification_replications, verification_seed, verify
 
     _check_options(engine, jobs, executor, scheduler)
@@ -347,6 +348,13 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
         with stages("verify"):
             reps_verify = verification_replications(scenario, int(evaluations["replications"].max()))
             plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
+            # A rule missed out of sample: choose again with it tightened by the plan's optimism.
+            tightened = tighten(
+                scenario, plan, plan_table, checks,
+                select=lambda sc, level: optimizer.select(sc, evaluations, target=level),
+                verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
+            plan_table, checks = tightened.plan_table, tightened.checks
+            plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
         plan_table = with_demand_models(scenario, plan_table)
         audit_rows = None
         if audit:
@@ -361,7 +369,8 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
         scenario=scenario, scenario_hash=scenarios.content_hash(scenario), variants=_variant_list(variants),
         engine=engine, selection=plan, plan=plan_table, in_sample=plan.choice, checks=checks,
         verification={"seed": verification_seed(scenario), "replications": reps_verify,
-                      "seed_rule": "scenario seed + 1000003"},
+                      "seed_rule": "scenario seed + 1000003", "rules_missed_first_plan": tightened.first_missed,
+                      "tightening": tightened.rounds},
         candidates=len(evaluations), simulations=evaluate.simulated, refine_rounds=rounds, frontier=frontier,
         audit=audit_summary(audit_rows, plan_table, scenario.service.metric) if audit_rows is not None else None,
         timings=stages.seconds,

@@ -155,7 +155,7 @@ def test_stopped_early_returns_the_incumbent_with_its_gap(big, monkeypatch):
 def test_a_real_time_limit_returns_an_incumbent_or_the_optimum(big):
     """Wall-clock limits growing from 0.2 s: the first solve that returns a plan is either stopped
     by the limit (status time_limit, honest gap) or proven optimal (the optimum's cost). A limit too
-    short for any incumbent ends in an error (see the xfail test below), never in a plan."""
+    short for any incumbent ends in an error (see the test below), never in a plan."""
     sc, ev, best = big
     for limit in (0.2, 0.4, 0.8, 1.6, 3.2, 6.4):
         try:

@@ -314,7 +314,29 @@ def rules_html(result) -> str:
     if met_skus:
         items.append(f'<li><span class="good">✔ met</span> <code>service.sku_floor</code> for {met_skus} of '
                      f"{len(per_sku)} SKUs</li>")
-    return '<ul class="rules">' + "".join(items) + "</ul>"
+    return '<ul class="rules">' + "".join(items) + "</ul>" + tightening_html(result)
+
+
+def tightening_html(result) -> str:
+    """One sentence when the plan was chosen at tightened levels (tradeoff/tightening.py): which
+    rules, at which level, so that the plan's point above the in-sample curve is explained ('' if not)."""
+    rounds = get(result.summary, "verification", "tightening")
+    kept = [r for r in rounds if isinstance(r, dict) and r.get("kept")] if isinstance(rounds, list) else []
+    if not kept:
+        return ""
+    rules = {c.get("rule"): c for c in get(result.summary, "service", "rules") or [] if isinstance(c, dict)}
+    moved = []
+    for rule, level in sorted(kept[-1].get("levels", {}).items()):
+        required = rules.get(rule, {}).get("required")
+        if not is_number(required) or abs(float(level) - float(required)) < 1e-12:
+            continue
+        shown = pct(level) if rules[rule].get("kind") != "limit" else num(level)
+        moved.append(f"<code>{esc(rule)}</code> at {shown}")
+    if not moved:
+        return ""
+    return ('<p class="note">The first plan missed rules on fresh demand (the selection favours candidates '
+            "whose simulated service came out high), so the plan was chosen again with "
+            + ", ".join(moved) + ". The figures above are those of that plan on fresh demand.</p>")
 
 
 def bucket_totals(table: pd.DataFrame, ppy: float, prefix: str = "") -> dict[str, float]:
