@@ -3,7 +3,8 @@
 Usage: .venv/bin/python benchmarks/run_stages.py [SCENARIO ...] [--jobs N] [--engine kernel|simpy]
 (default: scenarios/examples/retail_dc.yaml). Nothing is written to disk. Prints, per scenario: SKUs,
 candidates simulated, policy evaluations in all, refine rounds, seconds per stage, and the plan's
-total cost per period in sample (the selection's own, biased low) against out of sample.
+total cost per period in sample (the selection's own, biased low) against out of sample, and the rules
+the first plan and the final plan (after tightening, tradeoff/tightening.py) miss out of sample.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def main() -> None:
         print(f"  cost_total per period: in sample {inside:.2f}, out of sample {outside:.2f} "
               f"({100 * (outside - inside) / inside:+.2f} %); {s['service']['metric']} in sample "
               f"{s['service']['achieved_in_sample']:.4f}, out of sample {s['service']['achieved']:.4f}")
+        v = s["verification"]
+        print(f"  rules missed out of sample: first plan {v.get('rules_missed_first_plan') or 'none'}, "
+              f"final plan {s['service']['rules_missed'] or 'none'}; tightening rounds {len(v.get('tightening', []))}")
 
 
 if __name__ == "__main__":
