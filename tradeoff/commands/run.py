@@ -6,9 +6,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
 
 import typer
+
+from tradeoff.commands import options as opt
 
 
 @contextmanager
@@ -82,16 +83,16 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_command(
         file: Path = typer.Argument(..., help="Scenario YAML file."),
-        out: Path = typer.Option(Path("results"), "--out", help="Results go to OUT/<scenario name>[+variant]/."),
-        set_: Optional[List[str]] = typer.Option(None, "--set", help="PATH=VALUE override (YAML value), repeatable."),
-        variant: Optional[str] = typer.Option(None, "--variant", help="Named variants to apply: NAME[,NAME]."),
-        target: Optional[float] = typer.Option(None, "--target", help="Aggregate service target (overrides service.target)."),
-        engine: str = typer.Option("kernel", "--engine", help="Simulation engine: kernel or simpy."),
-        jobs: int = typer.Option(1, "--jobs", help="Worker processes for the simulation."),
-        executor: str = typer.Option("local", "--executor", help="local or dask."),
-        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
-        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Solver time limit, seconds (overrides solver.time_limit)."),
-        mip_gap: Optional[float] = typer.Option(None, "--mip-gap", help="Relative MIP gap (overrides solver.mip_gap)."),
+        out: opt.Out = Path("results"),
+        set_: opt.Sets = None,
+        variant: opt.Variant = None,
+        target: opt.Target = None,
+        engine: opt.Engine = "kernel",
+        jobs: opt.Jobs = 1,
+        executor: opt.Executor = "local",
+        scheduler: opt.Scheduler = None,
+        time_limit: opt.TimeLimit = None,
+        mip_gap: opt.MipGap = None,
     ) -> None:
         """The whole job: candidates, simulation, optimisation, out-of-sample verification, frontier,
         report. Writes plan.csv, frontier.csv, candidates.parquet, summary.json, report.html (and
