@@ -7,52 +7,65 @@ pruning keeps every non-dominated candidate and the decomposition's reduced-cost
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 
-def non_dominated(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray, chunk: int = 1024) -> np.ndarray:
+def non_dominated(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> np.ndarray:
     """Boolean mask of the candidates to keep.
 
     group: SKU index per candidate; cost: to minimise; benefits: (K, N) attributes where more is better
     (negate a resource that is used up). Candidate j is dropped when some k of its SKU has
     cost_k <= cost_j and benefits_k >= benefits_j in every row, strictly better somewhere, or exactly
-    equal with a smaller index (one of identical candidates stays). Vectorised per block of SKUs.
+    equal with a smaller index (one of identical candidates stays).
+
+    Sort-filter skyline: within each SKU the candidates are visited cheapest first, ties by each
+    benefit (largest first) and then by index, an order in which every dominator comes before the
+    candidates it dominates; a candidate is then dominated exactly when one of the candidates kept
+    so far dominates it (dominance is transitive, so a dropped dominator's own dominator was kept).
+    Work per SKU: candidates x kept candidates, not candidates squared.
     """
     n = len(cost)
-    keep = np.ones(n, dtype=bool)
     if n == 0:
-        return keep
-    order = np.argsort(group, kind="stable")
+        return np.ones(0, dtype=bool)
+    cost = np.asarray(cost, dtype=float)
+    benefits = np.asarray(benefits, dtype=float).reshape(-1, n)
+    group = np.asarray(group)
+    # np.lexsort: the last key is the primary one. Negated benefits sort largest first.
+    keys = [np.arange(n)] + [-benefits[r] for r in range(benefits.shape[0] - 1, -1, -1)] + [cost, group]
+    order = np.lexsort(keys)
     g = group[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    attrs = np.vstack([-np.asarray(cost, dtype=float)[None, :], np.asarray(benefits, dtype=float).reshape(-1, n)])
-    attrs = attrs[:, order]  # (A, N) all "more is better"
-    # Pad every SKU to the same width G (within a block) so the pairwise test is one array operation;
-    # blocks take SKUs of similar size (smallest first) so little of the G x G work is padding. Each
-    # SKU's mask depends on its own candidates only, so the grouping does not change the result.
-    by_size = np.argsort(sizes, kind="stable")
-    starts, sizes = starts[by_size], sizes[by_size]
-    for b0 in range(0, len(starts), chunk):
-        st = starts[b0:b0 + chunk]
-        sz = sizes[b0:b0 + chunk]
-        width = int(sz.max())
-        if width == 1:
-            continue
-        col = np.arange(width)
-        valid = col[None, :] < sz[:, None]  # (B, G)
-        idx = np.where(valid, st[:, None] + col[None, :], 0)
-        a = np.where(valid[None], attrs[:, idx], -np.inf)  # (A, B, G); padding is dominated by all
-        # ge[b, k, j]: k at least as good as j in every attribute; eq: equal in every attribute.
-        ge = a[0][:, :, None] >= a[0][:, None, :]
-        eq = a[0][:, :, None] == a[0][:, None, :]
-        for r in range(1, a.shape[0]):
-            ge &= a[r][:, :, None] >= a[r][:, None, :]
-            eq &= a[r][:, :, None] == a[r][:, None, :]
-        first = np.triu(np.ones((width, width), dtype=bool), k=1)  # [k, j] with k < j
-        # Dominated: some k at least as good everywhere and either better somewhere or an earlier twin.
-        ge &= ~eq | first[None]
-        ge &= valid[:, :, None]
-        dominated = ge.any(axis=1) & valid
-        keep[order[idx[dominated]]] = False
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).astype(np.int64)
+    ends = np.r_[starts[1:], n].astype(np.int64)
+    attrs = np.ascontiguousarray(np.vstack([-cost[None, :], benefits]))  # every row "more is better"
+    return _skyline(order.astype(np.int64), starts, ends, attrs)
+
+
+@numba.njit(cache=True)
+def _skyline(order, starts, ends, attrs):  # pragma: no cover - compiled; tested through non_dominated
+    n_attrs, n = attrs.shape
+    keep = np.ones(n, dtype=np.bool_)
+    kept = np.empty(n, dtype=np.int64)
+    for b in range(starts.shape[0]):
+        n_kept = 0
+        for t in range(starts[b], ends[b]):
+            j = order[t]
+            dominated = False
+            for u in range(n_kept):
+                k = kept[u]
+                at_least = True
+                for a in range(n_attrs):
+                    if not attrs[a, k] >= attrs[a, j]:  # written so that NaN never dominates
+                        at_least = False
+                        break
+                # k comes earlier: at least as good everywhere means strictly better somewhere, or an
+                # identical candidate with a smaller index.
+                if at_least:
+                    dominated = True
+                    break
+            if dominated:
+                keep[j] = False
+            else:
+                kept[n_kept] = j
+                n_kept += 1
     return keep
