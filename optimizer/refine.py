@@ -26,11 +26,6 @@ _PARAMS = {"base_stock": ("S",), "RS": ("S",), "sS": ("s", "S"), "RsS": ("s", "S
            "capped_base_stock": ("S", "cap")}
 
 
-def _step(value: float, mean_demand: float) -> int:
-    """Neighbour distance: 5 % of the parameter's scale (at least one unit)."""
-    return max(1, int(round(0.05 * max(abs(value), mean_demand))))
-
-
 def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """New candidates (policy columns only) around each chosen policy and around the best candidate of
     each other family/mode/review period of its SKU: every parameter moved one step down and up, both levels of (s, S) moved together (keeping the lot), lot sizes kept at least the
@@ -51,50 +46,62 @@ def frontier_neighbours(scenario: Scenario, evaluations: pd.DataFrame, plans) ->
 
 
 def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
-    """Every one-step move (diagonals included) of every seed policy, valid and not yet evaluated. A
-    negative reorder point s is kept when customers can wait (a backlog lets the position fall below
-    0); without a backlog s stops at 0."""
+    """Every one-step move (diagonals included) of every seed policy, valid and not yet evaluated,
+    seed by seed in the seeds' order and, per seed, the moves in the order of
+    itertools.product((-1, 0, 1), ...). A negative reorder point s is kept when customers can wait
+    (a backlog lets the position fall below 0); without a backlog s stops at 0."""
     from optimizer.candidates import _backlog_possible
     from scenarios.schema import dist_mean
 
     pack, moq = scenario.policies.pack_size, scenario.policies.moq
     s_min = -np.inf if _backlog_possible(scenario) else 0.0
-    mu = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
-    out = []
-    for row in seeds.itertuples(index=False):
-        base = {c: getattr(row, c) for c in POLICY_COLUMNS}
-        params = _PARAMS[base["family"]]
-        steps = {p: _step(base[p], mu[base["sku"]]) for p in params}
+    mu_of = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
+    seeds = seeds[POLICY_COLUMNS].reset_index(drop=True)
+    parts, seed_pos, move_pos = [], [], []
+    # Vectorised per family: one block of rows per move (arrays over that family's seeds).
+    for family, params in _PARAMS.items():
+        rows = np.flatnonzero((seeds["family"] == family).to_numpy())
+        if not len(rows):
+            continue
+        sub = seeds.iloc[rows].reset_index(drop=True)
+        mu = sub["sku"].map(mu_of).to_numpy(dtype=float)
+        base = {p: sub[p].to_numpy(dtype=float) for p in params}
+        steps = {p: _steps(base[p], mu) for p in params}
         if "Q" in steps:
-            steps["Q"] = max(steps["Q"], pack)
-        moves = []
+            steps["Q"] = np.maximum(steps["Q"], pack)
         # Every combination of -1, 0, +1 step in each parameter (diagonals included: in (S, cap) or
         # (s, S) the better point often lies along a diagonal of the grid).
-        for signs in itertools.product((-1, 0, 1), repeat=len(params)):
-            if any(signs):
-                moves.append({p: base[p] + k * steps[p] for p, k in zip(params, signs)})
-        for mv in moves:
-            new = dict(base, **mv)
-            if new.get("Q") is not None and not _nan(new["Q"]):
-                new["Q"] = float(max(math.ceil(max(new["Q"], moq, 1) / pack) * pack, 1))
-            if not _nan(new.get("S")) and new["S"] < 0:
-                continue
-            if not _nan(new.get("s")) and new["s"] < s_min:
-                continue
-            if base["family"] == "rQ" and not _nan(new.get("s")) and new["s"] + new["Q"] < 0:
-                continue  # the replication starts with s + Q on hand
-            if not _nan(new.get("cap")) and new["cap"] < 1:
-                continue
-            if base["family"] in ("sS", "RsS") and not new["S"] > new["s"]:
-                continue
-            out.append(new)
-    df = pd.DataFrame(out, columns=POLICY_COLUMNS)
+        signs = [sg for sg in itertools.product((-1, 0, 1), repeat=len(params)) if any(sg)]
+        for m, sg in enumerate(signs):
+            parts.append(sub.assign(**{p: base[p] + k * steps[p] for p, k in zip(params, sg)}))
+            seed_pos.append(rows)
+            move_pos.append(np.full(len(rows), m))
+    if not parts:
+        return pd.DataFrame(columns=POLICY_COLUMNS)
+    df = pd.concat(parts, ignore_index=True)
+    df = df.iloc[np.lexsort((np.concatenate(move_pos), np.concatenate(seed_pos)))].reset_index(drop=True)
+    num = {c: df[c].to_numpy(dtype=float) for c in ("s", "S", "Q", "cap")}
+    q = num["Q"]
+    has_q = ~np.isnan(q)
+    if has_q.any():  # lot sizes at least the MOQ (and 1), whole packs
+        q = np.where(has_q, np.maximum(np.ceil(np.maximum(np.maximum(q, moq), 1) / pack) * pack, 1), q)
+        df["Q"] = q
+    s, S, cap, fam = num["s"], num["S"], num["cap"], df["family"].to_numpy(dtype=object)
+    drop = (S < 0) | (s < s_min) | (cap < 1)  # NaN compares false: a missing level is no reason
+    drop |= (fam == "rQ") & (s + q < 0)  # the replication starts with s + Q on hand
+    drop |= np.isin(fam, ("sS", "RsS")) & ~(S > s)
+    df = df[~drop].drop_duplicates(ignore_index=True)
     if df.empty:
         return df
-    df = df.drop_duplicates(ignore_index=True)
     seen = set(policy_keys(evaluations).tolist())
     # Plain set look-ups: pandas' isin of text against a large set is far slower.
     return df[[k not in seen for k in policy_keys(df).tolist()]].reset_index(drop=True)
+
+
+def _steps(values: np.ndarray, mean_demand: np.ndarray) -> np.ndarray:
+    """Neighbour distance per row: 5 % of the parameter's scale (its value, or the mean demand per
+    period when larger), rounded to whole units (half to even), at least one unit."""
+    return np.maximum(1.0, np.rint(0.05 * np.maximum(np.abs(values), mean_demand)))
 
 
 def _seeds(evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
