@@ -21,6 +21,19 @@ def square_slowly(x: int) -> int:
     return x * x
 
 
+def first_waits_for_second(item: tuple[int, str]) -> int:
+    """x*x; item 0 finishes only after item 1 has (it waits, up to 30 s, for the file item 1 writes
+    in the folder given), so completion order differs from input order whatever the load."""
+    x, folder = item
+    if x == 0:
+        deadline = time.monotonic() + 30
+        while not (Path(folder) / "1").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    else:
+        (Path(folder) / str(x)).write_text("done")
+    return x * x
+
+
 def pid_of(_: object) -> int:
     time.sleep(0.05)
     return os.getpid()
@@ -60,11 +73,13 @@ def test_local_in_process_matches_a_plain_loop():
         assert set(ex.map(pid_of, [0, 1])) == {os.getpid()}
 
 
-def test_local_pool_keeps_input_order_and_uses_other_processes():
+def test_local_pool_keeps_input_order_and_uses_other_processes(tmp_path):
     with get_executor("local", jobs=2) as ex:
         assert ex.workers == 2
-        order = [index for index, _ in ex.iter_completed(square_slowly, list(range(6)))]
-        assert sorted(order) == list(range(6)) and order != list(range(6))  # finished out of order
+        done = list(ex.iter_completed(first_waits_for_second, [(x, str(tmp_path)) for x in range(6)]))
+        order = [index for index, _ in done]
+        assert sorted(order) == list(range(6)) and order.index(1) < order.index(0)  # finished out of order
+        assert all(value == index * index for index, value in done)  # each result with its own index
         assert ex.map(square_slowly, list(range(12))) == [x * x for x in range(12)]  # pool reused
         pids = ex.map(pid_of, list(range(6)))
     assert os.getpid() not in pids
