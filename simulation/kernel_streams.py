@@ -30,6 +30,29 @@ _M32 = 0xFFFFFFFF
 _M128 = (1 << 128) - 1
 
 
+# numpy's SeedSequence constants (numpy/random/bit_generator.pyx): the hash and mix steps below are
+# its `hashmix` and `mix`, so the words are exactly those of SeedSequence.generate_state.
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
+
+
+@njit(cache=True, inline="always")
+def _hashmix(value, hash_const, mult):
+    """(hashed value, next hash constant), 32-bit arithmetic in uint64."""
+    m32 = np.uint64(0xFFFFFFFF)
+    v = (value ^ hash_const) & m32
+    hash_const = (hash_const * np.uint64(mult)) & m32
+    v = (v * hash_const) & m32
+    return v ^ (v >> np.uint64(16)), hash_const
+
+
+@njit(cache=True, inline="always")
+def _mix(x, y):
+    r = (np.uint64(_MIX_MULT_L) * x - np.uint64(_MIX_MULT_R) * y) & np.uint64(0xFFFFFFFF)
+    return r ^ (r >> np.uint64(16))
+
+
 @njit(cache=True)
 def _seed_words(base, purposes):
     """SeedSequence(base words + [purpose]).generate_state(8, uint32) for each purpose (as uint64)."""
@@ -50,37 +73,24 @@ def _seed_words(base, purposes):
         for i in range(n_p):
             ent[base.shape[0] + i] = np.uint64(x) & m32
             x >>= 32
-        hc = np.uint64(0x43B0D7E5)
+        # mix_entropy: hash the first 4 words into the pool, mix the pool into itself, then the rest in.
+        hc = np.uint64(_INIT_A)
         pool = np.zeros(4, np.uint64)
         for i in range(4):
-            v = ent[i] if i < n else np.uint64(0)
-            v = (v ^ hc) & m32
-            hc = (hc * np.uint64(0x931E8875)) & m32
-            v = (v * hc) & m32
-            pool[i] = v ^ (v >> np.uint64(16))
+            pool[i], hc = _hashmix(ent[i] if i < n else np.uint64(0), hc, _MULT_A)
         for s in range(4):
             for d in range(4):
                 if s != d:
-                    v = (pool[s] ^ hc) & m32
-                    hc = (hc * np.uint64(0x931E8875)) & m32
-                    v = (v * hc) & m32
-                    v ^= v >> np.uint64(16)
-                    r = (np.uint64(0xCA01F9DD) * pool[d] - np.uint64(0x4973F715) * v) & m32
-                    pool[d] = r ^ (r >> np.uint64(16))
+                    v, hc = _hashmix(pool[s], hc, _MULT_A)
+                    pool[d] = _mix(pool[d], v)
         for s in range(4, n):
             for d in range(4):
-                v = (ent[s] ^ hc) & m32
-                hc = (hc * np.uint64(0x931E8875)) & m32
-                v = (v * hc) & m32
-                v ^= v >> np.uint64(16)
-                r = (np.uint64(0xCA01F9DD) * pool[d] - np.uint64(0x4973F715) * v) & m32
-                pool[d] = r ^ (r >> np.uint64(16))
-        hb = np.uint64(0x8B51F9DD)
+                v, hc = _hashmix(ent[s], hc, _MULT_A)
+                pool[d] = _mix(pool[d], v)
+        # generate_state(8): the pool cycled through the second hash.
+        hb = np.uint64(_INIT_B)
         for i in range(8):
-            v = (pool[i % 4] ^ hb) & m32
-            hb = (hb * np.uint64(0x58F38DED)) & m32
-            v = (v * hb) & m32
-            out[p, i] = v ^ (v >> np.uint64(16))
+            out[p, i], hb = _hashmix(pool[i % 4], hb, _MULT_B)
     return out
 
 
