@@ -17,24 +17,11 @@ import pytest
 import scenarios
 from scenarios.errors import ScenarioError
 from tradeoff.cli import main
+from small_scenario import small_scenario  # tests/reliability/small_scenario.py
 from tradeoff.pipeline import run
 from tradeoff.results_io import MANIFEST, OutputError
 
-BASE = """\
-format: 1
-name: base
-seed: 2
-horizon: {periods: 40, warmup: 5}
-replications: 2
-costs: {order_cost: 15.0}
-customer_reaction: {wait: 0.5, lost_sale: 0.5}
-transport:
-  - {name: truck, lead_time: 2, cost_per_shipment: 10, cost_per_unit: 0.1}
-service: {frontier: [0.9, 0.95]}
-policies: {families: [base_stock, sS], review_periods: [0, 1]}
-skus:
-  - {id: a, unit_cost: 5, price: 9, demand: {dist: poisson, mean: 4}}
-"""
+BASE = small_scenario("base", 1)
 CHILD = """\
 extends: ../shared/base.yaml
 name: child

@@ -20,6 +20,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 import optimizer
 from optimizer.plan import SolveStatus
+from small_scenario import small_scenario  # tests/reliability/small_scenario.py
 from tradeoff.pipeline import run
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "optimizer"))
@@ -27,22 +28,7 @@ import synthetic  # noqa: E402  (tests/optimizer/synthetic.py: evaluations witho
 
 SOLVER = sys.modules["optimizer.solver"]  # the module (optimizer exports a function named like some modules)
 
-SMALL = """\
-format: 1
-name: small
-seed: 2
-horizon: {periods: 40, warmup: 5}
-replications: 2
-costs: {order_cost: 15.0}
-customer_reaction: {wait: 0.5, lost_sale: 0.5}
-transport:
-  - {name: truck, lead_time: 2, cost_per_shipment: 10, cost_per_unit: 0.1}
-service: {frontier: [0.9, 0.95]}
-policies: {families: [base_stock, sS], review_periods: [0, 1]}
-skus:
-  - {id: a, unit_cost: 5, price: 9, demand: {dist: poisson, mean: 4}}
-  - {id: b, unit_cost: 12, price: 20, demand: {dist: poisson, mean: 2}}
-"""
+SMALL = small_scenario("small", 2)
 
 
 @pytest.fixture(scope="module")

@@ -18,26 +18,10 @@ import pytest
 
 import scenarios
 from tradeoff.executors import WorkerLostError, get_executor
+from small_scenario import small_scenario  # tests/reliability/small_scenario.py
 from tradeoff.pipeline import evaluate_chunk, run
 
-SMALL = """\
-format: 1
-name: small
-description: DESCRIPTION
-seed: 2
-horizon: {periods: 40, warmup: 5}
-replications: 2
-costs: {order_cost: 15.0}
-customer_reaction: {wait: 0.5, lost_sale: 0.5}
-transport:
-  - {name: truck, lead_time: 2, cost_per_shipment: 10, cost_per_unit: 0.1}
-service: {frontier: [0.9, 0.95]}
-policies: {families: [base_stock, sS], review_periods: [0, 1]}
-skus:
-  - {id: a, unit_cost: 5, price: 9, demand: {dist: poisson, mean: 4}}
-  - {id: b, unit_cost: 12, price: 20, demand: {dist: poisson, mean: 2}}
-  - {id: c, unit_cost: 3, price: 4, demand: {dist: negbin, mean: 6, cv: 0.8}}
-"""
+SMALL = small_scenario("small", 3, description="DESCRIPTION")
 
 
 def dying_chunk(task: tuple) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from scipy import stats
 
 import simulation
 from scenarios.schema import Scenario
+from test_run import DOCS_PLAN_COLUMNS  # docs/outputs.md's plan.csv columns, written out in tests/tradeoff/test_run.py
 from tradeoff.verify import (
     PLAN_COLUMNS,
     aggregate_metrics,
@@ -18,13 +19,6 @@ from tradeoff.verify import (
     verify,
 )
 
-# docs/outputs.md, plan.csv: the contract, written out rather than imported.
-DOCS_PLAN_COLUMNS = (
-    "sku class family mode s S Q R cap fill_rate cycle_service_level order_fill_rate stockout_frequency "
-    "order_cycle_mean order_cycle_sd on_time_rate backorder_rate substitution_rate lost_sales_rate customers_lost "
-    "avg_on_hand avg_in_transit cost_carrying cost_ordering cost_order_processing cost_transport cost_warehousing "
-    "cost_shortage cost_total fill_rate_ci cost_total_ci"
-).split()
 
 LAMBDA, LEAD, H, P = 4.0, 1, 1.0, 4.0
 
