@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,12 +77,12 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
                        f"(rule: {rule.required:.6g})", err=True)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `run` command to the app."""
+def run_command(audit: bool | None, file_help: str) -> Callable[..., None]:
+    """The command function of `run` (audit=None: audit when SKUs carry a current policy) or
+    `audit` (audit=True): one parameter list for both, so they cannot drift apart."""
 
-    @app.command("run")
-    def run_command(
-        file: Path = typer.Argument(..., help="Scenario YAML file."),
+    def command(
+        file: Path = typer.Argument(..., help=file_help),  # a default, not Annotated: evaluated here, where file_help is known
         out: opt.Out = Path("results"),
         set_: opt.Sets = None,
         variant: opt.Variant = None,
@@ -94,8 +94,16 @@ def register(app: typer.Typer) -> None:
         time_limit: opt.TimeLimit = None,
         mip_gap: opt.MipGap = None,
     ) -> None:
-        """The whole job: candidates, simulation, optimisation, out-of-sample verification, frontier,
-        report. Writes plan.csv, frontier.csv, candidates.parquet, summary.json, report.html (and
-        audit.csv when SKUs carry a current policy). Exit 2: invalid input; 3: infeasible."""
         run_and_report(file, out, list(set_ or []), variant, target, engine, jobs, executor, scheduler,
-                       time_limit, mip_gap, audit=None)
+                       time_limit, mip_gap, audit=audit)
+
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `run` command to the app."""
+    app.command("run", help=(
+        "The whole job: candidates, simulation, optimisation, out-of-sample verification, frontier, "
+        "report. Writes plan.csv, frontier.csv, candidates.parquet, summary.json, report.html (and "
+        "audit.csv when SKUs carry a current policy). Exit 2: invalid input; 3: infeasible."
+    ))(run_command(audit=None, file_help="Scenario YAML file."))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import typer
+
+from tradeoff.commands import options as opt
 
 
 def validate_files(files: list[str], sets: list[str] | None = None, variant: str | None = None) -> tuple[int, list[str], list[str]]:
@@ -37,8 +39,8 @@ def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate(
         files: List[Path] = typer.Argument(..., help="Scenario YAML files."),
-        set_: Optional[List[str]] = typer.Option(None, "--set", help="PATH=VALUE override (YAML value), repeatable."),
-        variant: Optional[str] = typer.Option(None, "--variant", help="Named variants to apply: NAME[,NAME]."),
+        set_: opt.Sets = None,
+        variant: opt.Variant = None,
     ) -> None:
         """Load and check scenarios: one summary line per valid file, every problem of an invalid one
         (file, YAML path, value, rule). Exit status 2 if any file is invalid."""
