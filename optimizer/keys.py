@@ -1,10 +1,13 @@
 """Policy keys: one text key per candidate row naming its policy, used to match rows across
-evaluation rounds (which policies are already simulated, which rows are chosen)."""
+evaluation rounds (which policies are already simulated, which rows are chosen); add_new keeps
+the policies not simulated yet."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from optimizer.candidates import POLICY_COLUMNS
 
 
 def _number_text(column: pd.Series) -> np.ndarray:
@@ -31,3 +34,17 @@ def policy_keys(table: pd.DataFrame) -> pd.Series:
     keys = ["|".join(row) for row in zip(*parts)] if not missing.any() else [
         np.nan if gap else "|".join(row) for gap, row in zip(missing, zip(*parts))]
     return pd.Series(keys, index=table.index, dtype=names[0].dtype)
+
+
+def add_new(evaluations: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `new` (policies) not already in `evaluations`, without duplicates."""
+    if new is None or new.empty:
+        return new.iloc[0:0] if new is not None else pd.DataFrame(columns=POLICY_COLUMNS)
+    known = set(policy_keys(evaluations))
+    keys = policy_keys(new)
+    if keys.isna().any():
+        seen = keys.isin(known).to_numpy()
+    else:  # plain set look-ups: pandas' isin of text against a large set is far slower
+        seen = np.fromiter((k in known for k in keys.tolist()), dtype=bool, count=len(keys))
+    keep = ~seen & ~keys.duplicated().to_numpy()
+    return new[keep].reset_index(drop=True)

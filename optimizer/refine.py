@@ -12,13 +12,12 @@ here is conservative because the evaluations table holds unpaired half-widths on
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pandas as pd
 
 from optimizer.candidates import POLICY_COLUMNS
-from optimizer.keys import policy_keys
+from optimizer.keys import add_new, policy_keys
 from optimizer.plan import Plan
 from scenarios.schema import Scenario
 
@@ -90,12 +89,7 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
     drop = (S < 0) | (s < s_min) | (cap < 1)  # NaN compares false: a missing level is no reason
     drop |= (fam == "rQ") & (s + q < 0)  # the replication starts with s + Q on hand
     drop |= np.isin(fam, ("sS", "RsS")) & ~(S > s)
-    df = df[~drop].drop_duplicates(ignore_index=True)
-    if df.empty:
-        return df
-    seen = set(policy_keys(evaluations).tolist())
-    # Plain set look-ups: pandas' isin of text against a large set is far slower.
-    return df[[k not in seen for k in policy_keys(df).tolist()]].reset_index(drop=True)
+    return add_new(evaluations, df[~drop])
 
 
 def _steps(values: np.ndarray, mean_demand: np.ndarray) -> np.ndarray:
@@ -111,10 +105,6 @@ def _seeds(evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     ev = evaluations.assign(rk_score=score)
     best = ev.loc[ev.groupby(["sku", "family", "mode", "R"], dropna=False)["rk_score"].idxmin()]
     return pd.concat([plan.choice[POLICY_COLUMNS], best[POLICY_COLUMNS]], ignore_index=True)
-
-
-def _nan(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def _lagrangian(df: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.keys import policy_keys
+from optimizer.keys import add_new, policy_keys  # noqa: F401  (add_new: part of this module's API)
 from scenarios.schema import Scenario
 from tradeoff.result import Result
 from tradeoff.verify import POLICY_COLUMNS
@@ -165,20 +165,6 @@ class Evaluator:
 
 
 # --------------------------------------------------------------------------- candidate bookkeeping
-def add_new(evaluations: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """The rows of `new` (policies) not already in `evaluations`, without duplicates."""
-    if new is None or new.empty:
-        return new.iloc[0:0] if new is not None else pd.DataFrame(columns=POLICY_COLUMNS)
-    known = set(policy_keys(evaluations))
-    keys = policy_keys(new)
-    if keys.isna().any():
-        seen = keys.isin(known).to_numpy()
-    else:  # plain set look-ups: pandas' isin of text against a large set is far slower
-        seen = np.fromiter((k in known for k in keys.tolist()), dtype=bool, count=len(keys))
-    keep = ~seen & ~keys.duplicated().to_numpy()
-    return new[keep].reset_index(drop=True)
-
-
 def replace_rows(evaluations: pd.DataFrame, better: pd.DataFrame) -> pd.DataFrame:
     """`evaluations` with every row of a policy in `better` replaced by `better`'s row for it."""
     better = better.assign(key_=policy_keys(better).to_numpy()).drop_duplicates("key_").set_index("key_")
@@ -242,7 +228,7 @@ def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -
     rounds = 0
     with stages("refine"):
         while rounds < MAX_REFINE_ROUNDS:
-            new = add_new(evaluations, refine.neighbours(scenario, evaluations, plan))
+            new = refine.neighbours(scenario, evaluations, plan)  # only policies not simulated yet
             if new.empty:
                 break
             rounds += 1
@@ -252,14 +238,16 @@ def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -
                 break
         # Refine the exchange curve where it is drawn, not only around the chosen plan: neighbours
         # of the plans chosen at every frontier level.
+        grown = False
         for _ in range(FRONTIER_REFINE_ROUNDS):
-            new = add_new(evaluations, refine.frontier_neighbours(
-                scenario, evaluations, optimizer.frontier_plans(scenario, evaluations)))
+            new = refine.frontier_neighbours(scenario, evaluations, optimizer.frontier_plans(scenario, evaluations))
             if new.empty:
                 break
             rounds += 1
+            grown = True
             evaluations = pd.concat([evaluations, evaluate(new, reps, seed).assign(round=rounds)], ignore_index=True)
-        plan = optimizer.select(scenario, evaluations, target=target)
+        if grown:  # the plan above was chosen from these same evaluations otherwise
+            plan = optimizer.select(scenario, evaluations, target=target)
     with stages("contenders"):
         close = refine.contenders(evaluations, plan)
         if close is not None and len(close):
