@@ -20,11 +20,9 @@ import numpy as np
 from numba import njit
 
 from scenarios.schema import Compound, Fixed, Scenario, Sku
-from simulation.streams import PURPOSE, draw_real, draw_whole, sku_key
+from simulation.streams import PURPOSE, draw_real, draw_whole, orders_from, sku_key
 
-# numpy.random.SeedSequence constants (bit_generator.pyx) and the PCG64 default multiplier.
-_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
-_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+# The PCG64 default multiplier.
 _PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
 _M32 = 0xFFFFFFFF
 _M128 = (1 << 128) - 1
@@ -198,18 +196,8 @@ def kernel_streams(scenario: Scenario, sku: Sku, replication: int, seed: int, mo
     def gen(purpose: int):
         return g(purpose) if purpose in g.states else None  # a Fixed draw never touches it
 
-    # Customer orders: the same steps as streams.demand_orders.
-    if isinstance(demand, Compound):
-        counts = draw_whole(demand.orders, gen(PURPOSE["orders"]), T)
-        sizes = draw_whole(demand.size, gen(PURPOSE["sizes"]), int(counts.sum()))
-        period_of = np.repeat(np.arange(T), counts)
-        keep = sizes > 0
-        sizes, period_of = sizes[keep], period_of[keep]
-    else:
-        per_period = draw_whole(demand, gen(PURPOSE["orders"]), T)
-        period_of = np.nonzero(per_period > 0)[0]
-        sizes = per_period[period_of]
-    order_start = np.searchsorted(period_of, np.arange(T + 1), side="left").astype(np.int64)
+    # Customer orders: the rule of streams.demand_orders, on the kernel's generators.
+    order_start, sizes = orders_from(demand, gen(PURPOSE["orders"]), lambda: gen(PURPOSE["sizes"]), T)
     n = int(sizes.shape[0])
     if need["defection"]:
         order_customer = gen(PURPOSE["customer"]).integers(0, sku.customers, n).astype(np.int64)

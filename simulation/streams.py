@@ -125,13 +125,19 @@ class SkuStreams:
 
 def demand_orders(sku: Sku, seed: int, replication: int, periods: int) -> tuple[np.ndarray, np.ndarray]:
     """Customer orders of `periods` periods: (order_start int64[T+1], order_size int64[N], sizes >= 1)."""
-    demand = sku.demand
-    if demand is None:
+    if sku.demand is None:
         raise ValueError(f"SKU {sku.id} has no demand model")
-    g_orders = rng(seed, sku.id, replication, PURPOSE["orders"])
+    return orders_from(sku.demand, rng(seed, sku.id, replication, PURPOSE["orders"]),
+                       lambda: rng(seed, sku.id, replication, PURPOSE["sizes"]), periods)
+
+
+def orders_from(demand, g_orders, sizes_generator, periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order_start int64[T+1], order_size int64[N]) of `periods` periods of `demand`, drawn from
+    g_orders (and, for compound demand, the generator sizes_generator() returns): the one rule both
+    engines follow (the kernel passes its own fast generators, with the same states)."""
     if isinstance(demand, Compound):
         counts = draw_whole(demand.orders, g_orders, periods)
-        sizes = draw_whole(demand.size, rng(seed, sku.id, replication, PURPOSE["sizes"]), int(counts.sum()))
+        sizes = draw_whole(demand.size, sizes_generator(), int(counts.sum()))
         period_of = np.repeat(np.arange(periods), counts)
         keep = sizes > 0  # an order of size 0 is no order
         sizes, period_of = sizes[keep], period_of[keep]
