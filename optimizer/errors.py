@@ -1,5 +1,6 @@
-"""The optimiser's user errors: a service rule or limit that no choice of candidates can meet (exit 3),
-and a solver time limit too short to find any plan (exit 2: the setting is input the user can fix)."""
+"""The optimiser's errors: a service rule or limit that no choice of candidates can meet (exit 3), a
+solver time limit too short to find any plan (exit 2: the setting is input the user can fix), and a
+solver that cannot be started in this Python (exit 1: an environment failure)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,18 @@ class SolverTimeLimitError(ScenarioError, RuntimeError):
 
     def __reduce__(self):  # picklable across worker processes (batch / dask)
         return (type(self), (self.time_limit, self.what, self.problems[0].file))
+
+
+class SolverUnavailableError(RuntimeError):
+    """HiGHS cannot be started from this Python environment (highspy missing or broken), found before
+    any solve. An environment failure: the command line prints this message as one line, exit 1."""
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
+        message = ("the MILP solver HiGHS is not available in this Python environment"
+                   + (f" ({detail})" if detail else "")
+                   + "; install the project's dependencies (highspy) here")
+        super().__init__(message)
+
+    def __reduce__(self):  # picklable across worker processes (batch / dask)
+        return (type(self), (self.detail,))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from optimizer.errors import SolverUnavailableError
 from optimizer.plan import SolveStatus
 
 
@@ -30,8 +31,13 @@ def options_from(scenario, time_limit: float | None = None, mip_gap: float | Non
 
 
 def new_highs() -> Highs:
-    """A fresh (persistent) HiGHS solver object."""
-    return Highs()
+    """A fresh (persistent) HiGHS solver object. Raises SolverUnavailableError when HiGHS cannot be
+    started here, so that the failure is the engine's one clear line, before any model is solved."""
+    solver = Highs()
+    availability = solver.available()
+    if not availability:
+        raise SolverUnavailableError(f"status {getattr(availability, 'name', availability)}")
+    return solver
 
 
 def run(solver: Highs, model, options: SolverOptions, mip: bool = True):

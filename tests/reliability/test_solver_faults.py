@@ -19,6 +19,7 @@ from pyomo.contrib.solver.common.base import Availability
 from pyomo.contrib.solver.solvers.highs import Highs
 
 import optimizer
+from optimizer.errors import SolverUnavailableError
 from optimizer.plan import SolveStatus
 from small_scenario import small_scenario  # tests/reliability/small_scenario.py
 from tradeoff.pipeline import run
@@ -49,9 +50,9 @@ def snapshot(out) -> dict:
 def test_missing_solver_is_a_clear_error_and_the_earlier_result_stays(previous, monkeypatch):
     path, out, before = previous
     monkeypatch.setattr(Highs, "available", lambda self, *a, **k: Availability.NotFound)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(SolverUnavailableError) as info:
         run(path, out=out)
-    assert "Highs" in str(info.value) and "not available" in str(info.value)
+    assert "HiGHS is not available" in str(info.value) and "highspy" in str(info.value)
     assert snapshot(out) == before  # nothing written, nothing removed, no staging folder left
 
 
@@ -68,7 +69,8 @@ def test_missing_solver_on_the_command_line_is_one_clear_line_exit_1(previous, m
             main()
         assert info.value.code == 1
         err = capsys.readouterr().err
-        assert "the MILP solver cannot be used" in err and "not available" in err and "highspy" in err
+        assert "the MILP solver HiGHS is not available" in err and "highspy" in err
+        assert len(err.strip().splitlines()) == 1
         assert "Traceback" not in err
     assert snapshot(out) == before
 

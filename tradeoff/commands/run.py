@@ -35,17 +35,15 @@ def terminal_progress() -> Iterator:
 
 @contextmanager
 def solver_failures_reported() -> Iterator[None]:
-    """Turn "the solver cannot be started" (HiGHS missing from this Python: pyomo's ApplicationError)
-    into one clear line on stderr and exit status 1 (an environment failure, not a bug to trace);
-    nothing has been written then. Other exceptions pass through unchanged."""
-    from pyomo.common.errors import ApplicationError
+    """Turn "the solver cannot be started" (SolverUnavailableError) into one clear line on stderr and
+    exit status 1 (an environment failure, not a bug to trace); nothing has been written then. Other
+    exceptions pass through unchanged."""
+    from optimizer.errors import SolverUnavailableError
 
     try:
         yield
-    except ApplicationError as exc:
-        typer.echo(f"error: the MILP solver cannot be used: {' '.join(str(exc).split())} "
-                   "Install the project's dependencies (highspy) in this Python environment; no result was written.",
-                   err=True)
+    except SolverUnavailableError as exc:
+        typer.echo(f"error: {exc}; no result was written.", err=True)
         raise typer.Exit(1) from exc
 
 
