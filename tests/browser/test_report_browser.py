@@ -3,7 +3,12 @@ request, every chart drawn with a real size, the per-SKU table sorts on click; s
 in the test's tmp dir (report.png, compare.png) for a person to look at.
 
 The report is the one `tradeoff.run` writes for scenarios/examples/service_audit.yaml (shortened:
-2 replications, 120 periods, to stay fast): real data, with a target, class floors and an audit."""
+2 replications, 120 periods, to stay fast): real data, with a target, class floors and an audit.
+
+Nothing a user writes runs: the hostile scenario of tests/tradeoff/test_report_injection.py (a script
+payload in every string a scenario has) goes through `tradeoff compare FILE --variant all`, and its
+report.html pages and compare.html are opened: no payload runs (window.__xss stays unset, no dialog),
+even when every element gets a mouseover and a click, and each payload is shown as text."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ pytestmark = [
 ]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tradeoff"))  # the synthetic result builder
+from test_report_injection import FLAG, NAME, VARIANT, shown_on, write_hostile_scenario  # noqa: E402
 from test_report_synthetic import synthetic_result  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -35,11 +41,13 @@ def browser():
 
 
 def open_page(browser, path: Path):
-    """The page loaded from the file, with the console errors, page errors and non-file requests seen."""
+    """The page loaded from the file, with the console errors, page errors, non-file requests and
+    dialogs (alert, confirm...: dismissed) seen."""
     page = browser.new_page(viewport={"width": 1366, "height": 800})
-    seen = {"errors": [], "requests": []}
+    seen = {"errors": [], "requests": [], "dialogs": []}
     page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
     page.on("request", lambda r: seen["requests"].append(r.url) if not r.url.startswith(("file:", "data:")) else None)
     page.goto(path.as_uri(), wait_until="load")
     return page, seen
@@ -105,4 +113,40 @@ def test_compare_in_chromium(browser, tmp_path):
     assert page.locator("#compare-table tbody tr").count() == 2
     page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
     assert seen["errors"] == [] and seen["requests"] == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_pages(tmp_path_factory) -> dict[str, Path]:
+    """The pages `tradeoff compare hostile.yaml --variant all --out DIR` writes: report.html of the base
+    run ("base") and of the skus_csv variant ("variant"), and compare.html ("compare")."""
+    from typer.testing import CliRunner
+
+    from tradeoff.cli import app
+
+    folder = tmp_path_factory.mktemp("hostile")
+    out = folder / "out"
+    res = CliRunner().invoke(app, ["compare", str(write_hostile_scenario(folder)), "--variant", "all", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return {"base": out / NAME / "report.html", "variant": out / f"{NAME}+{VARIANT}" / "report.html",
+            "compare": out / "compare.html"}
+
+
+# Fire what an event-handler payload waits for, on every element: if any markup had got through,
+# its handler would run now (it still must not).
+POKE = """() => document.querySelectorAll("body *").forEach(function (e) {
+  ["mouseover", "focus", "click"].forEach(function (t) { e.dispatchEvent(new Event(t, {bubbles: true})); });
+})"""
+
+
+@pytest.mark.parametrize("which", ["base", "variant", "compare"])
+def test_user_text_never_runs_in_chromium(browser, hostile_pages, which):
+    page, seen = open_page(browser, hostile_pages[which])
+    page.evaluate(POKE)
+    assert page.evaluate(f"() => typeof window.{FLAG}") == "undefined"
+    assert seen["dialogs"] == [] and seen["errors"] == [] and seen["requests"] == []
+    assert page.locator("img, iframe, textarea").count() == 0 and page.locator("script").count() == 1
+    text = page.locator("body").inner_text()
+    for payload in shown_on(which):
+        assert payload in text, f"{payload!r} is not shown as text"
     page.close()

@@ -13,7 +13,13 @@ from test_report_synthetic import A, B, PPY, SKUS, optimum, synthetic_result
 from tradeoff.report import render_report
 from tradeoff.report.format import money, pct
 from tradeoff.report.headline import headline
+from tradeoff.report.page import environment
 from tradeoff.report.tables import class_metrics, class_service_rows
+
+
+def shown(line) -> str:
+    """A rich-text line (a headline sentence, a rule) as the page writes it: the templates' own macro."""
+    return str(environment().get_template("macros.html.j2").module.rich(line))
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +37,8 @@ def test_headline_cost_optimal_point_is_the_analytic_optimum(result):
     h = headline(result)
     assert h.optimal_level == pytest.approx(x_opt, abs=1e-12)
     assert h.optimal_cost == pytest.approx(cost_opt * PPY, rel=1e-12)  # per year, not per period
-    assert f"Cost-optimal fill rate <b>{pct(x_opt)}</b>" in h.sentences[0]
-    assert money(cost_opt * PPY, "EUR", compact=True) in h.sentences[0]
+    assert f"Cost-optimal fill rate <b>{pct(x_opt)}</b>" in shown(h.sentences[0])
+    assert money(cost_opt * PPY, "EUR", compact=True) in h.sentences[0].text
 
 
 def test_headline_target_extra_cost_implied_value_and_margin(result):
@@ -44,7 +50,7 @@ def test_headline_target_extra_cost_implied_value_and_margin(result):
     # demand-weighted margin, by hand from the SKU table
     margin = sum((p - c) * d for _, c, p, _, d, _ in SKUS) / sum(d for *_, d, _ in SKUS)
     assert h.margin == pytest.approx(margin)
-    text = h.sentences[1]
+    text = shown(h.sentences[1])
     assert "Your target <b>98.0 %</b>" in text and "than the cost-optimal point" in text
     assert f"costs <b>{money(extra, 'EUR', compact=True)} more per year</b>" in text
     assert f"value a lost unit at <b>{money(s['implied_shortage_cost'], 'EUR')}</b>" in text
@@ -55,15 +61,15 @@ def test_headline_without_target_says_cost_optimal():
     r = synthetic_result(target=None, with_audit=False)
     h = headline(r)
     assert h.target is None and h.audit is None
-    assert any("No service target" in s for s in h.sentences)
-    assert not any("Your target" in s for s in h.sentences)
+    assert any("No service target" in s.text for s in h.sentences)
+    assert not any("Your target" in s.text for s in h.sentences)
 
 
 def test_audit_saving_annualised_in_headline_and_page(result, page):
     a = result.audit[result.audit["has_current_policy"]]
     saving_year = float((a["current_cost_total"] - a["recommended_cost_total"]).sum()) * PPY
     h = headline(result)
-    assert any(f"saving <b>{money(saving_year, 'EUR', compact=True)} per year</b>" in s for s in h.sentences)
+    assert any(f"saving <b>{money(saving_year, 'EUR', compact=True)} per year</b>" in shown(s) for s in h.sentences)
     # SKUs without a current policy are named, not dropped
     assert "no current policy in the scenario" in page
     assert "B-2, C-2" in page
@@ -137,11 +143,12 @@ def test_missing_summary_keys_leave_lines_out():
 def test_currency_and_periods_per_year_follow_the_scenario():
     r = synthetic_result(currency="CNY")
     h = headline(r)
-    assert "¥" in h.sentences[0]
+    assert "¥" in h.sentences[0].text
     from tradeoff.report.tables import class_table, frontier_table
 
-    assert "Cost per year (CNY)" in class_table(r)
-    assert f"¥{r.frontier['cost_total'].max() * PPY:,.0f}" in frontier_table(r)  # annualised, in yuan
+    assert "Cost per year (CNY)" in [c.label for c in class_table(r).headers]
+    totals = [c.content.text for c in frontier_table(r).column("Total cost / yr")]
+    assert f"¥{r.frontier['cost_total'].max() * PPY:,.0f}" in totals  # annualised, in yuan
 
 
 @pytest.mark.parametrize("value,expected", [(1234567.0, "€1.23 M"), (45678.0, "€45.7 k"), (-250.0, "−€250"),
@@ -155,7 +162,7 @@ def test_without_target_the_headline_prices_settling_for_less():
     x_opt, _ = optimum()
     saved = (A / (1 - x_opt) - A / (1 - 0.95)) * PPY   # logistics saved at 95 %, the level below x*
     lost = (B * (1 - 0.95) - B * (1 - x_opt)) * PPY    # lost sales and shortage added
-    text = " ".join(headline(r).sentences)
+    text = " ".join(s.text for s in headline(r).sentences)
     assert (f"Settling for 95.0 % fill rate would save {money(saved, 'EUR', compact=True)} per year in logistics "
             f"but lose {money(lost, 'EUR', compact=True)}") in text
     assert f"{money(lost - saved, 'EUR', compact=True)} more per year in total" in text
@@ -178,29 +185,29 @@ def test_target_below_the_cost_optimal_level_is_called_out():
     r = synthetic_result(target=0.95, with_audit=False)
     x_opt, cost_opt = optimum()
     extra = (r.summary["totals_in_sample"]["cost_total"] - cost_opt) * PPY
-    text = " ".join(headline(r).sentences)
+    text = " ".join(s.text for s in headline(r).sentences)
     assert f"is below the cost-optimal level ({pct(x_opt)})" in text
     assert f"{money(extra, 'EUR', compact=True)} more per year" in text
     assert "value a lost unit" not in text
 
 
 def test_sku_floor_rules_met_are_counted_missed_are_listed():
-    from tradeoff.report.tables import rules_html
+    from tradeoff.report.tables import rules
 
     r = synthetic_result(with_audit=False)
-    rules = [{"rule": f"service.sku_floor[S{i}]", "metric": "fill_rate", "required": 0.9,
-              "achieved": 0.85 if i == 3 else 0.95, "met": i != 3} for i in range(40)]
-    r.summary = dict(r.summary, service=dict(r.summary["service"], rules=rules))
-    html = rules_html(r)
-    assert html.count("<li>") == 2
-    assert "service.sku_floor[S3]" in html and "for 39 of 40 SKUs" in html
+    checked = [{"rule": f"service.sku_floor[S{i}]", "metric": "fill_rate", "required": 0.9,
+                "achieved": 0.85 if i == 3 else 0.95, "met": i != 3} for i in range(40)]
+    r.summary = dict(r.summary, service=dict(r.summary["service"], rules=checked))
+    items = [shown(item) for item in rules(r)]
+    assert len(items) == 2
+    assert "<code>service.sku_floor[S3]</code>" in items[0] and "for 39 of 40 SKUs" in items[1]
 
 
 def test_limit_rules_show_plain_numbers_not_percentages():
     """A limit (inventory budget in money, capacity in units) is not a service level: no % sign."""
     from types import SimpleNamespace
 
-    from tradeoff.report.tables import rules_html
+    from tradeoff.report.tables import rules
 
     summary = {"service": {"rules": [
         {"rule": "budget.inventory_value", "metric": "inventory_value", "required": 250000.0,
@@ -208,8 +215,8 @@ def test_limit_rules_show_plain_numbers_not_percentages():
         {"rule": "service.target", "metric": "fill_rate", "required": 0.95, "achieved": 0.962, "met": True,
          "kind": "service"},
     ]}}
-    html = rules_html(SimpleNamespace(summary=summary))
-    limit_item = [li for li in html.split("<li>") if "budget.inventory_value" in li][0]
+    items = [item.text for item in rules(SimpleNamespace(summary=summary))]
+    limit_item = [li for li in items if "budget.inventory_value" in li][0]
     assert "%" not in limit_item and "limit of" in limit_item
-    target_item = [li for li in html.split("<li>") if "service.target" in li][0]
+    target_item = [li for li in items if "service.target" in li][0]
     assert "96.2" in target_item and "%" in target_item

@@ -6,6 +6,7 @@ recommended when audited), service metrics per class, the audit, the per-SKU pla
 frontier in numbers and the run's provenance. `render_compare(results) -> str`: several runs side by
 side (costs by bucket, aggregate metrics, exchange curves overlaid). Money per year in the scenario's
 currency (the engine's per-period money times horizon.periods_per_year); charts are inline SVG.
+The pages are Jinja2 templates (templates/) with autoescaping on: every user string is shown as text.
 """
 
 from __future__ import annotations

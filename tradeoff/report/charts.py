@@ -3,6 +3,11 @@
 No pyplot (no global figure state), a fixed hash salt and no date in the SVG, so the same result
 always gives the same bytes. Colours are the Okabe-Ito palette (safe for colour-blind readers), and
 lines also differ by style and marker. Money is per year, in the scenario's currency, on every axis.
+
+Chart text holds user strings (currency, class names, scenario names). matplotlib writes text as
+<text> nodes with & < > escaped and never puts text in attributes; mathtext is off, so a `$` in a
+name is shown as typed (and a malformed one cannot stop the report). `svg()` checks each chart
+before it is marked safe for the page: no element or attribute that could run or fetch anything.
 """
 
 from __future__ import annotations
@@ -10,11 +15,13 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from markupsafe import Markup
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tradeoff.report.format import BUCKET_LABELS, BUCKETS, is_number, metric_label, money, pct
@@ -31,6 +38,7 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "h"]
 RC = {
     "svg.fonttype": "none",  # text stays text: the browser's font, selectable, small files
     "svg.hashsalt": "tradeoff-report",  # stable element ids: same input, same bytes
+    "text.parse_math": False,  # names are text: "$a$" shows as typed; a malformed "$\x$" cannot raise
     "font.family": ["DejaVu Sans", "sans-serif"],
     "font.size": 10,
     "axes.titlesize": 11,
@@ -46,19 +54,70 @@ RC = {
 }
 
 
-def svg(fig: Figure, name: str) -> str:
-    """The figure as inline SVG text: no XML prolog, scalable (width follows the page), element ids
-    prefixed with `name` so that several charts on one page never share an id."""
+def svg(fig: Figure, name: str) -> Markup:
+    """The figure as inline SVG markup, safe to put in the page as is: no XML prolog, scalable (width
+    follows the page), element ids prefixed with `name` so that several charts on one page never
+    share an id. Raises UnsafeChart if the SVG holds anything that could run or fetch (see check_svg)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     text = buf.getvalue()
     text = text[text.index("<svg"):]
-    text = re.sub(r'id="([^"]+)"', lambda m: f'id="{name}-{m.group(1)}"', text)
-    text = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{name}-{m.group(1)})", text)
-    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{name}-{m.group(1)}"', text)
+    text = _TAG.sub(lambda m: _prefix_ids(m.group(0), name), text)
     # scalable: drop the fixed size and let the viewBox and CSS decide
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
-    return text.replace("<svg", f'<svg class="chart" data-chart="{name}" role="img"', 1)
+    text = text.replace("<svg", f'<svg class="chart" data-chart="{name}" role="img"', 1)
+    check_svg(text)
+    return Markup(text)  # noqa: S704 -- matplotlib's own markup, checked above; text nodes escaped by matplotlib
+
+
+# A start or end tag (not a comment): in matplotlib's SVG, text nodes have < and > escaped, so this
+# never matches inside chart text, and ids are only rewritten where they are attributes.
+_TAG = re.compile(r"<(?!!--)[^<>]*>")
+
+
+def _prefix_ids(tag: str, name: str) -> str:
+    """One tag with its id, url(#id) and href="#id" references prefixed with `name`."""
+    tag = re.sub(r' id="([^"]+)"', lambda m: f' id="{name}-{m.group(1)}"', tag)
+    tag = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{name}-{m.group(1)})", tag)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{name}-{m.group(1)}"', tag)
+
+
+class UnsafeChart(RuntimeError):
+    """A chart's SVG holds an element or attribute that could run script or fetch (a bug: never shown)."""
+
+
+_UNSAFE_ELEMENTS = {"script", "foreignobject", "iframe", "object", "embed", "image", "img", "a", "animate", "set",
+                    "animatemotion", "animatetransform", "handler", "listener", "audio", "video"}
+
+
+class _SvgCheck(HTMLParser):
+    """Collects what the HTML parser of a browser would see as elements and attributes of the SVG."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _UNSAFE_ELEMENTS:
+            self.problems.append(f"element <{tag}>")
+        for key, value in attrs:
+            if key.startswith("on"):
+                self.problems.append(f"attribute {key} on <{tag}>")
+            elif key.endswith("href") and not (value or "").startswith("#"):
+                self.problems.append(f"link {key}={value!r} on <{tag}>")
+            elif "javascript:" in (value or "").lower().replace(" ", ""):
+                self.problems.append(f"script URL in {key} on <{tag}>")
+
+
+def check_svg(text: str) -> None:
+    """Raise UnsafeChart unless the SVG `text` has only inert content: no script-capable or fetching
+    element (script, foreignObject, a, image, animation...), no on* event attribute, no link outside
+    the SVG itself. User text in the charts is text-node content; this guards the escaping."""
+    check = _SvgCheck()
+    check.feed(text)
+    check.close()
+    if check.problems:
+        raise UnsafeChart("chart SVG is not inert: " + "; ".join(sorted(set(check.problems))))
 
 
 def money_axis(ax, currency: str, axis: str = "y") -> None:
@@ -83,7 +142,7 @@ class Point:
 
 
 def exchange_curve(frontier: pd.DataFrame, currency: str, periods_per_year: float, metric: str,
-                   chosen: Point | None = None, target: float | None = None) -> str:
+                   chosen: Point | None = None, target: float | None = None) -> Markup:
     """The exchange curve: total, logistics and shortage cost per year against the achieved service
     level, the cost-optimal and chosen plans marked, the marginal cost of each extra point labelled."""
     f = frontier.sort_values("achieved", kind="stable").reset_index(drop=True)
@@ -159,7 +218,7 @@ def _stack(ax, labels: list[str], costs: list[dict], currency: str, width: float
 
 
 def cost_breakdown(left_title: str, left: list[tuple[str, dict]], right_title: str, right: list[tuple[str, dict]],
-                   currency: str) -> str:
+                   currency: str) -> Markup:
     """Cost by bucket (stacked, money per year): `left` bars (e.g. current vs recommended, or the plan
     by class) beside `right` bars (e.g. the plans along the exchange curve). Each side is a list of
     (bar label, {bucket column: money per year})."""
@@ -181,7 +240,7 @@ def cost_breakdown(left_title: str, left: list[tuple[str, dict]], right_title: s
         return svg(fig, "cost-breakdown")
 
 
-def class_service(rows: pd.DataFrame, metric: str, floors: dict, target: float | None) -> str:
+def class_service(rows: pd.DataFrame, metric: str, floors: dict, target: float | None) -> Markup:
     """Service per class as a dot plot: `rows` indexed by class (and "All"), columns `recommended` and,
     when audited, `current` (shares); class floors and the aggregate target drawn as ticks."""
     with matplotlib.rc_context(RC):
@@ -224,7 +283,7 @@ def class_service(rows: pd.DataFrame, metric: str, floors: dict, target: float |
         return svg(fig, "class-service")
 
 
-def compare_frontiers(series: list[dict], metric: str, currency: str) -> str:
+def compare_frontiers(series: list[dict], metric: str, currency: str) -> Markup:
     """Several scenarios' exchange curves overlaid: each item of `series` has `label`, `frontier`
     (frontier.csv rows), `periods_per_year`, and optionally `chosen` (a Point). Total cost per year."""
     with matplotlib.rc_context(RC):
@@ -255,7 +314,7 @@ def compare_frontiers(series: list[dict], metric: str, currency: str) -> str:
         return svg(fig, "compare-frontiers")
 
 
-def compare_costs(bars: list[tuple[str, dict]], currency: str) -> str:
+def compare_costs(bars: list[tuple[str, dict]], currency: str) -> Markup:
     """Recommended plans' cost by bucket per scenario (stacked, money per year)."""
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(6.6, 4.8))

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeoff.report.format import esc, is_number, metric_label, money, pct
+from tradeoff.report.format import is_number, metric_label, money, pct
+from tradeoff.report.spans import Line, b, line
 
 SAME_COST = 1e-6  # relative: a target that costs less than this more than the optimum "costs nothing"
 
@@ -66,7 +67,7 @@ def cost_optimal_row(frontier: pd.DataFrame | None) -> pd.Series | None:
 
 @dataclass
 class Headline:
-    """The figures of the headline (money per year, levels as shares) and its sentences (HTML)."""
+    """The figures of the headline (money per year, levels as shares) and its sentences (rich text)."""
 
     metric: str
     currency: str
@@ -83,7 +84,7 @@ class Headline:
     margin: float | None = None
     lost_unit_cost: float | None = None
     audit: dict | None = None
-    sentences: list[str] = field(default_factory=list)
+    sentences: list[Line] = field(default_factory=list)
 
 
 def _implied(result, target: float | None) -> float | None:
@@ -138,15 +139,18 @@ def headline(result) -> Headline:
 
     out = []
     if h.optimal_level is not None:
-        out.append(f"Cost-optimal {esc(name)} <b>{pct(h.optimal_level)}</b>"
-                   + (f", <b>{money(h.optimal_cost, cur, compact=True)} per year</b>." if h.optimal_cost is not None else "."))
+        out.append(line(f"Cost-optimal {name} ", b(pct(h.optimal_level)),
+                        *((", ", b(f"{money(h.optimal_cost, cur, compact=True)} per year"), ".")
+                          if h.optimal_cost is not None else (".",))))
     if h.target is not None:
         out += _target_sentences(h, name, cur)
     elif h.optimal_level is not None:
-        out.append("No service target is set: the plan is the cost-optimal one." + _settling(result, row, ppy, name, cur))
+        out.append(line("No service target is set: the plan is the cost-optimal one.",
+                        _settling(result, row, ppy, name, cur)))
     if h.achieved is not None:
-        out.append(f"Re-simulated on fresh demand, the recommended plan delivers <b>{pct(h.achieved)}</b> {esc(name)}"
-                   + (f" at <b>{money(h.cost, cur, compact=True)} per year</b>." if h.cost is not None else "."))
+        out.append(line("Re-simulated on fresh demand, the recommended plan delivers ", b(pct(h.achieved)), f" {name}",
+                        *((" at ", b(f"{money(h.cost, cur, compact=True)} per year"), ".") if h.cost is not None
+                          else (".",))))
     if h.audit:
         a = h.audit
         cur_s, rec_s = a.get("current_service"), a.get("recommended_service")
@@ -154,13 +158,13 @@ def headline(result) -> Headline:
         saving = per(a.get("saving"), ppy)
         n = a.get("skus_audited")
         if cur_c is not None and rec_c is not None:
-            text = (f"Today's policies{f' ({n} SKUs)' if n is not None else ''}: <b>{pct(cur_s)}</b> {esc(name)} at "
-                    f"<b>{money(cur_c, cur, compact=True)}</b> per year; recommended: <b>{pct(rec_s)}</b> at "
-                    f"<b>{money(rec_c, cur, compact=True)}</b> per year")
+            text = [f"Today's policies{f' ({n} SKUs)' if n is not None else ''}: ", b(pct(cur_s)), f" {name} at ",
+                    b(money(cur_c, cur, compact=True)), " per year; recommended: ", b(pct(rec_s)), " at ",
+                    b(money(rec_c, cur, compact=True)), " per year"]
             if saving is not None:
-                text += (f", saving <b>{money(saving, cur, compact=True)} per year</b>" if saving >= 0
-                         else f", costing <b>{money(-saving, cur, compact=True)} more per year</b>")
-            out.append(text + ".")
+                text += ([", saving ", b(f"{money(saving, cur, compact=True)} per year")] if saving >= 0
+                         else [", costing ", b(f"{money(-saving, cur, compact=True)} more per year")])
+            out.append(line(*text, "."))
     h.sentences = out
     return h
 
@@ -185,41 +189,42 @@ def _settling(result, opt: pd.Series | None, ppy: float, name: str, currency: st
     lost = (float(r["cost_shortage"]) - float(opt["cost_shortage"])) * ppy
     if not (is_number(saved) and is_number(lost)) or saved <= 0 or lost <= 0:
         return ""
-    return (f" Settling for {pct(r['achieved'])} {esc(name)} would save {money(saved, currency, compact=True)} per year in "
+    return (f" Settling for {pct(r['achieved'])} {name} would save {money(saved, currency, compact=True)} per year in "
             f"logistics but lose {money(lost, currency, compact=True)} in sales and shortage: "
             f"{money(lost - saved, currency, compact=True)} more per year in total.")
 
 
-def _target_sentences(h: Headline, name: str, cur: str) -> list[str]:
+def _target_sentences(h: Headline, name: str, cur: str) -> list[Line]:
     """What the target costs against the cost-optimal point and what it implies about a lost unit."""
-    part = f"Your target <b>{pct(h.target)}</b>"
+    part: list = ["Your target ", b(pct(h.target))]
     tiny = (h.extra_cost is not None and h.optimal_cost is not None
             and abs(h.extra_cost) <= SAME_COST * max(abs(h.optimal_cost), 1.0))
     below = h.optimal_level is not None and h.target < h.optimal_level - 1e-9
     if h.extra_cost is None or tiny:
         if below or tiny:
-            return [part + " is met by the cost-optimal plan: it costs nothing extra."]
-        return [part + "."]
+            return [line(*part, " is met by the cost-optimal plan: it costs nothing extra.")]
+        return [line(*part, ".")]
     if below:
-        return [part + f" is below the cost-optimal level ({pct(h.optimal_level)}): the cheapest plan that meets it "
-                f"saves logistics cost but loses more in sales, <b>{money(h.extra_cost, cur, compact=True)} more per year</b> "
-                f"in total than the cost-optimal plan. Raising service to the cost-optimal level pays for itself."]
-    part += f" costs <b>{money(h.extra_cost, cur, compact=True)} more per year</b> than the cost-optimal point"
+        return [line(*part, f" is below the cost-optimal level ({pct(h.optimal_level)}): the cheapest plan that meets it "
+                     "saves logistics cost but loses more in sales, ",
+                     b(f"{money(h.extra_cost, cur, compact=True)} more per year"),
+                     " in total than the cost-optimal plan. Raising service to the cost-optimal level pays for itself.")]
+    part += [" costs ", b(f"{money(h.extra_cost, cur, compact=True)} more per year"), " than the cost-optimal point"]
     out = []
     if h.implied_shortage_cost is not None and h.implied_shortage_cost > 0:
-        part += f" and implies you value a lost unit at <b>{money(h.implied_shortage_cost, cur)}</b>"
+        part += [" and implies you value a lost unit at ", b(money(h.implied_shortage_cost, cur))]
         if is_number(h.margin):
-            part += f" against a margin of <b>{money(h.margin, cur)}</b>"
+            part += [" against a margin of ", b(money(h.margin, cur))]
             if h.lost_unit_cost is not None and abs(h.lost_unit_cost - h.margin) > 0.01 * max(h.margin, 1e-9):
-                part += f" (the scenario's cost of a lost unit, goodwill included: {money(h.lost_unit_cost, cur)})"
-    out.append(part + ".")
+                part.append(f" (the scenario's cost of a lost unit, goodwill included: {money(h.lost_unit_cost, cur)})")
+    out.append(line(*part, "."))
     if (h.implied_shortage_cost is not None and h.implied_shortage_cost > 0
             and h.lost_unit_cost is not None and h.lost_unit_cost > 0):
         ratio = h.implied_shortage_cost / h.lost_unit_cost
         if ratio > 1.5:
-            out.append(f"The target prices a lost unit at {ratio:.1f}× what losing it costs: "
-                       "it buys service that does not pay for itself.")
+            out.append(line(f"The target prices a lost unit at {ratio:.1f}× what losing it costs: "
+                            "it buys service that does not pay for itself."))
         elif ratio < 1 / 1.5:
-            out.append(f"The target prices a lost unit at {ratio:.2f}× what losing it costs: "
-                       "more service would pay for itself.")
+            out.append(line(f"The target prices a lost unit at {ratio:.2f}× what losing it costs: "
+                            "more service would pay for itself."))
     return out

@@ -1,21 +1,41 @@
 """Assembles the report pages (a run's report.html, the comparison page) from the headline, charts and
-tables, in the template and style sheet shipped with the package. Self-contained: the charts are
-inline SVG, the style and the few lines of table-sorting script are inline, nothing is fetched."""
+tables, through the Jinja2 templates in tradeoff/report/templates/ with autoescaping on: the pages are
+given plain data (text, numbers, typed rows, rich text as spans.Line), so no user string (a scenario
+name, a currency, a SKU id, a class) ever reaches the page as markup. The only markup passed in is the
+charts' SVG, made and checked by tradeoff/report/charts.py. Self-contained: the charts are inline
+SVG, the style and the few lines of table-sorting script are inline, nothing is fetched."""
 
 from __future__ import annotations
 
-from importlib.resources import files
-from string import Template
+import base64
+import functools
+import hashlib
+from dataclasses import dataclass
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from tradeoff.report import charts, tables
-from tradeoff.report.format import BUCKETS, esc, is_number, metric_label, money, pct, plain
+from tradeoff.report.format import BUCKETS, is_number, metric_label, money, pct, plain
 from tradeoff.report.headline import Headline, get, headline
+from tradeoff.report.spans import Line, b, line, styled
 
 
-def _asset(name: str) -> str:
-    return files("tradeoff.report").joinpath(name).read_text(encoding="utf-8")
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The templates, autoescaped (every value is text unless it is Markup), strict about undefined
+    names (a typo fails the render instead of leaving a blank)."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("tradeoff.report", "templates"), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
+
+
+@functools.cache
+def script_hash() -> str:
+    """The CSP source of the page's one script ('sha256-<base64>'), so that it alone may run."""
+    script = environment().get_template("sort.js.j2").render()
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
 def _version() -> str:
@@ -27,39 +47,43 @@ def _version() -> str:
         return "dev"
 
 
-def page(title: str, body: str) -> str:
-    """A complete HTML page: the template with the style sheet, `title` and `body` inlined."""
-    return Template(_asset("template.html")).substitute(title=esc(title), css=_asset("style.css"), body=body,
-                                                        version=esc(_version()))
+def render(template: str, **context) -> str:
+    """A complete HTML page: `template` (in templates/) rendered with `context`, the package version
+    and the hash of the page's script (for its Content-Security-Policy)."""
+    return environment().get_template(template).render(version=_version(), script_hash=script_hash(), **context)
 
 
-def _tile(key: str, value: str, detail: str = "") -> str:
-    return (f'<div class="tile"><div class="k">{key}</div><div class="v">{value}</div>'
-            + (f'<div class="d">{detail}</div>' if detail else "") + "</div>")
+@dataclass(frozen=True)
+class Tile:
+    """A key figure: what it is, its value and an optional detail line (all plain text)."""
+
+    key: str
+    value: str
+    detail: str = ""
 
 
-def tiles(h: Headline) -> str:
+def tiles(h: Headline) -> list[Tile]:
     """The key figures as tiles: service delivered, cost per year, cost-optimal point, implied value
     of a lost unit, and the audit's saving."""
     name, cur = metric_label(h.metric), h.currency
     out = []
     if h.achieved is not None:
-        out.append(_tile(f"Recommended plan: {esc(name)}", pct(h.achieved),
-                         f"target {pct(h.target)}" if h.target is not None else "no target: cost-optimal"))
+        out.append(Tile(f"Recommended plan: {name}", pct(h.achieved),
+                        f"target {pct(h.target)}" if h.target is not None else "no target: cost-optimal"))
     if h.cost is not None:
-        out.append(_tile("Total cost per year", money(h.cost, cur, compact=True), "all six buckets, out of sample"))
+        out.append(Tile("Total cost per year", money(h.cost, cur, compact=True), "all six buckets, out of sample"))
     if h.optimal_level is not None:
-        out.append(_tile(f"Cost-optimal {esc(name)}", pct(h.optimal_level),
-                         f"{money(h.optimal_cost, cur, compact=True)} per year" if h.optimal_cost is not None else ""))
+        out.append(Tile(f"Cost-optimal {name}", pct(h.optimal_level),
+                        f"{money(h.optimal_cost, cur, compact=True)} per year" if h.optimal_cost is not None else ""))
     if h.implied_shortage_cost is not None and h.target is not None:
         binding = h.implied_shortage_cost > 0
-        out.append(_tile("Implied value of a lost unit", money(h.implied_shortage_cost, cur) if binding else "–",
-                         (f"margin {money(h.margin, cur)}" if is_number(h.margin) else "") if binding
-                         else "the target does not bind"))
+        out.append(Tile("Implied value of a lost unit", money(h.implied_shortage_cost, cur) if binding else "–",
+                        (f"margin {money(h.margin, cur)}" if is_number(h.margin) else "") if binding
+                        else "the target does not bind"))
     if h.audit and is_number(h.audit.get("saving")):
-        out.append(_tile("Saving against today", money(float(h.audit["saving"]) * h.periods_per_year, cur, compact=True),
-                         "per year, audited SKUs"))
-    return '<div class="tiles">' + "".join(out) + "</div>"
+        out.append(Tile("Saving against today", money(float(h.audit["saving"]) * h.periods_per_year, cur, compact=True),
+                        "per year, audited SKUs"))
+    return out
 
 
 def _chosen_point(result, h: Headline) -> charts.Point | None:
@@ -74,7 +98,7 @@ def _chosen_point(result, h: Headline) -> charts.Point | None:
     return charts.Point(level, cost, label)
 
 
-def _cost_bars(result, h: Headline) -> str:
+def _cost_bars(result, h: Headline) -> Markup | None:
     """The cost breakdown chart: current vs recommended on the audited SKUs when audited, else the plan
     by class; beside it the plans along the exchange curve."""
     ppy = h.periods_per_year
@@ -106,70 +130,57 @@ def _cost_bars(result, h: Headline) -> str:
             lab = pct(r["achieved"])
             if bool(r.get("cost_optimal", False)):
                 lab += "\ncost-opt."
-            right.append((lab, {b: float(r[b]) * ppy for b in BUCKETS if b in r and is_number(r[b])}))
+            right.append((lab, {k: float(r[k]) * ppy for k in BUCKETS if k in r and is_number(r[k])}))
     if not left and not right:
-        return ""
+        return None
     return charts.cost_breakdown(left_title, left, "Along the exchange curve", right, h.currency)
 
 
-def _figure(svg: str, caption: str) -> str:
-    return f'<figure class="chart-box">{svg}<figcaption>{caption}</figcaption></figure>'
+def _has_rows(table: pd.DataFrame | None) -> bool:
+    return table is not None and len(table) > 0
+
+
+def _report_charts(result, h: Headline) -> dict:
+    """The report's charts as checked SVG (None when there is nothing to draw): the exchange curve,
+    service by class and the cost breakdown; `class_current` tells whether the class chart shows
+    today's policies too."""
+    sc, f = result.scenario, result.frontier
+    curve = None
+    if _has_rows(f) and {"achieved", "cost_total"} <= set(f.columns):
+        curve = charts.exchange_curve(f, sc.currency, h.periods_per_year, h.metric,
+                                      chosen=_chosen_point(result, h), target=h.target)
+    rows = tables.class_service_rows(result) if _has_rows(result.plan) else None
+    by_class = None
+    if rows is not None and rows["recommended"].notna().any():
+        by_class = charts.class_service(rows, h.metric, dict(sc.service.floors), h.target)
+    return {"curve": curve, "class_service": by_class, "costs": _cost_bars(result, h),
+            "class_current": rows is not None and "current" in rows.columns}
+
+
+def _report_tables(result) -> dict:
+    """The report's tables (None when the result has no such rows)."""
+    planned = _has_rows(result.plan)
+    return {"class_metrics": tables.class_table(result) if planned else None,
+            "audit": tables.audit_table(result) if _has_rows(result.audit) else None,
+            "sku": tables.sku_table(result) if planned else None,
+            "frontier": tables.frontier_table(result) if _has_rows(result.frontier) else None}
 
 
 def render_report(result) -> str:
     """report.html of a run (see tradeoff.report)."""
     sc = result.scenario
     h = headline(result)
-    name = metric_label(h.metric)
-    n_skus = len(result.plan) if result.plan is not None else len(sc.skus)
     variants = get(result.summary, "scenario", "variants") or []
     title = sc.name + "".join(f"+{v}" for v in variants)
-    parts = [f'<header class="top"><h1>{esc(title)}</h1>'
-             f'<p class="sub">{esc(sc.description)}{" · " if sc.description else ""}{n_skus} SKUs · service measured as '
-             f'{esc(name)} · money in {esc(sc.currency)} per year</p></header>']
-    parts.append('<section class="headline" id="headline">' + "".join(f"<p>{s}</p>" for s in h.sentences)
-                 + tiles(h) + tables.rules_html(result) + "</section>")
-
-    chart_curve = ""
-    if result.frontier is not None and len(result.frontier) and {"achieved", "cost_total"} <= set(result.frontier.columns):
-        chart_curve = _figure(
-            charts.exchange_curve(result.frontier, sc.currency, h.periods_per_year, h.metric,
-                                  chosen=_chosen_point(result, h), target=h.target),
-            "Each point is the cheapest plan for one service level (in sample). Labels on the logistics line: extra "
-            "logistics cost per year for each extra point of service. Past the cost-optimal point, service costs more "
-            "than the lost sales it saves.")
-    rows = tables.class_service_rows(result) if result.plan is not None and len(result.plan) else None
-    chart_class = ""
-    if rows is not None and rows["recommended"].notna().any():
-        chart_class = _figure(charts.class_service(rows, h.metric, dict(sc.service.floors), h.target),
-                              f"Demand-weighted {esc(name)} of the recommended plan re-simulated on fresh demand"
-                              + (" and of today's policies (audited SKUs)" if "current" in rows.columns else "")
-                              + "; black ticks: the class floors and the overall target.")
-    parts.append('<h2>Service against cost</h2><div class="grid2">' + chart_curve + chart_class + "</div>")
-    bars = _cost_bars(result, h)
-    if bars:
-        parts.append("<h2>Where the money goes</h2>" + _figure(
-            bars, "The six cost buckets per year. Left: " + ("today's policies against the recommended plan on the same "
-                                                               "SKUs and the same simulated demand" if result.audit is not None
-                                                               else "the recommended plan, out of sample, by class")
-            + ". Right: the cheapest plan at each level of service (in sample): carrying and transport grow, lost sales shrink."))
-    if result.plan is not None and len(result.plan):
-        parts.append("<h2>Service metrics by class</h2>" + tables.class_table(result)
-                     + '<p class="note">Out-of-sample figures of the recommended plan, demand-weighted over the SKUs of each '
-                       "class. Order cycle times in periods from order to delivery; on-time against the promised order cycle.</p>")
-    if result.audit is not None and len(result.audit):
-        missing = get(result.summary, "audit", "skus_without_current_policy") or []
-        parts.append("<h2>Service audit: today against the recommendation</h2>" + tables.audit_table(result)
-                     + ('<p class="note">No current policy in the scenario for: ' + esc(", ".join(map(str, missing)))
-                        + ". They are planned but not audited.</p>" if missing else "")
-                     + '<p class="note">Both sides simulated on the same demand (common random numbers). Click a header to sort.</p>')
-    if result.plan is not None and len(result.plan):
-        parts.append("<h2>Recommended plan per SKU</h2>" + tables.sku_table(result)
-                     + '<p class="note">Out of sample; ± is the 95 % half-width. Click a header to sort.</p>')
-    if result.frontier is not None and len(result.frontier):
-        parts.append("<h2>The exchange curve in numbers</h2>" + tables.frontier_table(result))
-    parts.append("<h2>Provenance</h2>" + tables.provenance_html(result))
-    return page(f"{title}: service and cost", "\n".join(parts))
+    figures = _report_charts(result, h)
+    missing = (get(result.summary, "audit", "skus_without_current_policy") or []) if _has_rows(result.audit) else []
+    return render(
+        "report.html.j2", page_title=f"{title}: service and cost", title=title, description=sc.description,
+        n_skus=len(result.plan) if result.plan is not None else len(sc.skus), metric=metric_label(h.metric),
+        currency=sc.currency, sentences=h.sentences, tiles=tiles(h), rules=tables.rules(result),
+        tightening=tables.tightening(result), charts=figures,
+        audited=result.audit is not None, tables=_report_tables(result), missing_audit=[str(m) for m in missing],
+        provenance=tables.provenance(result))
 
 
 def label_of(result) -> str:
@@ -190,39 +201,60 @@ def render_compare(results: list) -> str:
     currency = currencies[0] if len(currencies) == 1 else "mixed currencies"
     metrics = sorted({get(r.summary, "service", "metric", default=r.scenario.service.metric) for r in results})
     metric = metrics[0] if len(metrics) == 1 else "service"
-    parts = [f'<header class="top"><h1>Scenario comparison</h1><p class="sub">{len(results)} scenarios: '
-             f'{esc(", ".join(label_of(r) for r in results))} · money in {esc(", ".join(currencies))} per year</p></header>']
+    return render(
+        "compare.html.j2", page_title="Scenario comparison", n=len(results),
+        labels=", ".join(label_of(r) for r in results), currencies=", ".join(currencies),
+        sentences=compare_sentences(results, table, currencies), charts=_compare_charts(results, metric, currency),
+        comparison=comparison_table(table), provenance=_compare_provenance(results))
+
+
+def compare_sentences(results: list, table: pd.DataFrame, currencies: list[str]) -> list[Line]:
+    """The comparison's headline: the cheapest plan, each run against the first (what the change
+    costs), each run's cost-optimal level, target and plan, the rules missed, a mixed-currency warning."""
     sentences = []
     if "cost_per_year" in table.columns and len(table) > 1:
         best = table["cost_per_year"].idxmin()
-        sentences.append(f"Cheapest recommended plan: <b>{esc(best)}</b> at "
-                         f"<b>{money(table.loc[best, 'cost_per_year'], table.loc[best, 'currency'], compact=True)} per year</b>.")
-    missed_rules = {label_of(r): get(r.summary, "service", "rules_missed") for r in results}
+        sentences.append(line("Cheapest recommended plan: ", b(best), " at ",
+                              b(f"{money(table.loc[best, 'cost_per_year'], table.loc[best, 'currency'], compact=True)} per year"),
+                              "."))
     base = table.index[0]
-    for lab, r in table.iloc[1:].iterrows():  # each against the first: what the change costs
-        b = table.loc[base]
-        if r["currency"] == b["currency"] and is_number(r.get("cost_per_year")) and is_number(b.get("cost_per_year")):
-            d = float(r["cost_per_year"]) - float(b["cost_per_year"])
-            rel = (f" ({100 * d / float(b['cost_per_year']):+.1f} %)".replace("-", "−")
-                   if float(b["cost_per_year"]) else "")
-            text = (f"<b>{esc(lab)}</b> against <b>{esc(base)}</b>: {money(d, r['currency'], compact=True, sign=True)} "
-                    f"per year{rel}")
-            if is_number(r.get("achieved")) and is_number(b.get("achieved")):
-                points = f"{100 * (float(r['achieved']) - float(b['achieved'])):+.1f}".replace("-", "−")
-                text += f", {esc(metric_label(r['metric']))} {points} points"
-            sentences.append(text + ".")
+    for lab, r in table.iloc[1:].iterrows():
+        sentence = _against_base(lab, r, base, table.loc[base])
+        if sentence:
+            sentences.append(sentence)
+    missed_rules = {label_of(r): get(r.summary, "service", "rules_missed") for r in results}
     for lab, r in table.iterrows():
-        bits = [f"<b>{esc(lab)}</b>: cost-optimal {esc(metric_label(r['metric']))} {pct(r.get('cost_optimal_level'))}"]
+        bits: list = [b(lab), f": cost-optimal {metric_label(r['metric'])} {pct(r.get('cost_optimal_level'))}"]
         if is_number(r.get("target")):
-            bits.append(f"target {pct(r['target'])}")
-        bits.append(f"plan delivers {pct(r.get('achieved'))} at {money(r.get('cost_per_year'), r['currency'], compact=True)} per year")
+            bits.append(f", target {pct(r['target'])}")
+        bits.append(f", plan delivers {pct(r.get('achieved'))} at "
+                    f"{money(r.get('cost_per_year'), r['currency'], compact=True)} per year")
         missed = missed_rules.get(lab)
         if missed:
-            bits.append(f'<span class="bad">missed out of sample: {esc(", ".join(map(str, missed)))}</span>')
-        sentences.append(", ".join(bits) + ".")
+            bits += [", ", styled(f"missed out of sample: {', '.join(map(str, missed))}", "bad")]
+        sentences.append(line(*bits, "."))
     if len(currencies) > 1:
-        sentences.append('<span class="bad">The scenarios use different currencies: compare costs with care.</span>')
-    parts.append('<section class="headline" id="headline">' + "".join(f"<p>{s}</p>" for s in sentences) + "</section>")
+        sentences.append(line(styled("The scenarios use different currencies: compare costs with care.", "bad")))
+    return sentences
+
+
+def _against_base(lab: str, r: pd.Series, base: str, b0: pd.Series) -> Line | None:
+    """"<run> against <base>: +€1.2 M per year (+3.4 %), fill rate +1.0 points." (None when the two
+    cannot be compared: different currencies or a cost missing)."""
+    if not (r["currency"] == b0["currency"] and is_number(r.get("cost_per_year")) and is_number(b0.get("cost_per_year"))):
+        return None
+    d = float(r["cost_per_year"]) - float(b0["cost_per_year"])
+    rel = (f" ({100 * d / float(b0['cost_per_year']):+.1f} %)".replace("-", "−") if float(b0["cost_per_year"]) else "")
+    text = f": {money(d, r['currency'], compact=True, sign=True)} per year{rel}"
+    if is_number(r.get("achieved")) and is_number(b0.get("achieved")):
+        points = f"{100 * (float(r['achieved']) - float(b0['achieved'])):+.1f}".replace("-", "−")
+        text += f", {metric_label(r['metric'])} {points} points"
+    return line(b(lab), " against ", b(base), text, ".")
+
+
+def _compare_charts(results: list, metric: str, currency: str) -> dict:
+    """The comparison's charts as checked SVG (None when no run has the data): the exchange curves
+    overlaid and the recommended plans' cost by bucket."""
     short = short_labels([label_of(r) for r in results])
     series = []
     for r in results:
@@ -231,20 +263,10 @@ def render_compare(results: list) -> str:
         h = headline(r)
         series.append({"label": short[label_of(r)], "frontier": r.frontier, "periods_per_year": h.periods_per_year,
                        "chosen": _chosen_point(r, h)})
-    figs = []
-    if series:
-        figs.append(_figure(charts.compare_frontiers(series, metric, currency),
-                            "Total cost per year against service level, each scenario's cheapest plans (in sample); "
-                            "stars: cost-optimal points, diamonds: the recommended plans."))
     bars = [(wrap_label(short[label_of(r)]), tables.bucket_totals(r.plan, float(r.scenario.horizon.periods_per_year)))
             for r in results if r.plan is not None and len(r.plan)]
-    if bars:
-        figs.append(_figure(charts.compare_costs(bars, currency),
-                            "The recommended plans re-simulated on fresh demand, by cost bucket, per year."))
-    parts.append('<h2>Side by side</h2><div class="grid2 even">' + "".join(figs) + "</div>")
-    parts.append("<h2>The comparison in numbers</h2>" + compare_html(table))
-    parts.append("<h2>Provenance</h2>" + _compare_provenance(results))
-    return page("Scenario comparison", "\n".join(parts))
+    return {"frontiers": charts.compare_frontiers(series, metric, currency) if series else None,
+            "costs": charts.compare_costs(bars, currency) if bars else None}
 
 
 def short_labels(labels: list[str]) -> dict[str, str]:
@@ -267,20 +289,20 @@ def wrap_label(label: str, width: int = 14) -> str:
     return "\n".join(lines + [line])
 
 
-def compare_html(table: pd.DataFrame) -> str:
-    """The comparison table (one row per scenario) as sortable HTML; money per year."""
-    cols = [tables.Column("Scenario", lambda r: f"<b>{esc(r.name)}</b>"),
+def comparison_table(table: pd.DataFrame) -> tables.Table:
+    """The comparison table (one row per scenario), sortable; money per year."""
+    cols = [tables.Column("Scenario", lambda r: b(r.name)),
             tables.Column("SKUs", lambda r: str(int(r["skus"])), lambda r: r["skus"]),
             tables.Column("Target", lambda r: pct(r.get("target")), lambda r: r.get("target")),
             tables.Column("Achieved", lambda r: pct(r.get("achieved")), lambda r: r.get("achieved"),
                           "the service metric of the recommended plan, out of sample"),
             tables.Column("Cost-optimal level", lambda r: pct(r.get("cost_optimal_level")), lambda r: r.get("cost_optimal_level")),
-            tables.Column("Total cost / yr", lambda r: f"<b>{money(r.get('cost_per_year'), r['currency'])}</b>",
+            tables.Column("Total cost / yr", lambda r: b(money(r.get("cost_per_year"), r["currency"])),
                           lambda r: r.get("cost_per_year"))]
-    for b in BUCKETS:
-        k = f"{b}_per_year"
+    for bucket in BUCKETS:
+        k = f"{bucket}_per_year"
         if k in table.columns:
-            cols.append(tables.Column(f"{tables.BUCKET_LABELS[b]} / yr", lambda r, k=k: money(r.get(k), r["currency"]),
+            cols.append(tables.Column(f"{tables.BUCKET_LABELS[bucket]} / yr", lambda r, k=k: money(r.get(k), r["currency"]),
                                       lambda r, k=k: r.get(k)))
     for m in ("fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate"):
         if m in table.columns:
@@ -296,15 +318,16 @@ def compare_html(table: pd.DataFrame) -> str:
     if "margin" in table.columns:
         cols.append(tables.Column("Mean margin", lambda r: money(r.get("margin"), r["currency"]), lambda r: r.get("margin"),
                                   "demand-weighted price - unit_cost"))
-    return tables.html_table(table, cols, "compare-table")
+    return tables.table(table, cols, "compare-table")
 
 
-def _compare_provenance(results: list) -> str:
+def _compare_provenance(results: list) -> list[tuple[str, str]]:
+    """Per run: (its name, "hash … · seed … · engine … · solver … · folder …")."""
     rows = []
     for r in results:
         s = r.summary or {}
-        rows.append(f"<dt>{esc(label_of(r))}</dt><dd>hash {esc(get(s, 'scenario_hash', default='–'))} · seed "
-                    f"{esc(get(s, 'seed', default=r.scenario.seed))} · engine {esc(get(s, 'engine', default='–'))} · solver "
-                    f"{esc(plain(get(s, 'solver', 'status', default='–')))}"
-                    + (f" · folder {esc(r.out_dir)}" if r.out_dir is not None else "") + "</dd>")
-    return '<dl class="prov">' + "".join(rows) + "</dl>"
+        rows.append((label_of(r), f"hash {get(s, 'scenario_hash', default='–')} · seed "
+                                  f"{get(s, 'seed', default=r.scenario.seed)} · engine {get(s, 'engine', default='–')} · solver "
+                                  f"{plain(get(s, 'solver', 'status', default='–'))}"
+                                  + (f" · folder {r.out_dir}" if r.out_dir is not None else "")))
+    return rows

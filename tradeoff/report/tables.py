@@ -1,5 +1,7 @@
-"""The report's tables as HTML: service per class, the per-SKU plan, the audit, the frontier and the
-run's provenance. Numbers carry their raw value in `data-v` so the page can sort them; money per year."""
+"""The report's tables as plain data for the templates (`Table`: headers and rows of `Cell`s, whose
+content is rich text, never HTML): service per class, the per-SKU plan, the audit, the frontier, the
+run's provenance and the service rules. Numeric cells carry their raw value (`Cell.sort`, written to
+`data-v`) so the page can sort them; money per year."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeoff.report.format import BUCKET_LABELS, BUCKETS, esc, is_number, metric_label, money, num, pct, period_word, plain
+from tradeoff.report.format import BUCKET_LABELS, BUCKETS, is_number, metric_label, money, num, pct, period_word, plain
 from tradeoff.report.headline import get, sku_demand
+from tradeoff.report.spans import Line, Span, b, code, line, styled
 
 CLASS_METRICS = ["fill_rate", "cycle_service_level", "order_fill_rate", "order_cycle_mean", "order_cycle_sd",
                  "on_time_rate", "stockout_frequency"]
@@ -21,32 +24,60 @@ RATES = {"fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate", 
 
 @dataclass
 class Column:
-    """One column of an HTML table: the header, how to get the shown text and the sort value of a row."""
+    """One column of a table: the header, how to get the shown text of a row (plain text or rich
+    text) and, for numeric columns, its sort value (a number, or None when missing)."""
 
     label: str
-    text: Callable[[pd.Series], str]
+    text: Callable[[pd.Series], str | Span | Line]
     value: Callable[[pd.Series], Any] | None = None
     title: str = ""
 
 
-def html_table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bool = True,
-               caption: str = "") -> str:
-    """`rows` as an HTML table with the given columns; numeric sort values go into `data-v`."""
-    head = "".join(f'<th scope="col"{f" title={chr(34)}{esc(c.title)}{chr(34)}" if c.title else ""}>{esc(c.label)}</th>'
-                   for c in columns)
+@dataclass(frozen=True)
+class Header:
+    """A column header: its label and the tooltip that explains it ('' for none)."""
+
+    label: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: what it shows, whether it is a number (right-aligned) and its raw sort value as
+    text (`data-v`; None when it has none)."""
+
+    content: Line
+    numeric: bool = False
+    sort: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table for the page template: `id` (the HTML id), headers, rows of cells; `sortable` tables
+    sort on a header click."""
+
+    id: str
+    headers: tuple[Header, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    sortable: bool = True
+
+    def column(self, label_start: str) -> list[Cell]:
+        """The cells of the first column whose header starts with `label_start`."""
+        k = next(i for i, h in enumerate(self.headers) if h.label.startswith(label_start))
+        return [r[k] for r in self.rows]
+
+
+def table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bool = True) -> Table:
+    """`rows` as a Table with the given columns; numeric sort values kept to 12 significant digits."""
     body = []
     for _, r in rows.iterrows():
         cells = []
         for c in columns:
             v = c.value(r) if c.value is not None else None
-            attr = f' data-v="{float(v):.12g}"' if is_number(v) else ""
-            cls = ' class="n"' if c.value is not None else ""
-            cells.append(f"<td{cls}{attr}>{c.text(r)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{caption}</caption>" if caption else ""
-    klass = "data sortable" if sortable else "data"
-    return (f'<div class="table-wrap"><table id="{esc(table_id)}" class="{klass}">{cap}<thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+            cells.append(Cell(line(c.text(r)), numeric=c.value is not None,
+                              sort=f"{float(v):.12g}" if is_number(v) else None))
+        body.append(tuple(cells))
+    return Table(table_id, tuple(Header(c.label, c.title) for c in columns), tuple(body), sortable)
 
 
 def _wmean(values: pd.Series, weights: pd.Series) -> float:
@@ -112,12 +143,12 @@ def class_service_rows(result) -> pd.DataFrame:
     return rows
 
 
-def class_table(result) -> str:
-    """Service metrics per class (and overall) as an HTML table."""
+def class_table(result) -> Table:
+    """Service metrics per class (and overall) as a table."""
     cm = class_metrics(result).reset_index()
     cur = result.scenario.currency
     pw = period_word(result.scenario)
-    cols = [Column("Class", lambda r: f"<b>{esc(r['class'])}</b>"),
+    cols = [Column("Class", lambda r: b(r["class"])),
             Column("SKUs", lambda r: str(int(r["skus"])), lambda r: r["skus"]),
             Column("Share of demand", lambda r: pct(r["demand_share"]), lambda r: r["demand_share"])]
     for m in CLASS_METRICS:
@@ -132,7 +163,7 @@ def class_table(result) -> str:
             cols.append(Column(f"{metric_label(m).capitalize()} ({pw}s)", lambda r, m=m: num(r[m], 2), lambda r, m=m: r[m]))
     if "cost_per_year" in cm.columns:
         cols.append(Column(f"Cost per year ({cur})", lambda r: money(r["cost_per_year"], cur), lambda r: r["cost_per_year"]))
-    return html_table(cm, cols, "class-metrics", sortable=False)
+    return table(cm, cols, "class-metrics", sortable=False)
 
 
 def policy_text(r: pd.Series, prefix: str = "") -> str:
@@ -145,28 +176,29 @@ def policy_text(r: pd.Series, prefix: str = "") -> str:
     return " · ".join(parts)
 
 
-def sku_table(result) -> str:
+def sku_table(result) -> Table:
     """The recommended plan, one row per SKU, sortable: policy, mode, service metrics (out of sample,
     with the 95 % half-width of the fill rate), inventory, cost per year by the main buckets."""
     plan = with_demand(result, result.plan)
     ppy = float(result.scenario.horizon.periods_per_year)
     cur = result.scenario.currency
-    cols = [Column("SKU", lambda r: esc(r["sku"])),
-            Column("Class", lambda r: esc(r["class"])),
-            Column("Policy · parameters · mode", lambda r: esc(f"{r.get('family', '')} {policy_text(r)} · {r.get('mode', '')}"),
+    cols = [Column("SKU", lambda r: str(r["sku"])),
+            Column("Class", lambda r: str(r["class"])),
+            Column("Policy · parameters · mode", lambda r: f"{r.get('family', '')} {policy_text(r)} · {r.get('mode', '')}",
                    title="s: reorder point, S: order-up-to, Q: lot, R: review period (periods), cap: order cap"),
             Column("Demand / period", lambda r: num(r["demand_per_period"]), lambda r: r["demand_per_period"])]
     if "fill_rate" in plan.columns:
-        cols.append(Column("Fill rate", lambda r: pct(r["fill_rate"]) + (
-            f' <span class="ci">±{100 * float(r["fill_rate_ci"]):.1f}</span>' if is_number(r.get("fill_rate_ci")) else ""),
+        cols.append(Column("Fill rate", lambda r: line(pct(r["fill_rate"]), *(
+            (" ", styled(f"±{100 * float(r['fill_rate_ci']):.1f}", "ci")) if is_number(r.get("fill_rate_ci")) else ())),
             lambda r: r["fill_rate"], "unit fill rate, out of sample, ± 95 % half-width (points)"))
     if "cost_total" in plan.columns:
-        cols.append(Column(f"Total cost / yr ({cur})", lambda r: f"<b>{money(r['cost_total'] * ppy, cur)}</b>" + (
-            f' <span class="ci">±{money(float(r["cost_total_ci"]) * ppy, cur)}</span>' if is_number(r.get("cost_total_ci")) else ""),
+        cols.append(Column(f"Total cost / yr ({cur})", lambda r: line(b(money(r["cost_total"] * ppy, cur)), *(
+            (" ", styled(f"±{money(float(r['cost_total_ci']) * ppy, cur)}", "ci")) if is_number(r.get("cost_total_ci")) else ())),
             lambda r: r["cost_total"] * ppy, "all six buckets, per year, ± 95 % half-width"))
-    for b in ("cost_carrying", "cost_transport", "cost_shortage"):
-        if b in plan.columns:
-            cols.append(Column(f"{BUCKET_LABELS[b]} / yr", lambda r, b=b: money(r[b] * ppy, cur), lambda r, b=b: r[b] * ppy))
+    for bucket in ("cost_carrying", "cost_transport", "cost_shortage"):
+        if bucket in plan.columns:
+            cols.append(Column(f"{BUCKET_LABELS[bucket]} / yr", lambda r, k=bucket: money(r[k] * ppy, cur),
+                               lambda r, k=bucket: r[k] * ppy))
     for m in ("cycle_service_level", "order_fill_rate", "on_time_rate"):
         if m in plan.columns:
             cols.append(Column(metric_label(m).capitalize(), lambda r, m=m: pct(r[m]), lambda r, m=m: r[m]))
@@ -174,10 +206,10 @@ def sku_table(result) -> str:
         cols.append(Column("Stockouts / period", lambda r: num(r["stockout_frequency"], 3), lambda r: r["stockout_frequency"]))
     if "avg_on_hand" in plan.columns:
         cols.append(Column("Avg on hand", lambda r: num(r["avg_on_hand"], 1), lambda r: r["avg_on_hand"], "units"))
-    return html_table(plan, cols, "sku-table")
+    return table(plan, cols, "sku-table")
 
 
-def audit_table(result) -> str:
+def audit_table(result) -> Table:
     """Current vs recommended per SKU, sortable: policies, the service metric on both sides, cost per
     year on both sides and the saving (positive: the plan is cheaper). SKUs without a current policy
     stay in the table, marked."""
@@ -189,16 +221,16 @@ def audit_table(result) -> str:
 
     def current(r):
         if "has_current_policy" in r and not bool(r["has_current_policy"]):
-            return f'<span class="muted">{esc(r.get("note") or "no current policy")}</span>'
-        return esc(f"{r.get('current_family', '')} {policy_text(r, 'current_')} · {r.get('current_mode', '')}")
+            return styled(r.get("note") or "no current policy", "muted")
+        return f"{r.get('current_family', '')} {policy_text(r, 'current_')} · {r.get('current_mode', '')}"
 
     def val(r, k):
         return r[k] if k in r and is_number(r[k]) else None
 
-    cols = [Column("SKU", lambda r: esc(r["sku"])), Column("Class", lambda r: esc(r["class"])),
+    cols = [Column("SKU", lambda r: str(r["sku"])), Column("Class", lambda r: str(r["class"])),
             Column("Current policy", current),
-            Column("Recommended policy", lambda r: esc(f"{r.get('recommended_family', '')} {policy_text(r, 'recommended_')} · "
-                                                        f"{r.get('recommended_mode', '')}")),
+            Column("Recommended policy", lambda r: f"{r.get('recommended_family', '')} {policy_text(r, 'recommended_')} · "
+                                                   f"{r.get('recommended_mode', '')}"),
             Column(f"Current {name}", lambda r: pct(val(r, f"current_{metric}")), lambda r: val(r, f"current_{metric}")),
             Column(f"Recommended {name}", lambda r: pct(val(r, f"recommended_{metric}")),
                    lambda r: val(r, f"recommended_{metric}")),
@@ -208,7 +240,7 @@ def audit_table(result) -> str:
                    lambda r: per(val(r, "recommended_cost_total"), ppy)),
             Column(f"Saving / yr ({cur})", lambda r: _saving(per(val(r, "saving"), ppy), cur),
                    lambda r: per(val(r, "saving"), ppy), "current minus recommended cost; positive: the plan is cheaper")]
-    return html_table(a, cols, "audit-table")
+    return table(a, cols, "audit-table")
 
 
 def per(x, ppy):
@@ -216,14 +248,15 @@ def per(x, ppy):
     return None if x is None or not is_number(x) else float(x) * ppy
 
 
-def _saving(x, cur):
+def _saving(x, cur) -> str | Span:
+    """A saving per year: green when the plan is cheaper, orange when it costs more."""
     if x is None:
         return "–"
-    klass = "good" if x > 0 else ("bad" if x < 0 else "")
-    return f'<span class="{klass}">{money(x, cur, sign=True)}</span>'
+    text = money(x, cur, sign=True)
+    return styled(text, "good") if x > 0 else (styled(text, "bad") if x < 0 else text)
 
 
-def frontier_table(result) -> str:
+def frontier_table(result) -> Table:
     """The frontier (exchange curve) as numbers: target, achieved, total and logistics cost per year,
     marginal cost per extra point per year, implied value of a lost unit; the cost-optimal row marked."""
     f = result.frontier.sort_values("achieved", kind="stable")
@@ -231,8 +264,7 @@ def frontier_table(result) -> str:
     cur = result.scenario.currency
 
     def level(r):
-        t = "cost-optimal" if bool(r.get("cost_optimal", False)) else pct(r.get("target"))
-        return f"<b>{t}</b>" if bool(r.get("cost_optimal", False)) else t
+        return b("cost-optimal") if bool(r.get("cost_optimal", False)) else pct(r.get("target"))
 
     def g(r, k):
         return r[k] if k in r and is_number(r[k]) else None
@@ -247,7 +279,7 @@ def frontier_table(result) -> str:
                    lambda r: per(g(r, "marginal_cost"), ppy), "extra logistics cost per extra point of service vs the row before"),
             Column(f"Implied value of a lost unit ({cur})", lambda r: money(g(r, "implied_shortage_cost"), cur),
                    lambda r: g(r, "implied_shortage_cost"), "the cost per unit short that makes this target cost-optimal")]
-    return html_table(f, cols, "frontier-table", sortable=False)
+    return table(f, cols, "frontier-table", sortable=False)
 
 
 def provenance(result) -> list[tuple[str, str]]:
@@ -287,56 +319,51 @@ def provenance(result) -> list[tuple[str, str]]:
     return items
 
 
-def provenance_html(result) -> str:
-    """The provenance as a definition list."""
-    return '<dl class="prov">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in provenance(result)) + "</dl>"
-
-
-def rules_html(result) -> str:
-    """The service rules checked out of sample, as a short list with met / missed marks ('' if none)."""
-    rules = get(result.summary, "service", "rules")
-    if not isinstance(rules, list) or not rules:
-        return ""
+def rules(result) -> list[Line]:
+    """The service rules checked out of sample, one line each with a met / missed mark ([] if none);
+    SKU floors that are met are counted in one line, not listed."""
+    checked = get(result.summary, "service", "rules")
+    if not isinstance(checked, list) or not checked:
+        return []
     items = []
-    per_sku = [r for r in rules if isinstance(r, dict) and str(r.get("rule", "")).startswith("service.sku_floor")]
-    for r in rules:
+    per_sku = [r for r in checked if isinstance(r, dict) and str(r.get("rule", "")).startswith("service.sku_floor")]
+    for r in checked:
         if not isinstance(r, dict) or (r in per_sku and r.get("met")):
-            continue  # SKU floors met are counted below, not listed one by one
-        met = bool(r.get("met"))
-        mark = '<span class="good">✔ met</span>' if met else '<span class="bad">✘ missed</span>'
-        if r.get("kind") == "limit":  # a limit holds money, units or vehicles, and is a ceiling
-            items.append(f"<li>{mark} <code>{esc(r.get('rule', ''))}</code>: {esc(str(r.get('metric', '')))} "
-                         f"{num(r.get('achieved'))} against a limit of {num(r.get('required'))}</li>")
             continue
-        items.append(f"<li>{mark} <code>{esc(r.get('rule', ''))}</code>: {esc(metric_label(str(r.get('metric', ''))))} "
-                     f"{pct(r.get('achieved'))} against {pct(r.get('required'))}</li>")
+        mark = styled("✔ met", "good") if r.get("met") else styled("✘ missed", "bad")
+        if r.get("kind") == "limit":  # a limit holds money, units or vehicles, and is a ceiling
+            items.append(line(mark, " ", code(r.get("rule", "")), f": {r.get('metric', '')} "
+                              f"{num(r.get('achieved'))} against a limit of {num(r.get('required'))}"))
+            continue
+        items.append(line(mark, " ", code(r.get("rule", "")), f": {metric_label(str(r.get('metric', '')))} "
+                          f"{pct(r.get('achieved'))} against {pct(r.get('required'))}"))
     met_skus = sum(1 for r in per_sku if r.get("met"))
     if met_skus:
-        items.append(f'<li><span class="good">✔ met</span> <code>service.sku_floor</code> for {met_skus} of '
-                     f"{len(per_sku)} SKUs</li>")
-    return '<ul class="rules">' + "".join(items) + "</ul>" + tightening_html(result)
+        items.append(line(styled("✔ met", "good"), " ", code("service.sku_floor"), f" for {met_skus} of {len(per_sku)} SKUs"))
+    return items
 
 
-def tightening_html(result) -> str:
+def tightening(result) -> Line:
     """One sentence when the plan was chosen at tightened levels (tradeoff/tightening.py): which
-    rules, at which level, so that the plan's point above the in-sample curve is explained ('' if not)."""
+    rules, at which level, so that the plan's point above the in-sample curve is explained (an empty
+    Line if not)."""
     rounds = get(result.summary, "verification", "tightening")
     kept = [r for r in rounds if isinstance(r, dict) and r.get("kept")] if isinstance(rounds, list) else []
     if not kept:
-        return ""
-    rules = {c.get("rule"): c for c in get(result.summary, "service", "rules") or [] if isinstance(c, dict)}
-    moved = []
+        return Line()
+    required_rules = {c.get("rule"): c for c in get(result.summary, "service", "rules") or [] if isinstance(c, dict)}
+    moved: list = []
     for rule, level in sorted(kept[-1].get("levels", {}).items()):
-        required = rules.get(rule, {}).get("required")
+        required = required_rules.get(rule, {}).get("required")
         if not is_number(required) or abs(float(level) - float(required)) < 1e-12:
             continue
-        shown = pct(level) if rules[rule].get("kind") != "limit" else num(level)
-        moved.append(f"<code>{esc(rule)}</code> at {shown}")
+        shown = pct(level) if required_rules[rule].get("kind") != "limit" else num(level)
+        moved += [", " if moved else "", code(rule), f" at {shown}"]
     if not moved:
-        return ""
-    return ('<p class="note">The first plan missed rules on fresh demand (the selection favours candidates '
-            "whose simulated service came out high), so the plan was chosen again with "
-            + ", ".join(moved) + ". The figures above are those of that plan on fresh demand.</p>")
+        return Line()
+    return line("The first plan missed rules on fresh demand (the selection favours candidates whose simulated "
+                "service came out high), so the plan was chosen again with ", *moved,
+                ". The figures above are those of that plan on fresh demand.")
 
 
 def bucket_totals(table: pd.DataFrame, ppy: float, prefix: str = "") -> dict[str, float]:
