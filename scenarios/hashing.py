@@ -11,8 +11,11 @@ from scenarios.schema import Scenario
 
 def _file_digest(path: str) -> str:
     """`sha256:<hex>` of a file's bytes (so that an absolute path does not leak into the hash)."""
+    from scenarios.yaml_io import MAX_HISTORY_BYTES, open_input
+
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    fh, _ = open_input(path, os.path.basename(path), "demand history CSV", MAX_HISTORY_BYTES)  # no FIFO, no /proc
+    with fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return "sha256:" + h.hexdigest()

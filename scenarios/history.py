@@ -14,6 +14,7 @@ Bad input is reported all at once as a ScenarioError (exit 2); see docs/demand-f
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import math
@@ -25,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 from scenarios.demand_fit import DemandFit, fit_demand
-from scenarios.errors import Problem, ScenarioError
-from scenarios.schema import Scenario, dist_mean, dist_var
+from scenarios.errors import Problem, ScenarioError, excerpt, show
+from scenarios.schema import Scenario, dist_mean, dist_var, normal_id
+from scenarios.skus_csv import NUMBER, NUMBER_RULE
+from scenarios.yaml_io import MAX_HISTORY_BYTES, read_bytes
 
 FIELD = "demand_history_csv"
 MAX_PERIODS = 100_000  # a longer window is a mistake (e.g. yyyymmdd numbers in `period`)
@@ -68,10 +71,15 @@ def _bucket_words(rule: tuple[str, str | int]) -> str:
 
 
 def _decode(path: Path, name: str, problems: list[Problem]) -> str | None:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        problems.append(Problem(name, FIELD, f"cannot be read: {e.strerror or e}", str(path), True))
+    try:  # the one reader of input files: regular files only (no FIFO, device, /proc or /sys file)
+        raw = read_bytes(path, name, what="demand history CSV", max_bytes=MAX_HISTORY_BYTES)
+    except ScenarioError as e:
+        problems.extend(Problem(name, FIELD, f"cannot be read: {p.rule}") for p in e.problems)
+        return None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw[:nul].count(b"\n") + 1
+        problems.append(Problem(name, f"{FIELD}[{line}]", f"is binary, not text (NUL byte at offset {nul})"))
         return None
     try:
         return raw.decode("utf-8-sig")
@@ -80,6 +88,26 @@ def _decode(path: Path, name: str, problems: list[Problem]) -> str | None:
         problems.append(Problem(name, f"{FIELD}[{line}]", f"byte {raw[e.start]:#04x} at offset {e.start} "
                                 "is not UTF-8 (save the file as UTF-8)"))
         return None
+
+
+def _ragged(text: str) -> Problem | None:
+    """The first row with more fields than the header, as the engine words it (pandas only says it failed)."""
+    rows = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    try:
+        header = next(rows)
+        for record in rows:
+            if len(record) > len(header):
+                return Problem("", f"{FIELD}[{rows.line_num}]", f"has {len(record)} fields, the header has {len(header)}")
+    except (StopIteration, csv.Error) as e:
+        return Problem("", f"{FIELD}[{rows.line_num}]", f"is not readable as CSV ({excerpt(str(e))})") \
+            if isinstance(e, csv.Error) else None
+    return None
+
+
+def _columns(columns) -> str:
+    names = [excerpt(str(c), 40) for c in list(columns)[:12]]
+    more = f", ... ({len(columns)} columns)" if len(columns) > 12 else ""
+    return (", ".join(names) or "none") + more
 
 
 def _capped(problems: list[Problem], found: list[Problem], name: str, what: str) -> None:
@@ -124,8 +152,13 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
         raise ScenarioError(problems)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ScenarioError(Problem(name, FIELD, f"is not a readable CSV: {str(e).strip()}"))
+    except pd.errors.EmptyDataError:
+        raise ScenarioError(Problem(name, FIELD, "is empty (needs a header row: sku, period or date, quantity)")) from None
+    except (pd.errors.ParserError, ValueError):
+        bad = _ragged(text)
+        if bad is not None:
+            raise ScenarioError(Problem(name, bad.path, bad.rule)) from None
+        raise ScenarioError(Problem(name, FIELD, "is not a readable CSV (a quoted field left open?)")) from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in ("sku", "quantity") if c not in df.columns]
     time_cols = [c for c in ("period", "date") if c in df.columns]
@@ -133,20 +166,23 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
         missing.append("period or date")
     if missing:
         raise ScenarioError(Problem(name, FIELD, f"misses column(s) {', '.join(missing)} "
-                                    f"(found: {', '.join(df.columns) or 'none'})"))
+                                    f"(found: {_columns(df.columns)})"))
     if len(time_cols) == 2:
         raise ScenarioError(Problem(name, FIELD, "has both a period and a date column; keep one"))
     if len(df) == 0:
         raise ScenarioError(Problem(name, FIELD, "has no data rows"))
     time_col = time_cols[0]
     line = np.arange(len(df)) + 2
-    sku = df["sku"].str.strip()
+    sku = df["sku"].str.strip().map(normal_id)  # ids compare as NFC, as the scenario's own
     ok = np.ones(len(df), dtype=bool)
 
-    # quantity: a finite number >= 0
-    qty = pd.to_numeric(df["quantity"].str.strip(), errors="coerce").to_numpy(dtype=float)
+    # quantity: a finite number >= 0, written as a CSV number (ASCII digits, no separators, no nan/inf)
+    raw_q = df["quantity"].str.strip()
+    strict = raw_q.map(lambda x: NUMBER.fullmatch(x) is not None).to_numpy(dtype=bool)
+    qty = pd.to_numeric(raw_q.where(strict, ""), errors="coerce").to_numpy(dtype=float)
     bad_num = ~np.isfinite(qty)
-    _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].quantity", "is not a number", df["quantity"].iat[i], True)
+    _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].quantity", f"is not a number ({NUMBER_RULE})",
+                               df["quantity"].iat[i], True)
                        for i in np.nonzero(bad_num)[0]], name, "a quantity that is not a number")
     neg = np.isfinite(qty) & (qty < 0)
     _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].quantity", "is negative (demand history must be "
@@ -168,9 +204,18 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
 
     # time: whole numbers are scenario periods; otherwise ISO 8601 dates
     raw_t = df[time_col].str.strip()
-    is_int = raw_t.str.fullmatch(r"[+-]?\d+").to_numpy()
-    use_ints = time_col == "period" and bool(is_int.all())
-    if use_ints and bool(raw_t.str.fullmatch(r"\d{8}").all()) and \
+    digits = raw_t.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)  # any script's digits
+    foreign = digits & ~raw_t.str.fullmatch(r"[+-]?[0-9]+").to_numpy(dtype=bool)
+    raw_t = raw_t.where(~foreign, "0")  # '٥' or '５' is no period here: reported, its row dropped
+    use_ints = time_col == "period" and bool(digits.all())
+    if use_ints and foreign.any():
+        _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].period", "is not a whole period number "
+                                   "(write it with the digits 0-9)", df[time_col].iat[i], True)
+                           for i in np.nonzero(foreign)[0]], name, "a period not written with the digits 0-9")
+        ok &= ~foreign
+    elif foreign.any():
+        raw_t = raw_t.where(~foreign, "")
+    if use_ints and bool(raw_t.str.fullmatch(r"[0-9]{8}").all()) and \
             not pd.to_datetime(raw_t, format="%Y%m%d", errors="coerce").isna().any():
         use_ints = False  # YYYYMMDD numbers are ISO 8601 basic dates, not 20 million periods
     if use_ints:
@@ -244,9 +289,9 @@ def read_history(csv_path: Path, scenario: Scenario, file: str = "<scenario>") -
             continue
         if s.id not in hist.listed:
             problems.append(Problem(file, f"skus[{i}].demand", f"missing, and {name} has no history for "
-                                    f"SKU {s.id!r} (give demand or add its rows)"))
+                                    f"SKU {show(s.id)} (give demand or add its rows)"))
         elif s.id not in hist.flagged and not (series.get(s.id, np.zeros(1)) > 0).any():
-            problems.append(Problem(file, f"skus[{i}].demand", f"missing, and the history of SKU {s.id!r} in "
+            problems.append(Problem(file, f"skus[{i}].demand", f"missing, and the history of SKU {show(s.id)} in "
                                     f"{name} has no positive quantity (give demand explicitly)"))
     if problems:
         raise ScenarioError(problems)

@@ -22,13 +22,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from scenarios.errors import Problem, ScenarioError
+from scenarios.errors import Problem, ScenarioError, show
 from scenarios.merge import PathError, Segment, deep_merge, format_path, overlaps, parse_path, set_path
 from scenarios.schema import NAME_PATTERN, Scenario
 from scenarios.schema_walk import types_at
 from scenarios.skus_csv import read_empirical_csv, read_skus_csv
 from scenarios.validation import validate
-from scenarios.yaml_io import parse_value, read_yaml
+from scenarios.yaml_io import check_input_path, parse_value, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +129,15 @@ def _read_chain(path: str, display: str) -> list[Layer]:
         if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError([Problem(cur_display, "extends", "is not a file path", value=parent, has_value=True)])
         parent_path = os.path.normpath(os.path.join(base_dir, parent))
-        if not os.path.isfile(parent_path):
+        if not os.path.lexists(parent_path):
             raise ScenarioError(
                 [Problem(cur_display, "extends", f"file not found ({parent_path})", value=parent, has_value=True)]
             )
+        try:  # a folder, FIFO, device or /proc file is named here, by the file that points to it
+            check_input_path(parent_path, cur_display, "extends")
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(cur_display, "extends", p.rule, value=parent, has_value=True)
+                                 for p in exc.problems]) from None
         cur_path, cur_display = parent_path, _display(parent_path)
 
 
@@ -152,7 +157,7 @@ class Change:
 
     segs: tuple[Segment, ...]
     value: Any
-    label: str  # e.g. "variant 'high_service'" or "--set"
+    label: str  # e.g. "variant 'high_service'", "--set" or "--target"
 
 
 def _check_change_path(segs: tuple[Segment, ...]) -> str | None:
@@ -205,13 +210,13 @@ def _variant_changes(merged: dict, names: list[str], top: str, base_dir: str, pr
             if msg:
                 problems.append(Problem(top, f"{where}.{key}", msg))
                 continue
-            out.append(Change(segs, value, f"variant {name!r}"))
+            out.append(Change(segs, value, f"variant {show(name)}"))
         parsed[str(name)] = out
     chosen: list[Change] = []
     for name in names:
         if name not in parsed:
             known = ", ".join(sorted(map(str, variants))) or "none defined"
-            problems.append(Problem(top, "variants", f"unknown variant {name!r} (known: {known})"))
+            problems.append(Problem(top, "variants", f"unknown variant {show(name)} (known: {known})"))
             continue
         for ch in parsed[name]:
             for other in chosen:
@@ -235,37 +240,52 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Override:
+    """One value set from outside the scenario file: `path` (dotted YAML path, `skus[2].price`),
+    `value` (typed, as YAML would give it) and `label`, the option that set it, named in messages
+    ("service.target: 1.5 is not <= 1 (set by --target)"). A command-line flag that stands for a
+    path (--target, --time-limit, --mip-gap) passes one with its own name as the label."""
+
+    path: str
+    value: Any
+    label: str = "--set"
+
+
 def _override_changes(overrides: Any, top: str, base_dir: str, problems: list[Problem]) -> list[Change]:
     if overrides is None:
         return []
-    items: list[tuple[str, Any]] = []
+    items: list[tuple[str, Any, str]] = []
     if isinstance(overrides, Mapping):
-        items = [(str(k), _plain(v)) for k, v in overrides.items()]
+        items = [(str(k), _plain(v), "--set") for k, v in overrides.items()]
     else:
-        if isinstance(overrides, str):
+        if isinstance(overrides, (str, Override)):
             overrides = [overrides]
-        for text in overrides:
-            text = str(text)
+        for item in overrides:
+            if isinstance(item, Override):
+                items.append((item.path, _plain(item.value), item.label))
+                continue
+            text = str(item)
             key, sep, raw = text.partition("=")
             if not sep:
                 problems.append(Problem("--set", text, "is not of the form PATH=VALUE"))
                 continue
             try:
-                items.append((key.strip(), parse_value(raw, f"--set {key.strip()}")))
+                items.append((key.strip(), parse_value(raw, f"--set {key.strip()}"), "--set"))
             except ScenarioError as exc:
                 problems.extend(exc.problems)
     out: list[Change] = []
-    for key, value in items:
+    for key, value, label in items:
         try:
             segs = parse_path(key)
         except PathError as exc:
-            problems.append(Problem("--set", key, str(exc)))
+            problems.append(Problem(label, key, str(exc)))
             continue
         msg = _check_change_path(segs)
         if msg:
-            problems.append(Problem("--set", key, msg))
+            problems.append(Problem(label, key, msg))
             continue
-        out.append(Change(segs, _resolve_change(segs, value, base_dir), "--set"))
+        out.append(Change(segs, _resolve_change(segs, value, base_dir), label))
     return out
 
 
@@ -330,7 +350,9 @@ def _read_empiricals(value: Any, segs: tuple, origin: _Origins, problems: list[P
             except ScenarioError as exc:
                 file, note = origin(segs + ("csv",))
                 for p in exc.problems:
-                    problems.append(Problem(file, format_path(segs + ("csv",)), f"{p.file}: {p.path + ': ' if p.path else ''}{p.rule}{note}"))
+                    shown = f"{show(p.value)} " if p.has_value else ""
+                    problems.append(Problem(file, format_path(segs + ("csv",)),
+                                            f"{p.file}: {p.path + ': ' if p.path else ''}{shown}{p.rule}{note}"))
                 cache[path] = []
                 value.pop("csv", None)
                 value["values"] = [0]  # placeholder so that only the file problem is reported
@@ -366,6 +388,12 @@ def load_data(path: str | os.PathLike, overrides: Any = None, variants: Any = No
             problems.append(Problem(csv_file, "skus_csv", "is not a file path" + csv_note, value=csv_path, has_value=True))
         else:
             try:
+                check_input_path(csv_path, csv_file, "SKU CSV")
+            except ScenarioError as exc:  # named by the file that points to it, unless simply missing
+                if os.path.lexists(csv_path):
+                    raise ScenarioError(problems + [Problem(csv_file, "skus_csv", p.rule + csv_note, value=csv_path,
+                                                            has_value=True) for p in exc.problems]) from None
+            try:
                 rows, lines = read_skus_csv(csv_path, _display(csv_path))
             except ScenarioError as exc:
                 raise ScenarioError(problems + exc.problems) from None
@@ -378,9 +406,14 @@ def load_data(path: str | os.PathLike, overrides: Any = None, variants: Any = No
     _read_empiricals(merged, (), origin, problems, {})
     hist = merged.get("demand_history_csv")
     if isinstance(hist, str):
-        if not os.path.isfile(hist):
-            file, note = origin(("demand_history_csv",))
+        file, note = origin(("demand_history_csv",))
+        if not os.path.lexists(hist):
             problems.append(Problem(file, "demand_history_csv", f"file not found ({hist}){note}"))
+        else:
+            try:  # a directory, FIFO, device or /proc file is refused here, before anything reads it
+                check_input_path(hist, file, "demand history CSV")
+            except ScenarioError as exc:
+                problems.extend(Problem(file, "demand_history_csv", p.rule + note) for p in exc.problems)
     origin.pending = problems
     return merged, origin
 
@@ -389,7 +422,8 @@ def load(path: str | os.PathLike, overrides: Any = None, variants: Any = None) -
     """Load, merge and validate a scenario file into a frozen `Scenario`.
 
     `overrides`: {"costs.carrying_rate": 0.3, "skus[2].price": 30} (typed values) or a list of
-    "PATH=VALUE" strings whose VALUE is YAML. `variants`: names (list or "a,b") of the file's
+    "PATH=VALUE" strings whose VALUE is YAML and `Override(path, value, label)` items (a value set
+    by a named option such as --target: messages say "set by --target"), applied in order. `variants`: names (list or "a,b") of the file's
     `variants`, applied after `extends` and before `overrides`. Raises ScenarioError listing every
     problem (file, YAML path, value, rule)."""
     merged, origin = load_data(path, overrides, variants)
@@ -418,4 +452,4 @@ def summary(scenario: Scenario) -> str:
     return f"{scenario.name}: {len(scenario.skus)} SKUs, modes {modes}, families {fams}"
 
 
-__all__ = ["load", "load_data", "summary", "Layer", "Change"]
+__all__ = ["load", "load_data", "summary", "Layer", "Change", "Override"]

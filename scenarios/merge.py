@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from scenarios.errors import show
+
 Segment = str | int
 
 _KEY = r"[^.\[\]=\s]+"
@@ -27,12 +29,12 @@ def parse_path(path: str) -> tuple[Segment, ...]:
     for part in path.strip().split("."):
         m = _PART.fullmatch(part)
         if m is None:
-            raise PathError(f"malformed path {path!r} (expected keys joined by dots, e.g. skus[2].price)")
+            raise PathError(f"malformed path {show(path)} (expected keys joined by dots, e.g. skus[2].price)")
         segs.append(m.group(1))
         for idx in _INDEX.findall(m.group(2)):
             i = int(idx)
             if i < 0:
-                raise PathError(f"negative index [{i}] in {path!r}")
+                raise PathError(f"negative index [{i}] in {show(path)}")
             segs.append(i)
     return tuple(segs)
 
@@ -80,7 +82,7 @@ def _kind(v: Any) -> str:
         return "a list"
     if v is None:
         return "null"
-    return f"the {type(v).__name__} {v!r}"
+    return f"the {type(v).__name__} {show(v)}"
 
 
 def _where(segs: tuple[Segment, ...], depth: int) -> str:

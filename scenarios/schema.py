@@ -10,6 +10,7 @@ problems are collected in one pass and reported together by `scenarios.errors`.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
@@ -20,6 +21,193 @@ SERVICE_METRICS = ("fill_rate", "cycle_service_level", "order_fill_rate", "on_ti
 NAME_PATTERN = r"^[a-z0-9_-]+$"
 
 Family = Literal["base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock"]
+
+
+# --------------------------------------------------------------------------- identifiers
+# SKU ids and class names are free text chosen by the user and written into every output (CSV cells,
+# folder-free tables, reports): text a reader cannot see, or that two tools read differently, is
+# refused. Characters refused: control characters (Unicode Cc), line and paragraph separators, and
+# the invisible format characters that hide or reorder text (zero-width space, word joiner, BOM,
+# bidirectional embeddings, overrides and isolates: the "Trojan Source" characters).
+_INVISIBLE = frozenset("\u200b\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\u200e\u200f")
+
+
+def _show(text: str) -> str:
+    from scenarios.errors import show
+
+    return show(text)
+
+
+def identifier_rule(value: str) -> str | None:
+    """Why `value` cannot be an identifier (SKU id, class, ...), or None. The message starts with the value."""
+    for i, ch in enumerate(value):
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Zl", "Zp") or ch in _INVISIBLE:
+            kind = "control" if cat == "Cc" else ("line or paragraph separator" if cat in ("Zl", "Zp") else "invisible")
+            return (f"{_show(value)} holds the {kind} character U+{ord(ch):04X} at position {i + 1} "
+                    "(identifiers are plain visible text)")
+    if value and not value.strip():
+        return f"{_show(value)} is blank (only spaces)"
+    if value != value.strip():
+        return f"{_show(value)} has leading or trailing whitespace (write the identifier without it)"
+    return None
+
+
+def normal_id(value: str) -> str:
+    """The identifier as compared and kept: Unicode NFC (an 'é' typed as one character or as e +
+    combining accent is the same id)."""
+    return unicodedata.normalize("NFC", value)
+
+
+def _identifier(value: str) -> str:
+    rule = identifier_rule(value)
+    if rule is not None:
+        raise ValueError(rule)
+    return normal_id(value)
+
+
+def id_problems(items: list[tuple[str, str]], what: str = "id") -> list[str]:
+    """Duplicates among (path, identifier) pairs, as "path: message" lines: equal once
+    NFC-normalised, or differing only by letter case (refused: Excel, Windows and macOS file systems
+    and many databases treat 'A1' and 'a1' as one)."""
+    out: list[str] = []
+    seen: dict[str, tuple[str, str]] = {}
+    folded: dict[str, tuple[str, str]] = {}
+    for path, raw in items:
+        value = normal_id(raw)
+        if value in seen:
+            first_path, first_raw = seen[value]
+            same = "" if value.isascii() else " (ids are compared once Unicode-normalised, NFC)"
+            out.append(f"{path}: {_show(raw)} duplicates {first_path}{same}")
+            continue
+        key = value.casefold()
+        if key in folded:
+            first_path, first_raw = folded[key]
+            out.append(f"{path}: {_show(raw)} differs from {first_path} {_show(first_raw)} only by letter case "
+                       f"({what}s that differ only by case are refused: Excel and case-insensitive file systems "
+                       "treat them as one)")
+        seen[value] = (path, raw)
+        folded.setdefault(key, (path, raw))
+    return out
+
+
+def class_problems(classes: list[tuple[str, str]]) -> list[str]:
+    """Class names that differ only by letter case ('A' on one SKU, 'a' on another): almost always a typo
+    that would silently make a class without a floor."""
+    out: list[str] = []
+    first: dict[str, tuple[str, str]] = {}
+    for path, raw in classes:
+        value = normal_id(raw)
+        key = value.casefold()
+        if key in first and normal_id(first[key][1]) != value:
+            out.append(f"{path}: class {_show(raw)} differs from class {_show(first[key][1])} of {first[key][0]} "
+                       "only by letter case (write one spelling)")
+            continue
+        first.setdefault(key, (path, raw))
+    return out
+
+
+ABC_CLASSES = ("A", "B", "C")
+
+
+def floor_problems(floors: Any, classes: list[str | None]) -> list[str]:
+    """Class floors naming a class no SKU can have: a class written on a SKU, or A, B, C when some SKU
+    has no class (then ABC classification gives it one)."""
+    if not isinstance(floors, Mapping):
+        return []
+    known = {normal_id(c) for c in classes if isinstance(c, str)}
+    if any(c is None for c in classes):
+        known |= set(ABC_CLASSES)
+    out: list[str] = []
+    for key in floors:
+        if not isinstance(key, str) or identifier_rule(key) is not None or normal_id(key) in known:
+            continue  # a key that is no identifier is reported by the schema
+        listed = ", ".join(sorted(known)) or "none"
+        close = [k for k in known if k.casefold() == normal_id(key).casefold()]
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        out.append(f"service.floors.{key}: no SKU has class {_show(key)} (classes: {listed}; A, B and C exist "
+                   f"only when some SKU has no class and is classified by ABC){hint}")
+    return out
+
+
+# --------------------------------------------------------------------------- explicit candidates
+CANDIDATE_KEYS = {
+    "base_stock": ("S", "R"), "sS": ("s", "S", "R"), "rQ": ("s", "Q", "R"), "RS": ("S", "R"),
+    "RsS": ("s", "S", "R"), "capped_base_stock": ("S", "cap", "R"),
+}
+FAMILY_NEEDS = {
+    "base_stock": ("S",), "sS": ("s", "S"), "rQ": ("s", "Q"), "RS": ("S",), "RsS": ("s", "S"),
+    "capped_base_stock": ("S", "cap"),
+}
+
+
+def _number(x: Any) -> float | None:
+    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
+        return float(x)
+    return None
+
+
+def candidate_problems(candidates: Any, families: Any, review_periods: Any, backlog: bool) -> list[str]:
+    """The rules of explicit `policies.candidates`, as "path: message" lines (used on validated and on
+    raw data alike): each family listed in policies.families; each entry holds only the parameters
+    its family uses, all it needs, S >= 0, S > s (sS, RsS), Q > 0, cap > 0, R a whole number >= 0
+    (>= 1 for RS and RsS, given or found in policies.review_periods), and s >= 0 unless a backlog
+    can form (with no waiting customer the inventory position never falls below 0, and a policy
+    with s < 0 would never order)."""
+    out: list[str] = []
+    if not isinstance(candidates, Mapping):
+        return out
+    fams = [f for f in families] if isinstance(families, (list, tuple)) else None
+    periods = [r for r in review_periods if _number(r) is not None] if isinstance(review_periods, (list, tuple)) else []
+    for family, rows in candidates.items():
+        if family not in FAMILY_NEEDS:
+            continue  # an unknown family is a type error of the schema
+        base = f"policies.candidates.{family}"
+        if fams is not None and family not in fams:
+            out.append(f"{base}: family {family} is not in policies.families ({', '.join(map(str, fams))}); "
+                       "add it there or remove these candidates")
+        if not isinstance(rows, (list, tuple)):
+            continue
+        keys = CANDIDATE_KEYS[family]
+        for k, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                continue
+            where = f"{base}[{k}]"
+            for key in row:
+                if key not in keys:
+                    out.append(f"{where}.{key}: is not a parameter of family {family} (it takes {', '.join(keys)})")
+            missing = [p for p in FAMILY_NEEDS[family] if p not in row]
+            if missing:
+                out.append(f"{where}: family {family} needs {', '.join(missing)}")
+            s, S, Q, R, cap = (_number(row.get(p)) for p in ("s", "S", "Q", "R", "cap"))
+            if S is not None and S < 0:
+                out.append(f"{where}.S: {S:g} is not >= 0")
+            if family in ("sS", "RsS") and s is not None and S is not None and not S > s:
+                out.append(f"{where}.S: S {S:g} is not > s {s:g}")
+            if Q is not None and "Q" in keys and Q <= 0:
+                out.append(f"{where}.Q: {Q:g} is not > 0")
+            if cap is not None and "cap" in keys and cap <= 0:
+                out.append(f"{where}.cap: {cap:g} is not > 0")
+            if R is not None and (R < 0 or R != int(R)):
+                out.append(f"{where}.R: {R:g} is not a whole number >= 0")
+            elif family in ("RS", "RsS"):
+                if R is not None and R < 1:
+                    out.append(f"{where}.R: family {family} needs R >= 1 (periodic review)")
+                elif R is None and not any(r >= 1 for r in periods):
+                    out.append(f"{where}: family {family} needs R >= 1: give R here, or a review period >= 1 "
+                               "in policies.review_periods")
+            if s is not None and s < 0 and not backlog and "s" in keys:
+                out.append(f"{where}.s: {s:g} is below 0, but no customer waits for stock here "
+                           "(customer_reaction.wait is 0, or shortages are expedited), so the inventory position "
+                           "never falls below 0 and this policy would never order")
+    return out
+
+
+def backlog_possible(wait: Any, expedite: Any) -> bool:
+    """Whether a backlog can form: some customers wait (customer_reaction.wait > 0) and shortages are
+    not expedited. Without one the inventory position never falls below 0."""
+    w = _number(wait)
+    return (w if w is not None else 1.0) > 0 and expedite is None
 
 
 class Strict(BaseModel):
@@ -334,7 +522,19 @@ class Service(Strict):
     @field_validator("floors")
     @classmethod
     def _frozen_floors(cls, v: dict) -> dict:
-        return freeze(v)
+        problems, out = [], {}
+        for key, level in v.items():
+            rule = identifier_rule(key)
+            if rule is not None:
+                problems.append(f"class {rule}")
+                continue
+            name = normal_id(key)
+            if name in out:
+                problems.append(f"class {_show(key)} is given twice (the same text once Unicode-normalised, NFC)")
+            out[name] = level
+        if problems:
+            raise ValueError("; ".join(problems))
+        return freeze(out)
 
 
 class Budget(Strict):
@@ -415,6 +615,11 @@ class Sku(Strict):
     demand: DemandDistribution | None = None
     customers: Annotated[int, Field(ge=1)] | None = None
     current_policy: Policy | None = None
+
+    @field_validator("id", "class_")
+    @classmethod
+    def _identifier(cls, v: str | None) -> str | None:
+        return None if v is None else _identifier(v)
 
     @field_validator("demand", mode="before")
     @classmethod
@@ -532,6 +737,11 @@ class Scenario(Strict):
     def _frozen_variants(cls, v: dict) -> dict:
         return freeze(v)
 
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        return _identifier(v)
+
     @model_validator(mode="after")
     def _cross_rules(self) -> "Scenario":
         # Cross-field rules; each message starts with the YAML path it concerns ("path: message"),
@@ -542,21 +752,28 @@ class Scenario(Strict):
             if modes.index(name) != i:
                 problems.append(f"transport[{i}].name: {name!r} is a duplicate mode name")
         if self.expedite is not None and self.expedite.mode not in modes:
-            problems.append(f"expedite.mode: {self.expedite.mode!r} is not a transport mode {modes}")
+            problems.append(f"expedite.mode: {_show(self.expedite.mode)} is not a transport mode {modes}")
         if self.policies.modes is not None:
             for i, m in enumerate(self.policies.modes):
                 if m not in modes:
-                    problems.append(f"policies.modes[{i}]: {m!r} is not a transport mode {modes}")
-        ids: dict[str, int] = {}
+                    problems.append(f"policies.modes[{i}]: {_show(m)} is not a transport mode {modes}")
+        problems += id_problems([(f"skus[{i}].id", sku.id) for i, sku in enumerate(self.skus)])
+        problems += class_problems([(f"skus[{i}].class", sku.class_) for i, sku in enumerate(self.skus)
+                                    if sku.class_ is not None])
+        problems += floor_problems(self.service.floors, [sku.class_ for sku in self.skus])
+        backlog = backlog_possible(self.customer_reaction.wait, self.expedite)
+        problems += candidate_problems(self.policies.candidates, self.policies.families,
+                                       self.policies.review_periods, backlog)
         for i, sku in enumerate(self.skus):
-            if sku.id in ids:
-                problems.append(f"skus[{i}].id: {sku.id!r} duplicates skus[{ids[sku.id]}].id")
-            ids.setdefault(sku.id, i)
             if sku.demand is None and self.demand_history_csv is None:
                 problems.append(f"skus[{i}].demand: missing (required unless demand_history_csv is given)")
             cp = sku.current_policy
             if cp is not None and cp.mode is not None and cp.mode not in modes:
-                problems.append(f"skus[{i}].current_policy.mode: {cp.mode!r} is not a transport mode {modes}")
+                problems.append(f"skus[{i}].current_policy.mode: {_show(cp.mode)} is not a transport mode {modes}")
+            if cp is not None and cp.s is not None and cp.s < 0 and not backlog:
+                problems.append(f"skus[{i}].current_policy.s: {cp.s:g} is below 0, but no customer waits for stock "
+                                "here (customer_reaction.wait is 0, or shortages are expedited), so the inventory "
+                                "position never falls below 0 and this policy would never order")
         problems += _size_problems(self)
         if problems:
             raise ValueError("\n".join(problems))

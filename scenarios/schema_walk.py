@@ -13,6 +13,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel
 
+from scenarios.errors import show
 from scenarios.merge import Segment, format_path
 from scenarios.schema import Scenario
 
@@ -100,8 +101,8 @@ def did_you_mean(key: str, known: list[str]) -> str:
     """`unknown key 'carying_rate' (did you mean 'carrying_rate'?)`, or the list of known keys."""
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
     if close:
-        return f"unknown key {key!r} (did you mean {close[0]!r}?)"
-    return f"unknown key {key!r} (known keys: {', '.join(known)})"
+        return f"unknown key {show(key)} (did you mean {close[0]!r}?)"
+    return f"unknown key {show(key)} (known keys: {', '.join(known)})"
 
 
 def types_at(segs: tuple[Segment, ...], data: Any = None, root: Any = Scenario) -> list[Any]:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from typing import Any
 
-from scenarios.errors import Problem, ScenarioError
+from scenarios.errors import Problem, ScenarioError, show
 from scenarios.merge import PathError, parse_path, set_path
 from scenarios.schema_walk import did_you_mean
 from scenarios.yaml_io import read_text
@@ -26,7 +27,14 @@ _DIST_PARAMS = ("value", "mean", "cv", "sd", "low", "high", "values", "csv", "bl
 _POLICY_PARAMS = ("family", "mode", "s", "S", "Q", "R", "cap")
 REQUIRED_COLUMNS = ("id", "unit_cost", "price")
 _TEXT_LAST = ("dist", "family", "mode", "csv")
-_INT = re.compile(r"[+-]?\d+")
+# A number in a CSV cell: ASCII digits with an optional sign, decimal point and exponent (12, -3,
+# 0.25, .5, 1e5, 2.5E-3); spaces around it are ignored. Refused: digit separators (1_000, 1,000,
+# 1 000), other scripts' digits (١٢, full-width １２), nan, inf, hexadecimal (0x10), which Python's
+# float() or int() would accept, or a spreadsheet would read differently.
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+WHOLE = re.compile(r"[+-]?[0-9]+")
+NUMBER_RULE = "a CSV number is written with the digits 0-9, an optional sign, '.' and exponent: no digit separators, nan or inf"
+_ID_COLUMNS = ("id", "class")  # identifiers: kept exactly as written, so that stray spaces are reported
 
 
 def sku_columns() -> list[str]:
@@ -40,24 +48,37 @@ def sku_columns() -> list[str]:
 
 
 def _cell(column: str, text: str) -> Any:
-    """Type one cell: text columns stay text, `values` becomes a list, the rest become numbers
-    (a cell that is not a number stays text, so that validation names it)."""
+    """Type one cell: text columns stay text, `values` becomes a list, the rest become numbers.
+    Raises ValueError(the offending text) for a number cell that is not a CSV number."""
     last = column.rsplit(".", 1)[-1]
-    if column in ("id", "class") or last in _TEXT_LAST:
+    if column in _ID_COLUMNS:
+        return text
+    text = text.strip()
+    if last in _TEXT_LAST:
         return text
     if last == "values":
         parts = [p for p in re.split(r"[;\s]+", text) if p]
-        return [_number(p) for p in parts]
-    return _number(text)
+        out = [number(p) for p in parts]
+        bad = [p for p, v in zip(parts, out) if v is None]
+        if bad:
+            raise ValueError(bad[0])
+        return out
+    value = number(text)
+    if value is None:
+        raise ValueError(text)
+    return value
 
 
-def _number(text: str) -> Any:
-    if _INT.fullmatch(text):
+def number(text: str) -> int | float | None:
+    """The number a CSV cell holds (int when written without '.' or exponent), or None when the cell
+    is not a CSV number (see NUMBER). Spaces around it are ignored."""
+    text = text.strip(" \t")
+    if WHOLE.fullmatch(text):
         return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    if NUMBER.fullmatch(text):
+        value = float(text)
+        return value if math.isfinite(value) else None  # 1e999
+    return None
 
 
 def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
@@ -77,12 +98,12 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
     known = sku_columns()
     for j, col in enumerate(header):
         if col in header[:j]:
-            problems.append(Problem(display, f"column {col!r}", "appears twice in the header"))
+            problems.append(Problem(display, f"column {show(col)}", "appears twice in the header"))
         elif col not in known:
-            problems.append(Problem(display, f"column {col!r}", did_you_mean(col, known).replace("key", "column", 1)))
+            problems.append(Problem(display, f"column {show(col)}", did_you_mean(col, known).replace("key", "column", 1)))
     for col in REQUIRED_COLUMNS:
         if col not in header:
-            problems.append(Problem(display, f"column {col!r}", "is missing (required column)"))
+            problems.append(Problem(display, f"column {show(col)}", "is missing (required column)"))
     if problems:
         raise ScenarioError(problems)
     rows: list[dict] = []
@@ -101,14 +122,17 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
             i = len(rows)
             sku: dict = {}
             for j in order:
-                cell = record[j].strip()
-                if cell == "":
-                    continue
+                cell = record[j]
+                if cell.strip() == "":
+                    continue  # not given (an id of only spaces is then missing, and reported so)
                 col = header[j]
                 try:
                     set_path(sku, segs[j], _cell(col, cell))
                 except PathError as exc:
                     problems.append(Problem(display, f"skus[{i}].{col}", f"{exc} (CSV line {line})"))
+                except ValueError as exc:
+                    problems.append(Problem(display, f"skus[{i}].{col}", f"is not a number (CSV line {line}); "
+                                            f"{NUMBER_RULE}", exc.args[0], True))
             rows.append(sku)
             lines.append(line)
     except csv.Error as exc:
@@ -118,6 +142,13 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
     if problems:
         raise ScenarioError(problems)
     return rows, lines
+
+
+def _header_like(cell: str) -> bool:
+    """Whether a first line reads as a column name rather than a mistyped number: it starts with a
+    letter and is not nan/inf (a first line of '1_000', '١٢' or 'nan' is reported, not skipped)."""
+    word = cell.strip().lstrip("+-").lower()
+    return bool(word) and word[0].isalpha() and not word[0].isdigit() and word not in ("nan", "inf", "infinity")
 
 
 def read_empirical_csv(path: str, display: str) -> list[float]:
@@ -130,13 +161,14 @@ def read_empirical_csv(path: str, display: str) -> list[float]:
         if not cell:
             continue
         if "," in cell or ";" in cell or "\t" in cell:
-            problems.append(Problem(display, f"line {n}", f"{cell!r} has several columns; expected one column of numbers"))
+            problems.append(Problem(display, f"line {n}", "has several columns; expected one column of numbers",
+                                    cell, True))
             continue
-        v = _number(cell)
-        if isinstance(v, str):
-            if n == 1:
+        v = number(cell)
+        if v is None:
+            if n == 1 and _header_like(cell):
                 continue  # a header
-            problems.append(Problem(display, f"line {n}", f"{cell!r} is not a number"))
+            problems.append(Problem(display, f"line {n}", f"is not a number ({NUMBER_RULE})", cell, True))
             continue
         values.append(v)
     if not values and not problems:

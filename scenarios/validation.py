@@ -13,9 +13,10 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
-from scenarios.errors import Problem, ScenarioError
+from scenarios.errors import Problem, ScenarioError, show
 from scenarios.merge import PathError, Segment, format_path, parse_path
-from scenarios.schema import Scenario
+from scenarios.schema import (Policies, Scenario, backlog_possible, candidate_problems, class_problems, floor_problems,
+                              id_problems, identifier_rule)
 from scenarios.schema_walk import did_you_mean, dist_tag, known_keys_at, members, types_at
 
 # origin(segs) -> (file to name, note to append to the rule, e.g. " (set by --set)")
@@ -191,12 +192,12 @@ def pydantic_problems(exc: ValidationError, data: dict, origin: Origin) -> list[
             key = err.get("input")
             parent = segs[:-1] if segs else ()
             raw.append((parent + (str(key),), None, False,
-                        f"key {key!r} is not text (YAML read it as {type(key).__name__}; quote it)", None))
+                        f"key {show(key)} is not text (YAML read it as {type(key).__name__}; quote it)", None))
             continue
         elif err["type"] == "extra_forbidden":
             key = segs[-1] if segs else loc[-1]
             known = known_keys_at(segs[:-1], data)
-            raw.append((segs, None, False, did_you_mean(key, known) if known else f"unknown key {key!r}", None))
+            raw.append((segs, None, False, did_you_mean(key, known) if known else f"unknown key {show(key)}", None))
             continue
         elif loc and loc[-1] == "[key]":
             value = err.get("input")
@@ -248,23 +249,41 @@ def raw_cross_problems(data: dict) -> list[tuple[str, str]]:
     if modes is not None:
         exp = data.get("expedite")
         if isinstance(exp, dict) and isinstance(exp.get("mode"), str) and exp["mode"] not in modes:
-            out.append(("expedite.mode", f"{exp['mode']!r} is not a transport mode {modes}"))
+            out.append(("expedite.mode", f"{show(exp['mode'])} is not a transport mode {modes}"))
         pol = data.get("policies")
         if isinstance(pol, dict) and isinstance(pol.get("modes"), list):
             for i, m in enumerate(pol["modes"]):
                 if isinstance(m, str) and m not in modes:
-                    out.append((f"policies.modes[{i}]", f"{m!r} is not a transport mode {modes}"))
+                    out.append((f"policies.modes[{i}]", f"{show(m)} is not a transport mode {modes}"))
     skus = data.get("skus")
+    service = data.get("service") if isinstance(data.get("service"), dict) else {}
+    reaction = data.get("customer_reaction") if isinstance(data.get("customer_reaction"), dict) else {}
+    backlog = backlog_possible(reaction.get("wait", 1.0), data.get("expedite"))
+    pol = data.get("policies") if isinstance(data.get("policies"), dict) else {}
+    defaults = Policies.model_fields
+    lines = candidate_problems(pol.get("candidates"), pol.get("families", defaults["families"].default),
+                               pol.get("review_periods", defaults["review_periods"].default), backlog)
     if isinstance(skus, list):
-        ids: dict[str, int] = {}
+        entries = [(i, sku) for i, sku in enumerate(skus) if isinstance(sku, dict)]
+        lines += id_problems([(f"skus[{i}].id", sku["id"]) for i, sku in entries
+                              if isinstance(sku.get("id"), str) and sku["id"] and identifier_rule(sku["id"]) is None])
+        named = [(f"skus[{i}].class", sku["class"]) for i, sku in entries
+                 if isinstance(sku.get("class"), str) and identifier_rule(sku["class"]) is None]
+        lines += class_problems(named)
+        if all(isinstance(sku.get("class"), (str, type(None))) for _, sku in entries):
+            lines += floor_problems(service.get("floors"), [sku.get("class") for _, sku in entries])
+    for line in lines:
+        head, _, rest = line.partition(": ")
+        out.append((head, rest))
+    if isinstance(skus, list):
         for i, sku in enumerate(skus):
             if not isinstance(sku, dict):
                 continue
-            sid = sku.get("id")
-            if isinstance(sid, str):
-                if sid in ids:
-                    out.append((f"skus[{i}].id", f"{sid!r} duplicates skus[{ids[sid]}].id"))
-                ids.setdefault(sid, i)
+            cp0 = sku.get("current_policy")
+            if isinstance(cp0, dict) and is_finite_number(cp0.get("s")) and cp0["s"] < 0 and not backlog:
+                out.append((f"skus[{i}].current_policy.s", f"{cp0['s']:g} is below 0, but no customer waits for stock "
+                            "here (customer_reaction.wait is 0, or shortages are expedited), so the inventory "
+                            "position never falls below 0 and this policy would never order"))
             if sku.get("demand") is None and data.get("demand_history_csv") is None:
                 out.append((f"skus[{i}].demand", "missing (required unless demand_history_csv is given)"))
             uc, pr = sku.get("unit_cost"), sku.get("price")
@@ -272,7 +291,7 @@ def raw_cross_problems(data: dict) -> list[tuple[str, str]]:
                 out.append((f"skus[{i}]", f"price {float(pr)} is not >= unit_cost {float(uc)}"))
             cp = sku.get("current_policy")
             if modes is not None and isinstance(cp, dict) and isinstance(cp.get("mode"), str) and cp["mode"] not in modes:
-                out.append((f"skus[{i}].current_policy.mode", f"{cp['mode']!r} is not a transport mode {modes}"))
+                out.append((f"skus[{i}].current_policy.mode", f"{show(cp['mode'])} is not a transport mode {modes}"))
     return out
 
 
@@ -288,7 +307,10 @@ def validate(data: dict, origin: Origin) -> Scenario:
         cross_ran = any(tuple(e["loc"]) == () and e["type"] == "value_error" for e in exc.errors())
         if not cross_ran:
             for path, rule in raw_cross_problems(data):
-                segs = parse_path(path)
+                try:
+                    segs = parse_path(path)
+                except PathError:
+                    segs = ()
                 file, note = origin(segs)
                 problems.append(Problem(file=file, path=path, rule=rule + note))
         seen: set = set()

@@ -125,8 +125,10 @@ def scenario_data(draw):
                                                           "defect_probability": draw(share)}
     if draw(st.booleans()):
         data["service"]["target"] = draw(st.integers(50, 100)) / 100
-    if draw(st.booleans()):
-        data["service"]["floors"] = {"A": draw(st.integers(50, 100)) / 100}
+    classes = sorted({k.get("class") or c for k in data["skus"] for c in (["A", "B", "C"] if "class" not in k else [])}
+                     | {k["class"] for k in data["skus"] if "class" in k})
+    if draw(st.booleans()):  # a floor names a class some SKU has (or gets by ABC)
+        data["service"]["floors"] = {draw(st.sampled_from(classes)): draw(st.integers(50, 100)) / 100}
     if draw(st.booleans()):
         data["policies"]["modes"] = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
     if draw(st.booleans()):

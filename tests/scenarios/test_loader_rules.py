@@ -119,6 +119,28 @@ CASES = [
     ("skus[2].demand.size", {"dist": "compound", "orders": 1, "size": 1}, "skus[2].demand.size.dist", "is not a known distribution"),
     ("transport[0].lead_time", {"dist": "gamma", "mean": 5, "cv": math.inf}, "transport[0].lead_time.cv", "is not a finite number"),
     ("skus_cvs", "x.csv", "skus_cvs", "did you mean 'skus_csv'?"),
+    # references that must name something that exists (issue 13, point 5)
+    ("service.floors", {"A": 0.98, "Z": 0.9}, "service.floors.Z", "no SKU has class 'Z'"),
+    ("service.floors", {"a": 0.98}, "service.floors.a", "did you mean 'A'?"),
+    # explicit candidates: every rule of a policy, with the path of the entry and key
+    ("policies.candidates", {"sS": [{"s": 10, "S": 5}]}, "policies.candidates.sS[0].S", "S 5 is not > s 10"),
+    ("policies.candidates", {"sS": [{"s": 10, "S": 10}]}, "policies.candidates.sS[0].S", "S 10 is not > s 10"),
+    ("policies.candidates", {"sS": [{"S": 10}]}, "policies.candidates.sS[0]", "family sS needs s"),
+    ("policies.candidates", {"sS": [{"s": -3, "S": -1}]}, "policies.candidates.sS[0].S", "-1 is not >= 0"),
+    ("policies.candidates", {"rQ": [{"s": 3}]}, "policies.candidates.rQ[0]", "family rQ needs Q"),
+    ("policies.candidates", {"rQ": [{"s": 3, "Q": 0}]}, "policies.candidates.rQ[0].Q", "0 is not > 0"),
+    ("policies.candidates", {"rQ": [{"s": 3, "Q": -4}]}, "policies.candidates.rQ[0].Q", "-4 is not > 0"),
+    ("policies.candidates", {"rQ": [{"s": 3, "Q": 5, "R": 1.5}]}, "policies.candidates.rQ[0].R", "1.5 is not a whole number >= 0"),
+    ("policies.candidates", {"rQ": [{"s": 3, "Q": 5, "R": -7}]}, "policies.candidates.rQ[0].R", "-7 is not a whole number >= 0"),
+    ("policies.candidates", {"rQ": [{"s": 3, "Q": 5, "cap": 2}]}, "policies.candidates.rQ[0].cap",
+     "is not a parameter of family rQ (it takes s, Q, R)"),
+    ("policies.candidates", {"sS": [{"s": 3, "S": 9, "mode": 1}]}, "policies.candidates.sS[0].mode", "is not a parameter of family sS"),
+    ("policies.candidates", {"sS": [{"s": 3, "S": "nine"}]}, "policies.candidates.sS[0].S", "'nine' is not a number"),
+    ("policies.candidates", {"sS": [{"s": 3, "S": float("nan")}]}, "policies.candidates.sS[0].S", "is not a finite number"),
+    ("policies.candidates", {"sS": "all"}, "policies.candidates.sS", "is not a list"),
+    ("policies.candidates", {"base_stock": [{"S": 4}]}, "policies.candidates.base_stock",
+     "family base_stock is not in policies.families (sS, rQ)"),
+    ("policies.candidates", {"sS": [{"s": 3, "S": 9}], "minmax": [{"S": 1}]}, "policies.candidates.minmax", "is not one of"),
 ]
 
 
@@ -144,6 +166,65 @@ def test_bad_value_names_file_path_value_and_rule(write, path, value, where, rul
     hits = [line for line in lines if line.startswith(wanted)]
     assert hits, f"no problem at {where!r} in:\n{info.value}"
     assert any(rule in line for line in hits), f"rule {rule!r} not in:\n{info.value}"
+
+
+@pytest.mark.parametrize("policies,where,rule", [
+    ({"families": ["RS"], "review_periods": [0], "candidates": {"RS": [{"S": 30}]}},
+     "policies.candidates.RS[0]", "family RS needs R >= 1: give R here, or a review period >= 1"),
+    ({"families": ["RsS"], "review_periods": [0, 7], "candidates": {"RsS": [{"s": 3, "S": 30, "R": 0}]}},
+     "policies.candidates.RsS[0].R", "family RsS needs R >= 1 (periodic review)"),
+    ({"families": ["capped_base_stock"], "candidates": {"capped_base_stock": [{"S": 30}, {"S": 30, "cap": 0}]}},
+     "policies.candidates.capped_base_stock[0]", "family capped_base_stock needs cap"),
+    ({"families": ["capped_base_stock"], "candidates": {"capped_base_stock": [{"S": 30, "cap": 0}]}},
+     "policies.candidates.capped_base_stock[0].cap", "0 is not > 0"),
+])
+def test_explicit_candidate_rules_per_family(write, policies, where, rule):
+    data = base()
+    data["policies"] = policies
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(write(data))
+    assert any(line.split(": ", 1)[1].startswith(f"{where}: ") and rule in line
+               for line in str(info.value).splitlines()), str(info.value)
+
+
+def test_negative_s_is_refused_only_when_no_backlog_can_form(write):
+    data = base()
+    data["policies"]["candidates"] = {"sS": [{"s": -5, "S": 20}]}
+    data["skus"][0]["current_policy"] = {"family": "sS", "s": -2, "S": 20}
+    assert scenarios.load(write(data)).policies.candidates["sS"][0]["s"] == -5  # customers wait: a backlog forms
+    for change in ({"customer_reaction": {"wait": 0, "lost_sale": 1}}, {"expedite": {"mode": "air"}}):
+        with pytest.raises(ScenarioError) as info:
+            scenarios.load(write({**data, **change}))
+        msg = str(info.value)
+        assert "policies.candidates.sS[0].s: -5 is below 0, but no customer waits for stock" in msg
+        assert "skus[0].current_policy.s: -2 is below 0" in msg
+
+
+def test_candidate_problems_come_with_the_other_problems(write):
+    """Cross rules on raw data: a bad candidate is reported together with a bad field elsewhere."""
+    data = base()
+    data["costs"]["order_cost"] = -1
+    data["service"]["floors"] = {"Q": 0.9}
+    data["policies"]["candidates"] = {"sS": [{"s": 9, "S": 3}]}
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(write(data))
+    msg = str(info.value)
+    for words in ("costs.order_cost: -1 is not >= 0", "policies.candidates.sS[0].S: S 3 is not > s 9",
+                  "service.floors.Q: no SKU has class 'Q'"):
+        assert words in msg, msg
+
+
+def test_trust_cases_y16_and_y31(write):
+    data = base()
+    data["service"]["floors"] = {"Z": 0.99}
+    data["policies"] = {"families": ["sS", "base_stock"], "review_periods": [0],
+                        "candidates": {"sS": [{"s": 10, "S": 5}], "base_stock": [{"S": -4}]}}
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(write(data))
+    msg = str(info.value)
+    for words in ("service.floors.Z: no SKU has class 'Z'", "policies.candidates.sS[0].S: S 5 is not > s 10",
+                  "policies.candidates.base_stock[0].S: -4 is not >= 0"):
+        assert words in msg, msg
 
 
 def test_base_scenario_is_valid(write):

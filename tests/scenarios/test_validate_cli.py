@@ -56,3 +56,49 @@ def test_unknown_variant_exits_2(monkeypatch, capsys, tmp_path):
     good.write_text(dump(base()), encoding="utf-8")
     code, _, err = _run(monkeypatch, capsys, str(good), "--variant", "fast")
     assert code == 2 and "unknown variant 'fast' (known: none defined)" in err
+
+
+def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["tradeoff", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code or 0
+    return code, capsys.readouterr().err
+
+
+def test_a_flag_value_is_named_by_its_flag(monkeypatch, capsys, tmp_path):
+    """--target, --time-limit and --mip-gap set scenario paths; a bad value names the flag, not --set."""
+    good = tmp_path / "good.yaml"
+    good.write_text(dump(base()), encoding="utf-8")
+    out = tmp_path / "out"
+    code, err = _cli(monkeypatch, capsys, "run", str(good), "--out", str(out), "--target", "1.5",
+                     "--time-limit", "-3", "--mip-gap", "2", "--set", "seed=-1")
+    assert code == 2, err
+    assert "service.target: 1.5 is not <= 1 (set by --target)" in err
+    assert "solver.time_limit: -3.0 is not > 0 (set by --time-limit)" in err
+    assert "solver.mip_gap: 2.0 is not < 1 (set by --mip-gap)" in err
+    assert "seed: -1 is not >= 0 (set by --set)" in err
+    assert not out.exists()
+    code, err = _cli(monkeypatch, capsys, "audit", str(good), "--out", str(out), "--target", "0")
+    assert code == 2 and "service.target: 0.0 is not > 0 (set by --target)" in err
+
+
+def test_overrides_carry_their_label_through_the_loader(tmp_path):
+    import pytest
+
+    import scenarios
+    from scenarios.errors import ScenarioError
+    from scenarios.loader import Override
+
+    good = tmp_path / "good.yaml"
+    good.write_text(dump(base()), encoding="utf-8")
+    s = scenarios.load(good, overrides=["seed=4", Override("service.target", 0.9, "--target")])
+    assert s.seed == 4 and s.service.target == 0.9
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(good, overrides=[Override("service.target", "high", "--target"),
+                                        Override("service.tagret", 0.9, "--target")])
+    msg = str(info.value)
+    assert "service.target: 'high' is not a number (set by --target)" in msg
+    assert "--target: service.tagret: unknown key 'tagret' (did you mean 'target'?)" in msg

@@ -47,6 +47,18 @@ def solver_failures_reported() -> Iterator[None]:
         raise typer.Exit(1) from exc
 
 
+def flag_overrides(target: float | None = None, time_limit: float | None = None,
+                   mip_gap: float | None = None) -> list:
+    """The options that stand for a scenario path, as overrides labelled with their flag, so that a
+    bad value is reported as "service.target: 1.5 is not <= 1 (set by --target)". Applied after
+    --set (a flag wins over --set on the same path)."""
+    from scenarios.loader import Override
+
+    flags = (("service.target", target, opt.TARGET_FLAG), ("solver.time_limit", time_limit, opt.TIME_LIMIT_FLAG),
+             ("solver.mip_gap", mip_gap, opt.MIP_GAP_FLAG))
+    return [Override(path, value, flag) for path, value, flag in flags if value is not None]
+
+
 def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, target: float | None, engine: str,
                    jobs: int, executor: str, scheduler: str | None, time_limit: float | None,
                    mip_gap: float | None, audit: bool | None) -> None:
@@ -54,10 +66,10 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
     the service achieved out of sample and any rule missed out of sample (on stderr)."""
     from tradeoff.pipeline import run
 
+    changes = list(sets) + flag_overrides(target=target, time_limit=time_limit, mip_gap=mip_gap)
     with terminal_progress() as progress, solver_failures_reported():
-        result = run(str(file), out=out, overrides=sets or None, variants=variant, target=target, engine=engine,
-                     jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit,
-                     time_limit=time_limit, mip_gap=mip_gap)
+        result = run(str(file), out=out, overrides=changes or None, variants=variant, engine=engine,
+                     jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit)
     s = result.summary
     service = s["service"]
     typer.echo(f"{result.out_dir}: {len(result.plan)} SKUs, cost_total {s['totals']['cost_total']:.2f} "
