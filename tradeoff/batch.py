@@ -3,13 +3,16 @@
 1. Expand the inputs (a folder means its `*.yaml` / `*.yml` files, not recursive) and validate every
    file first, in this process: each invalid file is reported with all its problems and gets an
    `invalid` row; the valid ones go on.
-2. Skip the finished ones. A scenario is finished when `OUT/<folder>/summary.json` holds the same
-   `scenario_hash` (and engine) and every file the folder's manifest names is present. The result
-   writer (tradeoff.results_io) stages every file in a hidden `.tmp-<folder>-...` folder and renames
-   it into place, so a run killed at any moment (even kill -9) leaves either a finished folder or
-   one this test rejects. Before an unfinished scenario runs, its leftover staging folders and its
-   stale result files (an older result of a changed scenario, or a half-replaced one) are removed,
-   so the new result lands with one atomic rename.
+2. Skip the finished ones (tradeoff.results_io.finished, the definition compare uses too): the
+   folder's `summary.json` holds the same `scenario_hash` (and engine) and every file the folder's
+   manifest names has the size and sha256 recorded when it was written. The result writer
+   (tradeoff.results_io) stages every file in a hidden `.tmp-<folder>-...` folder and renames it into
+   place, so a run killed at any moment (even kill -9) leaves either a finished folder or one this
+   test rejects; a result damaged since (a truncated, emptied, modified or deleted file) is rejected
+   too, and its row's message says so ("previous result damaged (plan.csv: size ...): rerun").
+   Before an unfinished scenario runs, its leftover staging folders and its stale result files (an
+   older result of a changed scenario, or a half-replaced or damaged one) are removed, so the new
+   result lands with one atomic rename.
 3. Run the rest through an executor (tradeoff.executors): locally one new process per scenario
    (memory cannot grow over a long batch, a crash takes only its scenario); on Dask one task per
    scenario. A scenario's failure becomes its row: `infeasible` (optimizer.InfeasibleError),
@@ -23,8 +26,8 @@ file was valid (nothing to run).
 
 from __future__ import annotations
 
+import enum
 import functools
-import json
 import logging
 import os
 import re
@@ -49,7 +52,6 @@ COLUMNS = (
 )
 BATCH_CSV = "batch.csv"
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-MANIFEST = ".tradeoff-files"  # tradeoff.results_io.MANIFEST: the result files a folder holds
 
 
 # --------------------------------------------------------------------------- inputs and validation
@@ -164,25 +166,6 @@ def validate_files(
 # --------------------------------------------------------------------------- finished results
 
 
-def finished_summary(folder: Path, scenario_hash: str, engine: str | None = None) -> dict | None:
-    """The summary.json of a finished result of this scenario in `folder`, else None.
-
-    Finished: summary.json parses, its scenario_hash (and engine, when given) match, and every file
-    named in the folder's manifest exists (a half-replaced folder misses some)."""
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        names = (folder / MANIFEST).read_text(encoding="utf-8").split()
-    except (OSError, ValueError):
-        return None
-    if not isinstance(summary, dict) or summary.get("scenario_hash") != scenario_hash:
-        return None
-    if engine is not None and summary.get("engine", engine) != engine:
-        return None
-    if "summary.json" not in names or not all((folder / n).is_file() for n in names):
-        return None
-    return summary
-
-
 def _staging_pattern(folder: str) -> re.Pattern:
     # tradeoff.results_io stages `<folder>` in `.tmp-<folder>-<pid>-<8 hex>`
     return re.compile(rf"^\.tmp-{re.escape(folder)}-(\d+)-[0-9a-f]{{8}}$")
@@ -210,16 +193,13 @@ def clear_unfinished(out: Path, folder: str) -> None:
             match = pattern.match(entry.name)
             if match and entry.is_dir() and not _alive(int(match.group(1))):
                 shutil.rmtree(entry, ignore_errors=True)
+    from tradeoff.results_io import MANIFEST, manifest_names
+
     target = out / folder
     if not target.is_dir():
         return
-    try:
-        names = (target / MANIFEST).read_text(encoding="utf-8").split()
-    except OSError:
-        names = []
-    for name in names:
-        if "/" not in name and name not in ("", ".", ".."):
-            (target / name).unlink(missing_ok=True)
+    for name in manifest_names(target):
+        (target / name).unlink(missing_ok=True)
     (target / MANIFEST).unlink(missing_ok=True)
     try:
         target.rmdir()  # only when empty: the writer then renames the new result in, in one step
@@ -246,12 +226,17 @@ class BatchJob:
     reporter: Callable | None = None  # progress channel back to the batch process
 
 
+def _plain(value: Any) -> Any:
+    """An enum by its value (a str-based enum's str() is `SolveStatus.optimal`, not `optimal`)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def headline(summary: dict) -> dict[str, Any]:
     """The batch.csv figures of a finished result, from its summary.json content."""
     service = summary.get("service") or {}
     totals = summary.get("totals") or {}
     solver = summary.get("solver") or {}
-    return {
+    values = {
         "scenario_hash": summary.get("scenario_hash"),
         "service_metric": service.get("metric"),
         "service_target": service.get("target"),
@@ -260,6 +245,7 @@ def headline(summary: dict) -> dict[str, Any]:
         "cost_logistics": totals.get("cost_logistics"),
         "solver_status": solver.get("status"),
     }
+    return {k: _plain(v) for k, v in values.items()}
 
 
 def _where(exc: BaseException) -> str:
@@ -305,29 +291,14 @@ def run_scenario(job: BatchJob) -> dict[str, Any]:
 # --------------------------------------------------------------------------- batch.csv
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return "" if value != value else f"{value:.10g}"
-    return str(value)
-
-
 def write_batch_csv(path: Path, rows: Sequence[dict]) -> Path:
-    """Write batch.csv (COLUMNS, one row per input file) atomically: temporary file, then rename."""
-    import csv
-    import io
-
+    """Write batch.csv (COLUMNS, one row per input file) atomically: temporary file, then rename.
+    Cells go through tradeoff.csv_safe (a file name or message a spreadsheet could take for a
+    formula is neutralised); booleans are written `true` / `false`."""
+    from tradeoff.csv_safe import rows_text
     from tradeoff.results_io import write_file_atomic
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in COLUMNS])
-    return write_file_atomic(path, buffer.getvalue())
+    return write_file_atomic(path, rows_text(COLUMNS, rows, bools=("true", "false")))
 
 
 # --------------------------------------------------------------------------- the batch
@@ -396,6 +367,7 @@ def run_batch(
     bad batch options or when no input names a file."""
     from scenarios.errors import Problem, ScenarioError
     from tradeoff.executors import LostItem, get_executor
+    from tradeoff.results_io import finished
 
     check_options(jobs, executor, scheduler, engine)
     progress = progress or BatchProgress()
@@ -414,17 +386,22 @@ def run_batch(
         progress.invalid_file(files[index], problems[index])
 
     to_run: list[Planned] = []
+    notes: dict[int, str] = {}  # why a previous result is run again (damaged, another scenario's)
     for p in planned:
         base = {"scenario": p.name, "folder": p.folder, "scenario_hash": p.scenario_hash, "skus": p.skus,
                 "seconds_validate": p.seconds_validate}
-        summary = finished_summary(out / p.folder, p.scenario_hash, engine)
-        if summary is not None:
+        check = finished(out / p.folder, p.scenario_hash, engine)
+        if check:
+            summary = check.summary
             timings = summary.get("timings") or {}
             seconds = sum(v for v in timings.values() if isinstance(v, int | float)) or None
             rows[p.index] = _row(p.file, **{**base, **headline(summary)}, status="ok", message="already finished",
                                  reused=True, seconds_run=round(seconds, 3) if seconds else None)
         else:
-            rows[p.index] = _row(p.file, **base, status=PENDING, message="")
+            notes[p.index] = check.rerun_message
+            if notes[p.index]:
+                log.warning("%s: %s", p.folder, notes[p.index])
+            rows[p.index] = _row(p.file, **base, status=PENDING, message=notes[p.index])
             to_run.append(p)
     write_batch_csv(csv_path, rows)
 
@@ -456,6 +433,8 @@ def run_batch(
                     p = order[position]
                     if isinstance(values, LostItem):
                         values = {"status": "failed", "message": values.reason}
+                    if notes.get(p.index):
+                        values = {**values, "message": "; ".join(m for m in (notes[p.index], values.get("message")) if m)}
                     row = rows[p.index]
                     row.update(values)
                     write_batch_csv(csv_path, rows)

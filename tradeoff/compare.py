@@ -1,14 +1,19 @@
 """`tradeoff compare`: several scenarios (or one scenario and its variants) run, or reused, and put
 side by side in one table (compare.csv) and one page (compare.html).
 
-A finished run is reused when `DIR/<folder>/summary.json` carries the same `scenario_hash` as the
-scenario loaded now (scenarios.content_hash): same world, same seed, so the same numbers; anything
-else is run again. Money in the table is per year (per-period money times horizon.periods_per_year).
+A finished run is reused when tradeoff.results_io.finished says so (the definition batch resumes
+by): `DIR/<folder>/summary.json` carries the same `scenario_hash` as the scenario loaded now
+(scenarios.content_hash; same world, same seed, so the same numbers) and the same engine, and every
+file of the folder's manifest has the size and sha256 recorded when it was written. Anything else
+(another scenario, a damaged or incomplete result) is run again. Its CSV files are read back with
+tradeoff.csv_safe.read_csv, which undoes the formula neutralisation of the writer, so a reused run's
+SKU ids are the scenario's. Money in the table is per year (per-period money times
+horizon.periods_per_year).
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,8 @@ import pandas as pd
 
 from tradeoff.report.format import BUCKETS, is_number
 from tradeoff.result import Result
+
+log = logging.getLogger(__name__)
 
 AGGREGATE_METRICS = ["fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate", "stockout_frequency",
                      "order_cycle_mean", "order_cycle_sd", "backorder_rate", "substitution_rate", "lost_sales_rate",
@@ -48,44 +55,62 @@ def jobs_for(files: list[Path], variant: str | None) -> list[Job]:
     return out
 
 
-def load_finished(folder: Path, scenario, scenario_hash: str) -> Result | None:
-    """The finished run in `folder` as a Result when its summary.json has `scenario_hash` and its
-    plan.csv and frontier.csv are there; None otherwise (missing, unreadable or another scenario).
+def load_finished(folder: Path, scenario, scenario_hash: str, engine: str | None = None) -> Result | None:
+    """The finished run in `folder` as a Result when tradeoff.results_io.finished accepts it (this
+    scenario's hash, and `engine` when given; every file intact); None otherwise. Its CSV files are
+    read back as written (tradeoff.csv_safe.read_csv: ids kept as text, neutralised cells restored).
     candidates.parquet is not read (a comparison does not need it): `candidates` is empty."""
+    return _load(Path(folder), scenario, scenario_hash, engine)[0]
+
+
+def _load(folder: Path, scenario, scenario_hash: str, engine: str | None) -> tuple[Result | None, str]:
+    """(the finished run or None, why it is not reused: "" when it is, or when there is none)."""
+    from tradeoff.csv_safe import read_csv
+    from tradeoff.results_io import finished
+
+    check = finished(folder, scenario_hash, engine)
+    if not check:
+        return None, check.rerun_message
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(summary, dict) or summary.get("scenario_hash") != scenario_hash:
-        return None
-    try:
-        plan = pd.read_csv(folder / "plan.csv", dtype={"sku": str, "class": str})
-        frontier = pd.read_csv(folder / "frontier.csv")
-        audit = pd.read_csv(folder / "audit.csv", dtype={"sku": str, "class": str}) if (folder / "audit.csv").exists() else None
-    except (OSError, ValueError):
-        return None
-    if "cost_optimal" in frontier.columns:
-        frontier["cost_optimal"] = frontier["cost_optimal"].map(lambda v: str(v).strip().lower() in ("true", "1"))
-    if audit is not None and "has_current_policy" in audit.columns:
-        audit["has_current_policy"] = audit["has_current_policy"].map(lambda v: str(v).strip().lower() in ("true", "1"))
-    return Result(scenario=scenario, plan=plan, frontier=frontier, candidates=pd.DataFrame(), summary=summary,
-                  audit=audit, out_dir=folder, extras={"folder": folder.name, "reused": True})
+        plan = read_csv(folder / "plan.csv")
+        frontier = read_csv(folder / "frontier.csv")
+        audit = read_csv(folder / "audit.csv") if (folder / "audit.csv").exists() else None
+    except (OSError, ValueError) as exc:
+        return None, f"previous result unreadable ({exc}): rerun"
+    for table, column in ((frontier, "cost_optimal"), (audit, "has_current_policy")):
+        if table is not None and column in table.columns and table[column].dtype != bool:
+            table[column] = table[column].map(lambda v: str(v).strip().lower() in ("true", "1"))
+    return Result(scenario=scenario, plan=plan, frontier=frontier, candidates=pd.DataFrame(), summary=check.summary,
+                  audit=audit, out_dir=folder, extras={"folder": folder.name, "reused": True}), ""
 
 
 def run_or_reuse(job: Job, out: Path, engine: str = "kernel", jobs: int = 1) -> Result:
-    """The result of one job: reused from `out/<folder>/` when its scenario hash matches, else run
-    (and written there). Raises ScenarioError / InfeasibleError like `tradeoff run`."""
+    """The result of one job: reused from `out/<folder>/` when it is finished (results_io.finished:
+    same scenario hash and engine, files intact), else run (and written there); a damaged previous
+    result is logged and noted in `extras["rerun_reason"]`. Raises ScenarioError / InfeasibleError
+    like `tradeoff run`."""
     import scenarios
     from tradeoff.pipeline import load_scenario, result_folder_name, run
 
     scenario = load_scenario(str(job.file), variants=job.variants)
     folder = result_folder_name(scenario, job.variants)
-    found = load_finished(Path(out) / folder, scenario, scenarios.content_hash(scenario))
+    scenario_hash = scenarios.content_hash(scenario)
+    found, why = _load(Path(out) / folder, scenario, scenario_hash, engine)
     if found is not None:
         return found
+    if why:
+        log.warning("%s: %s", folder, why)
     result = run(str(job.file), out=out, variants=job.variants, engine=engine, jobs=jobs)
+    # Compare what was written, as a later comparison reusing it will: the CSV files hold numbers to
+    # 10 significant digits, so a fresh run and a reused one give the same compare.csv bytes.
+    written, _ = _load(Path(out) / folder, scenario, scenario_hash, engine)
+    if written is not None:
+        written.extras = {**result.extras, **written.extras}
+        result = written
     result.extras.setdefault("folder", folder)
     result.extras["reused"] = False
+    if why:
+        result.extras["rerun_reason"] = why
     return result
 
 

@@ -6,21 +6,31 @@ same file system, and only when all of them are written are they renamed into pl
 while writing (a bug, a full disk, an interrupt) removes the staging folder and leaves `DIR` as it
 was. Names never escape `DIR` (no `/`, no `..`), and a file in the target folder that a previous
 run did not write (it is not in the folder's manifest `.tradeoff-files`) is never overwritten.
+
+The manifest records, for every file written, its name, size in bytes and sha256 (one line each,
+tab-separated, under a `#` header line). `finished(folder, scenario_hash)` is the one definition of a
+finished result (batch resumes by it, compare reuses by it): summary.json of that scenario and every
+file of the manifest present with the size and content hash recorded when it was written. A
+truncated, emptied, modified or deleted file makes the result unfinished, so it is run again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.errors import Problem, ScenarioError
 
-MANIFEST = ".tradeoff-files"  # names of the result files this engine wrote into the folder
+MANIFEST = ".tradeoff-files"  # the result files this engine wrote into the folder: name, size, sha256
+MANIFEST_HEADER = "# tradeoff result manifest 2: name<TAB>size in bytes<TAB>sha256 of the content\n"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.,+=-]*$")
 
 # What a file's content may be: bytes, text (written as UTF-8), or a function that writes the
@@ -53,11 +63,55 @@ def result_dir(out: Path | str, folder: str) -> Path:
     return path
 
 
-def _read_manifest(folder: Path) -> set[str]:
+# A manifest entry: (size in bytes, sha256 hex), or None for a name from an older manifest that
+# recorded names only (such a file is ours, but cannot be verified).
+Entry = tuple[int, str] | None
+
+
+def _parse_manifest(text: str) -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[1].isdigit() and re.fullmatch(r"[0-9a-f]{64}", parts[2]):
+            entries[parts[0]] = (int(parts[1]), parts[2])
+        elif "\t" in line:  # a damaged line: the name is ours, its size and hash unknown
+            entries.setdefault(parts[0], None)
+        else:  # names only: a manifest of an older tradeoff
+            for name in line.split():
+                entries.setdefault(name, None)
+    return entries
+
+
+def read_manifest(folder: Path | str) -> dict[str, Entry]:
+    """The folder's manifest: file name -> (size, sha256), None where not recorded; {} when the
+    folder has no manifest."""
     try:
-        return set((folder / MANIFEST).read_text(encoding="utf-8").split())
-    except FileNotFoundError:
-        return set()
+        return _parse_manifest((Path(folder) / MANIFEST).read_text(encoding="utf-8", errors="replace"))
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+
+
+def manifest_names(folder: Path | str) -> list[str]:
+    """The names of the files the engine wrote into `folder` (those its manifest names), sorted;
+    only plain names (never a path out of the folder)."""
+    return sorted(n for n in read_manifest(folder) if "/" not in n and "\\" not in n and n not in ("", ".", ".."))
+
+
+def _read_manifest(folder: Path) -> set[str]:
+    return set(read_manifest(folder))
+
+
+def file_entry(path: Path | str) -> tuple[int, str]:
+    """(size in bytes, sha256 hex) of the file at `path`, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
 
 
 def _write_one(path: Path, content: Content) -> None:
@@ -128,9 +182,11 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
     out.mkdir(parents=True, exist_ok=True)
     staging = _staging_folder(out, folder)
     try:
+        entries: dict[str, Entry] = {}
         for name, content in files.items():
             _write_one(staging / name, content)
-        _write_one(staging / MANIFEST, _manifest_text(files))
+            entries[name] = file_entry(staging / name)  # what reached the disk, read back
+        _write_one(staging / MANIFEST, _manifest_text(entries))
         if not target.exists():
             try:
                 os.rename(staging, target)
@@ -138,7 +194,8 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
             except OSError:
                 if not target.is_dir():  # not another writer that got there first: a real failure
                     raise
-        old = _read_manifest(target)
+        previous = read_manifest(target)
+        old = set(previous)
         if {p.name for p in target.iterdir()} <= old | {MANIFEST}:
             # Only an earlier result there: swap whole folders, so that the folder holds the old
             # complete result, then briefly none, then the new one; never a mixture.
@@ -149,22 +206,29 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
             return target
         # Files the engine did not write live here too and must stay: replace ours one by one.
         # Announce the union first, so that whatever a crash leaves is recognised as ours next time.
-        write_file_atomic(target / MANIFEST, _manifest_text(old | set(files)))
+        write_file_atomic(target / MANIFEST, _manifest_text({**previous, **entries}))
         # summary.json marks a finished result (batch resumes by it): the old one goes first and the
-        # new one comes last, so a crash in between never shows a new summary beside old files.
+        # new one comes last, after the stale files are gone and the final manifest is in place, so
+        # a crash in between never shows a new summary beside old files.
         (target / SUMMARY).unlink(missing_ok=True)
-        for name in sorted(files, key=lambda n: n == SUMMARY):
+        for name in sorted(n for n in files if n != SUMMARY):
             os.replace(staging / name, target / name)
         for stale in sorted(old - set(files)):
             (target / stale).unlink(missing_ok=True)
         os.replace(staging / MANIFEST, target / MANIFEST)
+        if SUMMARY in files:
+            os.replace(staging / SUMMARY, target / SUMMARY)
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _manifest_text(names) -> str:
-    return "".join(f"{n}\n" for n in sorted(names))
+def _manifest_text(entries: Mapping[str, Entry]) -> str:
+    lines = [MANIFEST_HEADER]
+    for name in sorted(entries):
+        entry = entries[name]
+        lines.append(f"{name}\t{entry[0]}\t{entry[1]}\n" if entry is not None else f"{name}\n")
+    return "".join(lines)
 
 
 def _staging_folder(out: Path, folder: str) -> Path:
@@ -195,19 +259,94 @@ def write_file_atomic(path: Path | str, content: Content) -> Path:
     return path
 
 
+# --------------------------------------------------------------------------- finished results
+
+
+@dataclass(frozen=True)
+class ResultCheck:
+    """What `finished` found in a result folder. `summary`: the verified summary.json content when
+    the result is finished, else None. `state`: "finished"; "absent" (no result there yet); "other"
+    (a complete result of another scenario content or engine); "damaged" (incomplete, changed or
+    unverifiable files). `reason`: why it is not finished, in words ("" when it is)."""
+
+    summary: dict | None
+    state: str
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.summary is not None
+
+    @property
+    def rerun_message(self) -> str:
+        """What batch.csv says when this result is run again ("" for a first run)."""
+        return f"previous result {self.reason}: rerun" if self.state in ("damaged", "other") else ""
+
+
+def _verify(folder: Path, name: str, entry: Entry) -> str | None:
+    """None when `folder/name` has the size and sha256 of `entry`, else what is wrong."""
+    path = folder / name
+    if entry is None:
+        return f"{name}: no size and hash recorded (manifest of an older tradeoff)"
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        return f"{name}: not the file written (now a link or a folder)"
+    if not path.exists():
+        return f"{name}: missing"
+    size = path.stat().st_size
+    if size != entry[0]:
+        return f"{name}: size {size} bytes, {entry[0]} written"
+    if file_entry(path) != entry:
+        return f"{name}: content changed (sha256 differs from the one recorded)"
+    return None
+
+
+def finished(folder: Path | str, scenario_hash: str, engine: str | None = None) -> ResultCheck:
+    """The one definition of a finished result, used by batch (resume) and compare (reuse).
+
+    Finished: the folder's manifest names summary.json; every file it names exists with the size
+    and sha256 recorded when it was written; summary.json parses to a mapping whose scenario_hash
+    (and engine, when given and recorded) match. Anything else is run again."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return ResultCheck(None, "absent", "no result yet")
+    entries = read_manifest(folder)
+    if not entries:
+        if (folder / SUMMARY).exists():
+            return ResultCheck(None, "damaged", f"damaged ({MANIFEST} missing or empty)")
+        return ResultCheck(None, "absent", "no result yet")
+    if SUMMARY not in entries:
+        return ResultCheck(None, "damaged", f"incomplete ({SUMMARY} not in {MANIFEST})")
+    if not (folder / SUMMARY).exists():
+        return ResultCheck(None, "damaged", f"incomplete ({SUMMARY} missing: an interrupted write)")
+    problem = _verify(folder, SUMMARY, entries[SUMMARY])
+    if problem is not None:
+        return ResultCheck(None, "damaged", f"damaged ({problem})")
+    try:
+        summary = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return ResultCheck(None, "damaged", f"damaged ({SUMMARY} unreadable: {exc})")
+    if not isinstance(summary, dict):
+        return ResultCheck(None, "damaged", f"damaged ({SUMMARY} is not a JSON object)")
+    if summary.get("scenario_hash") != scenario_hash:
+        return ResultCheck(None, "other", f"is of another scenario content (hash {summary.get('scenario_hash')}, now {scenario_hash})")
+    if engine is not None and summary.get("engine", engine) != engine:
+        return ResultCheck(None, "other", f"is of engine {summary.get('engine')}, not {engine}")
+    problems = [p for name in sorted(entries) if name != SUMMARY if (p := _verify(folder, name, entries[name]))]
+    if problems:
+        return ResultCheck(None, "damaged", f"damaged ({'; '.join(problems)})")
+    return ResultCheck(summary, "finished")
+
+
 # --------------------------------------------------------------------------- a run's result folder
 RUN_FILES = ("plan.csv", "frontier.csv", "candidates.parquet", "audit.csv", "summary.json", "report.html")
-FLOAT_FORMAT = "%.10g"  # fixed: same numbers -> same bytes, whatever the platform or engine
 
 
 def csv_text(table) -> str:
-    """A table as CSV text with fixed float formatting, empty cells for missing values, no index,
-    `\\n` line ends and no timestamp: the same table always gives the same bytes."""
-    table = table.copy()
-    for col in table.columns:
-        if table[col].dtype.kind == "f":
-            table[col] = table[col] + 0.0  # -0.0 -> 0.0, so a sign never differs
-    return table.to_csv(index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n")
+    """A table as CSV text (tradeoff.csv_safe.csv_text: text cells a spreadsheet could take for a
+    formula neutralised, RFC 4180 quoting, fixed float formatting, empty cells for missing values,
+    no index, `\\n` line ends, no timestamp): the same table always gives the same bytes."""
+    from tradeoff.csv_safe import csv_text as safe_csv_text
+
+    return safe_csv_text(table)
 
 
 def _plain_report(result) -> str:

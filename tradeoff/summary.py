@@ -14,6 +14,7 @@ candidates_used}, implied_shortage_cost, service_dual, duals (LP dual per rule),
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 from importlib.metadata import PackageNotFoundError, version
@@ -47,9 +48,11 @@ def cost_totals(plan: pd.DataFrame) -> dict[str, float]:
 def _clean(value: Any) -> Any:
     """JSON-safe: NaN and infinities become null, numpy scalars plain numbers, enums their value."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k.value if isinstance(k, enum.Enum) else k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
+    if isinstance(value, enum.Enum):  # before the str test: a str-based enum (SolveStatus) is a str
+        return _clean(value.value)     # whose str() is `SolveStatus.optimal`; its value is `optimal`
     if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
         return _clean(value.value)
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):

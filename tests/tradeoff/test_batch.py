@@ -21,7 +21,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from tradeoff.batch import COLUMNS, clear_unfinished, expand_inputs, finished_summary, run_batch
+from tradeoff.batch import COLUMNS, clear_unfinished, expand_inputs, run_batch
+from tradeoff.results_io import finished
 
 
 # --------------------------------------------------------------------------- helpers (also used by test_batch_real)
@@ -225,13 +226,13 @@ def test_a_half_written_or_stale_result_is_not_taken_for_a_finished_one(tmp_path
     out = tmp_path / "out"
     run_batch([src], out, runner=fake_run)
     folder = out / "half"
-    assert finished_summary(folder, scenario_hash) is not None
-    assert finished_summary(folder, "0" * 16) is None  # another scenario's result
-    assert finished_summary(folder, scenario_hash, engine="simpy") is None  # another engine's result
+    assert finished(folder, scenario_hash)
+    assert not finished(folder, "0" * 16)  # another scenario's result
+    assert not finished(folder, scenario_hash, engine="simpy")  # another engine's result
 
     # a kill while replacing files: summary.json is new, report.html (named in the manifest) missing
     (folder / "report.html").unlink()
-    assert finished_summary(folder, scenario_hash) is None
+    assert not finished(folder, scenario_hash)
     # a kill while staging: the writer's hidden folder is left behind (its pid is gone)
     stale = out / ".tmp-half-999999999-0123abcd"
     stale.mkdir()
@@ -241,7 +242,7 @@ def test_a_half_written_or_stale_result_is_not_taken_for_a_finished_one(tmp_path
     outcome = run_batch([src], out, runner=fake_run)
     assert outcome.rows[0]["status"] == "ok" and outcome.rows[0]["reused"] is False
     assert not stale.exists()
-    assert finished_summary(folder, scenario_hash) is not None
+    assert finished(folder, scenario_hash)
     assert (folder / "my_notes.txt").read_text() == "a planner's own file"  # never touched
 
 
@@ -282,3 +283,27 @@ def test_bad_options_are_invalid_input(tmp_path):
         run_batch([tmp_path], tmp_path / "out", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ScenarioError, match="--jobs"):
         run_batch([tmp_path], tmp_path / "out", jobs=0)
+
+
+def test_enums_reach_batch_csv_and_summary_by_their_value(tmp_path):
+    """The solver status is a str-based enum, whose str() is `SolveStatus.optimal`: every file and
+    row says `optimal` (found: batch.csv's solver_status column said `SolveStatus.optimal`)."""
+    from optimizer.plan import SolveStatus
+    from tradeoff.batch import headline, write_batch_csv
+    from tradeoff import summary as summary_module
+    from tradeoff.summary import summary_json
+
+    cleaned = summary_module._clean({"solver": {"status": SolveStatus.time_limit}, SolveStatus.optimal: 1})
+    assert cleaned == {"solver": {"status": "time_limit"}, "optimal": 1}
+    assert type(cleaned["solver"]["status"]) is str and str(cleaned["solver"]["status"]) == "time_limit"
+    assert json.loads(summary_json({"solver": {"status": SolveStatus.optimal}}))["solver"]["status"] == "optimal"
+    values = headline({"scenario_hash": "h", "solver": {"status": SolveStatus.optimal}})
+    assert values["solver_status"] == "optimal" and str(values["solver_status"]) == "optimal"
+    path = write_batch_csv(tmp_path / "batch.csv", [
+        {"file": "a.yaml", "status": "ok", "reused": False, "solver_status": SolveStatus.optimal},
+        {"file": "b.yaml", "status": "ok", "reused": True, "solver_status": SolveStatus.time_limit, "cost_total": -0.5},
+    ])
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["solver_status"] for r in rows] == ["optimal", "time_limit"]
+    assert [r["reused"] for r in rows] == ["false", "true"] and rows[1]["cost_total"] == "-0.5"

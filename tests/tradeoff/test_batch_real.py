@@ -52,4 +52,6 @@ def test_the_command_runs_good_files_and_reports_the_others(local_batch):
         assert float(rows[name]["cost_total"]) == pytest.approx(plan["cost_total"].sum(), rel=1e-9)
         assert rows[name]["scenario_hash"] == summary["scenario_hash"]
         assert float(rows[name]["service_achieved"]) == pytest.approx(summary["service"]["achieved"], rel=1e-9)
+        # the solver status is the enum's value, in batch.csv as in summary.json (not `SolveStatus.optimal`)
+        assert rows[name]["solver_status"] == summary["solver"]["status"] == "optimal"
     assert sorted(p.name for p in out.iterdir()) == ["alpha", "batch.csv"]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 import scenarios
 from test_report_synthetic import PPY, synthetic_result
 from tradeoff.compare import compare_table, jobs_for, load_finished, run_or_reuse
+from tradeoff.results_io import csv_text, write_result
 
 
 def write_yaml(result, path: Path) -> Path:
@@ -23,12 +24,11 @@ def write_yaml(result, path: Path) -> Path:
 
 
 def write_finished(result, folder: Path, scenario_hash: str) -> None:
-    """A finished run's files, as `tradeoff run` leaves them (the columns the comparison reads)."""
-    folder.mkdir(parents=True)
-    result.plan.to_csv(folder / "plan.csv", index=False)
-    result.frontier.to_csv(folder / "frontier.csv", index=False)
+    """A finished run's files, as `tradeoff run` leaves them (the columns the comparison reads),
+    written by the engine's writer so that the manifest records their sizes and hashes."""
     summary = dict(result.summary, scenario_hash=scenario_hash)
-    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    write_result(folder.parent, folder.name, {"plan.csv": csv_text(result.plan), "frontier.csv": csv_text(result.frontier),
+                                              "summary.json": json.dumps(summary)})
 
 
 @pytest.fixture

