@@ -3,7 +3,8 @@
 Reads the same pre-drawn streams as the SimPy model (`simulation.streams`, drawn by the faster
 `simulation.kernel_streams`, which gives identical values) and follows the same period order
 (docs/simulation.md), so both engines return equal raw counters. This module turns the
-scenario, SKU and streams into scalars and arrays for `simulation.kernel_loop.simulate_replication`.
+scenario, SKU and streams into the records (Candidates, Draws, Settings) that
+`simulation.kernel_loop.simulate_replication` reads.
 """
 
 from __future__ import annotations
@@ -12,13 +13,28 @@ import numpy as np
 
 from scenarios.schema import Scenario, Sku
 from simulation.counters import N_COUNTERS
-from simulation.kernel_loop import simulate_replication
+from simulation.kernel_loop import Candidates, Draws, Settings, simulate_replication
 from simulation.kernel_streams import KernelStreams, kernel_streams
 from simulation.policy_arrays import PolicyArrays
 
 
-def scenario_constants(scenario: Scenario, sku: Sku) -> dict:
-    """The scenario's simulation settings for one SKU as plain numbers (what the compiled loop reads)."""
+def candidates_of(arrays: PolicyArrays) -> Candidates:
+    """The candidates as C-contiguous int64 arrays (the layout the cached loop was compiled for)."""
+    c = np.ascontiguousarray
+    return Candidates(c(arrays.family), c(arrays.mode), c(arrays.s), c(arrays.S), c(arrays.Q), c(arrays.R),
+                      c(arrays.cap))
+
+
+def draws_of(streams: KernelStreams) -> Draws:
+    """The kernel streams as a Draws record (the same arrays, not copied)."""
+    return Draws(*(getattr(streams, name) for name in Draws._fields))
+
+
+def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
+    """The scenario's simulation settings for one SKU as plain numbers (what the compiled loop reads).
+
+    Each field has one Python type whatever the scenario (int, float, bool, float64 array), so every
+    scenario runs the same compiled (and cached) specialisation of the loop."""
     cr = scenario.customer_reaction
     rs = cr.repeated_stockout
     defection = rs is not None and sku.customers is not None
@@ -26,7 +42,7 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> dict:
     if scenario.expedite is not None:
         cap = scenario.mode(scenario.expedite.mode).vehicle_capacity
         exp_capacity = float(cap) if cap is not None else 0.0
-    return dict(
+    return Settings(
         vehicle_capacity=np.array(
             [float(m.vehicle_capacity) if m.vehicle_capacity is not None else 0.0 for m in scenario.transport]
         ),
@@ -48,21 +64,9 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> dict:
     )
 
 
-def run_streams(arrays: PolicyArrays, streams: KernelStreams, const: dict, out: np.ndarray) -> None:
+def run_streams(arrays: PolicyArrays, streams: KernelStreams, settings: Settings, out: np.ndarray) -> None:
     """Simulate all candidates on one replication's streams; write counters to out[n, N_COUNTERS]."""
-    c = np.ascontiguousarray
-    simulate_replication(
-        c(arrays.family), c(arrays.mode), c(arrays.s), c(arrays.S), c(arrays.Q), c(arrays.R), c(arrays.cap),
-        streams.order_start, streams.order_size, streams.order_customer, streams.u_reaction, streams.u_defect,
-        streams.transmittal, streams.processing, streams.delivery,
-        streams.lead_time, streams.expedite_lead_time, const["vehicle_capacity"],
-        const["warmup"], const["periods"],
-        const["wait"], const["wait_or_substitute"], const["partial"],
-        const["defection"], const["customers"], const["window"], const["threshold"], const["defect_probability"],
-        const["expedite"], const["expedite_capacity"],
-        const["moq"], const["pack_size"], const["promised"],
-        out,
-    )
+    simulate_replication(candidates_of(arrays), draws_of(streams), settings, out)
 
 
 def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replications: int, seed: int) -> np.ndarray:
@@ -72,12 +76,13 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     result = np.zeros((n, replications, N_COUNTERS))
     if n == 0:
         return result
-    const = scenario_constants(scenario, sku)
+    settings = scenario_constants(scenario, sku)
+    candidates = candidates_of(arrays)
     modes_used = {int(m) for m in np.unique(arrays.mode)}
     out = np.zeros((n, N_COUNTERS))
     for r in range(replications):
         # The same values as streams.sku_streams(scenario, sku, r, seed), drawn only where read.
         streams = kernel_streams(scenario, sku, r, seed, modes_used)
-        run_streams(arrays, streams, const, out)
+        simulate_replication(candidates, draws_of(streams), settings, out)
         result[:, r, :] = out
     return result

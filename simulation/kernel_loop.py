@@ -1,29 +1,125 @@
 """The compiled period loop of the fast engine: all candidates of one SKU, one replication.
 
-Follows docs/simulation.md step by step (review, receive, backorders, expedites, customer orders,
-end of period). Only scalars and arrays cross into numba; `simulation.kernel` prepares them.
-Counters of warm-up periods are simply zeroed when period `warmup` starts: every counter counts an
-event in the period it happens, except completions, which belong to the period of their customer
-order and are therefore filtered by order index (`first_counted`).
+Follows docs/simulation.md step by step; each step of a period is one helper:
+
+    0. start of a candidate     _start (state), _zero_counters
+    1. periodic review          _place_order (the one order placement; continuous review uses it in 4)
+    2. receive                  _receive
+    3. backorders, expedites    _serve_backlog, _expedites_arrive
+    4. customer orders          _customer_orders -> _customer_order -> _allocate, _react, _note_stockout
+    5. end of period            _end_period
+
+A new stream (e.g. per-tier demand) is a field of Draws (and of kernel_streams.KernelStreams); a new
+allocation rule changes `_allocate` (what an order gets now) and `_serve_backlog` (who is served
+first); a new setting is a field of Settings (filled by kernel.scenario_constants).
+
+Inputs are three records (namedtuples, defined below and built by `simulation.kernel`): Candidates
+(the policies), Draws (one replication's streams) and Settings (the scenario's constants for one
+SKU). numba passes them as typed tuples (fields resolved at compile time, nothing boxed) and, unlike
+jitclasses, they keep `cache=True` working across processes. The candidate being simulated has one
+state record (STATE) and one counters record (COUNTS), changed in place by the helpers; each is
+reset in one place. Counters of warm-up periods are simply zeroed when period `warmup` starts: every
+counter counts an event in the period it happens, except completions, which belong to the period of
+their customer order and are therefore filtered by order index (`first_counted`).
+
+Speed (benchmarks/kernel_throughput.py). The helpers are inlined by numba (inline="always") and the
+candidate loop `_run_candidates` is compiled without reference counting (numba's `_nrt=False`
+option; it allocates nothing, `simulate_replication` does): with reference counting, each inlined
+helper taking a record of arrays increments and decrements every array in it on every call,
+hundreds of atomic operations per period, and the loop ran 60 times slower. Counters are int64,
+float64 only for the two cycle-time sums: float64 counters in memory cost ~5 % of throughput.
+
+numba's on-disk cache (cache=True) is invalidated by a change of THIS file or of the argument types
+only, so every record the loop reads is defined here: renaming or reordering a field elsewhere,
+which keeps the types, would otherwise leave a stale compiled loop in the cache.
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
+from simulation.counters import COUNTERS
+
 # Family codes (simulation.policy_arrays.FAMILY_CODE).
 BASE_STOCK, SS, RQ, RS, RSS, CAPPED = 0, 1, 2, 3, 4, 5
 
-# Counter positions (simulation.counters.COUNTERS order).
+# Counter positions in a row of `out` (simulation.counters.COUNTERS order).
 (
     C_DEMAND, C_FILLED, C_BACKORDERED, C_SUBSTITUTED, C_LOST, C_ORDERS, C_AT_ONCE, C_BO_ORDERS,
     C_STOCKOUT_PERIODS, C_CYCLES, C_CYCLES_SO, C_COMPLETED, C_CT_SUM, C_CT_SQ, C_ON_TIME,
     C_CUSTOMERS_LOST, C_ON_HAND, C_IN_TRANSIT, C_BACKLOG, C_REP_ORDERS, C_REP_UNITS, C_VEHICLES,
     C_EXP_SHIPMENTS, C_EXP_UNITS,
 ) = range(24)
+
+# The candidates of one SKU (simulation.policy_arrays.PolicyArrays), each int64[n], C-contiguous:
+# family code, mode index, s, S, Q, review period R (0 = continuous) and cap, in whole units.
+Candidates = namedtuple("Candidates", "family mode s S Q R cap")
+
+# One replication's draws (simulation.kernel_streams.KernelStreams, same field names and meaning,
+# see the stream table of docs/simulation.md). N customer orders, T periods, M transport modes:
+#   order_start int64[T+1]; order_size, order_customer int64[N]; u_reaction, u_defect float64[N];
+#   transmittal, processing, delivery float64[N] (periods); lead_time int64[M, T+N+1] (periods);
+#   expedite_lead_time int64[N] (periods).
+Draws = namedtuple(
+    "Draws",
+    "order_start order_size order_customer u_reaction u_defect transmittal processing delivery "
+    "lead_time expedite_lead_time",
+)
+
+# The scenario's settings for one SKU (simulation.kernel.scenario_constants), all scalars but
+# vehicle_capacity (float64[M], units per vehicle, <= 0 = unlimited):
+#   warmup, periods (int, periods; `periods` = T includes the warm-up), wait and wait_or_substitute
+#   (float, cumulative reaction shares), partial (bool), defection (bool), customers, window,
+#   threshold (int), defect_probability (float), expedite (bool), expedite_capacity (float, units
+#   per vehicle, <= 0 = unlimited), moq, pack_size (int, units), promised (float, periods).
+Settings = namedtuple(
+    "Settings",
+    "warmup periods wait wait_or_substitute partial defection customers window threshold "
+    "defect_probability expedite expedite_capacity moq pack_size promised vehicle_capacity",
+)
+
+# The counters of one candidate, one field per counter named as in simulation.counters.COUNTERS and
+# in its order (position C_x), every field 8 bytes: int64 units / counts / unit-periods, float64 for
+# the cycle-time sums (periods, periods²). Written to out[k] position by position (_write_counters).
+_FLOAT_COUNTERS = (C_CT_SUM, C_CT_SQ)
+COUNTS = np.dtype([(name, np.float64 if k in _FLOAT_COUNTERS else np.int64) for k, name in enumerate(COUNTERS)])
+_IS_FLOAT = np.array([k in _FLOAT_COUNTERS for k in range(len(COUNTERS))])
+
+# The state of one candidate in a replication (reset by _start):
+#   on_hand, on_order (units received later; in IP), backlog (units owed to the FIFO queue; in IP),
+#   exp_out (expedited units owed, not yet delivered; NOT in IP), head, tail (queue positions),
+#   placed (replenishment orders placed so far: the index of its next lead-time draw),
+#   short_cycle (a customer order was short since the last receipt).
+STATE = np.dtype([
+    ("on_hand", np.int64), ("on_order", np.int64), ("backlog", np.int64), ("exp_out", np.int64),
+    ("head", np.int64), ("tail", np.int64), ("placed", np.int64), ("short_cycle", np.bool_),
+], align=True)
+
+# One candidate as the loop reads it: family code, s, S, Q, R, cap (int64 units / periods),
+# lead_time int64[T+N+1] (its mode's row of Draws.lead_time, periods) and vehicle_capacity (float,
+# units per vehicle of its mode, <= 0 = unlimited).
+Policy = namedtuple("Policy", "family s S Q R cap lead_time vehicle_capacity")
+
+# What a replication knows of each customer order i before any candidate runs (int64/float64[N]):
+# its period, the cycle time if completed in its own period (periods), its square, and 1 if that is
+# on time; plus first_counted (first order index of a counted period) and on_time_limit (periods).
+OrderTables = namedtuple("OrderTables", "period ct_now ct_now_sq on_time_now first_counted on_time_limit")
+
+# Scratch arrays, allocated once per replication and reset per candidate:
+#   arrive int64[T + max lead + 2]: replenishment units due per period;
+#   exp_due int64[T + max expedite lead + 2]: expedited units delivered per period;
+#   queue_order, queue_owed int64[max(N, 1)]: the FIFO backorder queue (order index, units owed);
+#   defected bool[customers]; hist int64[customers, threshold] (periods of the last stockouts, a
+#   ring per customer); hist_count int64[customers] (stockouts seen per customer).
+Work = namedtuple("Work", "arrive exp_due queue_order queue_owed defected hist hist_count")
+
+
+# ---------------------------------------------------------------------------------------------
+# Replenishment orders (steps 1 and 2)
 
 
 @njit(cache=True, inline="always")
@@ -51,308 +147,364 @@ def _order_quantity(family, ip, s, S, Q, cap):
     return S - ip if ip < S else 0
 
 
-@njit(cache=True)
-def simulate_replication(
-    family, mode, s_arr, S_arr, Q_arr, R_arr, cap_arr,  # candidates (int64[n])
-    order_start, order_size, order_customer, u_reaction, u_defect,  # customer orders
-    transmittal, processing, delivery,  # order cycle elements (float64[N])
-    lead_time,  # int64[n_modes, T+N+1]
-    expedite_lead_time,  # int64[N]
-    vehicle_capacity,  # float64[n_modes], <= 0 = unlimited
-    warmup, periods,
-    wait, wait_or_substitute, partial,
-    defection, customers, window, threshold, defect_probability,
-    expedite, expedite_capacity,
-    moq, pack_size, promised,
-    out,  # float64[n, N_COUNTERS] for this replication
-):
-    """Simulate every candidate over `periods` periods on the same draws; write raw counters to out."""
-    n = family.shape[0]
-    T = periods
-    n_orders = order_size.shape[0]
-    first_counted = order_start[warmup] if warmup <= T else n_orders
-    on_time_limit = promised + 1e-9
-    # Cycle time of an order completed in its own period (shared by all candidates).
-    ct0 = np.empty(n_orders)
-    ct0_sq = np.empty(n_orders)
-    on_time0 = np.empty(n_orders, np.int64)
-    for i in range(n_orders):
-        ct = transmittal[i] + processing[i] + 0.0 + delivery[i]
-        ct0[i] = ct
-        ct0_sq[i] = ct * ct
-        on_time0[i] = 1 if ct <= on_time_limit else 0
-    order_period = np.empty(n_orders, np.int64)
-    for t in range(T):
-        for i in range(order_start[t], order_start[t + 1]):
-            order_period[i] = t
+@njit(cache=True, inline="always")
+def _place_order(t, min_lead, pol, st, cnt, arrive, settings):
+    """A review at period t: order what the policy asks for at the inventory position.
 
-    # Working arrays, allocated once and reset per candidate.
+    The quantity is raised to the MOQ and rounded up to the pack size; it arrives in step 2 of
+    period t + max(L, min_lead), L the next lead-time draw of the candidate's mode. min_lead is 0
+    for the periodic review of step 1 and 1 for continuous review in step 4 (step 2 of this period
+    is over by then).
+    """
+    q = _order_quantity(pol.family, st.on_hand + st.on_order - st.backlog, pol.s, pol.S, pol.Q, pol.cap)
+    if q <= 0:
+        return
+    if q < settings.moq:
+        q = settings.moq
+    if settings.pack_size > 1:
+        q = ((q + settings.pack_size - 1) // settings.pack_size) * settings.pack_size
+    lead = pol.lead_time[st.placed]
+    st.placed += 1
+    arrive[t + (lead if lead > min_lead else min_lead)] += q
+    st.on_order += q
+    cnt.replenishment_orders += 1
+    cnt.replenishment_units += q
+    cnt.vehicles += _vehicles(q, pol.vehicle_capacity)
+
+
+@njit(cache=True, inline="always")
+def _end_cycle(st, cnt):
+    """Count one replenishment cycle, and whether a customer order was short during it."""
+    cnt.cycles += 1
+    if st.short_cycle:
+        cnt.cycles_with_stockout += 1
+    st.short_cycle = False
+
+
+@njit(cache=True, inline="always")
+def _receive(t, st, cnt, arrive):
+    """Step 2: replenishments due at t go on hand; a receipt ends a replenishment cycle."""
+    a = arrive[t]
+    if a > 0:
+        st.on_hand += a
+        st.on_order -= a
+        _end_cycle(st, cnt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Completions (cycle times of customer orders)
+
+
+@njit(cache=True, inline="always")
+def _complete(cnt, ct, ct_sq, on_time):
+    """Count one completed customer order: cycle time ct (periods), ct_sq = ct * ct, on_time 0/1."""
+    cnt.completed_orders += 1
+    cnt.cycle_time_sum += ct
+    cnt.cycle_time_sq_sum += ct_sq
+    cnt.on_time_orders += on_time
+
+
+@njit(cache=True, inline="always")
+def _complete_after(i, waited, cnt, draws, orders):
+    """Count order i completed `waited` periods after its own period (a backorder or an expedite)."""
+    ct = draws.transmittal[i] + draws.processing[i] + float(waited) + draws.delivery[i]
+    _complete(cnt, ct, ct * ct, 1 if ct <= orders.on_time_limit else 0)
+
+
+@njit(cache=True, inline="always")
+def _complete_now(i, cnt, orders):
+    """Count order i completed in its own period (precomputed, same arithmetic as _complete_after)."""
+    _complete(cnt, orders.ct_now[i], orders.ct_now_sq[i], orders.on_time_now[i])
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: the backorder queue and expedited shipments
+
+
+@njit(cache=True, inline="always")
+def _serve_backlog(t, st, cnt, work, draws, orders, settings):
+    """Step 3: ship to waiting orders, oldest first, while stock lasts.
+
+    With partial shipments the head order takes what there is; without, the queue stops at the
+    first order whose whole owed quantity is not on hand (no overtaking). Completions count only
+    for orders of counted periods (index >= first_counted).
+    """
+    while st.head < st.tail and st.on_hand > 0:
+        owed = work.queue_owed[st.head]
+        if owed <= st.on_hand:
+            st.on_hand -= owed
+            st.backlog -= owed
+            i = work.queue_order[st.head]
+            st.head += 1
+            if i >= orders.first_counted:
+                _complete_after(i, t - orders.period[i], cnt, draws, orders)
+        elif settings.partial:
+            work.queue_owed[st.head] = owed - st.on_hand
+            st.backlog -= st.on_hand
+            st.on_hand = 0
+        else:
+            break
+
+
+@njit(cache=True, inline="always")
+def _expedites_arrive(t, st, exp_due):
+    """Step 3, last: expedited units due at t reach their customers (never through on hand)."""
+    e = exp_due[t]
+    if e > 0:
+        st.exp_out -= e
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 4: customer orders
+
+
+@njit(cache=True, inline="always")
+def _allocate(size, on_hand, partial):
+    """The allocation rule: units of an order of `size` shipped now from `on_hand`: all of it if
+    there, else what there is with partial shipments, else nothing."""
+    if on_hand >= size:
+        return size
+    return on_hand if partial else 0
+
+
+@njit(cache=True, inline="always")
+def _backorder(i, short, st, work):
+    """Order i waits for `short` units at the tail of the FIFO queue (owed, in IP)."""
+    work.queue_order[st.tail] = i
+    work.queue_owed[st.tail] = short
+    st.tail += 1
+    st.backlog += short
+
+
+@njit(cache=True, inline="always")
+def _expedite(t, i, short, st, cnt, work, draws, orders, settings):
+    """The `short` units of waiting order i ship by the expedite mode with lead time L: owed (not
+    in IP) until step 3 of t + L. A delivery inside the horizon is a completion known now, counted
+    in this order's period."""
+    lead = draws.expedite_lead_time[i]
+    cnt.expedite_shipments += _vehicles(short, settings.expedite_capacity)
+    cnt.expedite_units += short
+    if t + lead < settings.periods:
+        _complete_after(i, lead, cnt, draws, orders)
+    if lead > 0:
+        work.exp_due[t + lead] += short
+        st.exp_out += short
+
+
+@njit(cache=True, inline="always")
+def _react(t, i, short, st, cnt, work, draws, orders, settings):
+    """The customer of order i, `short` units short, waits (backorder, or expedite when set),
+    substitutes (complete now) or is lost, by the order's reaction draw."""
+    u = draws.u_reaction[i]
+    if u < settings.wait:
+        cnt.backordered_units += short
+        cnt.backordered_orders += 1
+        if settings.expedite:
+            _expedite(t, i, short, st, cnt, work, draws, orders, settings)
+        else:
+            _backorder(i, short, st, work)
+    elif u < settings.wait_or_substitute:
+        cnt.substituted_units += short
+        _complete_now(i, cnt, orders)
+    else:
+        cnt.lost_units += short
+
+
+@njit(cache=True, inline="always")
+def _note_stockout(t, i, cnt, work, draws, settings):
+    """Remember a stockout at t of order i's customer; they defect (by the order's defection draw)
+    when their last `threshold` stockouts all lie inside the last `window` periods."""
+    c = draws.order_customer[i]
+    threshold = settings.threshold
+    h = work.hist_count[c]
+    work.hist[c, h % threshold] = t
+    h += 1
+    work.hist_count[c] = h
+    # The ring's oldest entry (the one the next stockout overwrites) is the first of the last
+    # `threshold`; entries <= t - window are forgotten.
+    if h >= threshold and work.hist[c, h % threshold] > t - settings.window:
+        if draws.u_defect[i] < settings.defect_probability:
+            work.defected[c] = True
+            cnt.customers_lost += 1
+
+
+@njit(cache=True, inline="always")
+def _customer_order(t, i, st, cnt, work, draws, orders, settings):
+    """Order i (of an active customer) in period t: ship what the allocation rule gives; the
+    shortfall goes to the customer's reaction. Returns True when the order was short."""
+    size = draws.order_size[i]
+    cnt.demand_units += size
+    cnt.customer_orders += 1
+    filled = _allocate(size, st.on_hand, settings.partial)
+    st.on_hand -= filled
+    cnt.filled_units += filled
+    short = size - filled
+    if short == 0:
+        cnt.orders_complete_at_once += 1
+        _complete_now(i, cnt, orders)
+        return False
+    st.short_cycle = True
+    _react(t, i, short, st, cnt, work, draws, orders, settings)
+    if settings.defection:
+        _note_stockout(t, i, cnt, work, draws, settings)
+    return True
+
+
+@njit(cache=True, inline="always")
+def _customer_orders(t, pol, st, cnt, work, draws, orders, settings):
+    """Step 4: the orders of period t in stream order; under continuous review (R = 0) the policy
+    reviews after each. Orders of defected customers are dropped (no demand, no review)."""
+    stockout = False
+    for i in range(draws.order_start[t], draws.order_start[t + 1]):
+        if settings.defection and work.defected[draws.order_customer[i]]:
+            continue
+        if _customer_order(t, i, st, cnt, work, draws, orders, settings):
+            stockout = True
+        if pol.R == 0:
+            _place_order(t, 1, pol, st, cnt, work.arrive, settings)
+    if stockout:
+        cnt.stockout_periods += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 5, one period, one candidate
+
+
+@njit(cache=True, inline="always")
+def _end_period(st, cnt):
+    """Step 5: stock levels at the end of the period (unit-periods)."""
+    cnt.on_hand_sum += st.on_hand
+    cnt.in_transit_sum += st.on_order
+    cnt.backlog_sum += st.backlog + st.exp_out
+
+
+@njit(cache=True, inline="always")
+def _period(t, pol, st, cnt, work, draws, orders, settings):
+    """Steps 1 to 5 of period t for one candidate."""
+    if pol.R >= 1 and t % pol.R == 0:
+        _place_order(t, 0, pol, st, cnt, work.arrive, settings)
+    _receive(t, st, cnt, work.arrive)
+    _serve_backlog(t, st, cnt, work, draws, orders, settings)
+    if settings.expedite:
+        _expedites_arrive(t, st, work.exp_due)
+    _customer_orders(t, pol, st, cnt, work, draws, orders, settings)
+    _end_period(st, cnt)
+
+
+@njit(cache=True, inline="always")
+def _start(pol, st, work, settings):
+    """Step 0 for a new candidate: full stock (S, or s + Q for rQ), nothing on order or owed,
+    every customer active, nothing due."""
+    st.on_hand = pol.s + pol.Q if pol.family == RQ else pol.S
+    st.on_order = 0
+    st.backlog = 0
+    st.exp_out = 0
+    st.head = 0
+    st.tail = 0
+    st.placed = 0
+    st.short_cycle = False
+    work.arrive[:] = 0
+    if settings.expedite:
+        work.exp_due[:] = 0
+    if settings.defection:
+        work.defected[:] = False
+        work.hist_count[:] = 0
+
+
+@njit(cache=True, inline="always")
+def _zero_counters(counts):
+    """Every counter of the record in counts (COUNTS[1]) to 0 (all-zero bits are 0 and 0.0)."""
+    counts.view(np.int64)[:] = 0
+
+
+@njit(cache=True, inline="always")
+def _write_counters(counts, row):
+    """The counters record in counts (COUNTS[1]) into row (float64[N_COUNTERS]), position by position."""
+    ints = counts.view(np.int64)
+    floats = counts.view(np.float64)
+    for c in range(row.shape[0]):
+        row[c] = floats[c] if _IS_FLOAT[c] else ints[c]
+
+
+@njit(cache=True, _nrt=False)
+def _run_candidates(candidates, draws, settings, orders, work, state, counts, out):
+    """Every candidate over all periods; counters into out[k]. Allocates nothing (see module doc)."""
+    st = state[0]
+    cnt = counts[0]
+    for k in range(candidates.family.shape[0]):
+        m = candidates.mode[k]
+        pol = Policy(candidates.family[k], candidates.s[k], candidates.S[k], candidates.Q[k], candidates.R[k],
+                     candidates.cap[k], draws.lead_time[m], settings.vehicle_capacity[m])
+        _start(pol, st, work, settings)
+        _zero_counters(counts)
+        for t in range(settings.periods):
+            if t == settings.warmup:
+                _zero_counters(counts)  # everything before counted only warm-up events
+            _period(t, pol, st, cnt, work, draws, orders, settings)
+        _end_cycle(st, cnt)  # the open replenishment cycle counts as one more
+        _write_counters(counts, out[k])
+
+
+# ---------------------------------------------------------------------------------------------
+# One replication
+
+
+@njit(cache=True)
+def _order_tables(draws, settings):
+    """OrderTables of this replication (shared by all candidates)."""
+    n_orders = draws.order_size.shape[0]
+    T = settings.periods
+    first_counted = draws.order_start[settings.warmup] if settings.warmup <= T else n_orders
+    on_time_limit = settings.promised + 1e-9
+    ct_now = np.empty(n_orders)
+    ct_now_sq = np.empty(n_orders)
+    on_time_now = np.empty(n_orders, np.int64)
+    for i in range(n_orders):
+        # The sum of _complete_after with waited = 0, so both give identical floats.
+        ct = draws.transmittal[i] + draws.processing[i] + 0.0 + draws.delivery[i]
+        ct_now[i] = ct
+        ct_now_sq[i] = ct * ct
+        on_time_now[i] = 1 if ct <= on_time_limit else 0
+    period = np.empty(n_orders, np.int64)
+    for t in range(T):
+        for i in range(draws.order_start[t], draws.order_start[t + 1]):
+            period[i] = t
+    return OrderTables(period, ct_now, ct_now_sq, on_time_now, first_counted, on_time_limit)
+
+
+@njit(cache=True)
+def _work_arrays(draws, settings):
+    """Work arrays sized for the longest lead times of this replication's draws."""
+    T = settings.periods
+    n_orders = draws.order_size.shape[0]
     max_lead = 0
-    for m in range(lead_time.shape[0]):
-        for j in range(lead_time.shape[1]):
-            if lead_time[m, j] > max_lead:
-                max_lead = lead_time[m, j]
-    arrive = np.zeros(T + max_lead + 2, np.int64)
+    for m in range(draws.lead_time.shape[0]):
+        for j in range(draws.lead_time.shape[1]):
+            if draws.lead_time[m, j] > max_lead:
+                max_lead = draws.lead_time[m, j]
     max_exp = 0
     for i in range(n_orders):
-        if expedite_lead_time[i] > max_exp:
-            max_exp = expedite_lead_time[i]
-    exp_due = np.zeros(T + max_exp + 2, np.int64)
-    queue_order = np.empty(max(n_orders, 1), np.int64)
-    queue_owed = np.empty(max(n_orders, 1), np.int64)
-    n_customers = customers if defection else 1
-    defected = np.zeros(n_customers, np.bool_)
-    hist = np.zeros((n_customers, max(threshold, 1)), np.int64)
-    hist_count = np.zeros(n_customers, np.int64)
+        if draws.expedite_lead_time[i] > max_exp:
+            max_exp = draws.expedite_lead_time[i]
+    n_customers = settings.customers if settings.defection else 1
+    return Work(
+        np.zeros(T + max_lead + 2, np.int64),
+        np.zeros(T + max_exp + 2, np.int64),
+        np.empty(max(n_orders, 1), np.int64),
+        np.empty(max(n_orders, 1), np.int64),
+        np.zeros(n_customers, np.bool_),
+        np.zeros((n_customers, max(settings.threshold, 1)), np.int64),
+        np.zeros(n_customers, np.int64),
+    )
 
-    for k in range(n):
-        fam = family[k]
-        s = s_arr[k]
-        S = S_arr[k]
-        Q = Q_arr[k]
-        R = R_arr[k]
-        cap = cap_arr[k]
-        lt = lead_time[mode[k]]
-        vcap = vehicle_capacity[mode[k]]
 
-        arrive[:] = 0
-        if expedite:
-            exp_due[:] = 0
-        if defection:
-            defected[:] = False
-            hist_count[:] = 0
+@njit(cache=True)
+def simulate_replication(candidates, draws, settings, out):
+    """Simulate every candidate over `settings.periods` periods on the same draws.
 
-        on_hand = s + Q if fam == RQ else S
-        on_order = 0
-        backlog = 0  # FIFO owed units (in IP)
-        exp_out = 0  # expedited units owed, not yet delivered (not in IP)
-        head = 0
-        tail = 0
-        j = 0  # replenishment orders placed (index into lt)
-        cycle_flag = False
-
-        demand = 0
-        filled_units = 0
-        bo_units = 0
-        sub_units = 0
-        lost_units = 0
-        cust_orders = 0
-        at_once = 0
-        bo_orders = 0
-        so_periods = 0
-        cycles = 0
-        cycles_so = 0
-        completed = 0
-        ct_sum = 0.0
-        ct_sq = 0.0
-        on_time = 0
-        cust_lost = 0
-        on_hand_sum = 0
-        in_transit_sum = 0
-        backlog_sum = 0
-        rep_orders = 0
-        rep_units = 0
-        vehicles = 0
-        exp_ship = 0
-        exp_units = 0
-
-        for t in range(T):
-            if t == warmup:
-                # Everything before counted only warm-up events.
-                demand = 0
-                filled_units = 0
-                bo_units = 0
-                sub_units = 0
-                lost_units = 0
-                cust_orders = 0
-                at_once = 0
-                bo_orders = 0
-                so_periods = 0
-                cycles = 0
-                cycles_so = 0
-                completed = 0
-                ct_sum = 0.0
-                ct_sq = 0.0
-                on_time = 0
-                cust_lost = 0
-                on_hand_sum = 0
-                in_transit_sum = 0
-                backlog_sum = 0
-                rep_orders = 0
-                rep_units = 0
-                vehicles = 0
-                exp_ship = 0
-                exp_units = 0
-
-            # 1. periodic review
-            if R >= 1 and t % R == 0:
-                q = _order_quantity(fam, on_hand + on_order - backlog, s, S, Q, cap)
-                if q > 0:
-                    if q < moq:
-                        q = moq
-                    if pack_size > 1:
-                        q = ((q + pack_size - 1) // pack_size) * pack_size
-                    arrive[t + lt[j]] += q
-                    j += 1
-                    on_order += q
-                    rep_orders += 1
-                    rep_units += q
-                    vehicles += _vehicles(q, vcap)
-
-            # 2. receive
-            a = arrive[t]
-            if a > 0:
-                on_hand += a
-                on_order -= a
-                cycles += 1
-                if cycle_flag:
-                    cycles_so += 1
-                cycle_flag = False
-
-            # 3. backorders FIFO, then expedited shipments due now
-            while head < tail and on_hand > 0:
-                owed = queue_owed[head]
-                if owed <= on_hand:
-                    on_hand -= owed
-                    backlog -= owed
-                    i = queue_order[head]
-                    head += 1
-                    if i >= first_counted:
-                        ct = transmittal[i] + processing[i] + float(t - order_period[i]) + delivery[i]
-                        completed += 1
-                        ct_sum += ct
-                        ct_sq += ct * ct
-                        if ct <= on_time_limit:
-                            on_time += 1
-                elif partial:
-                    queue_owed[head] = owed - on_hand
-                    backlog -= on_hand
-                    on_hand = 0
-                else:
-                    break
-            if expedite:
-                e = exp_due[t]
-                if e > 0:
-                    exp_out -= e
-
-            # 4. customer orders
-            stockout = False
-            for i in range(order_start[t], order_start[t + 1]):
-                c = order_customer[i]
-                if defection and defected[c]:
-                    continue
-                size = order_size[i]
-                demand += size
-                cust_orders += 1
-                if partial:
-                    filled = size if on_hand >= size else on_hand
-                else:
-                    filled = size if on_hand >= size else 0
-                short = size - filled
-                on_hand -= filled
-                filled_units += filled
-                if short == 0:
-                    at_once += 1
-                    completed += 1
-                    ct_sum += ct0[i]
-                    ct_sq += ct0_sq[i]
-                    on_time += on_time0[i]
-                else:
-                    stockout = True
-                    cycle_flag = True
-                    u = u_reaction[i]
-                    if u < wait:
-                        bo_units += short
-                        bo_orders += 1
-                        if expedite:
-                            L = expedite_lead_time[i]
-                            exp_ship += _vehicles(short, expedite_capacity)
-                            exp_units += short
-                            if t + L < T:
-                                # Delivered at once (L = 0) or in step 3 of t + L, inside the horizon:
-                                # its completion is known now and belongs to this order's period.
-                                ct = transmittal[i] + processing[i] + float(L) + delivery[i]
-                                completed += 1
-                                ct_sum += ct
-                                ct_sq += ct * ct
-                                if ct <= on_time_limit:
-                                    on_time += 1
-                            if L > 0:
-                                exp_due[t + L] += short
-                                exp_out += short
-                        else:
-                            queue_order[tail] = i
-                            queue_owed[tail] = short
-                            tail += 1
-                            backlog += short
-                    elif u < wait_or_substitute:
-                        sub_units += short
-                        completed += 1
-                        ct_sum += ct0[i]
-                        ct_sq += ct0_sq[i]
-                        on_time += on_time0[i]
-                    else:
-                        lost_units += short
-                    if defection:
-                        h = hist_count[c]
-                        hist[c, h % threshold] = t
-                        h += 1
-                        hist_count[c] = h
-                        # The oldest of the last `threshold` stockouts decides whether they all lie
-                        # inside the window (entries <= t - window are forgotten).
-                        if h >= threshold and hist[c, h % threshold] > t - window:
-                            if u_defect[i] < defect_probability:
-                                defected[c] = True
-                                cust_lost += 1
-                if R == 0:
-                    q = _order_quantity(fam, on_hand + on_order - backlog, s, S, Q, cap)
-                    if q > 0:
-                        if q < moq:
-                            q = moq
-                        if pack_size > 1:
-                            q = ((q + pack_size - 1) // pack_size) * pack_size
-                        L = lt[j]
-                        j += 1
-                        arrive[t + (L if L > 1 else 1)] += q
-                        on_order += q
-                        rep_orders += 1
-                        rep_units += q
-                        vehicles += _vehicles(q, vcap)
-            if stockout:
-                so_periods += 1
-
-            # 5. end of period
-            on_hand_sum += on_hand
-            in_transit_sum += on_order
-            backlog_sum += backlog + exp_out
-
-        # The open replenishment cycle counts as one more.
-        cycles += 1
-        if cycle_flag:
-            cycles_so += 1
-
-        o = out[k]
-        o[C_DEMAND] = demand
-        o[C_FILLED] = filled_units
-        o[C_BACKORDERED] = bo_units
-        o[C_SUBSTITUTED] = sub_units
-        o[C_LOST] = lost_units
-        o[C_ORDERS] = cust_orders
-        o[C_AT_ONCE] = at_once
-        o[C_BO_ORDERS] = bo_orders
-        o[C_STOCKOUT_PERIODS] = so_periods
-        o[C_CYCLES] = cycles
-        o[C_CYCLES_SO] = cycles_so
-        o[C_COMPLETED] = completed
-        o[C_CT_SUM] = ct_sum
-        o[C_CT_SQ] = ct_sq
-        o[C_ON_TIME] = on_time
-        o[C_CUSTOMERS_LOST] = cust_lost
-        o[C_ON_HAND] = on_hand_sum
-        o[C_IN_TRANSIT] = in_transit_sum
-        o[C_BACKLOG] = backlog_sum
-        o[C_REP_ORDERS] = rep_orders
-        o[C_REP_UNITS] = rep_units
-        o[C_VEHICLES] = vehicles
-        o[C_EXP_SHIPMENTS] = exp_ship
-        o[C_EXP_UNITS] = exp_units
+    candidates: Candidates (int64[n] each); draws: Draws (one replication's streams); settings:
+    Settings; out: float64[n, N_COUNTERS], row k
+    receives candidate k's raw counters (simulation.counters order; integer counts are exact).
+    """
+    _run_candidates(candidates, draws, settings, _order_tables(draws, settings), _work_arrays(draws, settings),
+                    np.zeros(1, STATE), np.zeros(1, COUNTS), out)
