@@ -3,7 +3,7 @@
 A SKU id, class, transport mode, variant or file name (or an error message quoting one) starting with
 `=`, `+`, `-`, `@`, TAB, CR, LF or a full-width ＝ ＋ － ＠ reaches plan.csv, audit.csv, frontier.csv,
 compare.csv and batch.csv neutralised (a leading `'`, the cell in double quotes, RFC 4180); numbers
-stay numbers; enums are written by their value. The case /work/shared/cases/trust/i05_csv_hyperlink.yaml
+stay numbers; enums are written by their value. The case ../shared/cases/trust/i05_csv_hyperlink.yaml (copied to tests/reliability/trust_cases/)
 (a SKU id `=HYPERLINK(...)`) is run end to end through `run`, `audit`, `compare` and `batch`, and every
 CSV cell the engine wrote is checked as a spreadsheet would see it."""
 
@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from tradeoff.csv_safe import csv_text, neutralise, read_csv, restore, rows_text
 
 ROOT = Path(__file__).resolve().parents[2]
-I05 = Path("/work/shared/cases/trust/i05_csv_hyperlink.yaml")
+I05 = ROOT / "tests" / "reliability" / "trust_cases" / "i05_csv_hyperlink.yaml"  # a copy of ../shared/cases/trust/i05, so the test runs anywhere
 
 # What a spreadsheet evaluates as a formula (or strips into one): the first character, or the first
 # after leading spaces. Written out here, independently of tradeoff.csv_safe.TRIGGERS.
