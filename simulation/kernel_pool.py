@@ -6,13 +6,15 @@ is sent to each worker ONCE (pool initializer) and SKUs go in a few chunks balan
 1,000-SKU scenario is not pickled a thousand times. Workers are forked from a clean fork server
 that has imported the engine once ("forkserver", as tradeoff.executors; "spawn" where there is
 none); plain `fork` of the caller is never used (numba's threads do not survive it). The compiled
-kernel comes from numba's on-disk cache.
+kernel comes from numba's on-disk cache. Workers die with the caller, even one killed with SIGKILL
+(tradeoff.lifeline: the fork server exits with its owner, each worker with its parent and owner).
 """
 
 from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -29,7 +31,13 @@ _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_me
 _worker: dict = {}  # the scenario of this worker process, set by _init
 
 
-def _init(scenario_pickle: bytes) -> None:
+LIFELINE = "tradeoff.lifeline"  # first in the fork server's preload: it then exits with its owner
+
+
+def _init(scenario_pickle: bytes, owner: int | None = None) -> None:
+    from tradeoff.lifeline import bind_to_owner
+
+    bind_to_owner(owner)  # never outlive the process that made the pool (even killed outright)
     _worker["scenario"] = pickle.loads(scenario_pickle)
 
 
@@ -72,9 +80,9 @@ def map_with_scenario(
     context = get_context(_START_METHOD)
     if _START_METHOD == "forkserver":
         # Only takes effect if the fork server is not running yet (then it already has its own list).
-        context.set_forkserver_preload(["simulation.kernel_pool", *preload])
+        context.set_forkserver_preload([LIFELINE, "simulation.kernel_pool", *preload])
     with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context,
-                             initializer=_init, initargs=(pickle.dumps(scenario),)) as pool:
+                             initializer=_init, initargs=(pickle.dumps(scenario), os.getpid())) as pool:
         return [result for part in pool.map(_run_chunk, [(fn, part) for part in parts]) for result in part]
 
 

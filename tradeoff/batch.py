@@ -282,6 +282,10 @@ def run_scenario(job: BatchJob) -> dict[str, Any]:
     except InfeasibleError as exc:
         values = {"status": "infeasible", "message": _one_line(str(exc))}
     except Exception as exc:  # noqa: BLE001 - one scenario's bug must not stop the batch
+        from tradeoff.environment import describe
+
+        if describe(exc) is not None:  # a full disk, a file size limit, permissions: not this scenario's
+            raise  # failure but every one's; the batch stops, one line, exit 1 (tradeoff.environment)
         values = {"status": "failed", "message": _one_line(f"{type(exc).__name__}: {exc}{_where(exc)}")}
         log.error("scenario %s failed", job.path, exc_info=True)
     values["seconds_run"] = round(time.perf_counter() - start, 3)

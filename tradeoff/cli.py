@@ -1,6 +1,8 @@
 """The `tradeoff` command line: one typer app; each command lives in tradeoff/commands/<name>.py.
 
-Exit statuses (docs/outputs.md): 0 done, 2 invalid input, 3 infeasible, 4 partly done, 1 bug.
+Exit statuses (docs/outputs.md): 0 done, 2 invalid input, 3 infeasible, 4 partly done, 1 bug or
+environment failure (a full disk, a file size limit, permission denied, an unreachable Dask scheduler:
+one line on stderr, no traceback; recognised in tradeoff.environment).
 Only the command line configures logging; the library never prints.
 """
 
@@ -46,7 +48,9 @@ _register_commands()
 def main() -> None:
     """Entry point of the console script: run the app and map user errors to exit statuses."""
     from scenarios.errors import ScenarioError
+    from tradeoff.environment import describe, ignore_file_size_signal
 
+    ignore_file_size_signal()  # a file size limit then fails a write (EFBIG, reported) instead of killing us
     try:
         # In non-standalone mode typer returns the exit code of `raise typer.Exit(n)` instead of exiting.
         rc = app(standalone_mode=False)
@@ -59,6 +63,10 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001
+        environment_failure = describe(exc)
+        if environment_failure is not None:  # the machine stopped us, not a bug: one line, exit 1
+            print(f"error: {environment_failure}", file=sys.stderr)
+            sys.exit(1)
         try:
             from optimizer.errors import InfeasibleError
         except ImportError:
@@ -66,6 +74,10 @@ def main() -> None:
         if InfeasibleError and isinstance(exc, InfeasibleError):
             print(str(exc), file=sys.stderr)
             sys.exit(3)
+        if isinstance(exc, typer.TyperException) and callable(getattr(exc, "show", None)):
+            # A usage error (typer >= 0.2x parses without click): its message, exit 2, no traceback.
+            exc.show()
+            sys.exit(2)
         import click
 
         if isinstance(exc, click.exceptions.ClickException):

@@ -12,6 +12,12 @@ so results are identical everywhere.
 - `dask`: a `dask.distributed.Client` on `scheduler` ("tcp://host:8786"), or on a `LocalCluster`
   of `jobs` single-threaded worker processes when no scheduler is given.
 
+No worker outlives the process that started it, even one killed with SIGKILL: every pool worker
+gets a parent-death signal and a watchdog on its owner, the fork server exits with its owner, and
+LocalCluster workers load the same watch as a Dask preload (tradeoff.lifeline). A Dask scheduler
+that cannot be reached within $TRADEOFF_SCHEDULER_TIMEOUT seconds (default 3) is
+`tradeoff.environment.SchedulerUnreachableError`: one line on the command line, exit 1.
+
 A worker process that dies (killed, out of memory, a crash in compiled code) never drops an item
 silently. Locally, the items the broken pool lost are re-run on fresh one-worker "lanes", one item
 at a time per lane, so a death there is attributed to exactly one item; that item is retried once
@@ -27,7 +33,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -52,6 +57,9 @@ KINDS = ("local", "dask")
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 # The engine's modules (the server imports them once; every worker then starts with them loaded).
 PRELOAD = ("tradeoff.pipeline", "optimizer", "scenarios.loader", "simulation")
+# Imported first by the fork server: it then exits when the process that started it does, and the
+# workers it forked die with it (their parent-death signal); see tradeoff.lifeline.
+LIFELINE = "tradeoff.lifeline"
 
 
 class WorkerLostError(RuntimeError):
@@ -141,24 +149,16 @@ def _check_lost(lost: str) -> None:
 # --------------------------------------------------------------------------- local
 
 
-def _watch_parent() -> None:
-    """Pool worker initializer: exit when the process that started this worker is gone.
+def _watch_parent(owner: int | None = None) -> None:
+    """Pool worker initializer: exit when the process that owns the pool (`owner`) is gone.
 
-    A batch killed with SIGKILL cannot shut its pool down; without this its workers would finish
-    their scenario and race the resumed batch writing the same result folder. The parent is the
-    pool's owner (spawn) or the fork server, which itself exits when the owner dies.
-    """
-    parent = os.getppid()
+    A command killed with SIGKILL cannot shut its pool down; without this its workers would run on
+    (for minutes, holding their memory) and a batch's workers would race the resumed batch writing
+    the same result folder. See tradeoff.lifeline: the parent-death signal (the parent is the fork
+    server, which exits with the owner) and a watchdog thread on the owner."""
+    from tradeoff.lifeline import bind_to_owner
 
-    def watch() -> None:
-        import time
-
-        while True:
-            if os.getppid() != parent:  # re-parented: the parent died
-                os._exit(1)
-            time.sleep(0.5)
-
-    threading.Thread(target=watch, name="tradeoff-parent-watch", daemon=True).start()
+    bind_to_owner(owner)
 
 
 def _preload_list(fn: Callable | None, extra: Sequence[str] = ()) -> list[str]:
@@ -170,8 +170,8 @@ def _preload_list(fn: Callable | None, extra: Sequence[str] = ()) -> list[str]:
     import sys
 
     names = [*PRELOAD, getattr(fn, "__module__", None), *extra]
-    ok = ["__main__"]
-    for name in dict.fromkeys(n for n in names if n and n != "__main__"):
+    ok = ["__main__", LIFELINE]  # tradeoff.lifeline first: the server then exits with its owner
+    for name in dict.fromkeys(n for n in names if n and n not in ok):
         try:
             if name in sys.modules or importlib.util.find_spec(name) is not None:
                 ok.append(name)
@@ -212,6 +212,7 @@ class LocalExecutor(Executor):
             max_workers=workers,
             mp_context=context,
             initializer=_watch_parent,
+            initargs=(os.getpid(),),
             max_tasks_per_child=1 if self._per_item else None,
         )
 
@@ -322,14 +323,20 @@ class LocalExecutor(Executor):
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Shut a pool down without waiting, killing its worker processes (a broken or abandoned pool)."""
+    """Shut a pool down without waiting for its items, killing its worker processes (a broken or
+    abandoned pool).
+
+    The workers go first, then the pool is shut down and its manager thread joined: that thread
+    sees the pool broken and ends. Shutting down first (without waiting) let the manager thread,
+    replacing a worker that had just finished its item (max_tasks_per_child), find the pool's
+    process table already gone and print a TypeError traceback on stderr."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join(timeout=5)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- dask
@@ -344,27 +351,47 @@ class DaskExecutor(Executor):
 
     kind = "dask"
 
-    def __init__(self, jobs: int = 1, scheduler: str | None = None):
+    def __init__(self, jobs: int = 1, scheduler: str | None = None, timeout: float | None = None):
         import dask
         from distributed import Client, LocalCluster
+
+        from tradeoff.environment import ClusterStartError, SchedulerUnreachableError, meaning, scheduler_timeout
 
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
         self._cluster = None
+        self._client = None
         if scheduler is None:
-            # A task that kills its worker is retried once, then reported as KilledWorker.
-            with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-                self._cluster = LocalCluster(
-                    n_workers=jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.CRITICAL,  # a worker's error reaches us as its task's exception
-                )
-            self._client = Client(self._cluster)
+            try:
+                # A task that kills its worker is retried once, then reported as KilledWorker.
+                with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                    self._cluster = LocalCluster(
+                        n_workers=jobs,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,  # a worker's error reaches us as its task's exception
+                        # Each worker (and any the nanny restarts) dies with this process, even killed.
+                        preload=[LIFELINE],
+                    )
+                self._client = Client(self._cluster)
+            except OSError as exc:
+                self.close()
+                raise ClusterStartError(meaning(exc) or f"{type(exc).__name__}: {exc}") from exc
             self.workers = int(jobs)
         else:
-            self._client = Client(scheduler)
+            seconds = scheduler_timeout(timeout)
+            try:
+                # Dask keeps retrying a refused connection until the timeout: a scheduler may be
+                # starting. Then one line says so (tradeoff.environment), not 30 s and a traceback.
+                self._client = Client(scheduler, timeout=seconds)
+            except OSError as exc:  # TimeoutError, ConnectionRefusedError, ... are OSErrors
+                raise SchedulerUnreachableError(scheduler, seconds) from exc
+            except ValueError as exc:  # not an address at all ("foo://x", no port): invalid input, exit 2
+                from scenarios.errors import Problem, ScenarioError
+
+                raise ScenarioError(Problem("--scheduler", "", f"is not a Dask scheduler address ({exc})",
+                                            scheduler, True)) from exc
             info = self._client.scheduler_info()
             threads = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
             self.workers = max(1, int(threads))
@@ -426,18 +453,21 @@ def get_executor(
     *,
     fresh_process_per_item: bool = False,
     preload: Sequence[str] = (),
+    scheduler_timeout: float | None = None,
 ) -> Executor:
     """The executor named `kind` ("local" or "dask") with `jobs` workers.
 
     `scheduler`: address of a running Dask scheduler ("tcp://host:8786"), dask only; without it a
     LocalCluster of `jobs` worker processes is started. `fresh_process_per_item` (local):
     each item in a new process, even with jobs=1. `preload` (local): modules the items need, imported
-    once by the fork server rather than by every worker. Unknown kind -> ValueError.
+    once by the fork server rather than by every worker. `scheduler_timeout` (dask with a scheduler):
+    seconds to reach it (default $TRADEOFF_SCHEDULER_TIMEOUT, else 3), then
+    tradeoff.environment.SchedulerUnreachableError. Unknown kind -> ValueError.
     """
     if kind == "local":
         if scheduler is not None:
             raise ValueError("--scheduler applies to the dask executor only")
         return LocalExecutor(jobs, fresh_process_per_item=fresh_process_per_item, preload=preload)
     if kind == "dask":
-        return DaskExecutor(jobs, scheduler)
+        return DaskExecutor(jobs, scheduler, timeout=scheduler_timeout)
     raise ValueError(f"unknown executor {kind!r}: expected one of {', '.join(KINDS)}")

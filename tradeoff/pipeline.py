@@ -304,10 +304,12 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     ("local" or "dask"), scheduler: where the simulation runs; progress(stage, done, total) is told
     as each stage starts; audit: True to compare current policies (audit.csv), False not to, None
     to audit when any SKU has a current policy. Raises ScenarioError (invalid input, nothing
-    written) or optimizer.InfeasibleError (a service rule cannot be met, nothing written)."""
+    written) or optimizer.InfeasibleError (a service rule cannot be met, nothing written);
+    tradeoff.environment.ResultNotWritten (an OSError) when the disk, a file size limit or
+    permissions stop the write (nothing in the folder changed)."""
     import scenarios
     from scenarios.abc import sku_classes
-    from tradeoff import results_io
+    from tradeoff import environment, results_io
     from tradeoff.audit import audit as audit_table
     from tradeoff.audit import audit_summary
     from tradeoff.executors import get_executor
@@ -368,5 +370,12 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
                     extras={"selection": plan, "rules": checks, "folder": folder})
     if out is not None:
         with stages("write"):
-            result.out_dir = results_io.write_run(result, out, folder)
+            try:
+                result.out_dir = results_io.write_run(result, out, folder)
+            except OSError as exc:
+                # A full disk, a file size limit, a folder this user may not write in: name the
+                # result folder (the OS names at most a staged file); nothing there was changed.
+                if environment.meaning(exc) is None:
+                    raise
+                raise environment.ResultNotWritten.from_error(Path(out) / folder, exc) from exc
     return result

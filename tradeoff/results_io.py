@@ -138,8 +138,10 @@ def _check_out_folder(out: Path) -> None:
             if path == out:
                 raise OutputError(path, "exists and is not a folder; --out must be a folder (or not exist yet)")
             raise OutputError(path, f"exists and is not a folder, so --out {out} cannot be made inside it")
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise OutputError(path, "is a folder this user cannot write in")
+        if not os.access(path, os.W_OK | os.X_OK):  # the environment's failure (exit 1), not bad input
+            import errno
+
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return
 
 
