@@ -39,14 +39,23 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 # --------------------------------------------------------------------------- loading
-def _with_changes(overrides: Any, extra: dict[str, Any]) -> Any:
-    """`overrides` (a mapping, or "PATH=VALUE" strings as `--set` gives) plus the `extra` paths."""
+def _with_changes(overrides: Any, extra: dict[str, tuple[Any, str]]) -> Any:
+    """`overrides` (a mapping, "PATH=VALUE" strings as `--set` gives, or scenarios.loader.Override
+    objects) plus the `extra` paths (path -> (value, label)), each labelled with the argument that set
+    it, so that a bad value is reported as "(set by the target argument)", not as a --set."""
     if not extra:
         return overrides
-    if overrides is None or isinstance(overrides, Mapping):
-        return {**(overrides or {}), **extra}
-    items = [overrides] if isinstance(overrides, str) else list(overrides)
-    return items + [f"{k}={v!r}" for k, v in extra.items()]
+    from scenarios.loader import Override
+
+    if overrides is None:
+        items: list = []
+    elif isinstance(overrides, Mapping):
+        items = [Override(str(k), v) for k, v in overrides.items()]
+    elif isinstance(overrides, (str, Override)):
+        items = [overrides]
+    else:
+        items = list(overrides)
+    return items + [Override(path, value, label) for path, (value, label) in extra.items()]
 
 
 def _variant_list(variants: Any) -> list[str]:
@@ -63,8 +72,9 @@ def load_scenario(path_or_scenario: str | Path | Scenario, overrides: Any = None
     """The validated scenario of a run: a file loaded with its variants and overrides, or a Scenario
     given directly (its variants and the overrides then re-applied through the loader's rules).
     `target`, `time_limit`, `mip_gap` set service.target, solver.time_limit, solver.mip_gap."""
-    extra = {k: v for k, v in (("service.target", target), ("solver.time_limit", time_limit),
-                               ("solver.mip_gap", mip_gap)) if v is not None}
+    extra = {path: (value, f"the {name} argument") for path, value, name in (
+        ("service.target", target, "target"), ("solver.time_limit", time_limit, "time_limit"),
+        ("solver.mip_gap", mip_gap, "mip_gap")) if value is not None}
     changes = _with_changes(overrides, extra)
     if isinstance(path_or_scenario, Scenario):
         if not changes and not variants:

@@ -115,14 +115,31 @@ def file_entry(path: Path | str) -> tuple[int, str]:
 
 
 def _write_one(path: Path, content: Content) -> None:
-    if callable(content):
-        content(path)
-    else:
-        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-        with open(path, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+    try:
+        if callable(content):
+            content(path)
+        else:
+            data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+            with open(path, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError as exc:
+        if exc.filename is None:  # write() on a full disk names no file: the one-line report must
+            exc.filename = str(path)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _as_created(path: str | Path) -> None:
+    """Give a file made by mkstemp (always 0600) the mode an ordinary new file gets (0666 minus the
+    umask, 0644 by default), so colleagues sharing a results volume can read batch.csv and compare.*."""
+    os.chmod(path, 0o666 & ~_umask())
 
 
 def _check_out_folder(out: Path) -> None:
@@ -254,6 +271,7 @@ def write_file_atomic(path: Path | str, content: Content) -> Path:
     os.close(fd)
     try:
         _write_one(Path(tmp), content)
+        _as_created(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -351,31 +369,11 @@ def csv_text(table) -> str:
     return safe_csv_text(table)
 
 
-def _plain_report(result) -> str:
-    """A plain HTML page (tables only) for when tradeoff.report is not available."""
-    import html
-
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(result.scenario.name)}</title></head><body>",
-        f"<h1>{html.escape(result.scenario.name)}</h1>",
-        f"<p>Money per period in {html.escape(result.scenario.currency)}.</p>",
-        "<h2>Frontier</h2>", result.frontier.to_html(index=False, na_rep=""),
-        "<h2>Plan</h2>", result.plan.to_html(index=False, na_rep=""),
-    ]
-    if result.audit is not None:
-        parts += ["<h2>Audit</h2>", result.audit.to_html(index=False, na_rep="")]
-    return "".join(parts) + "</body></html>\n"
-
-
 def render_html(result) -> str:
-    """report.html: tradeoff.report.render_report(result) when that module exists, else a plain page."""
-    try:
-        from tradeoff.report import render_report
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("tradeoff.report",):
-            raise
-        return _plain_report(result)
+    """report.html: tradeoff.report.render_report(result), imported here so that writing CSVs alone
+    never loads the report's templates and matplotlib."""
+    from tradeoff.report import render_report
+
     return render_report(result)
 
 

@@ -149,3 +149,26 @@ def test_rewrite_beside_user_files_moves_summary_last_and_drops_the_old_one_firs
     assert "summary.json" not in moved
     assert not (tmp_path / "s" / "summary.json").exists()  # unfinished: batch will redo it
     assert (tmp_path / "s" / "notes.txt").read_text() == "mine\n"
+
+
+def test_files_outside_a_result_folder_get_the_usual_mode_not_mkstemps_0600(tmp_path):
+    """batch.csv and compare.* live on shared volumes: readable by the group like any new file."""
+    old = os.umask(0o022)
+    try:
+        path = write_file_atomic(tmp_path / "batch.csv", "a\n1\n")
+    finally:
+        os.umask(old)
+    assert (path.stat().st_mode & 0o777) == 0o644
+
+
+def test_a_write_error_without_a_file_name_is_given_the_path(tmp_path):
+    """ENOSPC from write() names no file; the one-line report needs one."""
+    import errno
+
+    def full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as info:
+        write_result(tmp_path, "demo", {"candidates.parquet": full})
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.filename is not None and "candidates.parquet" in info.value.filename
