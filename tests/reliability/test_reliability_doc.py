@@ -42,3 +42,34 @@ def test_every_reliability_test_file_is_in_the_doc():
     for path in sorted((ROOT / "tests" / "reliability").glob("test_*.py")):
         if path.name != Path(__file__).name:
             assert f"tests/reliability/{path.name}" in text, path.name
+
+
+def _collected(*args: str) -> list[str]:
+    """Test ids pytest collects for `args` (files, -k expressions), from a fresh collection."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "::" in line]
+
+
+def _quoted(pattern: str) -> int:
+    m = re.search(pattern, DOC.read_text(encoding="utf-8"))
+    assert m, f"the budget paragraph no longer says {pattern!r}"
+    return int(m.group(1))
+
+
+def test_the_counts_quoted_come_from_the_suite():
+    """The budget of bad inputs on this page is what the suite collects, not a figure typed once."""
+    import yaml
+
+    corpus = yaml.safe_load((ROOT / "tests/bad_inputs/cases.yaml").read_text(encoding="utf-8"))  # file -> case
+    assert _quoted(r"- (\d+) corpus files") == len(corpus)
+    assert _quoted(r"- (\d+) parametrized bad values of the loader rules") == len(
+        _collected("tests/scenarios/test_loader_rules.py::test_bad_value_names_file_path_value_and_rule"))
+    assert _quoted(r"- (\d+) YAML-safety cases") == len(_collected("tests/scenarios/test_yaml_safety.py"))
+    assert _quoted(r"- (\d+) size-limit cases") == len(
+        _collected("tests/reliability/test_numerics.py", "-k", "too_big or too_long or below_the_limit"))
+    assert _quoted(r"- (\d+) identifier and CSV-number cases") == len(_collected("tests/scenarios/test_identifiers.py"))
+    assert _quoted(r"- (\d+) special-file and excerpt cases") == len(_collected("tests/scenarios/test_special_files.py"))
