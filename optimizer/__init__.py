@@ -6,6 +6,11 @@ Public API: `select(scenario, evaluations, target=None, method="auto") -> Plan`,
 `initial_candidates(scenario)`, `Plan`, `SolveStatus`, `InfeasibleError`, `SolverTimeLimitError`;
 `optimizer.refine` (neighbours, frontier_neighbours, contenders, gain_within_noise) for the refine loop. The optimiser reads an evaluations table; it never imports the
 simulation.
+
+`frontier` and `frontier_plans` share one sweep per content of (scenario, evaluations, levels, method,
+solver options), memoised (optimizer.frontier.clear_memo empties it); a sweep builds its models once and
+re-solves them level after level. `optimizer.solver.counts()` tells how many models were built into
+HiGHS and how many HiGHS runs were made.
 """
 
 from __future__ import annotations

@@ -8,8 +8,17 @@
 2. Finishing MILP (Pyomo, HiGHS) over the undecided SKUs, the others fixed at their cheapest reduced
    cost. Exactness by reduced-cost fixing: for any feasible plan, cost >= LB + sum of its candidates'
    reduced-cost slacks (LB the Lagrangian bound), so once a plan of cost UB is known only candidates
-   with slack <= UB - LB can be in a better plan; the finishing MILP is re-run over all of them,
-   which proves the result optimal for the full problem (within the MIP gap).
+   with slack <= UB - LB can be in a better plan. The restricted set grows in steps (the candidates of
+   smallest slack first, a few times more each step), each step's MILP warm-started from the best plan
+   so far, until the plan is proven within the MIP gap of a bound: max(LB, min(restricted MILP bound,
+   LB + the slack below which every candidate is in the set)). That is a bound for the full problem.
+
+`Decomposition` holds one selection problem whose rows are affine in the target level t (the
+frontier's levels) and solves it level after level: the cuts (plans) stay valid at every level (a
+plan's activity is recomputed at t; the master's coefficients are Pyomo Params of t), the multipliers
+of the previous level start the next (the price path), and the master LP and the finishing MILP are
+built once and re-solved. A known plan (an earlier level's, or a priced plan) that meets level t and
+is within the MIP gap of the bound ends the level without a finishing MILP.
 """
 
 from __future__ import annotations
@@ -20,9 +29,16 @@ import numpy as np
 import pyomo.environ as pe
 
 from optimizer import solver as hs
-from optimizer.model import Solution, _gap, solve_milp
+from optimizer.finish import FinishModel
+from optimizer.model import Solution, _gap
 from optimizer.plan import SolveStatus
-from optimizer.problem import Row
+from optimizer.problem import ParamRows, Row
+
+# Growth of the finishing MILP's candidate set per step: at least LADDER_MIN more candidates, and
+# LADDER_FACTOR times the free candidates it had (the smallest reduced-cost slacks first).
+LADDER_MIN = 256
+LADDER_FACTOR = 4
+MAX_STAGES = 30
 
 
 class Pricing:
@@ -38,9 +54,10 @@ class Pricing:
         self.pos = np.arange(len(cost))
         self.n = len(cost)
 
-    def reduced(self, lam: np.ndarray) -> np.ndarray:
+    def reduced(self, lam: np.ndarray, A: np.ndarray | None = None) -> np.ndarray:
         """Reduced cost per (sorted) candidate: cost - lam . coef."""
-        return self.cost - lam @ self.A if len(lam) else self.cost.copy()
+        A = self.A if A is None else A
+        return self.cost - lam @ A if len(lam) else self.cost.copy()
 
     def argmin(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sorted position of each SKU's cheapest candidate, first in ties; the minima)."""
@@ -52,66 +69,163 @@ class Pricing:
 def solve_decomposition(cost: np.ndarray, group: np.ndarray, n_groups: int, rows: list[Row],
                         options: hs.SolverOptions, warm_lambda: np.ndarray | None = None,
                         max_iter: int = 300, tol: float | None = None) -> Solution:
-    """Solve the selection problem by Lagrangian master + finishing MILP (see module doc). Returns the
-    chosen candidate index per SKU, the status, objective, bound, gap and the rows' LP duals."""
-    t0 = time.perf_counter()
-    if tol is None:  # the Lagrangian bound need only be tighter than the MIP gap it certifies
-        tol = max(1e-10, 0.01 * options.mip_gap)
+    """Solve the selection problem by Lagrangian master + finishing MILP (see module doc), once.
+    Returns the chosen candidate index per SKU, the status, objective, bound, gap and the rows' LP
+    duals (the multipliers)."""
     K = len(rows)
-    A = np.array([r.coef for r in rows]).reshape(K, len(cost))
-    b = np.array([r.rhs for r in rows], dtype=float)
-    pr = Pricing(cost, group, n_groups, A)
-    scale = float(np.abs(cost).sum()) + 1.0
-    # A multiplier beyond M_k would value one unit of row k at a million times the whole cost; above
-    # it the master prefers violating the row (then the rules cannot be met, see `violation`).
-    row_scale = np.array([max(np.abs(A[k]).max(), 1e-12) for k in range(K)])
-    M = 1e6 * scale / row_scale
+    A = np.array([r.coef for r in rows], dtype=float).reshape(K, len(cost))
+    prow = ParamRows([r.name for r in rows], [r.kind for r in rows], A, np.zeros_like(A),
+                     np.array([r.rhs for r in rows], dtype=float), False)
+    return Decomposition(cost, group, n_groups, prow, options, max_iter, tol).solve(None, warm_lambda=warm_lambda)
 
-    lam = np.zeros(K) if warm_lambda is None else np.clip(np.asarray(warm_lambda, float), 0, M)
-    timings = {"pricing": 0.0, "master": 0.0}
-    plans: list[np.ndarray] = []
-    cols: list[tuple[float, np.ndarray]] = []
-    best_L, best_lam, best_r = -np.inf, lam.copy(), None
 
-    def price(lam):
-        tp = time.perf_counter()
-        r = pr.reduced(lam)
-        sel, mins = pr.argmin(r)
-        C = float(pr.cost[sel].sum())
-        Acol = pr.A[:, sel].sum(axis=1)
-        L = float(mins.sum() + lam @ b)
-        timings["pricing"] += time.perf_counter() - tp
-        return r, sel, C, Acol, L
+class Decomposition:
+    """One selection problem (rows affine in the level t, see ParamRows), solved for one level after
+    another with everything that stays valid kept: the plans priced so far (the master's cuts), the
+    multipliers (the next level starts from them), the master LP and the finishing MILP (built once,
+    re-solved with t and the right-hand sides as Pyomo Params)."""
 
-    r, sel, C, Acol, L = price(lam)
-    best_L, best_lam, best_r = L, lam.copy(), r
-    plans.append(sel)
-    cols.append((C, Acol))
-    mu = np.array([1.0])
-    if K and (warm_lambda is not None or np.any(Acol < b - 1e-12)):
+    def __init__(self, cost: np.ndarray, group: np.ndarray, n_groups: int, prow: ParamRows,
+                 options: hs.SolverOptions, max_iter: int = 300, tol: float | None = None):
+        self.options = options
+        self.tol = max(1e-10, 0.01 * options.mip_gap) if tol is None else tol  # tighter than the gap it certifies
+        self.max_iter = max_iter
+        self.K = prow.K
+        self.b = np.asarray(prow.b, dtype=float)
+        self.pr = Pricing(cost, group, n_groups, prow.A0)
+        self.S = prow.slope[:, self.pr.order]
+        self.has_t = prow.has_target
+        self.rank = np.empty(len(cost), dtype=np.int64)
+        self.rank[self.pr.order] = np.arange(len(cost))
+        self.scale = float(np.abs(cost).sum()) + 1.0
+        # the bundle: every plan priced so far (sorted positions), its cost and its activities
+        self.plans: list[np.ndarray] = []
+        self.C: list[float] = []
+        self.act0: list[np.ndarray] = []
+        self.actS: list[np.ndarray] = []
+        self._key: dict[bytes, int] = {}
+        self.lam: np.ndarray | None = None  # the multipliers of the last level (the price path)
+        self.m: pe.ConcreteModel | None = None
+        self.opt = None
+        self.finish = FinishModel(self.pr.cost, self.pr.gs, self.pr.starts, self.pr.A, self.S, self.b)
+        self.master_solves = 0
+
+    # ---- the bundle and the master
+    def _add_plan(self, sel: np.ndarray) -> int:
+        key = sel.tobytes()
+        p = self._key.get(key)
+        if p is not None:
+            return p
+        p = len(self.plans)
+        self._key[key] = p
+        self.plans.append(sel)
+        self.C.append(float(self.pr.cost[sel].sum()))
+        self.act0.append(self.pr.A[:, sel].sum(axis=1))
+        self.actS.append(self.S[:, sel].sum(axis=1))
+        if self.m is not None:
+            self._add_cut(p)
+        return p
+
+    def _cut(self, p: int):
+        """theta <= C_p + lam . (b - activity_p(t)), activity_p(t) = act0_p + t actS_p."""
+        m = self.m
+        expr = m.theta
+        for k in range(self.K):
+            a0, s = float(self.act0[p][k] - self.b[k]), float(self.actS[p][k])
+            expr = expr + ((a0 + m.t * s) if s != 0.0 else a0) * m.lam[k]
+        return expr <= self.C[p]
+
+    def _add_cut(self, p: int) -> None:
+        con = self.m.cuts.add(self._cut(p))
+        if self.opt is not None:
+            self.opt.add_constraints([con])
+
+    def _master_at(self, t: float, M: np.ndarray) -> None:
+        """The master LP at level t (built on first use, with every plan of the bundle as a cut)."""
+        if self.m is None:
+            m = self.m = pe.ConcreteModel()
+            m.t = pe.Param(mutable=True, initialize=t)
+            m.lam = pe.Var(range(self.K), bounds=lambda _, k: (0.0, float(M[k])))
+            m.theta = pe.Var()
+            m.cuts = pe.ConstraintList()  # cut i + 1 is plan i
+            m.obj = pe.Objective(expr=m.theta, sense=pe.maximize)
+            for p in range(len(self.plans)):
+                self._add_cut(p)
+            self.opt = hs.persistent(m)
+            return
+        m = self.m
+        m.t.set_value(t)
+        for k in range(self.K):
+            m.lam[k].setub(float(M[k]))
+        self.opt.update_variables(list(m.lam.values()))
+        self.opt.update_parameters()
+
+    def known_plans(self, t: float | None) -> tuple[np.ndarray | None, float]:
+        """The cheapest plan of the bundle that meets the rows at t: (candidate index per SKU, cost)."""
+        if not self.plans:
+            return None, np.inf
+        tt = 0.0 if t is None else float(t)
+        act = np.array(self.act0) + tt * np.array(self.actS)
+        ok = np.all(act >= self.b - 1e-9 * np.maximum(1.0, np.abs(self.b)), axis=1)
+        if not ok.any():
+            return None, np.inf
+        C = np.where(ok, np.array(self.C), np.inf)
+        p = int(np.argmin(C))
+        return self.pr.order[self.plans[p]], float(C[p])
+
+    # ---- one level
+    def solve(self, t: float | None, incumbent: tuple[np.ndarray, float] | None = None, bound_floor: float = -np.inf,
+              warm_lambda: np.ndarray | None = None) -> Solution:
+        """The plan for level t (None: the rows have no target). `incumbent`: a plan known to meet the
+        rows at t (candidate index per SKU, its cost); `bound_floor`: a proven lower bound on the
+        optimum at t (e.g. an earlier, lower level's). Returns choice, status, objective, bound, gap
+        and the multipliers as duals."""
+        t0 = time.perf_counter()
+        options, K, pr, b = self.options, self.K, self.pr, self.b
+        tt = 0.0 if t is None else float(t)
+        At = pr.A + tt * self.S if self.has_t else pr.A
+        timings = {"pricing": 0.0, "master": 0.0}
+
+        def price(lam):
+            tp = time.perf_counter()
+            r = pr.cost - lam @ At if K else pr.cost.copy()
+            sel, mins = pr.argmin(r)
+            L = float(mins.sum() + lam @ b)
+            p = self._add_plan(sel)
+            timings["pricing"] += time.perf_counter() - tp
+            return r, sel, L, p
+
+        zero = np.zeros(K)
+        r, sel, L, p0 = price(zero)
+        Acol = At[:, sel].sum(axis=1)
+        if K == 0 or not np.any(Acol < b - 1e-12):
+            # The cheapest candidate of every SKU meets the rows: optimal, and every multiplier is 0.
+            obj = self.C[p0]
+            timings["total"] = time.perf_counter() - t0
+            return Solution(pr.order[sel], SolveStatus.optimal, obj, obj, 0.0, zero, timings,
+                            {"iterations": 1, "lp_bound": L, "lambda": zero, "violation": b - Acol,
+                             "finishing_candidates": 0, "undecided_skus": 0, "stages": 0})
+        best_L, best_lam, best_r = L, zero, r
+        row_scale = np.maximum(np.abs(At).max(axis=1), 1e-12)
+        # A multiplier beyond M_k would value one unit of row k at a million times the whole cost; above
+        # it the master prefers violating the row (then the rules cannot be met, see `violation`).
+        M = 1e6 * self.scale / row_scale
+        lam0 = warm_lambda if warm_lambda is not None else self.lam
+        if lam0 is not None and len(lam0) == K and np.any(np.asarray(lam0) > 0):
+            lam_w = np.clip(np.asarray(lam0, dtype=float), 0.0, M)
+            r, sel, L, _ = price(lam_w)
+            if L > best_L:
+                best_L, best_lam, best_r = L, lam_w, r
         tm = time.perf_counter()
-        m = pe.ConcreteModel()
-        m.lam = pe.Var(range(K), bounds=lambda _, k: (0.0, float(M[k])))
-        m.theta = pe.Var()
-        m.cuts = pe.ConstraintList()
-        m.obj = pe.Objective(expr=m.theta, sense=pe.maximize)
-        opt = hs.new_highs()
-        # Only cuts are ever added: skip the persistent interface's scans for other model changes.
-        au = opt.config.auto_updates
-        for flag in ("check_for_new_or_removed_vars", "check_for_new_or_removed_params", "check_for_new_objective",
-                     "update_constraints", "update_vars", "update_parameters", "update_named_expressions",
-                     "update_objective"):
-            setattr(au, flag, False)
-        lp_opts = hs.SolverOptions(time_limit=options.time_limit, mip_gap=0.0, tee=False)
-
-        def add_cut(C, Acol):
-            m.cuts.add(m.theta - sum(float(b[k] - Acol[k]) * m.lam[k] for k in range(K)) <= C)
-
-        add_cut(C, Acol)
+        self._master_at(tt, M)
         timings["master"] += time.perf_counter() - tm
-        for _ in range(max_iter):
+        lp_opts = hs.SolverOptions(time_limit=options.time_limit, mip_gap=0.0, tee=False)
+        iterations = 0
+        for it in range(self.max_iter):
             tm = time.perf_counter()
-            status, res = hs.run(opt, m, lp_opts, mip=False)
+            status, res = hs.run(self.opt, self.m, lp_opts, mip=False)
+            self.master_solves += 1
+            iterations += 1
             if status in (SolveStatus.time_limit, SolveStatus.time_limit_no_plan):
                 # Out of time inside the Lagrangian phase: no plan yet (the finishing MILP never ran).
                 timings["lagrangian"] = time.perf_counter() - t0
@@ -119,116 +233,110 @@ def solve_decomposition(cost: np.ndarray, group: np.ndarray, n_groups: int, rows
             if status != SolveStatus.optimal:
                 raise RuntimeError(f"Lagrangian master LP ended {res.termination_condition}")
             res.solution_loader.load_vars()
-            ub = float(pe.value(m.theta))
-            lam = np.array([max(0.0, pe.value(m.lam[k])) for k in range(K)])
+            ub = float(pe.value(self.m.theta))
+            lam = np.array([max(0.0, pe.value(self.m.lam[k])) for k in range(K)])
             timings["master"] += time.perf_counter() - tm
-            if ub - best_L <= tol * max(1.0, abs(best_L)):
-                break
-            r, sel, C, Acol, L = price(lam)
+            if ub - best_L <= self.tol * max(1.0, abs(best_L)) or it == self.max_iter - 1:
+                break  # (the last iteration adds no cut: the duals below are this solve's)
+            n_before = len(self.plans)
+            r, sel, L, _ = price(lam)
             if L > best_L:
-                best_L, best_lam, best_r = L, lam.copy(), r
-            plans.append(sel)
-            cols.append((C, Acol))
-            tm = time.perf_counter()
-            add_cut(C, Acol)
-            timings["master"] += time.perf_counter() - tm
+                best_L, best_lam, best_r = L, lam, r
+            if len(self.plans) == n_before:  # a plan the master has already: no progress left
+                break
         duals = res.solution_loader.get_duals()
-        mu = np.array([max(0.0, float(duals[m.cuts[i + 1]])) for i in range(len(m.cuts))])
+        mu = np.array([max(0.0, float(duals[self.m.cuts[i + 1]])) for i in range(len(self.m.cuts))])
         mu = mu / mu.sum() if mu.sum() > 0 else np.eye(len(mu))[-1]
-    lp_activity = sum(mu[p] * cols[p][1] for p in range(len(cols))) if K else np.zeros(0)
-    violation = b - lp_activity if K else np.zeros(0)
-    info = {"iterations": len(plans), "lp_bound": best_L, "lambda": best_lam, "violation": violation}
-    timings["lagrangian"] = time.perf_counter() - t0
-    if K and np.any(violation > 1e-7 * np.maximum(1.0, np.abs(b))):
-        return Solution(None, SolveStatus.infeasible, np.nan, best_L, np.nan, best_lam, timings, info)
+        self.lam = best_lam
+        acts = np.array(self.act0[:len(mu)]) + tt * np.array(self.actS[:len(mu)])
+        violation = b - mu @ acts
+        info = {"iterations": iterations, "lp_bound": best_L, "lambda": best_lam, "violation": violation}
+        timings["lagrangian"] = time.perf_counter() - t0
+        if np.any(violation > 1e-7 * np.maximum(1.0, np.abs(b))):
+            return Solution(None, SolveStatus.infeasible, np.nan, best_L, np.nan, best_lam, timings, info)
+        return self._finish(t, best_L, best_lam, best_r, mu, incumbent, bound_floor, t0, timings, info)
 
-    # ---- finishing MILP with reduced-cost fixing
-    mins = np.minimum.reduceat(best_r, pr.starts)
-    slack = best_r - mins[pr.gs]
-    in_lp = np.zeros(pr.n, dtype=bool)
-    for p, plan in enumerate(plans):
-        if mu[p] > 1e-12:
-            in_lp[plan] = True
-    tie = 1e-9 * max(1.0, abs(best_L))
-    thresholds = [tie, 1e-6, 1e-4, 1e-2, 1.0]
-    thresholds = [tie] + [t * max(1.0, abs(best_L)) for t in thresholds[1:]] + [np.inf]
-    keep = (slack <= tie) | in_lp
-    incumbent = None
-    stage = 0
-    time_left = lambda: options.time_limit - (time.perf_counter() - t0)  # noqa: E731
-    sol = None
-    while True:
-        sub = _solve_restricted(pr, keep, rows, b, options, time_left())
-        timings["finish_build"] = timings.get("finish_build", 0.0) + sub.timings.get("build", 0.0)
-        timings["finish_solve"] = timings.get("finish_solve", 0.0) + sub.timings.get("solve", 0.0)
-        if sub.status in (SolveStatus.optimal, SolveStatus.time_limit):
-            sol = sub
-            if sub.status == SolveStatus.time_limit:
-                break
-            # Done when the plan is proven within the MIP gap of the Lagrangian bound; otherwise a
-            # better plan (by more than the gap) can only use candidates with slack below this.
-            threshold = sub.objective - best_L - options.mip_gap * abs(sub.objective)
-            if threshold <= tie:
-                break
-            wider = keep | (slack <= threshold + tie)
-            if wider.sum() == keep.sum() or incumbent is not None and stage > 20:
-                break
-            keep = wider
-            incumbent = sub
-            stage += 1
-            continue
-        if sub.status == SolveStatus.infeasible and incumbent is None:
-            stage += 1
-            if stage >= len(thresholds):
-                return Solution(None, SolveStatus.infeasible, np.nan, best_L, np.nan, best_lam, timings, info)
-            keep = keep | (slack <= thresholds[stage])
-            continue
-        sol = incumbent if incumbent is not None else sub
-        break
-    if sol is None or sol.choice is None:
-        status = SolveStatus.time_limit_no_plan if sub.status == SolveStatus.time_limit_no_plan else SolveStatus.error
-        return Solution(None, status, np.nan, best_L, np.nan, best_lam, timings, info)
-    choice = pr.order[sol.choice]
-    obj = float(cost[choice].sum())
-    bound = max(best_L, sol.bound if np.isfinite(sol.bound) else best_L)
-    gap = _gap(obj, min(bound, obj))
-    status = SolveStatus.optimal if sol.status == SolveStatus.optimal else SolveStatus.time_limit
-    info["finishing_candidates"] = int(keep.sum())
-    info["undecided_skus"] = sol.info.get("undecided", 0)
-    timings["total"] = time.perf_counter() - t0
-    return Solution(choice, status, obj, bound, gap, best_lam, timings, info)
+    # ---- the finish: reduced-cost fixing, the candidate set grown in steps
+    def _finish(self, t, LB, lam, r, mu, incumbent, bound_floor, t0, timings, info) -> Solution:
+        options, pr = self.options, self.pr
+        gap_rel = options.mip_gap
+        mins = np.minimum.reduceat(r, pr.starts)
+        slack = r - mins[pr.gs]
+        floor = max(LB, bound_floor)
+        tie = 1e-9 * max(1.0, abs(LB))
+        # the best plan known: the caller's, or a plan of the bundle that meets the rows at t
+        best, best_cost = None, np.inf
+        known, known_cost = self.known_plans(t)
+        if known is not None:
+            best, best_cost = self.rank[known], known_cost
+        if incumbent is not None and incumbent[1] < best_cost:
+            best, best_cost = self.rank[np.asarray(incumbent[0])], float(incumbent[1])
+        info.update(stages=0, finishing_candidates=0, undecided_skus=0)
 
+        def done(status, bound):
+            obj = float(pr.cost[best].sum())
+            bound = float(bound)
+            timings["total"] = time.perf_counter() - t0
+            return Solution(pr.order[best], status, obj, bound, _gap(obj, min(bound, obj)), lam, timings, info)
 
-def _solve_restricted(pr: Pricing, keep: np.ndarray, rows: list[Row], b: np.ndarray,
-                      options: hs.SolverOptions, time_left: float) -> Solution:
-    """MILP over the kept candidates (sorted positions): SKUs with one kept candidate are fixed and
-    enter as constants. Returns choice as sorted positions per SKU."""
-    kept_per_group = np.add.reduceat(keep.astype(np.int64), pr.starts)
-    n_groups = len(pr.starts)
-    fixed_g = kept_per_group == 1
-    in_fixed = keep & fixed_g[pr.gs]
-    free = keep & ~fixed_g[pr.gs]
-    fixed_pos = np.flatnonzero(in_fixed)
-    constant = float(pr.cost[fixed_pos].sum())
-    rhs = b - pr.A[:, fixed_pos].sum(axis=1)
-    choice = np.full(n_groups, -1, dtype=np.int64)
-    choice[pr.gs[fixed_pos]] = fixed_pos
-    free_pos = np.flatnonzero(free)
-    n_free_groups = int((~fixed_g & (kept_per_group > 0)).sum())
-    if len(free_pos) == 0:
-        if np.any(pr.A[:, fixed_pos].sum(axis=1) < b - 1e-9 * np.maximum(1.0, np.abs(b))):
-            return Solution(None, SolveStatus.infeasible, np.nan, np.nan, np.nan)
-        obj = constant
-        return Solution(choice, SolveStatus.optimal, obj, obj, 0.0, info={"undecided": 0})
-    # Renumber the free SKUs 0..F-1 for the small model.
-    fg = pr.gs[free_pos]
-    uniq, local = np.unique(fg, return_inverse=True)
-    sub_rows = [Row(r.name, pr.A[k, free_pos], float(rhs[k]), r.kind) for k, r in enumerate(rows)]
-    opts = hs.SolverOptions(time_limit=max(time_left, 1.0), mip_gap=options.mip_gap, tee=options.tee)
-    sol = solve_milp(pr.cost[free_pos], local, len(uniq), sub_rows, opts, want_duals=False, constant=constant)
-    if sol.choice is None:
-        return sol
-    choice[uniq] = free_pos[sol.choice]
-    sol.choice = choice
-    sol.info["undecided"] = n_free_groups
-    return sol
+        if best is not None and best_cost - floor <= gap_rel * abs(best_cost):
+            info["reused"] = True
+            return done(SolveStatus.optimal, floor)
+        in_lp = np.zeros(pr.n, dtype=bool)
+        for p in np.flatnonzero(mu > 1e-12):
+            in_lp[self.plans[p]] = True
+        # The best known plan bounds the search (and starts the MILP once the set holds it); its
+        # candidates are not added: a priced plan can differ from the LP's choice in many SKUs.
+        keep = (slack <= tie) | in_lp
+        covered = tie  # every candidate of slack <= covered is in `keep`
+        status = SolveStatus.optimal
+        time_left = lambda: options.time_limit - (time.perf_counter() - t0)  # noqa: E731
+        GB = floor
+        for stage in range(MAX_STAGES):
+            sub = self.finish.solve(keep, t, options, time_left(), start=best)
+            info["stages"] = stage + 1
+            timings["finish_build"] = timings.get("finish_build", 0.0) + sub.timings.get("build", 0.0)
+            timings["finish_solve"] = timings.get("finish_solve", 0.0) + sub.timings.get("solve", 0.0)
+            info["finishing_candidates"] = int(keep.sum())
+            info["undecided_skus"] = sub.info.get("undecided", info["undecided_skus"])
+            if sub.status in (SolveStatus.optimal, SolveStatus.time_limit):
+                if best is None or sub.objective < best_cost:
+                    best, best_cost = sub.choice, float(sub.objective)
+                GB = max(GB, floor, min(sub.bound if np.isfinite(sub.bound) else -np.inf, LB + covered))
+                if sub.status == SolveStatus.time_limit:
+                    status = SolveStatus.time_limit
+                    break
+            elif sub.status == SolveStatus.infeasible:
+                GB = max(GB, floor, LB + covered)
+            else:  # stopped before any plan (time limit), or failed
+                if best is None:
+                    timings["total"] = time.perf_counter() - t0
+                    no_plan = sub.status == SolveStatus.time_limit_no_plan
+                    status = SolveStatus.time_limit_no_plan if no_plan else SolveStatus.error
+                    return Solution(None, status, np.nan, LB, np.nan, lam, timings, info)
+                status = SolveStatus.time_limit
+                break
+            if best is not None and best_cost - GB <= gap_rel * abs(best_cost):
+                break
+            # Widen: a plan better than best by more than the gap has total slack <= need.
+            need = best_cost - LB - gap_rel * abs(best_cost) if best is not None else np.inf
+            rest = ~keep & (slack <= need + tie)
+            if not rest.any():
+                if best is None:  # not even the full candidate set has a plan
+                    timings["total"] = time.perf_counter() - t0
+                    return Solution(None, SolveStatus.infeasible, np.nan, LB, np.nan, lam, timings, info)
+                GB = max(GB, min(sub.bound if np.isfinite(sub.bound) else -np.inf, LB + need + tie))
+                break
+            values = np.sort(slack[rest])
+            n_free = int(keep.sum()) - len(pr.starts)
+            n_add = max(LADDER_MIN, LADDER_FACTOR * n_free)
+            if n_add >= len(values):
+                keep |= rest
+                covered = need + tie
+            else:
+                covered = float(values[n_add - 1])
+                keep |= ~keep & (slack <= covered)
+        if best is None:
+            timings["total"] = time.perf_counter() - t0
+            return Solution(None, SolveStatus.error, np.nan, LB, np.nan, lam, timings, info)
+        return done(status, GB)

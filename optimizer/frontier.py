@@ -1,5 +1,13 @@
 """The exchange curve: the cheapest logistics cost for each aggregate service level of
-`service.frontier`, plus the cost-optimal point, as the rows of frontier.csv (docs/outputs.md)."""
+`service.frontier`, plus the cost-optimal point, as the rows of frontier.csv (docs/outputs.md).
+
+One sweep: a cost-optimal Selector and one target Selector whose models are built once and re-solved
+level after level, ascending (see optimizer.select.Selector: the multipliers, plans and bounds of a
+level carry to the next). The sweep is memoised by the fingerprints of the scenario and of the
+evaluations table (optimizer.memo) with the levels, method and solver options: `frontier` and
+`frontier_plans` on the same content share one sweep, whoever asks first. Only sweeps whose plans are
+all proven optimal (within the MIP gap) are kept; `clear_memo()` empties the memo.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,8 @@ import pandas as pd
 
 from optimizer import solver as hs
 from optimizer.errors import InfeasibleError
-from optimizer.plan import Plan
+from optimizer.memo import LRU, scenario_fingerprint, table_fingerprint
+from optimizer.plan import Plan, SolveStatus
 from optimizer.problem import COST_BUCKETS
 from optimizer.select import Selector
 from scenarios.schema import Scenario
@@ -18,6 +27,13 @@ from scenarios.schema import Scenario
 FRONTIER_COLUMNS = ["target", "achieved", "cost_total", "cost_logistics", *COST_BUCKETS, "marginal_cost",
                     "implied_shortage_cost", "cost_optimal"]
 EXTRA_COLUMNS = ["service_dual", "status", "gap", "method"]
+MEMO_SIZE = 4  # sweeps kept (a run asks for the curve of at most a few evaluation tables in a row)
+_memo = LRU(MEMO_SIZE)
+
+
+def clear_memo() -> None:
+    """Forget every memoised sweep."""
+    _memo.clear()
 
 
 def _row(plan: Plan, cost_optimal: bool) -> dict:
@@ -36,19 +52,35 @@ def _row(plan: Plan, cost_optimal: bool) -> dict:
 def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, time_limit: float | None,
            mip_gap: float | None) -> tuple[list[Plan], list[tuple[float, float]]]:
     """The cost-optimal plan, then one plan per feasible level (ascending); and the infeasible levels
-    as (level, best achievable)."""
-    levels = sorted(set(scenario.service.frontier if levels is None else levels))
+    as (level, best achievable). Memoised (see the module doc); the caller gets its own list and Plans."""
+    levels = sorted(set(float(x) for x in (scenario.service.frontier if levels is None else levels)))
     options = hs.options_from(scenario, time_limit, mip_gap)
+    try:
+        key = (scenario_fingerprint(scenario), table_fingerprint(evaluations), tuple(levels), method, options)
+    except TypeError:  # a column pandas cannot hash: no memo
+        key = None
+    hit = _memo.get(key) if key is not None else None
+    if hit is None:
+        hit = _solve_sweep(scenario, evaluations, levels, method, options)
+        if key is not None and all(p.status == SolveStatus.optimal for p in hit[0]):
+            _memo.put(key, hit)
+    plans, infeasible = hit
+    return [dataclasses.replace(p, choice=p.choice.copy(), timings=dict(p.timings), duals=dict(p.duals))
+            for p in plans], list(infeasible)
+
+
+def _solve_sweep(scenario: Scenario, evaluations: pd.DataFrame, levels: list[float], method: str,
+                 options: hs.SolverOptions) -> tuple[list[Plan], list[tuple[float, float]]]:
     plans = [Selector(scenario, evaluations, True, method, options).solve(None)]
     sweep = Selector(scenario, evaluations, False, method, options)
     infeasible = []
-    for level in levels:
+    for level in levels:  # ascending: each level starts from what the lower ones proved
         try:
-            plans.append(sweep.solve(float(level)))
+            plans.append(sweep.solve(level))
         except InfeasibleError as exc:
             if exc.rule != "service.target":
                 raise  # floors or limits fail at every level: the frontier is empty
-            infeasible.append((float(level), exc.best_achievable))
+            infeasible.append((level, exc.best_achievable))
     return [plans[0], *_monotone(plans[1:])], infeasible
 
 
@@ -88,10 +120,12 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     Levels no plan can meet are left out; they are listed in `df.attrs["infeasible"]` as
     (level, best achievable); floors or limits that no level can meet raise InfeasibleError. Extra
     columns: service_dual, status, gap, method. The sweep prunes once for all levels (dominance in
-    d*m and d*(m-1) covers every level) and, with the decomposition, warm-starts each level from the
-    previous level's multipliers; the monolithic MILP is rebuilt per level. A plan found for a higher
-    level that is cheaper than a lower level's (solves stop within the MIP gap) is used for the lower
-    level too, so cost_logistics never rises as the target falls."""
+    d*m and d*(m-1) covers every level), builds its models once (the level is a Pyomo Param) and
+    solves the levels in ascending order, each from what the lower levels proved (multipliers, plans,
+    bounds; see optimizer.select.Selector); it is memoised by the content of the scenario and the
+    evaluations (see the module doc). A plan found for a higher level that is cheaper than a lower
+    level's (solves stop within the MIP gap) is used for the lower level too, so cost_logistics never
+    rises as the target falls."""
     plans, infeasible = _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)
     rows = [_row(plan, plan.target is None) for plan in plans]
     df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS + EXTRA_COLUMNS)

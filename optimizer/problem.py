@@ -32,6 +32,34 @@ class Row:
 
 
 @dataclass
+class ParamRows:
+    """The coupling rows as affine functions of the aggregate target t: row k reads
+    (A0[k] + t * slope[k]) @ x >= b[k]. Only the target row (first, when `has_target`) depends on t;
+    the others have a zero slope. One object serves every level of a sweep, so that models built
+    from it are built once and re-solved with t as a parameter."""
+
+    names: list[str]
+    kinds: list[str]
+    A0: np.ndarray  # (K, n)
+    slope: np.ndarray  # (K, n)
+    b: np.ndarray  # (K,)
+    has_target: bool
+
+    @property
+    def K(self) -> int:
+        return len(self.names)
+
+    def A(self, t: float | None) -> np.ndarray:
+        """Row coefficients at level t (K, n)."""
+        return self.A0 if not self.has_target else self.A0 + float(t) * self.slope
+
+    def rows(self, t: float | None) -> list[Row]:
+        """The rows at level t, as Prepared.coupling_rows gives them."""
+        A = self.A(t)
+        return [Row(n, A[k], float(self.b[k]), kind) for k, (n, kind) in enumerate(zip(self.names, self.kinds))]
+
+
+@dataclass
 class Prepared:
     """Candidates ready for selection: the evaluation rows kept (after the SKU floor and pruning), their
     SKU index `group`, the objective `cost` per period, demand d and service metric m, and resources."""
@@ -68,6 +96,19 @@ class Prepared:
         for name, col, cap in self.limits():
             out.append(Row(name, -col, -cap, "limit"))
         return out
+
+    def parametric_rows(self, with_target: bool) -> ParamRows:
+        """coupling_rows as affine functions of the target (see ParamRows): the rows at t = 0 and the
+        change per unit of t (read off the rows at t = 1, so the two stay the same definition)."""
+        at0 = self.coupling_rows(0.0 if with_target else None)
+        n = len(self.cost)
+        A0 = np.array([r.coef for r in at0], dtype=float).reshape(len(at0), n)
+        slope = np.zeros_like(A0)
+        if with_target:
+            at1 = self.coupling_rows(1.0)
+            slope[0] = at1[0].coef - at0[0].coef
+        return ParamRows([r.name for r in at0], [r.kind for r in at0], A0,
+                         slope, np.array([r.rhs for r in at0], dtype=float), with_target)
 
     def limits(self) -> list[tuple[str, np.ndarray, float]]:
         """(rule, resource per candidate, cap) for each limit set in the scenario."""

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from optimizer import solver as hs
-from optimizer.decompose import solve_decomposition
+from optimizer.decompose import Decomposition, solve_decomposition
 from optimizer.errors import InfeasibleError, SolverTimeLimitError
-from optimizer.model import Solution, solve_milp
+from optimizer.model import ParametricMILP, Solution, solve_milp
 from optimizer.plan import Plan, SolveStatus
-from optimizer.problem import Prepared, Row, prepare
+from optimizer.problem import ParamRows, Prepared, Row, prepare
 from scenarios.schema import Scenario
 
 COST_OPTIMAL = "cost_optimal"  # pass as `target` to ignore scenario.service.target
@@ -35,50 +35,104 @@ AUTO_MILP_MAX_CANDIDATES = 3000  # above this (after pruning) "auto" uses the de
 
 
 class Selector:
-    """A prepared selection (pruned candidates, objective) that can be solved for several targets,
-    warm-starting the decomposition with the previous multipliers (used by the frontier sweep)."""
+    """A prepared selection (pruned candidates, objective, rows with the target level as a parameter)
+    that is solved for one or several targets. The models are built once, on the first solve, and
+    re-solved for each target (optimizer.decompose.Decomposition or optimizer.model.ParametricMILP);
+    what one target's solve learns serves the next: the multipliers (the decomposition's price path),
+    the plans found, and the proven lower bounds (the optimum never falls as the target rises, so a
+    bound proven at a level holds at every higher level). A plan found earlier that meets the target
+    and is within the MIP gap of the bound is the answer without a MILP."""
 
     def __init__(self, scenario: Scenario, evaluations: pd.DataFrame, cost_optimal: bool, method: str = "auto",
                  options: hs.SolverOptions | None = None):
         t0 = time.perf_counter()
         self.scenario = scenario
         self.objective = "total" if cost_optimal else "logistics"
-        self.prep: Prepared = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal)
+        prep = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal)
+        # Keep only the evaluation rows that survived pruning (the Selector may outlive the table).
+        prep.rows = prep.rows.iloc[prep.src].reset_index(drop=True)
+        prep.src = np.arange(len(prep.rows))
+        self.prep: Prepared = prep
         self.options = options or hs.options_from(scenario)
         if method == "auto":
             method = "decomposition" if len(self.prep.cost) > AUTO_MILP_MAX_CANDIDATES else "milp"
         if method not in ("milp", "decomposition"):
             raise ValueError(f"method {method!r} is not one of auto, milp, decomposition")
         self.method = method
+        self.prow: ParamRows = prep.parametric_rows(with_target=not cost_optimal)
+        self._engine = None
+        self._found: list[tuple[np.ndarray, float]] = []  # plans found: (candidate per SKU, objective)
+        self._bounds: list[tuple[float, float]] = []  # (level, proven lower bound at that level)
+        self._infeasible: InfeasibleError | None = None  # the target rule failed at this level (and above)
+        self._infeasible_level = np.inf
         self.prune_seconds = time.perf_counter() - t0
-        self._warm: np.ndarray | None = None
+
+    # ---- the engine (built once) and what earlier solves proved
+    def engine(self):
+        if self._engine is None:
+            p = self.prep
+            if self.method == "milp":
+                self._engine = ParametricMILP(p.cost, p.group, p.n_groups, self.prow, self.options)
+            else:
+                self._engine = Decomposition(p.cost, p.group, p.n_groups, self.prow, self.options)
+        return self._engine
+
+    def _known(self, t: float | None) -> tuple[tuple[np.ndarray, float] | None, float]:
+        """The cheapest plan found so far that meets the rows at t, and the best proven bound at t."""
+        tt = 0.0 if t is None else t
+        A = self.prow.A(tt)
+        b = self.prow.b
+        # A plan found here met the rules that do not depend on the level (within the solver's
+        # feasibility tolerance, as any plan it returns); the target row, which does, is checked.
+        varies = np.any(self.prow.slope != 0, axis=1)
+        A, b = A[varies], b[varies]
+        best = None
+        for choice, obj in self._found:
+            if (best is None or obj < best[1]) and np.all(A[:, choice].sum(axis=1) >= b - 1e-9 * np.maximum(1.0, np.abs(b))):
+                best = (choice, obj)
+        floor = max([bd for lv, bd in self._bounds if lv <= tt + 1e-12], default=-np.inf)
+        return best, floor
 
     # ---- one solve
     def _solve(self, cost: np.ndarray, rows: list[Row], want_duals: bool = True) -> Solution:
+        """A one-off solve with another objective or other rows (the diagnosis of infeasible rules)."""
         p = self.prep
         if self.method == "milp":
             return solve_milp(cost, p.group, p.n_groups, rows, self.options, want_duals=want_duals)
-        warm = self._warm if self._warm is not None and len(self._warm) == len(rows) else None
-        sol = solve_decomposition(cost, p.group, p.n_groups, rows, self.options, warm_lambda=warm)
-        if sol.duals is not None and len(sol.duals) == len(rows):
-            self._warm = sol.duals
-        return sol
+        return solve_decomposition(cost, p.group, p.n_groups, rows, self.options)
 
     def solve(self, target: float | None) -> Plan:
         """The plan for aggregate service `target` (None: no target). Raises InfeasibleError."""
         t0 = time.perf_counter()
         p = self.prep
-        rows = p.coupling_rows(target)
-        _check_rows_alone(p, rows)
-        sol = self._solve(p.cost, rows)
+        if (target is None) != (not self.prow.has_target):  # not this Selector's kind of rows
+            rows = p.coupling_rows(target)
+            _check_rows_alone(p, rows)
+            sol = self._solve(p.cost, rows)
+        else:
+            t = None if target is None else float(target)
+            if t is not None and t >= self._infeasible_level - 1e-15:
+                exc = self._infeasible  # a lower level already failed: the best achievable is the same
+                raise InfeasibleError(exc.rule, exc.best_achievable, exc.message)
+            rows = self.prow.rows(t)
+            _check_rows_alone(p, rows)
+            incumbent, floor = self._known(t)
+            sol = self.engine().solve(t, incumbent=incumbent, bound_floor=floor)
         if sol.status == SolveStatus.infeasible:
-            raise self._diagnose(rows)
+            exc = self._diagnose(rows)
+            if target is not None and exc.rule == "service.target" and self.prow.has_target:
+                self._infeasible, self._infeasible_level = exc, min(self._infeasible_level, float(target))
+            raise exc
         if sol.status == SolveStatus.time_limit_no_plan:
             what = (f"the selection ({p.n_groups} SKUs, {len(p.cost)} candidates after pruning, "
                     f"{'target ' + format(target, 'g') if target is not None else 'cost-optimal'})")
             raise SolverTimeLimitError(self.options.time_limit, what, file=f"scenario {self.scenario.name!r}")
         if sol.choice is None:
             raise RuntimeError(f"the solver ended without a plan ({sol.status.value})")
+        if self.prow.has_target == (target is not None):
+            self._found.append((np.asarray(sol.choice), float(sol.objective)))
+            if np.isfinite(sol.bound):
+                self._bounds.append((0.0 if target is None else float(target), float(sol.bound)))
         choice = p.rows.iloc[p.src[sol.choice]].reset_index(drop=True)
         d, m = p.d[sol.choice], p.m[sol.choice]
         achieved = float((d * m).sum() / d.sum()) if d.sum() > 0 else 1.0

@@ -1,9 +1,16 @@
-"""HiGHS through Pyomo's `pyomo.contrib.solver` interface: options, and the map from its outcome to
-SolveStatus. Solver output stays off unless `tee` is asked for."""
+"""HiGHS through Pyomo's `pyomo.contrib.solver` interface: options, the map from its outcome to
+SolveStatus, persistent solver objects that are told each change explicitly, and counters of the work
+done (`COUNTS`: models handed to HiGHS and HiGHS runs). Solver output stays off unless `tee` is asked for."""
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from pyomo.common.tee import capture_output
 
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
@@ -30,6 +37,52 @@ def options_from(scenario, time_limit: float | None = None, mip_gap: float | Non
     )
 
 
+# Work counters, for tests and benchmarks: "builds" counts models handed to a HiGHS object in full
+# (Pyomo's set_instance: every variable and row written), "highs_calls" every HiGHS run (LP or MILP).
+COUNTS: Counter = Counter()
+_counts_lock = threading.Lock()
+_instance_of: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # solver -> weakref to its model
+
+
+def _count(key: str) -> None:
+    with _counts_lock:
+        COUNTS[key] += 1
+
+
+def counts() -> dict[str, int]:
+    """A copy of the counters (builds, highs_calls): subtract two copies to measure a piece of work."""
+    with _counts_lock:
+        return {"builds": COUNTS["builds"], "highs_calls": COUNTS["highs_calls"]}
+
+
+_AUTO_UPDATES = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                 "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints", "update_vars",
+                 "update_parameters", "update_named_expressions", "update_objective")
+
+
+@contextmanager
+def quiet():
+    """Silence HiGHS while a persistent model is changed outside a solve before its first run (Pyomo
+    captures HiGHS's output during runs only; HiGHS warns, e.g., of a coefficient below its 1e-9
+    tolerance, which it drops; after a run, see `run`)."""
+    with capture_output(capture_fd=True):
+        yield
+
+
+def persistent(model) -> Highs:
+    """A HiGHS object holding `model` (built now, once): later changes are passed explicitly
+    (add_constraints, remove_constraints, update_variables, update_parameters, set_objective), so
+    a re-solve costs no scan of the model. Raises SolverUnavailableError like new_highs."""
+    solver = new_highs()
+    au = solver.config.auto_updates
+    for flag in _AUTO_UPDATES:
+        setattr(au, flag, False)
+    solver.set_instance(model)
+    _count("builds")
+    _instance_of[solver] = weakref.ref(model)
+    return solver
+
+
 def new_highs() -> Highs:
     """A fresh (persistent) HiGHS solver object. Raises SolverUnavailableError when HiGHS cannot be
     started here, so that the failure is the engine's one clear line, before any model is solved."""
@@ -42,12 +95,40 @@ def new_highs() -> Highs:
 
 def run(solver: Highs, model, options: SolverOptions, mip: bool = True):
     """Solve `model`; returns (SolveStatus, pyomo results). Solutions are not loaded automatically."""
+    # output_flag stays set in a persistent HiGHS object after the run: the changes made to it between
+    # runs (Pyomo captures HiGHS's output during runs only) print nothing either.
     kw = dict(tee=options.tee, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-              time_limit=max(options.time_limit, 1e-3))
+              time_limit=max(options.time_limit, 1e-3), solver_options={"output_flag": bool(options.tee)})
     if mip:
         kw["rel_gap"] = options.mip_gap
+    seen = _instance_of.get(solver)
+    if seen is None or seen() is not model:  # Pyomo builds the model into HiGHS on this solve
+        _count("builds")
+        _instance_of[solver] = weakref.ref(model)
+    _count("highs_calls")
     results = solver.solve(model, **kw)
     return status_of(results), results
+
+
+def mip_start(solver: Highs, values) -> bool:
+    """Offer HiGHS a feasible MILP solution ((Pyomo variable, value) pairs; variables not given start at 0)
+    before the next run, so that branch and bound starts with that incumbent. Pyomo's interface has no
+    call for this, so it goes to the HiGHS object underneath; returns False (nothing offered) when
+    that is not reachable in this Pyomo version."""
+    try:
+        import highspy
+
+        h = solver._solver_model
+        col_of = solver._pyomo_var_to_solver_var_map
+        sol = highspy.HighsSolution()
+        col = [0.0] * h.getNumCol()
+        for var, value in values:
+            col[col_of[id(var)]] = float(value)
+        sol.col_value = col
+        sol.value_valid = True
+        return h.setSolution(sol) == highspy.HighsStatus.kOk
+    except (AttributeError, KeyError, TypeError, ImportError):
+        return False
 
 
 def status_of(results) -> SolveStatus:
