@@ -11,7 +11,7 @@ then the medians, and the largest difference of the final frontier's cost_logist
 (relative to the row's cost, to compare with the MIP gap).
 
     .venv/bin/python benchmarks/frontier.py [--scenario scenarios/bench/bench_1000.yaml]
-        [--tables /tmp/frontier_tables.pkl] [--before HEAD] [--repeats 3]
+        [--tables /tmp/frontier_tables.pkl] [--before fe9b021~1] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BEFORE = "fe9b021~1"  # the optimiser before issue 14 (one sweep of rebuilt models per level)
 
 
 def record(scenario_path: str, tables: Path) -> None:
@@ -105,7 +106,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", default=str(ROOT / "scenarios/bench/bench_1000.yaml"))
     ap.add_argument("--tables", default=os.path.join(tempfile.gettempdir(), "frontier_tables.pkl"))
-    ap.add_argument("--before", default="HEAD", help="git revision of the optimiser to compare with")
+    ap.add_argument("--before", default=BEFORE, help="git revision of the optimiser to compare with "
+                    "(default: the optimiser before issue 14)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--worker", nargs=2, metavar=("OPTIMIZER_ROOT", "TABLES"), help=argparse.SUPPRESS)
     a = ap.parse_args()
