@@ -1,10 +1,10 @@
 """The fast engine: every candidate of a SKU simulated by one compiled loop per replication.
 
 Reads the same pre-drawn streams as the SimPy model (`simulation.streams`, drawn by the faster
-`simulation.kernel_streams`, which gives identical values) and follows the same period order
-(docs/simulation.md), so both engines return equal raw counters. This module turns the
-scenario, SKU and streams into the records (Candidates, Draws, Settings) that
-`simulation.kernel_loop.simulate_replication` reads.
+`simulation.kernel_streams`, which gives identical values, all replications of a SKU in one
+compiled call) and follows the same period order (docs/simulation.md), so both engines return
+equal raw counters. This module turns the scenario, SKU and streams into the records (Candidates,
+Draws, Settings) that `simulation.kernel_loop.simulate_replication` reads.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from scenarios.schema import Scenario, Sku
 from simulation.counters import N_COUNTERS
 from simulation.kernel_loop import Candidates, Draws, Settings, simulate_replication
-from simulation.kernel_streams import KernelStreams, kernel_streams
+from simulation.kernel_streams import KernelStreams, stream_batch
 from simulation.policy_arrays import PolicyArrays
 
 
@@ -79,10 +79,11 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     settings = scenario_constants(scenario, sku)
     candidates = candidates_of(arrays)
     modes_used = {int(m) for m in np.unique(arrays.mode)}
+    # Every replication's streams in one compiled call: the same values as
+    # streams.sku_streams(scenario, sku, r, seed), drawn only where read.
+    batch = stream_batch(scenario, sku, 0, replications, seed, modes_used)
     out = np.zeros((n, N_COUNTERS))
     for r in range(replications):
-        # The same values as streams.sku_streams(scenario, sku, r, seed), drawn only where read.
-        streams = kernel_streams(scenario, sku, r, seed, modes_used)
-        simulate_replication(candidates, draws_of(streams), settings, out)
+        simulate_replication(candidates, Draws(*batch.arrays(r)), settings, out)
         result[:, r, :] = out
     return result

@@ -1,95 +1,46 @@
 """The random streams of `simulation.streams`, drawn faster for the kernel: same numbers, less overhead.
 
 `streams.sku_streams` builds one `Generator(PCG64(SeedSequence([seed, sku_key, replication,
-purpose])))` per purpose; constructing a SeedSequence and a PCG64 costs ~40 us each, which with ten
-purposes dominated the kernel's time for small candidate counts. Here the SeedSequence hashing
-(numpy's documented algorithm, reproduced bit for bit) runs compiled for all purposes at once, the
-PCG64 seeding step is done on Python integers, and one reusable generator is set to each state.
+purpose])))` per purpose and replication and draws each array with a numpy call: ~10 Python-level
+calls of a few microseconds each per (SKU, replication), three times the simulation itself on a
+1,000-SKU run (issue 14). Here one compiled call (`simulation.stream_draws.sku_streams`, numba
+ports of numpy's SeedSequence, PCG64 and samplers) draws every stream of a SKU for all its
+replications: the Python work is done once per SKU and call (the "plan": which distribution and
+parameters each stream has), not per replication and purpose.
+
 Streams the kernel will not read for this scenario and these candidates (a mode no candidate uses,
-defection draws without defection, a reaction draw when one reaction has share 1) are not drawn,
-and a fixed distribution needs no generator at all. tests/simulation/test_kernel_streams.py checks
-every array against `streams.sku_streams`.
+defection draws without defection, a reaction draw when one reaction has share 1) are not drawn
+(zeros), and a fixed distribution needs no generator at all. A distribution outside the compiled
+samplers' range (a parameter above 1e12, which scenario validation already refuses, or one numpy
+would refuse) is drawn by `streams.sku_streams` itself, so results and errors are numpy's in every
+case. tests/simulation/test_kernel_streams.py and test_stream_draws.py check every array against
+`streams.sku_streams`.
+
+Reusing drawn streams across evaluation calls was measured and left out: a run visits the SKUs in
+order, round after round (initial candidates, refinements, contenders, verification), so a cache
+smaller than all SKUs' streams never hits (0 % below half of the 1,000 bench SKUs, 36 % with all of
+them), and all of them does not fit at 100,000 SKUs.
 """
 
 from __future__ import annotations
 
-import threading
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from scenarios.schema import Compound, Fixed, Scenario, Sku
-from simulation.streams import PURPOSE, draw_real, draw_whole, orders_from, sku_key
+from scenarios.schema import Compound, Empirical, Fixed, Gamma, NegBin, Normal, Poisson, Scenario, Sku, Uniform
+from simulation import stream_draws as sd
+from simulation.streams import PURPOSE, sku_key, sku_streams
 
 # The PCG64 default multiplier.
 _PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
 _M32 = 0xFFFFFFFF
 _M128 = (1 << 128) - 1
 
-
-# numpy's SeedSequence constants (numpy/random/bit_generator.pyx): the hash and mix steps below are
-# its `hashmix` and `mix`, so the words are exactly those of SeedSequence.generate_state.
-_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
-_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
-_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
-
-
-@njit(cache=True, inline="always")
-def _hashmix(value, hash_const, mult):
-    """(hashed value, next hash constant), 32-bit arithmetic in uint64."""
-    m32 = np.uint64(0xFFFFFFFF)
-    v = (value ^ hash_const) & m32
-    hash_const = (hash_const * np.uint64(mult)) & m32
-    v = (v * hash_const) & m32
-    return v ^ (v >> np.uint64(16)), hash_const
-
-
-@njit(cache=True, inline="always")
-def _mix(x, y):
-    r = (np.uint64(_MIX_MULT_L) * x - np.uint64(_MIX_MULT_R) * y) & np.uint64(0xFFFFFFFF)
-    return r ^ (r >> np.uint64(16))
-
-
-@njit(cache=True)
-def _seed_words(base, purposes):
-    """SeedSequence(base words + [purpose]).generate_state(8, uint32) for each purpose (as uint64)."""
-    out = np.empty((purposes.shape[0], 8), np.uint64)
-    m32 = np.uint64(0xFFFFFFFF)
-    for p in range(purposes.shape[0]):
-        purpose = purposes[p]
-        n_p = 1
-        x = purpose >> 32
-        while x > 0:
-            n_p += 1
-            x >>= 32
-        n = base.shape[0] + n_p
-        ent = np.empty(n, np.uint64)
-        for i in range(base.shape[0]):
-            ent[i] = base[i]
-        x = purpose
-        for i in range(n_p):
-            ent[base.shape[0] + i] = np.uint64(x) & m32
-            x >>= 32
-        # mix_entropy: hash the first 4 words into the pool, mix the pool into itself, then the rest in.
-        hc = np.uint64(_INIT_A)
-        pool = np.zeros(4, np.uint64)
-        for i in range(4):
-            pool[i], hc = _hashmix(ent[i] if i < n else np.uint64(0), hc, _MULT_A)
-        for s in range(4):
-            for d in range(4):
-                if s != d:
-                    v, hc = _hashmix(pool[s], hc, _MULT_A)
-                    pool[d] = _mix(pool[d], v)
-        for s in range(4, n):
-            for d in range(4):
-                v, hc = _hashmix(ent[s], hc, _MULT_A)
-                pool[d] = _mix(pool[d], v)
-        # generate_state(8): the pool cycled through the second hash.
-        hb = np.uint64(_INIT_B)
-        for i in range(8):
-            out[p, i], hb = _hashmix(pool[i % 4], hb, _MULT_B)
-    return out
+# Parameters up to this size are drawn compiled; larger ones (never seen in practice) by numpy, so
+# that a float -> int64 conversion out of range, or a parameter numpy refuses, behaves as numpy does.
+_COMPILED_LIMIT = 1e12
 
 
 def _uint32_words(n: int) -> list[int]:
@@ -104,9 +55,10 @@ def _uint32_words(n: int) -> list[int]:
 
 
 def pcg64_states(seed: int, sku_id: str, replication: int, purposes: list[int]) -> list[tuple[int, int]]:
-    """(state, inc) of PCG64(SeedSequence([seed, sku_key(sku_id), replication, purpose])) per purpose."""
+    """(state, inc) of PCG64(SeedSequence([seed, sku_key(sku_id), replication, purpose])) per purpose
+    (the seeding `stream_draws.seed_generator` does compiled, here on Python integers)."""
     base = _uint32_words(int(seed)) + _uint32_words(sku_key(sku_id)) + _uint32_words(int(replication))
-    w = _seed_words(np.array(base, np.uint64), np.array(purposes, np.int64))
+    w = sd.seed_words(np.array(base, np.uint64), np.array(purposes, np.int64))
     states = []
     for row in w.tolist():
         initstate = ((row[0] | row[1] << 32) << 64) | (row[2] | row[3] << 32)
@@ -116,27 +68,6 @@ def pcg64_states(seed: int, sku_id: str, replication: int, purposes: list[int]) 
         state = (state * _PCG_MULT + inc) & _M128  # step
         states.append((state, inc))
     return states
-
-
-_SHARED = threading.local()  # one PCG64 and its Generator per thread, created on first use
-
-
-class _Generators:
-    """One reusable PCG64 generator, set in turn to the state of each purpose."""
-
-    def __init__(self, states: dict[int, tuple[int, int]]):
-        self.states = states
-        if not hasattr(_SHARED, "generator"):
-            _SHARED.bit_generator = np.random.PCG64(0)
-            _SHARED.generator = np.random.Generator(_SHARED.bit_generator)
-        self.bit_generator, self.generator = _SHARED.bit_generator, _SHARED.generator
-
-    def __call__(self, purpose: int) -> np.random.Generator:
-        state, inc = self.states[purpose]
-        self.bit_generator.state = {
-            "bit_generator": "PCG64", "state": {"state": state, "inc": inc}, "has_uint32": 0, "uinteger": 0,
-        }
-        return self.generator
 
 
 @dataclass(frozen=True)
@@ -166,53 +97,228 @@ def needs(scenario: Scenario, sku: Sku, modes_used: set[int]) -> dict:
     return dict(reaction=reaction, defection=defection, modes=modes_used, expedite=scenario.expedite is not None)
 
 
-def kernel_streams(scenario: Scenario, sku: Sku, replication: int, seed: int, modes_used: set[int]) -> KernelStreams:
-    """The streams of `streams.sku_streams(scenario, sku, replication, seed)` that the kernel reads
-    (identical values); draws it does not read are zeros."""
-    T = scenario.horizon.warmup + scenario.horizon.periods
-    need = needs(scenario, sku, modes_used)
+def _small(*xs: float) -> bool:
+    return all(math.isfinite(x) and abs(x) <= _COMPILED_LIMIT for x in xs)
+
+
+def _whole_constant(value: float) -> int:
+    """draw_whole's value of a constant: np.maximum(np.floor(value + 0.5), 0).astype(np.int64) (the
+    same float operations; exact below 2**53)."""
+    return max(math.floor(float(value) + 0.5), 0)
+
+
+def _max0(x: float) -> float:
+    """np.maximum(x, 0.0) (0.0 for -0.0, as numpy gives)."""
+    return x if x > 0.0 else 0.0
+
+
+def _slot(dist, whole: bool):
+    """(kind, float parameters[4], int parameters[2], empirical values) of one stream's distribution,
+    the parameters computed by the same expressions as streams.draw_whole / draw_real; None when
+    the compiled samplers do not take it (then numpy draws the SKU's streams)."""
+    fp, ip, values = [0.0] * 4, [0, 0], ()
+    if isinstance(dist, Fixed):
+        if not _small(float(dist.value)):
+            return None
+        if whole:
+            ip[0] = _whole_constant(dist.value)
+        else:
+            fp[0] = _max0(float(dist.value))
+        return sd.FIXED, fp, ip, values
+    if isinstance(dist, Poisson):
+        if not _small(dist.mean):
+            return None
+        fp[0] = float(dist.mean)
+        return sd.POISSON, fp, ip, values
+    if isinstance(dist, NegBin):
+        m, v = dist.mean, (dist.cv * dist.mean) ** 2
+        if not _small(m, v) or not v > m:
+            return None
+        r = m * m / (v - m)
+        p = r / (r + m)
+        if not (r > 0 and 0 < p <= 1 and _small(r, (1 - p) / p * (r + 10 * math.sqrt(r)))):
+            return None  # numpy's own checks (or a Poisson mean too large for the compiled path)
+        fp[0], fp[1] = float(r), float(p)
+        return sd.NEGBIN, fp, ip, values
+    if isinstance(dist, Normal):
+        if not _small(dist.mean, dist.sd):
+            return None
+        fp[0], fp[1] = float(dist.mean), float(dist.sd)
+        return sd.NORMAL, fp, ip, values
+    if isinstance(dist, Gamma):
+        if not _small(dist.mean, dist.cv):
+            return None
+        shape, scale = 1.0 / dist.cv**2, dist.mean * dist.cv**2
+        if not _small(shape, scale) or shape < 0 or scale < 0:
+            return None
+        fp[0], fp[1] = float(shape), float(scale)
+        return sd.GAMMA, fp, ip, values
+    if isinstance(dist, Uniform):
+        if not _small(dist.low, dist.high):
+            return None
+        if not whole:
+            fp[0], fp[1] = float(dist.low), float(dist.high) - float(dist.low)
+            return sd.UNIFORM_REAL, fp, ip, values
+        lo, hi = int(np.ceil(dist.low)), int(np.floor(dist.high))
+        if lo <= hi:
+            ip[0], ip[1] = lo, hi - lo
+            return sd.UNIFORM_INT, fp, ip, values
+        ip[0] = _whole_constant(dist.low)  # an empty whole range: low, rounded
+        return sd.FIXED, fp, ip, values
+    if isinstance(dist, Empirical):
+        values = tuple(float(x) for x in dist.values or ())
+        if not values or not _small(*values):
+            return None
+        return sd.EMPIRICAL, fp, ip, values
+    return None
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What the compiled call needs of one SKU, whatever the seed and replication: per slot
+    (stream_draws.S_*) its purpose code, sampler kind and parameters."""
+
+    periods: int
+    demand: int  # stream_draws.DEMAND_*
+    block: int
+    purposes: np.ndarray  # int64[slots]
+    kinds: np.ndarray  # int64[slots]
+    fparams: np.ndarray  # float64[slots, 4]
+    iparams: np.ndarray  # int64[slots, 2]
+    value_start: np.ndarray  # int64[slots + 1]
+    values: np.ndarray  # float64[...]
+    n_modes: int
+
+
+def stream_plan(scenario: Scenario, sku: Sku, modes_used: set[int]) -> StreamPlan | None:
+    """The plan of this SKU's streams for these candidates' modes; None when one of its
+    distributions is outside the compiled samplers (then `streams.sku_streams` draws them)."""
     demand = sku.demand
     if demand is None:
         raise ValueError(f"SKU {sku.id} has no demand model")
+    need = needs(scenario, sku, modes_used)
     oc = scenario.order_cycle
-    purposes = [PURPOSE["orders"]]
-    if isinstance(demand, Compound) and not isinstance(demand.size, Fixed):
-        purposes.append(PURPOSE["sizes"])
+    n_modes = len(scenario.transport)
+    slots: list = [None] * (sd.S_LEAD + n_modes)  # (purpose, (kind, fp, ip, values)); None = not drawn
+    block = 1
+    if isinstance(demand, Compound):
+        kind = sd.DEMAND_COMPOUND
+        slots[sd.S_ORDERS] = (PURPOSE["orders"], _slot(demand.orders, True))
+        slots[sd.S_SIZES] = (PURPOSE["sizes"], _slot(demand.size, True))
+    elif isinstance(demand, Empirical) and demand.block is not None:
+        kind, block = sd.DEMAND_BLOCK, int(demand.block)
+        slots[sd.S_ORDERS] = (PURPOSE["orders"], _slot(demand, True))
+        if block < 1:
+            return None  # block_bootstrap's error
+    else:
+        kind = sd.DEMAND_SIMPLE
+        slots[sd.S_ORDERS] = (PURPOSE["orders"], _slot(demand, True))
     if need["defection"]:
-        purposes += [PURPOSE["customer"], PURPOSE["defect"]]
+        if not 1 <= sku.customers <= _COMPILED_LIMIT:
+            return None
+        slots[sd.S_CUSTOMER] = (PURPOSE["customer"], (sd.UNIFORM_INT, [0.0] * 4, [0, int(sku.customers) - 1], ()))
+        slots[sd.S_DEFECT] = (PURPOSE["defect"], (sd.UNIT, [0.0] * 4, [0, 0], ()))
     if need["reaction"]:
-        purposes.append(PURPOSE["reaction"])
-    for name in ("transmittal", "processing", "delivery"):
-        if not isinstance(getattr(oc, name), Fixed):
-            purposes.append(PURPOSE[name])
-    for k in sorted(need["modes"]):
-        if not isinstance(scenario.transport[k].lead_time, Fixed):
-            purposes.append(PURPOSE["lead_time"] + k)
-    exp_mode = scenario.mode(scenario.expedite.mode) if need["expedite"] else None
-    if exp_mode is not None and not isinstance(exp_mode.lead_time, Fixed):
-        purposes.append(PURPOSE["expedite"])
-    g = _Generators(dict(zip(purposes, pcg64_states(seed, sku.id, replication, purposes))))
-
-    def gen(purpose: int):
-        return g(purpose) if purpose in g.states else None  # a Fixed draw never touches it
-
-    # Customer orders: the rule of streams.demand_orders, on the kernel's generators.
-    order_start, sizes = orders_from(demand, gen(PURPOSE["orders"]), lambda: gen(PURPOSE["sizes"]), T)
-    n = int(sizes.shape[0])
-    if need["defection"]:
-        order_customer = gen(PURPOSE["customer"]).integers(0, sku.customers, n).astype(np.int64)
-        u_defect = gen(PURPOSE["defect"]).random(n)
-    else:
-        order_customer = np.zeros(n, np.int64)
-        u_defect = np.zeros(n)
-    u_reaction = gen(PURPOSE["reaction"]).random(n) if need["reaction"] else np.zeros(n)
-    cycle = [draw_real(getattr(oc, name), gen(PURPOSE[name]), n) for name in ("transmittal", "processing", "delivery")]
-    lead_time = np.zeros((len(scenario.transport), T + n + 1), np.int64)
+        slots[sd.S_REACTION] = (PURPOSE["reaction"], (sd.UNIT, [0.0] * 4, [0, 0], ()))
+    for slot, name in ((sd.S_TRANSMITTAL, "transmittal"), (sd.S_PROCESSING, "processing"), (sd.S_DELIVERY, "delivery")):
+        slots[slot] = (PURPOSE[name], _slot(getattr(oc, name), False))
     for k in need["modes"]:
-        lead_time[k] = draw_whole(scenario.transport[k].lead_time, gen(PURPOSE["lead_time"] + k), T + n + 1)
-    if exp_mode is not None:
-        expedite_lead_time = draw_whole(exp_mode.lead_time, gen(PURPOSE["expedite"]), n)
-    else:
-        expedite_lead_time = np.zeros(n, np.int64)
-    return KernelStreams(order_start, sizes.astype(np.int64), order_customer, u_reaction, u_defect,
-                         cycle[0], cycle[1], cycle[2], lead_time, expedite_lead_time)
+        slots[sd.S_LEAD + k] = (PURPOSE["lead_time"] + k, _slot(scenario.transport[k].lead_time, True))
+    if need["expedite"]:
+        slots[sd.S_EXPEDITE] = (PURPOSE["expedite"], _slot(scenario.mode(scenario.expedite.mode).lead_time, True))
+    purposes, kinds, fparams, iparams, value_start, values = [], [], [], [], [0], []
+    for entry in slots:
+        purpose, spec = entry if entry is not None else (0, (sd.NONE, [0.0] * 4, [0, 0], ()))
+        if spec is None:
+            return None
+        purposes.append(purpose)
+        kinds.append(spec[0])
+        fparams.append(spec[1])
+        iparams.append(spec[2])
+        values.extend(spec[3])
+        value_start.append(len(values))
+    i64 = np.int64
+    return StreamPlan(int(scenario.horizon.warmup + scenario.horizon.periods), kind, block, np.array(purposes, i64),
+                      np.array(kinds, i64), np.array(fparams, np.float64), np.array(iparams, i64),
+                      np.array(value_start, i64), np.array(values, np.float64), n_modes)
+
+
+class StreamBatch:
+    """The kernel streams of one SKU for replications first .. first+count-1, drawn together;
+    `arrays(r)` gives replication first+r's arrays in KernelStreams (= kernel_loop.Draws) field
+    order, views of a few shared arrays (nothing copied)."""
+
+    def __init__(self, drawn: tuple, periods: int, n_modes: int):
+        (self.order_start, self.order_offset, self.order_size, self.order_customer, self.u_reaction,
+         self.u_defect, self.transmittal, self.processing, self.delivery, self.expedite_lead_time,
+         self.lead_offset, self.lead_time) = drawn
+        self.periods, self.n_modes = periods, n_modes
+        self.count = self.order_start.shape[0]
+
+    def arrays(self, r: int) -> tuple:
+        a, b = int(self.order_offset[r]), int(self.order_offset[r + 1])
+        lead = self.lead_time[self.lead_offset[r]:self.lead_offset[r + 1]]
+        lead = lead.reshape(self.n_modes, self.periods + b - a + 1)
+        return (self.order_start[r], self.order_size[a:b], self.order_customer[a:b], self.u_reaction[a:b],
+                self.u_defect[a:b], self.transmittal[a:b], self.processing[a:b], self.delivery[a:b], lead,
+                self.expedite_lead_time[a:b])
+
+    def streams(self, r: int) -> KernelStreams:
+        return KernelStreams(*self.arrays(r))
+
+
+class _NumpyBatch:
+    """The same interface on streams drawn by `streams.sku_streams` (distributions the compiled
+    samplers do not take), unread streams zeroed as the compiled path leaves them."""
+
+    def __init__(self, scenario: Scenario, sku: Sku, first: int, count: int, seed: int, modes_used: set[int]):
+        need = needs(scenario, sku, modes_used)
+        self._arrays = []
+        for r in range(first, first + count):
+            st = sku_streams(scenario, sku, r, seed)
+            n = st.n_orders
+            lead = np.zeros((len(scenario.transport), st.periods + n + 1), np.int64)
+            for k in need["modes"]:
+                lead[k] = st.lead_time[scenario.transport[k].name]
+            zi, zf = np.zeros(n, np.int64), np.zeros(n)
+            self._arrays.append((
+                st.order_start, st.order_size,
+                st.order_customer if need["defection"] else zi,
+                st.u_reaction if need["reaction"] else zf,
+                st.u_defect if need["defection"] else zf,
+                st.transmittal, st.processing, st.delivery, lead,
+                st.expedite_lead_time if need["expedite"] else zi,
+            ))
+        self.count = count
+
+    def arrays(self, r: int) -> tuple:
+        return self._arrays[r]
+
+    def streams(self, r: int) -> KernelStreams:
+        return KernelStreams(*self._arrays[r])
+
+
+def key_words(seed: int, sku_id: str) -> np.ndarray:
+    """The SeedSequence entropy words of [seed, sku_key(sku_id)] (those of the replication follow)."""
+    return np.array(_uint32_words(int(seed)) + _uint32_words(sku_key(sku_id)), np.uint64)
+
+
+def stream_batch(scenario: Scenario, sku: Sku, first: int, count: int, seed: int, modes_used: set[int],
+                 plan: StreamPlan | None = None):
+    """The kernel streams of replications first .. first+count-1 of one SKU (each the values of
+    `streams.sku_streams(scenario, sku, r, seed)` the kernel reads), in one compiled call. `plan`:
+    stream_plan(scenario, sku, modes_used), when the caller has it already."""
+    if plan is None:
+        plan = stream_plan(scenario, sku, modes_used)
+    if plan is None:
+        return _NumpyBatch(scenario, sku, first, count, seed, modes_used)
+    drawn = sd.sku_streams(key_words(seed, sku.id), int(first), int(count), plan.periods, plan.demand, plan.block,
+                           plan.purposes, plan.kinds, plan.fparams, plan.iparams, plan.value_start, plan.values,
+                           plan.n_modes)
+    return StreamBatch(drawn, plan.periods, plan.n_modes)
+
+
+def kernel_streams(scenario: Scenario, sku: Sku, replication: int, seed: int, modes_used: set[int]) -> KernelStreams:
+    """The streams of `streams.sku_streams(scenario, sku, replication, seed)` that the kernel reads
+    (identical values); draws it does not read are zeros."""
+    return stream_batch(scenario, sku, replication, 1, seed, modes_used).streams(0)
