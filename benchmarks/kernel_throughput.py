@@ -1,25 +1,38 @@
-"""Throughput of the simulation engines, in policy-periods per second (candidates x periods / s).
+"""Throughput of the simulation engines, in policy-periods per CPU second (candidates x periods / s).
 
 On one scenario equivalent to ../shared/bench/limit_kernel.py (one SKU, Poisson demand of mean 10,
 fixed lead time 3, lost sales, continuous-review sS grid from the same generator, 3650 periods,
-one replication) this prints three lines:
+one replication), in ONE process and in CPU time (time.process_time), three sides are timed in
+turn, --repeats times (order kernel, limit, SimPy in every repeat, so a busy moment on a shared
+machine falls on all sides alike):
 
-    simpy_policy_periods_per_s <n>      the SimPy reference model (on the first --simpy-candidates)
-    kernel_policy_periods_per_s <n> kernel_vs_simpy <ratio>
-    kernel_vs_limit <ratio>             kernel / the limit loop, run in this same process's python
+    kernel  simulation.kernel.simulate_sku on --candidates candidates (its streams included)
+    limit   limit_kernel.simulate (imported from ../shared/bench/limit_kernel.py) on the same grid
+    simpy   simulation.simpy_model.simulate_sku on the first --simpy-candidates candidates
 
-Both engines read the same draws and candidates; the SimPy run's counters are checked against the
-kernel's for the same candidates. Compilation is done (or loaded from the on-disk cache) first.
-Kernel timing (best of 3) and the limit script (best of its 3) alternate --rounds times; the best of
-each is kept, so a busy moment on a shared machine does not bias the ratio.
+Set-up is outside the timed region: scenario validation, policy encoding, the limit loop's demand
+and grid, and compilation (or loading numba's cache) of both compiled loops are done first; the
+SimPy run's counters are checked against the kernel's for the same candidates. Prints the median
+rate of each side, then the ratios per repeat (kernel time and the other side's time from the same
+repeat) as median, min and max, and their spread (max - min) / median:
+
+    simpy_policy_periods_per_s <median>
+    limit_policy_periods_per_s <median>
+    kernel_policy_periods_per_s <median>
+    kernel_vs_limit median <r> min <r> max <r> spread <%>  (repeats=<n>)
+    kernel_vs_simpy median <r> min <r> max <r> spread <%>  (repeats=<n>)
+    cpu_seconds_timed <s>  load_avg <1-min at start> -> <1-min at end>
 
     .venv/bin/python benchmarks/kernel_throughput.py
+    .venv/bin/python benchmarks/kernel_throughput.py --repeats 9
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import importlib.util
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,10 +44,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scenarios.schema import Scenario  # noqa: E402
-from simulation import kernel  # noqa: E402
+from simulation import kernel, simpy_model  # noqa: E402
 from simulation.policy_arrays import policy_arrays  # noqa: E402
 
 LIMIT = Path(__file__).resolve().parents[2] / "shared/bench/limit_kernel.py"
+
+
+def limit_module():
+    """../shared/bench/limit_kernel.py, imported (its numba function compiles or loads its cache on first call)."""
+    spec = importlib.util.spec_from_file_location("limit_kernel", LIMIT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def limit_candidates(n: int, mean: float, lead_time: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,13 +90,18 @@ def policies(n: int, mean: float, lead_time: int) -> pd.DataFrame:
     )
 
 
-def best_time(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+def cpu_time(fn) -> float:
+    """CPU seconds of this process spent in fn()."""
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def spread_line(name: str, ratios: list[float]) -> str:
+    med = statistics.median(ratios)
+    lo, hi = min(ratios), max(ratios)
+    return (f"{name} median {med:.3f} min {lo:.3f} max {hi:.3f} spread {100 * (hi - lo) / med:.1f}%  "
+            f"(repeats={len(ratios)})")
 
 
 def main() -> None:
@@ -85,41 +111,41 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=3650)
     parser.add_argument("--lead-time", type=int, default=3)
     parser.add_argument("--mean", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3, help="alternations of kernel and limit timing")
+    parser.add_argument("--repeats", type=int, default=9, help="rounds of kernel, limit, SimPy timed in turn")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
 
+    # ---- set-up, not timed
     sc = bench_scenario(args.periods, args.mean, args.lead_time)
     sku = sc.skus[0]
-    arrays = policy_arrays(sc, policies(args.candidates, args.mean, args.lead_time))
-    few = policy_arrays(sc, policies(args.candidates, args.mean, args.lead_time).head(args.simpy_candidates))
-
-    kernel.simulate_sku(sc, sku, few, 1, sc.seed)  # compile (or load the cache) outside the timing
-
-    from simulation import simpy_model
-
-    result = {}
-    s_time = best_time(lambda: result.setdefault("r", simpy_model.simulate_sku(sc, sku, few, 1, sc.seed)), 1)
-    s_rate = args.simpy_candidates * args.periods / s_time
-    expected = kernel.simulate_sku(sc, sku, few, 1, sc.seed)
-    if not np.allclose(result["r"], expected, rtol=1e-9, atol=0):
+    table = policies(args.candidates, args.mean, args.lead_time)
+    arrays = policy_arrays(sc, table)
+    few = policy_arrays(sc, table.head(args.simpy_candidates))
+    limit = limit_module()
+    demand = np.random.default_rng(0).poisson(args.mean, args.periods).astype(np.int64)  # as limit_kernel.py
+    s, S = limit.candidates(args.candidates, args.mean, args.lead_time)
+    limit.simulate(s[:2], S[:2], demand[:10], args.lead_time)  # compile / load its cache
+    expected = kernel.simulate_sku(sc, sku, few, 1, sc.seed)  # compile / load the kernel's cache
+    if not np.allclose(simpy_model.simulate_sku(sc, sku, few, 1, sc.seed), expected, rtol=1e-9, atol=0):
         raise SystemExit("SimPy and kernel counters differ on the benchmark scenario")
 
-    # Kernel and limit loop alternate for a few rounds and the best of each is kept, so that a busy
-    # moment on a shared machine does not fall on one side only.
-    k_time, limit_rate = float("inf"), 0.0
-    for _ in range(args.rounds):
-        k_time = min(k_time, best_time(lambda: kernel.simulate_sku(sc, sku, arrays, 1, sc.seed), 3))
-        limit = subprocess.run(
-            [sys.executable, str(LIMIT), "--candidates", str(args.candidates), "--periods", str(args.periods),
-             "--lead-time", str(args.lead_time), "--mean", str(args.mean)],
-            capture_output=True, text=True, check=True,
-        )
-        limit_rate = max(limit_rate, float(limit.stdout.split()[-1]))
-    k_rate = args.candidates * args.periods / k_time
+    # ---- timed: the three sides in turn, every repeat
+    work = args.candidates * args.periods
+    simpy_work = args.simpy_candidates * args.periods
+    k_rates, l_rates, s_rates = [], [], []
+    for _ in range(args.repeats):
+        k_rates.append(work / cpu_time(lambda: kernel.simulate_sku(sc, sku, arrays, 1, sc.seed)))
+        l_rates.append(work / cpu_time(lambda: limit.simulate(s, S, demand, args.lead_time)))
+        s_rates.append(simpy_work / cpu_time(lambda: simpy_model.simulate_sku(sc, sku, few, 1, sc.seed)))
+    timed = sum(work / r for r in k_rates) + sum(work / r for r in l_rates) + sum(simpy_work / r for r in s_rates)
 
-    print(f"simpy_policy_periods_per_s {s_rate:.0f}")
-    print(f"kernel_policy_periods_per_s {k_rate:.0f} kernel_vs_simpy {k_rate / s_rate:.1f}")
-    print(f"kernel_vs_limit {k_rate / limit_rate:.3f}")
+    print(f"simpy_policy_periods_per_s {statistics.median(s_rates):.0f}")
+    print(f"limit_policy_periods_per_s {statistics.median(l_rates):.0f}")
+    print(f"kernel_policy_periods_per_s {statistics.median(k_rates):.0f}")
+    print(spread_line("kernel_vs_limit", [k / l for k, l in zip(k_rates, l_rates)]))
+    print(spread_line("kernel_vs_simpy", [k / r for k, r in zip(k_rates, s_rates)]))
+    print(f"cpu_seconds_timed {timed:.1f}  load_avg {load_start:.2f} -> {os.getloadavg()[0]:.2f}  "
+          f"(candidates={args.candidates}, simpy_candidates={args.simpy_candidates}, periods={args.periods})")
 
 
 if __name__ == "__main__":
