@@ -327,21 +327,11 @@ def exit_status(rows: Sequence[dict]) -> int:
 
 
 def check_options(jobs: Any, executor: str, scheduler: str | None, engine: str) -> None:
-    """Refuse bad batch options as invalid input (ScenarioError, exit 2) before anything runs."""
-    from scenarios.errors import Problem, ScenarioError
-    from tradeoff.executors import KINDS
+    """Refuse bad batch options as invalid input (ScenarioError, exit 2) before anything runs
+    (tradeoff.options.RunOptions: one Problem per bad flag)."""
+    from tradeoff.options import RunOptions
 
-    problems = []
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        problems.append(Problem("--jobs", "", "is not a whole number >= 1", jobs, True))
-    if executor not in KINDS:
-        problems.append(Problem("--executor", "", f"is not one of {', '.join(KINDS)}", executor, True))
-    if scheduler is not None and executor != "dask":
-        problems.append(Problem("--scheduler", "", "applies to --executor dask only", scheduler, True))
-    if engine not in ("kernel", "simpy"):
-        problems.append(Problem("--engine", "", "is not one of kernel, simpy", engine, True))
-    if problems:
-        raise ScenarioError(problems)
+    RunOptions.checked(engine=engine, jobs=jobs, executor=executor, scheduler=scheduler)
 
 
 def _workers_text(executor) -> str:

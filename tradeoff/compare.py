@@ -5,10 +5,10 @@ A finished run is reused when tradeoff.results_io.finished says so (the definiti
 by): `DIR/<folder>/summary.json` carries the same `scenario_hash` as the scenario loaded now
 (scenarios.content_hash; same world, same seed, so the same numbers) and the same engine, and every
 file of the folder's manifest has the size and sha256 recorded when it was written. Anything else
-(another scenario, a damaged or incomplete result) is run again. Its CSV files are read back with
-tradeoff.csv_safe.read_csv, which undoes the formula neutralisation of the writer, so a reused run's
-SKU ids are the scenario's. Money in the table is per year (per-period money times
-horizon.periods_per_year).
+(another scenario, a damaged or incomplete result) is run again. It is read back as tradeoff.read
+reads a folder (tradeoff.result.from_finished): its CSV files with tradeoff.csv_safe.read_csv, which
+undoes the formula neutralisation of the writer, so a reused run's SKU ids are the scenario's. Money in the table is per year (per-period money times
+horizon.periods_per_year). The table itself is built by tradeoff.comparison.compare_table.
 """
 
 from __future__ import annotations
@@ -16,19 +16,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from tradeoff.report.format import BUCKETS, is_number
+from tradeoff.comparison import AGGREGATE_METRICS, compare_table
 from tradeoff.result import Result
 
-log = logging.getLogger(__name__)
+__all__ = ["AGGREGATE_METRICS", "Job", "compare", "compare_table", "jobs_for", "load_finished", "run_or_reuse"]
 
-AGGREGATE_METRICS = ["fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate", "stockout_frequency",
-                     "order_cycle_mean", "order_cycle_sd", "backorder_rate", "substitution_rate", "lost_sales_rate",
-                     "customers_lost", "avg_on_hand", "avg_in_transit"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,23 +59,18 @@ def load_finished(folder: Path, scenario, scenario_hash: str, engine: str | None
 
 def _load(folder: Path, scenario, scenario_hash: str, engine: str | None) -> tuple[Result | None, str]:
     """(the finished run or None, why it is not reused: "" when it is, or when there is none)."""
-    from tradeoff.csv_safe import read_csv
+    from tradeoff.result import ResultUnreadable, from_finished
     from tradeoff.results_io import finished
 
     check = finished(folder, scenario_hash, engine)
     if not check:
         return None, check.rerun_message
     try:
-        plan = read_csv(folder / "plan.csv")
-        frontier = read_csv(folder / "frontier.csv")
-        audit = read_csv(folder / "audit.csv") if (folder / "audit.csv").exists() else None
-    except (OSError, ValueError) as exc:
-        return None, f"previous result unreadable ({exc}): rerun"
-    for table, column in ((frontier, "cost_optimal"), (audit, "has_current_policy")):
-        if table is not None and column in table.columns and table[column].dtype != bool:
-            table[column] = table[column].map(lambda v: str(v).strip().lower() in ("true", "1"))
-    return Result(scenario=scenario, plan=plan, frontier=frontier, candidates=pd.DataFrame(), summary=check.summary,
-                  audit=audit, out_dir=folder, extras={"folder": folder.name, "reused": True}), ""
+        found = from_finished(folder, check.summary, scenario, candidates=False)
+    except ResultUnreadable as exc:
+        return None, f"previous result unreadable ({exc.reason}): rerun"
+    found.extras["reused"] = True
+    return found, ""
 
 
 def run_or_reuse(job: Job, out: Path, engine: str = "kernel", jobs: int = 1) -> Result:
@@ -112,51 +101,6 @@ def run_or_reuse(job: Job, out: Path, engine: str = "kernel", jobs: int = 1) -> 
     if why:
         result.extras["rerun_reason"] = why
     return result
-
-
-def _get(d: Any, *keys: str) -> Any:
-    for k in keys:
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
-
-
-def compare_table(results: list[Result]) -> pd.DataFrame:
-    """One row per run, indexed by its folder name: currency, service metric, SKUs, target, achieved
-    (out of sample), cost-optimal level and cost, cost per year in total and by bucket (recommended
-    plan, out of sample), aggregate metrics, the implied value of a lost unit and the demand-weighted
-    margin, the audit's saving per year, the scenario hash. Money per year."""
-    from tradeoff.report.headline import headline
-    from tradeoff.report.page import label_of
-
-    rows = []
-    for r in results:
-        s = r.summary or {}
-        ppy = float(r.scenario.horizon.periods_per_year)
-        h = headline(r)
-        row: dict[str, Any] = {"scenario": label_of(r), "currency": r.scenario.currency, "metric": h.metric,
-                               "skus": len(r.plan) if r.plan is not None else len(r.scenario.skus),
-                               "periods_per_year": ppy, "target": h.target, "achieved": h.achieved,
-                               "cost_optimal_level": h.optimal_level, "cost_optimal_cost_per_year": h.optimal_cost}
-        totals = _get(s, "totals") or {}
-        if not totals and r.plan is not None:
-            totals = {b: float(r.plan[b].sum()) for b in BUCKETS + ["cost_total"] if b in r.plan.columns}
-        row["cost_per_year"] = float(totals["cost_total"]) * ppy if is_number(totals.get("cost_total")) else np.nan
-        for b in BUCKETS:
-            row[f"{b}_per_year"] = float(totals[b]) * ppy if is_number(totals.get(b)) else np.nan
-        if is_number(totals.get("cost_total")) and is_number(totals.get("cost_shortage")):
-            row["cost_logistics_per_year"] = (float(totals["cost_total"]) - float(totals["cost_shortage"])) * ppy
-        metrics = _get(s, "metrics") or {}
-        for m in AGGREGATE_METRICS:
-            row[m] = float(metrics[m]) if is_number(metrics.get(m)) else np.nan
-        row["implied_shortage_cost"] = h.implied_shortage_cost if h.implied_shortage_cost is not None else np.nan
-        row["margin"] = h.margin
-        saving = _get(s, "audit", "saving")
-        row["audit_saving_per_year"] = float(saving) * ppy if is_number(saving) else np.nan
-        row["scenario_hash"] = _get(s, "scenario_hash")
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("scenario")
 
 
 def compare(files: list[Path], out: Path, variant: str | None = None, engine: str = "kernel", jobs: int = 1,

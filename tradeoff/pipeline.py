@@ -284,20 +284,11 @@ def with_demand_models(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_options(engine: str, jobs: int, executor: str, scheduler: str | None) -> None:
-    """Refuse bad run options as invalid input (exit 2) before any work."""
-    from scenarios.errors import Problem, ScenarioError
+    """Refuse bad run options as invalid input (exit 2) before any work (tradeoff.options.RunOptions:
+    a ScenarioError naming each bad flag)."""
+    from tradeoff.options import RunOptions
 
-    problems = []
-    if engine not in ("kernel", "simpy"):
-        problems.append(Problem("--engine", "", "is not one of kernel, simpy", engine, True))
-    if not isinstance(jobs, int) or jobs < 1:
-        problems.append(Problem("--jobs", "", "is not a whole number >= 1", jobs, True))
-    if executor not in ("local", "dask"):
-        problems.append(Problem("--executor", "", "is not one of local, dask", executor, True))
-    if scheduler is not None and executor != "dask":
-        problems.append(Problem("--scheduler", "", "applies to --executor dask only", scheduler, True))
-    if problems:
-        raise ScenarioError(problems)
+    RunOptions.checked(engine=engine, jobs=jobs, executor=executor, scheduler=scheduler)
 
 
 def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, overrides: Any = None,

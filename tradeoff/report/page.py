@@ -194,7 +194,7 @@ def label_of(result) -> str:
 
 def render_compare(results: list) -> str:
     """The comparison page of several runs (see tradeoff.report)."""
-    from tradeoff.compare import compare_table
+    from tradeoff.comparison import compare_table
 
     table = compare_table(results)
     currencies = sorted({r.scenario.currency for r in results})
