@@ -16,9 +16,9 @@ SimPy run's counters are checked against the kernel's for the same candidates. P
 rate of each side, then the ratios per repeat (kernel time and the other side's time from the same
 repeat) as median, min and max, and their spread (max - min) / median:
 
-    simpy_policy_periods_per_s <median>
-    limit_policy_periods_per_s <median>
-    kernel_policy_periods_per_s <median>
+    simpy_policy_periods_per_cpu_s <median>
+    limit_policy_periods_per_cpu_s <median>
+    kernel_policy_periods_per_cpu_s <median>
     kernel_vs_limit median <r> min <r> max <r> spread <%>  (repeats=<n>)
     kernel_vs_simpy median <r> min <r> max <r> spread <%>  (repeats=<n>)
     cpu_seconds_timed <s>  load_avg <1-min at start> -> <1-min at end>
@@ -139,9 +139,9 @@ def main() -> None:
         s_rates.append(simpy_work / cpu_time(lambda: simpy_model.simulate_sku(sc, sku, few, 1, sc.seed)))
     timed = sum(work / r for r in k_rates) + sum(work / r for r in l_rates) + sum(simpy_work / r for r in s_rates)
 
-    print(f"simpy_policy_periods_per_s {statistics.median(s_rates):.0f}")
-    print(f"limit_policy_periods_per_s {statistics.median(l_rates):.0f}")
-    print(f"kernel_policy_periods_per_s {statistics.median(k_rates):.0f}")
+    print(f"simpy_policy_periods_per_cpu_s {statistics.median(s_rates):.0f}")
+    print(f"limit_policy_periods_per_cpu_s {statistics.median(l_rates):.0f}")
+    print(f"kernel_policy_periods_per_cpu_s {statistics.median(k_rates):.0f}")
     print(spread_line("kernel_vs_limit", [k / l for k, l in zip(k_rates, l_rates)]))
     print(spread_line("kernel_vs_simpy", [k / r for k, r in zip(k_rates, s_rates)]))
     print(f"cpu_seconds_timed {timed:.1f}  load_avg {load_start:.2f} -> {os.getloadavg()[0]:.2f}  "
