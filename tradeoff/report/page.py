@@ -16,6 +16,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from tradeoff.comparison import compare_table, label_of
 from tradeoff.report import charts, tables
 from tradeoff.report.format import BUCKETS, is_number, metric_label, money, pct, plain
 from tradeoff.report.headline import Headline, get, headline
@@ -183,19 +184,8 @@ def render_report(result) -> str:
         provenance=tables.provenance(result))
 
 
-def label_of(result) -> str:
-    """A result's name in a comparison: the folder name (scenario name + variants)."""
-    folder = (result.extras or {}).get("folder")
-    if folder:
-        return str(folder)
-    variants = get(result.summary, "scenario", "variants") or []
-    return result.scenario.name + "".join(f"+{v}" for v in variants)
-
-
 def render_compare(results: list) -> str:
     """The comparison page of several runs (see tradeoff.report)."""
-    from tradeoff.comparison import compare_table
-
     table = compare_table(results)
     currencies = sorted({r.scenario.currency for r in results})
     currency = currencies[0] if len(currencies) == 1 else "mixed currencies"
