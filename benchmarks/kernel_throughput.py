@@ -12,7 +12,9 @@ machine falls on all sides alike):
 
 Set-up is outside the timed region: scenario validation, policy encoding, the limit loop's demand
 and grid, and compilation (or loading numba's cache) of both compiled loops are done first; the
-SimPy run's counters are checked against the kernel's for the same candidates. Prints the median
+SimPy run's counters are checked against the kernel's for the same candidates. Each sample is a
+number of calls fixed in set-up so that it lasts at least --min-cpu CPU seconds (short samples are
+at the mercy of one interruption); rates are per call. Prints the median
 rate of each side, then the ratios per repeat (kernel time and the other side's time from the same
 repeat) as median, min and max, and their spread (max - min) / median:
 
@@ -90,11 +92,17 @@ def policies(n: int, mean: float, lead_time: int) -> pd.DataFrame:
     )
 
 
-def cpu_time(fn) -> float:
-    """CPU seconds of this process spent in fn()."""
+def cpu_time(fn, calls: int = 1) -> float:
+    """CPU seconds of this process spent in `calls` calls of fn(), per call."""
     start = time.process_time()
-    fn()
-    return time.process_time() - start
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - start) / calls
+
+
+def calls_for(fn, min_cpu: float) -> int:
+    """How many calls of fn() make a sample of at least min_cpu CPU seconds (set-up: one call timed)."""
+    return max(1, int(np.ceil(min_cpu / max(cpu_time(fn), 1e-6))))
 
 
 def spread_line(name: str, ratios: list[float]) -> str:
@@ -112,6 +120,8 @@ def main() -> None:
     parser.add_argument("--lead-time", type=int, default=3)
     parser.add_argument("--mean", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=9, help="rounds of kernel, limit, SimPy timed in turn")
+    parser.add_argument("--min-cpu", type=float, default=0.3,
+                        help="CPU seconds each side's sample lasts at least (calls per sample fixed in set-up)")
     args = parser.parse_args()
     load_start = os.getloadavg()[0]
 
@@ -129,15 +139,29 @@ def main() -> None:
     if not np.allclose(simpy_model.simulate_sku(sc, sku, few, 1, sc.seed), expected, rtol=1e-9, atol=0):
         raise SystemExit("SimPy and kernel counters differ on the benchmark scenario")
 
-    # ---- timed: the three sides in turn, every repeat
+    def run_kernel():
+        kernel.simulate_sku(sc, sku, arrays, 1, sc.seed)
+
+    def run_limit():
+        limit.simulate(s, S, demand, args.lead_time)
+
+    def run_simpy():
+        simpy_model.simulate_sku(sc, sku, few, 1, sc.seed)
+
+    sides = [(run_kernel, calls_for(run_kernel, args.min_cpu)), (run_limit, calls_for(run_limit, args.min_cpu)),
+             (run_simpy, calls_for(run_simpy, args.min_cpu))]
+
+    # ---- timed: the three sides in turn, every repeat; each sample a fixed number of calls
     work = args.candidates * args.periods
     simpy_work = args.simpy_candidates * args.periods
     k_rates, l_rates, s_rates = [], [], []
     for _ in range(args.repeats):
-        k_rates.append(work / cpu_time(lambda: kernel.simulate_sku(sc, sku, arrays, 1, sc.seed)))
-        l_rates.append(work / cpu_time(lambda: limit.simulate(s, S, demand, args.lead_time)))
-        s_rates.append(simpy_work / cpu_time(lambda: simpy_model.simulate_sku(sc, sku, few, 1, sc.seed)))
-    timed = sum(work / r for r in k_rates) + sum(work / r for r in l_rates) + sum(simpy_work / r for r in s_rates)
+        k_rates.append(work / cpu_time(*sides[0]))
+        l_rates.append(work / cpu_time(*sides[1]))
+        s_rates.append(simpy_work / cpu_time(*sides[2]))
+    timed = sum(n * work / r for (_, n), r in ((sides[0], r) for r in k_rates))
+    timed += sum(n * work / r for (_, n), r in ((sides[1], r) for r in l_rates))
+    timed += sum(n * simpy_work / r for (_, n), r in ((sides[2], r) for r in s_rates))
 
     print(f"simpy_policy_periods_per_cpu_s {statistics.median(s_rates):.0f}")
     print(f"limit_policy_periods_per_cpu_s {statistics.median(l_rates):.0f}")
@@ -145,7 +169,8 @@ def main() -> None:
     print(spread_line("kernel_vs_limit", [k / l for k, l in zip(k_rates, l_rates)]))
     print(spread_line("kernel_vs_simpy", [k / r for k, r in zip(k_rates, s_rates)]))
     print(f"cpu_seconds_timed {timed:.1f}  load_avg {load_start:.2f} -> {os.getloadavg()[0]:.2f}  "
-          f"(candidates={args.candidates}, simpy_candidates={args.simpy_candidates}, periods={args.periods})")
+          f"(candidates={args.candidates}, simpy_candidates={args.simpy_candidates}, periods={args.periods}, "
+          f"calls per sample kernel/limit/simpy={'/'.join(str(n) for _, n in sides)})")
 
 
 if __name__ == "__main__":
