@@ -14,7 +14,7 @@ import numpy as np
 from scenarios.schema import Scenario, Sku
 from simulation.counters import N_COUNTERS
 from simulation.kernel_loop import Candidates, Draws, Settings, simulate_replication
-from simulation.kernel_streams import KernelStreams, stream_batch
+from simulation.kernel_streams import stream_batch
 from simulation.policy_arrays import PolicyArrays
 
 
@@ -23,11 +23,6 @@ def candidates_of(arrays: PolicyArrays) -> Candidates:
     c = np.ascontiguousarray
     return Candidates(c(arrays.family), c(arrays.mode), c(arrays.s), c(arrays.S), c(arrays.Q), c(arrays.R),
                       c(arrays.cap))
-
-
-def draws_of(streams: KernelStreams) -> Draws:
-    """The kernel streams as a Draws record (the same arrays, not copied)."""
-    return Draws(*(getattr(streams, name) for name in Draws._fields))
 
 
 def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
@@ -62,11 +57,6 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
         pack_size=int(scenario.policies.pack_size),
         promised=float(scenario.order_cycle.promised),
     )
-
-
-def run_streams(arrays: PolicyArrays, streams: KernelStreams, settings: Settings, out: np.ndarray) -> None:
-    """Simulate all candidates on one replication's streams; write counters to out[n, N_COUNTERS]."""
-    simulate_replication(candidates_of(arrays), draws_of(streams), settings, out)
 
 
 def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replications: int, seed: int) -> np.ndarray:

@@ -46,8 +46,8 @@ result = dict(hits=sum(stats.cache_hits.values()), misses=sum(stats.cache_misses
 
 
 def test_draws_mirror_the_kernel_streams():
-    # kernel.draws_of copies KernelStreams field by field into Draws: a stream added to one and not
-    # the other would never reach the loop.
+    # Draws is built positionally from a stream batch laid out as KernelStreams: a stream added to
+    # one and not the other would never reach the loop.
     assert kl.Draws._fields == tuple(f.name for f in dataclasses.fields(KernelStreams))
 
 
