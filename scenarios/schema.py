@@ -38,19 +38,42 @@ def _show(text: str) -> str:
     return show(text)
 
 
-def identifier_rule(value: str) -> str | None:
-    """Why `value` cannot be an identifier (SKU id, class, ...), or None. The message starts with the value."""
+def _hidden_character(value: str, allowed: str = "") -> str | None:
+    """The first character of `value` a reader cannot see (outside `allowed`), described with its
+    code point and position, or None."""
     for i, ch in enumerate(value):
+        if ch in allowed:
+            continue
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Zl", "Zp") or ch in _INVISIBLE:
             kind = "control" if cat == "Cc" else ("line or paragraph separator" if cat in ("Zl", "Zp") else "invisible")
-            return (f"{_show(value)} holds the {kind} character U+{ord(ch):04X} at position {i + 1} "
-                    "(identifiers are plain visible text)")
+            return f"the {kind} character U+{ord(ch):04X} at position {i + 1}"
+    return None
+
+
+def identifier_rule(value: str) -> str | None:
+    """Why `value` cannot be an identifier (SKU id, class, ...), or None. The message starts with the value."""
+    hidden = _hidden_character(value)
+    if hidden is not None:
+        return f"{_show(value)} holds {hidden} (identifiers are plain visible text)"
     if value and not value.strip():
         return f"{_show(value)} is blank (only spaces)"
     if value != value.strip():
         return f"{_show(value)} has leading or trailing whitespace (write the identifier without it)"
     return None
+
+
+MAX_DESCRIPTION = 4000  # characters: a paragraph or two; the report shows it whole
+
+
+def free_text_rule(value: str) -> str | None:
+    """Why `value` cannot be free text (a scenario's description), or None: line breaks and tabs are
+    text, but other control characters (a terminal's escape sequences, NUL) and the invisible
+    characters identifiers refuse are not, and nobody writes more than MAX_DESCRIPTION characters."""
+    if len(value) > MAX_DESCRIPTION:
+        return f"{_show(value)} is {len(value)} characters long, over the limit of {MAX_DESCRIPTION}"
+    hidden = _hidden_character(value, allowed="\n\t")
+    return None if hidden is None else f"{_show(value)} holds {hidden} (text may hold line breaks and tabs, no other control character)"
 
 
 def normal_id(value: str) -> str:
@@ -741,6 +764,14 @@ class Scenario(Strict):
     @classmethod
     def _currency(cls, v: str) -> str:
         return _identifier(v)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str) -> str:
+        rule = free_text_rule(v)
+        if rule is not None:
+            raise ValueError(rule)
+        return unicodedata.normalize("NFC", v)
 
     @model_validator(mode="after")
     def _cross_rules(self) -> "Scenario":
