@@ -7,14 +7,26 @@ process and in CPU time (time.process_time), the median over --repeats rounds in
 variants alternate:
 
     streams   simulation.kernel_streams.stream_batch: every replication of a SKU in one compiled
-              call (what kernel.simulate_sku does), views per replication included
+              call, lead times as many as kernel.lead_guess expects the candidates to read (what
+              kernel.simulate_sku does), views per replication included
+    all_leads the same with every lead time drawn (T+N+1 per mode, as before lead_guess)
     before    with --before REV: that commit's simulation/kernel_streams.py (read with `git show`),
               its kernel_streams() called once per replication, as simulate_sku did then
     loop      kernel_loop.simulate_replication on the same draws (drawn beforehand)
+    no_lead   stream_batch with the lead-time slots not drawn (their plan kinds set to NONE): the
+              difference to `all_leads` is what drawing all lead times costs, to `streams` what
+              drawing the guessed ones costs
+
+Also counts, over (SKU, replication, used mode), the lead times drawn in all (T+N+1), the ones read
+(the most replenishment orders any candidate of that mode places: the k-th order reads the k-th
+draw), the ones the guess draws, and the candidates that needed more (run again by simulate_sku).
 
 Compilation (or loading numba's cache) and every set-up are done before the timed rounds. Prints:
 
     stream_setup_us_per_sku_rep <x>  loop_us_per_sku_rep <y>  share_of_loop <x/y>  (skus=.., candidates=.., ...)
+    all_leads_stream_setup_us_per_sku_rep <xa>  share_of_loop <xa/y>  speedup <xa/x>
+    lead_time_us_per_sku_rep all <la> guessed <l>  share_of_streams <la/xa> <l/x>  share_of_loop ...
+    lead_times_all <d> read <r> guessed <g>  candidates_run_again <c>
     before_stream_setup_us_per_sku_rep <x0>  share_of_loop <x0/y>  speedup <x0/x>  (REV)
 
     .venv/bin/python benchmarks/streams.py --before c9a13f9
@@ -24,6 +36,7 @@ Compilation (or loading numba's cache) and every set-up are done before the time
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import subprocess
 import sys
@@ -39,9 +52,10 @@ sys.path.insert(0, str(ROOT))
 from optimizer import initial_candidates  # noqa: E402
 from scenarios.loader import load  # noqa: E402
 from simulation.counters import N_COUNTERS  # noqa: E402
-from simulation.kernel import candidates_of, scenario_constants  # noqa: E402
-from simulation.kernel_loop import Draws, simulate_replication  # noqa: E402
-from simulation.kernel_streams import stream_batch  # noqa: E402
+from simulation.kernel import candidates_of, lead_guess, scenario_constants  # noqa: E402
+from simulation.kernel_loop import C_REP_ORDERS, Draws, simulate_candidates, simulate_replication  # noqa: E402
+from simulation import stream_draws as sd  # noqa: E402
+from simulation.kernel_streams import stream_batch, stream_plan  # noqa: E402
 from simulation.policy_arrays import policy_arrays  # noqa: E402
 
 
@@ -70,13 +84,21 @@ def main() -> None:
     R, seed = sc.replications, sc.seed
     table = initial_candidates(sc)
     work = []  # (sku, candidates, settings, modes used)
+    guesses = []
     for sku in skus:
         rows = table[table["sku"] == sku.id].reset_index(drop=True)
         arrays = policy_arrays(sc, rows if args.per_sku is None else rows.head(args.per_sku))
         work.append((sku, candidates_of(arrays), scenario_constants(sc, sku), {int(m) for m in np.unique(arrays.mode)}))
+        guesses.append(lead_guess(arrays, work[-1][2].periods))
     n_candidates = sum(len(c.family) for _, c, _, _ in work)
 
     def streams_now():
+        for (sku, _, _, modes), guess in zip(work, guesses):
+            batch = stream_batch(sc, sku, 0, R, seed, modes, lead_guess=guess)
+            for r in range(R):
+                Draws(*batch.arrays(r))
+
+    def streams_all_leads():
         for sku, _, _, modes in work:
             batch = stream_batch(sc, sku, 0, R, seed, modes)
             for r in range(R):
@@ -91,7 +113,39 @@ def main() -> None:
             for d in ds:
                 simulate_replication(candidates, d, settings, out)
 
-    variants = {"streams": streams_now, "loop": loop}
+    plans_no_lead = []
+    for sku, _, _, modes in work:
+        plan = stream_plan(sc, sku, modes)
+        kinds = plan.kinds.copy()
+        kinds[sd.S_LEAD:] = sd.NONE
+        plans_no_lead.append(dataclasses.replace(plan, kinds=kinds))
+
+    def streams_no_lead():
+        for (sku, _, _, modes), plan in zip(work, plans_no_lead):
+            batch = stream_batch(sc, sku, 0, R, seed, modes, plan)
+            for r in range(R):
+                Draws(*batch.arrays(r))
+
+    # Lead times drawn vs read: the replenishment orders counter of a run without warm-up (so
+    # nothing is zeroed) is the number of lead times each candidate reads.
+    drawn_leads = read_leads = guessed_leads = run_again = 0
+    for (sku, candidates, settings, modes), guess, ds in zip(work, guesses, draws):
+        lazy = stream_batch(sc, sku, 0, R, seed, modes, lead_guess=guess)
+        for r in range(R):
+            guessed_leads += len(modes) * lazy.arrays(r)[8].shape[1]
+            out = np.zeros((len(candidates.family), N_COUNTERS))
+            run_again += simulate_candidates(candidates, np.ones(len(candidates.family), np.bool_),
+                                             Draws(*lazy.arrays(r)), settings, out)
+        no_warmup = settings._replace(warmup=0)
+        out = np.zeros((len(candidates.family), N_COUNTERS))
+        for d in ds:
+            simulate_replication(candidates, d, no_warmup, out)
+            placed = out[:, C_REP_ORDERS]
+            for m in modes:
+                drawn_leads += d.lead_time.shape[1]
+                read_leads += int(placed[candidates.mode == m].max())
+
+    variants = {"streams": streams_now, "all_leads": streams_all_leads, "no_lead": streams_no_lead, "loop": loop}
     with tempfile.TemporaryDirectory() as tmp:
         if args.before:
             before = module_at(args.before, Path(tmp))
@@ -115,6 +169,14 @@ def main() -> None:
     print(f"stream_setup_us_per_sku_rep {per['streams']:.1f}  loop_us_per_sku_rep {per['loop']:.1f}  "
           f"share_of_loop {per['streams'] / per['loop']:.2f}  "
           f"(skus={len(work)}, replications={R}, candidates={n_candidates}, repeats={args.repeats})")
+    print(f"all_leads_stream_setup_us_per_sku_rep {per['all_leads']:.1f}  "
+          f"share_of_loop {per['all_leads'] / per['loop']:.2f}  speedup {per['all_leads'] / per['streams']:.2f}")
+    lead_all, lead = per["all_leads"] - per["no_lead"], per["streams"] - per["no_lead"]
+    print(f"lead_time_us_per_sku_rep all {lead_all:.1f} guessed {lead:.1f}  "
+          f"share_of_streams {lead_all / per['all_leads']:.2f} {lead / per['streams']:.2f}  "
+          f"share_of_loop {lead_all / per['loop']:.2f} {lead / per['loop']:.2f}")
+    print(f"lead_times_all {drawn_leads}  read {read_leads} ({read_leads / drawn_leads:.3f})  "
+          f"guessed {guessed_leads} ({guessed_leads / drawn_leads:.3f})  candidates_run_again {run_again}")
     if args.before:
         print(f"before_stream_setup_us_per_sku_rep {per['before']:.1f}  share_of_loop {per['before'] / per['loop']:.2f}  "
               f"speedup {per['before'] / per['streams']:.1f}  ({args.before})")

@@ -13,7 +13,7 @@ import numpy as np
 
 from scenarios.schema import Scenario, Sku
 from simulation.counters import N_COUNTERS
-from simulation.kernel_loop import Candidates, Draws, Settings, simulate_replication
+from simulation.kernel_loop import RQ, RSS, SS, Candidates, Draws, Settings, simulate_candidates
 from simulation.kernel_streams import stream_batch
 from simulation.policy_arrays import PolicyArrays
 
@@ -59,6 +59,28 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
     )
 
 
+def lead_guess(arrays: PolicyArrays, periods: int) -> tuple[int, int, bool]:
+    """(lead_periodic, lead_divisor, lead_per_order) of stream_draws.sku_streams: how many lead times
+    per mode these candidates will likely read in a replication of `periods` periods (T), N customer
+    orders. A periodic candidate orders at most once per review, ceil(T / R) times; a continuous one
+    at most once per customer order, N times. A continuous sS one orders when the inventory position
+    is at most s and brings it to S or more, so also at most 1 + D / (S - s) times, D the
+    replication's demand units; an rQ one likely about D / Q times (a guess: a candidate that needs
+    more is run again on all T+N+1 draws). Any other continuous candidate: N (lead_per_order)."""
+    family, R = np.asarray(arrays.family), np.asarray(arrays.R)
+    periodic = R >= 1
+    lead_periodic = int((-(-periods // R[periodic])).max()) if periodic.any() else 0
+    cont = ~periodic
+    if not cont.any():
+        return lead_periodic, 0, False
+    f = family[cont]
+    step = np.where((f == SS) | (f == RSS), np.asarray(arrays.S)[cont] - np.asarray(arrays.s)[cont],
+                    np.where(f == RQ, np.asarray(arrays.Q)[cont], 0))
+    per_order = bool((step <= 0).any())
+    step = step[step > 0]
+    return lead_periodic, int(step.min()) if step.size else 0, per_order
+
+
 def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replications: int, seed: int) -> np.ndarray:
     """Raw counters float64[candidates, replications, N_COUNTERS] of one SKU; replication r reads
     `streams.sku_streams(scenario, sku, r, seed)` (same draws as the SimPy model)."""
@@ -70,10 +92,18 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     candidates = candidates_of(arrays)
     modes_used = {int(m) for m in np.unique(arrays.mode)}
     # Every replication's streams in one compiled call: the same values as
-    # streams.sku_streams(scenario, sku, r, seed), drawn only where read.
-    batch = stream_batch(scenario, sku, 0, replications, seed, modes_used)
+    # streams.sku_streams(scenario, sku, r, seed), drawn only where read (lead times: as many as the
+    # candidates likely read; a candidate that needs more is run again on all of them).
+    batch = stream_batch(scenario, sku, 0, replications, seed, modes_used,
+                         lead_guess=lead_guess(arrays, settings.periods))
     out = np.zeros((n, N_COUNTERS))
+    todo = np.empty(n, np.bool_)
     for r in range(replications):
-        simulate_replication(candidates, Draws(*batch.arrays(r)), settings, out)
+        todo[:] = True
+        draws = batch.arrays(r)
+        if simulate_candidates(candidates, todo, Draws(*draws), settings, out):
+            draws = draws[:8] + (batch.full_lead(r),) + draws[9:]
+            if simulate_candidates(candidates, todo, Draws(*draws), settings, out):
+                raise AssertionError("a candidate read past T+N+1 lead times")
         result[:, r, :] = out
     return result

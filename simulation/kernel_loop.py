@@ -62,7 +62,9 @@ Candidates = namedtuple("Candidates", "family mode s S Q R cap")
 # One replication's draws (simulation.kernel_streams.KernelStreams, same field names and meaning,
 # see the stream table of docs/simulation.md). N customer orders, T periods, M transport modes:
 #   order_start int64[T+1]; order_size, order_customer int64[N]; u_reaction, u_defect float64[N];
-#   transmittal, processing, delivery float64[N] (periods); lead_time int64[M, T+N+1] (periods);
+#   transmittal, processing, delivery float64[N] (periods); lead_time int64[M, W] (periods; row m
+#   the first W draws of mode m's stream, W <= T+N+1: a candidate never places more than T+N
+#   orders, and one that needs a draw past W is reported, see simulate_candidates);
 #   expedite_lead_time int64[N] (periods).
 Draws = namedtuple(
     "Draws",
@@ -93,14 +95,16 @@ _IS_FLOAT = np.array([k in _FLOAT_COUNTERS for k in range(len(COUNTERS))])
 #   on_hand, on_order (units received later; in IP), backlog (units owed to the FIFO queue; in IP),
 #   exp_out (expedited units owed, not yet delivered; NOT in IP), head, tail (queue positions),
 #   placed (replenishment orders placed so far: the index of its next lead-time draw),
-#   short_cycle (a customer order was short since the last receipt).
+#   short_cycle (a customer order was short since the last receipt), out_of_leads (an order needed
+#   a lead-time draw past those in Draws.lead_time: the candidate's counters are void).
 STATE = np.dtype([
     ("on_hand", np.int64), ("on_order", np.int64), ("backlog", np.int64), ("exp_out", np.int64),
     ("head", np.int64), ("tail", np.int64), ("placed", np.int64), ("short_cycle", np.bool_),
+    ("out_of_leads", np.bool_),
 ], align=True)
 
 # One candidate as the loop reads it: family code, s, S, Q, R, cap (int64 units / periods),
-# lead_time int64[T+N+1] (its mode's row of Draws.lead_time, periods) and vehicle_capacity (float,
+# lead_time int64[W] (its mode's row of Draws.lead_time, periods) and vehicle_capacity (float,
 # units per vehicle of its mode, <= 0 = unlimited).
 Policy = namedtuple("Policy", "family s S Q R cap lead_time vehicle_capacity")
 
@@ -163,7 +167,11 @@ def _place_order(t, min_lead, pol, st, cnt, arrive, settings):
         q = settings.moq
     if settings.pack_size > 1:
         q = ((q + settings.pack_size - 1) // settings.pack_size) * settings.pack_size
-    lead = pol.lead_time[st.placed]
+    if st.placed < pol.lead_time.shape[0]:
+        lead = pol.lead_time[st.placed]
+    else:  # not drawn: the candidate is run again on more draws (simulate_candidates)
+        lead = 0
+        st.out_of_leads = True
     st.placed += 1
     arrive[t + (lead if lead > min_lead else min_lead)] += q
     st.on_order += q
@@ -403,6 +411,7 @@ def _start(pol, st, work, settings):
     st.tail = 0
     st.placed = 0
     st.short_cycle = False
+    st.out_of_leads = False
     work.arrive[:] = 0
     if settings.expedite:
         work.exp_due[:] = 0
@@ -427,11 +436,15 @@ def _write_counters(counts, row):
 
 
 @njit(cache=True, _nrt=False)
-def _run_candidates(candidates, draws, settings, orders, work, state, counts, out):
-    """Every candidate over all periods; counters into out[k]. Allocates nothing (see module doc)."""
+def _run_candidates(candidates, todo, draws, settings, orders, work, state, counts, out):
+    """Every candidate k with todo[k] over all periods; counters into out[k], todo[k] set to whether
+    it ran out of lead-time draws; returns how many did. Allocates nothing (see module doc)."""
     st = state[0]
     cnt = counts[0]
+    short = 0
     for k in range(candidates.family.shape[0]):
+        if not todo[k]:
+            continue
         m = candidates.mode[k]
         pol = Policy(candidates.family[k], candidates.s[k], candidates.S[k], candidates.Q[k], candidates.R[k],
                      candidates.cap[k], draws.lead_time[m], settings.vehicle_capacity[m])
@@ -443,6 +456,10 @@ def _run_candidates(candidates, draws, settings, orders, work, state, counts, ou
             _period(t, pol, st, cnt, work, draws, orders, settings)
         _end_cycle(st, cnt)  # the open replenishment cycle counts as one more
         _write_counters(counts, out[k])
+        todo[k] = st.out_of_leads
+        if st.out_of_leads:
+            short += 1
+    return short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,12 +516,23 @@ def _work_arrays(draws, settings):
 
 
 @njit(cache=True)
-def simulate_replication(candidates, draws, settings, out):
-    """Simulate every candidate over `settings.periods` periods on the same draws.
+def simulate_candidates(candidates, todo, draws, settings, out):
+    """Simulate the candidates k with todo[k] (bool[n]) over `settings.periods` periods on the same
+    draws.
 
     candidates: Candidates (int64[n] each); draws: Draws (one replication's streams); settings:
     Settings; out: float64[n, N_COUNTERS], row k
     receives candidate k's raw counters (simulation.counters order; integer counts are exact).
+    Returns how many candidates needed more lead-time draws than draws.lead_time holds: those keep
+    todo[k] True and their rows are void; run them again on draws with the longer rows (the same
+    stream continued, so every other row is unchanged). None does with rows of T+N+1 draws.
     """
-    _run_candidates(candidates, draws, settings, _order_tables(draws, settings), _work_arrays(draws, settings),
-                    np.zeros(1, STATE), np.zeros(1, COUNTS), out)
+    return _run_candidates(candidates, todo, draws, settings, _order_tables(draws, settings),
+                           _work_arrays(draws, settings), np.zeros(1, STATE), np.zeros(1, COUNTS), out)
+
+
+@njit(cache=True)
+def simulate_replication(candidates, draws, settings, out):
+    """simulate_candidates on every candidate; returns how many ran out of lead-time draws (0 when
+    draws.lead_time has T+N+1 columns)."""
+    return simulate_candidates(candidates, np.ones(candidates.family.shape[0], np.bool_), draws, settings, out)

@@ -246,22 +246,36 @@ def stream_plan(scenario: Scenario, sku: Sku, modes_used: set[int]) -> StreamPla
 class StreamBatch:
     """The kernel streams of one SKU for replications first .. first+count-1, drawn together;
     `arrays(r)` gives replication first+r's arrays in KernelStreams (= kernel_loop.Draws) field
-    order, views of a few shared arrays (nothing copied)."""
+    order, views of a few shared arrays (nothing copied). With a lead_guess (stream_batch), the
+    lead-time rows hold only the first draws of each stream; `full_lead(r)` draws the rest."""
 
-    def __init__(self, drawn: tuple, periods: int, n_modes: int):
+    def __init__(self, drawn: tuple, plan: StreamPlan):
         (self.order_start, self.order_offset, self.order_size, self.order_customer, self.u_reaction,
          self.u_defect, self.transmittal, self.processing, self.delivery, self.expedite_lead_time,
-         self.lead_offset, self.lead_time) = drawn
-        self.periods, self.n_modes = periods, n_modes
+         self.lead_offset, self.lead_time, self.lead_state) = drawn
+        self.plan = plan
+        self.periods, self.n_modes = plan.periods, plan.n_modes
         self.count = self.order_start.shape[0]
+
+    def _lead(self, r: int) -> np.ndarray:
+        lead = self.lead_time[self.lead_offset[r]:self.lead_offset[r + 1]]
+        return lead.reshape(self.n_modes, lead.shape[0] // self.n_modes if self.n_modes else 0)
 
     def arrays(self, r: int) -> tuple:
         a, b = int(self.order_offset[r]), int(self.order_offset[r + 1])
-        lead = self.lead_time[self.lead_offset[r]:self.lead_offset[r + 1]]
-        lead = lead.reshape(self.n_modes, self.periods + b - a + 1)
         return (self.order_start[r], self.order_size[a:b], self.order_customer[a:b], self.u_reaction[a:b],
-                self.u_defect[a:b], self.transmittal[a:b], self.processing[a:b], self.delivery[a:b], lead,
-                self.expedite_lead_time[a:b])
+                self.u_defect[a:b], self.transmittal[a:b], self.processing[a:b], self.delivery[a:b],
+                self._lead(r), self.expedite_lead_time[a:b])
+
+    def full_lead(self, r: int) -> np.ndarray:
+        """Replication first+r's lead times int64[n_modes, T+N+1]: every draw of
+        streams.sku_streams (those of arrays(r) continued from their generators)."""
+        lead = self._lead(r)
+        full = self.periods + int(self.order_offset[r + 1] - self.order_offset[r]) + 1
+        if lead.shape[1] == full:
+            return lead
+        p = self.plan
+        return sd.extend_lead(p.kinds, p.fparams, p.iparams, p.value_start, p.values, lead, self.lead_state[r], full)
 
     def streams(self, r: int) -> KernelStreams:
         return KernelStreams(*self.arrays(r))
@@ -294,6 +308,9 @@ class _NumpyBatch:
     def arrays(self, r: int) -> tuple:
         return self._arrays[r]
 
+    def full_lead(self, r: int) -> np.ndarray:
+        return self._arrays[r][8]
+
     def streams(self, r: int) -> KernelStreams:
         return KernelStreams(*self._arrays[r])
 
@@ -304,18 +321,23 @@ def key_words(seed: int, sku_id: str) -> np.ndarray:
 
 
 def stream_batch(scenario: Scenario, sku: Sku, first: int, count: int, seed: int, modes_used: set[int],
-                 plan: StreamPlan | None = None):
+                 plan: StreamPlan | None = None, lead_guess: tuple[int, int, bool] | None = None):
     """The kernel streams of replications first .. first+count-1 of one SKU (each the values of
     `streams.sku_streams(scenario, sku, r, seed)` the kernel reads), in one compiled call. `plan`:
-    stream_plan(scenario, sku, modes_used), when the caller has it already."""
+    stream_plan(scenario, sku, modes_used), when the caller has it already.
+
+    lead_guess: None draws every lead time (T+N+1 per mode); (lead_periodic, lead_divisor,
+    lead_per_order) (kernel.lead_guess) only as many as the candidates are expected to read (stream_draws.
+    sku_streams), the rest on demand (StreamBatch.full_lead)."""
     if plan is None:
         plan = stream_plan(scenario, sku, modes_used)
     if plan is None:
         return _NumpyBatch(scenario, sku, first, count, seed, modes_used)
     drawn = sd.sku_streams(key_words(seed, sku.id), int(first), int(count), plan.periods, plan.demand, plan.block,
                            plan.purposes, plan.kinds, plan.fparams, plan.iparams, plan.value_start, plan.values,
-                           plan.n_modes)
-    return StreamBatch(drawn, plan.periods, plan.n_modes)
+                           plan.n_modes, *((0, -1, False) if lead_guess is None else
+                                           (int(lead_guess[0]), int(lead_guess[1]), bool(lead_guess[2]))))
+    return StreamBatch(drawn, plan)
 
 
 def kernel_streams(scenario: Scenario, sku: Sku, replication: int, seed: int, modes_used: set[int]) -> KernelStreams:

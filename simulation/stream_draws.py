@@ -607,7 +607,7 @@ def _slot_real(s, states, spec, g, out):
 
 @njit(cache=True)
 def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds, fparams, iparams,
-                value_start, values, n_modes):
+                value_start, values, n_modes, lead_periodic, lead_divisor, lead_per_order):
     """Every stream of one SKU for replications first .. first+count-1 (simulation.kernel_streams
     documents the slot arrays: purposes, kinds int64[slots]; fparams float64[slots, 4]; iparams
     int64[slots, 2]; slot s's empirical values are values[value_start[s]:value_start[s+1]]).
@@ -615,8 +615,16 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
     Returns (order_start int64[count, T+1], order_offset int64[count+1], order_size,
     order_customer int64[N total], u_reaction, u_defect, transmittal, processing, delivery
     float64[N total], expedite_lead_time int64[N total], lead_offset int64[count+1], lead_time
-    int64[...]): replication r's orders are order_offset[r]:order_offset[r+1] of the per-order
-    arrays, its lead times lead_time[lead_offset[r]:lead_offset[r+1]] as [n_modes, T+N_r+1]."""
+    int64[...], lead_state uint64[count, n_modes, 6]): replication r's orders are
+    order_offset[r]:order_offset[r+1] of the per-order arrays, its lead times
+    lead_time[lead_offset[r]:lead_offset[r+1]] as [n_modes, W_r], the first W_r draws of each
+    mode's stream, and lead_state[r, m] mode m's generator after them (extend_lead draws on).
+
+    W_r = T+N_r+1 (every draw streams.sku_streams makes) when lead_divisor < 0; otherwise the
+    lead times the candidates are expected to read, at most T+N_r+1: the largest of lead_periodic,
+    min(D_r // lead_divisor + 2, N_r + 1) (D_r the replication's demand units; left out when
+    lead_divisor is 0) and, when lead_per_order, N_r + 1. A candidate that reads past W_r is run
+    again (kernel_loop.simulate_candidates)."""
     T = periods
     n_slots = kinds.shape[0]
     drawn = np.zeros(n_slots, np.bool_)  # slots that need a generator
@@ -683,8 +691,22 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
     transmittal, processing, delivery = np.zeros(N), np.zeros(N), np.zeros(N)
     lead_offset = np.zeros(count + 1, np.int64)
     for r in range(count):
-        lead_offset[r + 1] = lead_offset[r] + n_modes * (T + order_offset[r + 1] - order_offset[r] + 1)
+        full = T + order_offset[r + 1] - order_offset[r] + 1
+        width = full
+        if lead_divisor >= 0:
+            n_r = order_offset[r + 1] - order_offset[r]
+            width = lead_periodic
+            if lead_divisor > 0:
+                units = 0
+                for i in range(order_offset[r], order_offset[r + 1]):
+                    units += order_size[i]
+                width = max(width, min(units // lead_divisor + 2, n_r + 1))
+            if lead_per_order:
+                width = max(width, n_r + 1)
+            width = min(width, full)
+        lead_offset[r + 1] = lead_offset[r] + n_modes * width
     lead_time = np.zeros(lead_offset[count], np.int64)
+    lead_state = np.zeros((count, n_modes, 6), np.uint64)
     for r in range(count):
         a, b = order_offset[r], order_offset[r + 1]
         st = states[r]
@@ -695,9 +717,31 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
         _slot_real(slot[S_TRANSMITTAL], st, spec, g, transmittal[a:b])
         _slot_real(slot[S_PROCESSING], st, spec, g, processing[a:b])
         _slot_real(slot[S_DELIVERY], st, spec, g, delivery[a:b])
-        width = T + b - a + 1
+        width = (lead_offset[r + 1] - lead_offset[r]) // n_modes if n_modes > 0 else 0
         for m in range(n_modes):
             start = lead_offset[r] + m * width
-            _slot_whole(slot[S_LEAD + m], st, spec, g, lead_time[start:start + width])
+            _slot_whole(slot[S_LEAD + m], st, spec, lead_state[r, m], lead_time[start:start + width])
     return (order_start, order_offset, order_size, order_customer, u_reaction, u_defect, transmittal, processing,
-            delivery, expedite_lead_time, lead_offset, lead_time)
+            delivery, expedite_lead_time, lead_offset, lead_time, lead_state)
+
+
+@njit(cache=True)
+def extend_lead(kinds, fparams, iparams, value_start, values, lead, state, width):
+    """Lead times int64[n_modes, width]: lead (int64[n_modes, w], w <= width, drawn by
+    sku_streams) followed by the next draws of each mode's stream, drawn from a copy of its
+    generator state[m] (uint64[n_modes, 6], sku_streams' lead_state; not changed). Draw k of a
+    stream does not depend on how many are drawn, so these are sku_streams' first `width` draws."""
+    n_modes, w = lead.shape
+    out = np.empty((n_modes, width), np.int64)
+    g = np.zeros(6, np.uint64)
+    more = np.empty(width - w, np.int64)
+    for m in range(n_modes):
+        s = S_LEAD + m
+        for i in range(6):
+            g[i] = state[m, i]
+        fill_whole(kinds[s], fparams[s], iparams[s], values[value_start[s]:value_start[s + 1]], g, more)
+        for j in range(w):
+            out[m, j] = lead[m, j]
+        for j in range(width - w):
+            out[m, w + j] = more[j]
+    return out
