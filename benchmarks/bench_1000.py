@@ -5,9 +5,9 @@ Reads scenarios/bench/bench_1000.yaml when it exists; otherwise builds an equiva
 defection, expedite). Candidates: 60 per SKU over sS, rQ, RS, base_stock, R in {0, 1, 7} and both
 modes, around the lead-time demand. The kernel is compiled (or loaded from the on-disk cache) and,
 for --jobs > 1, the fork server started (printed as pool_start_seconds) before anything is timed.
-The timed part is `simulation.evaluate(..., engine="kernel", jobs=--jobs)` (metrics and costs
+The timed part is `simulation.evaluate(..., engine="kernel")` on a local executor of --jobs workers (metrics and costs
 included), then, in the same run, the raw counters alone through
-`simulation.kernel_pool.simulate_skus` (scenario sent once per worker, SKUs in chunks); the last
+`simulation.evaluate.simulate_skus` on a `tradeoff.executors` local pool (scenario sent once per worker, SKUs in chunks); the last
 line compares the two. --counters-only times only the second. Prints:
 
     bench_1000_seconds <wall time>  policy_periods_per_s <rate>  load_avg <1-min>  (<what>, jobs=<n>, ...)
@@ -49,8 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # kernel_throughput, f
 
 from scenarios.schema import Scenario, dist_mean  # noqa: E402
 from simulation import kernel  # noqa: E402
-from simulation.kernel_pool import simulate_skus  # noqa: E402
+from simulation.evaluate import simulate_skus  # noqa: E402
 from simulation.policy_arrays import policy_arrays  # noqa: E402
+from tradeoff.executors import get_executor  # noqa: E402
 
 BENCH_YAML = ROOT / "scenarios/bench/bench_1000.yaml"
 
@@ -130,34 +131,34 @@ def simulate_chunk(args) -> int:
     return done
 
 
-def time_evaluate(sc: Scenario, jobs: int, replications: int) -> tuple[float, int]:
+def time_evaluate(sc: Scenario, pool, replications: int) -> tuple[float, int]:
     """Wall time of simulation.evaluate (engine kernel, metrics included) over every SKU's candidates."""
     from simulation import evaluate
 
     policies = pd.concat([sku_candidates(sc, sku) for sku in sc.skus], ignore_index=True)
     start = time.perf_counter()
-    result = evaluate(sc, policies, engine="kernel", jobs=jobs, replications=replications)
+    result = evaluate(sc, policies, engine="kernel", replications=replications, executor=pool)
     wall = time.perf_counter() - start
     return wall, len(result)
 
 
-def start_pool(sc: Scenario, jobs: int) -> float:
+def start_pool(sc: Scenario, pool) -> float:
     """Start the fork server (engine and evaluate preloaded) with a two-SKU evaluate; its seconds."""
     from simulation import evaluate
 
-    if jobs <= 1:
+    if pool.workers <= 1:
         return 0.0
     start = time.perf_counter()
     two = pd.concat([sku_candidates(sc, sku, n=2) for sku in sc.skus[:2]], ignore_index=True)
-    evaluate(sc, two, engine="kernel", jobs=jobs, replications=1)
+    evaluate(sc, two, engine="kernel", replications=1, executor=pool)
     return time.perf_counter() - start
 
 
-def time_counters(sc: Scenario, jobs: int) -> tuple[float, int]:
-    """Wall time of the raw counters alone (kernel_pool.simulate_skus), candidates pre-encoded."""
+def time_counters(sc: Scenario, pool) -> tuple[float, int]:
+    """Wall time of the raw counters alone (simulation.evaluate.simulate_skus), candidates pre-encoded."""
     arrays = {sku.id: policy_arrays(sc, sku_candidates(sc, sku)) for sku in sc.skus}  # not timed
     start = time.perf_counter()
-    counters = simulate_skus(sc, arrays, sc.replications, sc.seed, jobs=jobs)
+    counters = simulate_skus(sc, arrays, sc.replications, sc.seed, executor=pool)
     wall = time.perf_counter() - start
     return wall, sum(c.shape[0] for c in counters.values())
 
@@ -314,7 +315,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--replications", type=int, default=10, help="replications (the issue's figure: 10)")
     parser.add_argument("--counters-only", action="store_true",
-                        help="time only the kernel's raw counters (simulation.kernel_pool.simulate_skus)")
+                        help="time only the kernel's raw counters (simulation.evaluate.simulate_skus)")
     parser.add_argument("--run", action="store_true",
                         help="time the whole `tradeoff run` of the bench scenario (its own replications), in this process")
     parser.add_argument("--repeats", type=int, default=3,
@@ -325,21 +326,23 @@ def main() -> None:
         return
     sc = load_scenario().model_copy(update={"replications": args.replications})
     simulate_chunk((sc, 0, 1, [policy_arrays(sc, sku_candidates(sc, sc.skus[0]))]))  # compile / load cache
-    pool_start = start_pool(sc, args.jobs)
+    pool = get_executor("local", jobs=args.jobs)  # one pool for every timed part (the scenario shared once)
+    pool_start = start_pool(sc, pool)
     periods = sc.replications * (sc.horizon.periods + sc.horizon.warmup)
     if not args.counters_only:
-        wall_evaluate, rows = time_evaluate(sc, args.jobs, args.replications)
+        wall_evaluate, rows = time_evaluate(sc, pool, args.replications)
         print(f"bench_1000_seconds {wall_evaluate:.2f}  policy_periods_per_s {rows * periods / wall_evaluate:.0f}  "
               f"load_avg {os.getloadavg()[0]:.1f}  "
               f"(simulation.evaluate, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows}, "
               f"pool_start_seconds={pool_start:.2f}, not included)")
-    wall, rows = time_counters(sc, args.jobs)
+    wall, rows = time_counters(sc, pool)
     print(f"bench_1000_seconds {wall:.2f}  policy_periods_per_s {rows * periods / wall:.0f}  "
           f"load_avg {os.getloadavg()[0]:.1f}  "
-          f"(kernel_pool.simulate_skus, counters only, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows})")
+          f"(simulate_skus, counters only, jobs={args.jobs}, skus={len(sc.skus)}, candidates={rows})")
     if not args.counters_only:
         print(f"evaluate_seconds {wall_evaluate:.2f}  kernel_only_seconds {wall:.2f}  "
               f"evaluate_overhead_seconds {wall_evaluate - wall:.2f}  (same run, jobs={args.jobs})")
+    pool.close()
 
 
 if __name__ == "__main__":

@@ -4,12 +4,23 @@ One row per input policy, in input order: the policy columns first (mode filled 
 left empty), then every metric and cost column, their 95 % half-widths and the extra columns
 (`simulation.metrics.EVALUATION_COLUMNS`). Engines are looked up by name; both return the same raw
 counters for the same draws.
+
+Where the SKUs are simulated is the caller's choice: pass an executor (any object with
+`map(fn, items)` and, optionally, `share(obj)`, such as `tradeoff.executors.get_executor(...)`) and
+the SKUs go to its workers in a few chunks balanced by work, the scenario shared once
+(`executor.share`) rather than pickled with every chunk; without one they run in this process. The
+simulation owns no process pool of its own: the executors are the one pool abstraction, and they
+live in `tradeoff`, above this package. Each SKU's numbers depend only on the scenario, its
+candidates, the replications and the seed (its streams are keyed by the SKU), so the results are
+identical whatever the executor, its workers and the chunking.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +28,6 @@ from pydantic import ValidationError
 
 from scenarios.schema import Policy, Scenario
 from simulation.metrics import EVALUATION_COLUMNS, POLICY_COLUMNS, SUMMARY_COLUMNS, summarize
-from simulation.kernel_pool import map_with_scenario
 from simulation.policy_arrays import PolicyArrays, policy_arrays
 
 ENGINES = {"simpy": "simulation.simpy_model", "kernel": "simulation.kernel"}
@@ -134,6 +144,62 @@ def _fill_if_valid(scenario: Scenario, df: pd.DataFrame) -> bool:
     return True
 
 
+CHUNKS_PER_WORKER = 4  # several chunks per worker so that uneven SKUs still balance
+
+
+def chunks(items: list, work: list[float], n_chunks: int) -> list[list]:
+    """Split items (in order) into at most n_chunks consecutive runs of about equal total work."""
+    total = float(sum(work)) or 1.0
+    out, current, acc = [], [], 0.0
+    for item, w in zip(items, work):
+        current.append(item)
+        acc += w
+        if acc >= total * (len(out) + 1) / n_chunks and len(out) < n_chunks - 1:
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+def _run_part(task: tuple) -> list:
+    """An executor task: `[fn(scenario, *item) for item in part]` (the scenario arrives shared)."""
+    scenario, fn, part = task
+    return [fn(scenario, *item) for item in part]
+
+
+def map_with_scenario(scenario: Scenario, fn: Callable, items: Sequence[tuple], executor: Any = None,
+                      work: Sequence[float] | None = None) -> list:
+    """`[fn(scenario, *item) for item in items]`, in order. With an `executor` (an object with
+    `map(fn, items)`, optionally `share(obj)`), the items run on its workers in about
+    CHUNKS_PER_WORKER x `executor.workers` chunks balanced by `work` (default: equal), the scenario
+    shared once; without one, in this process. `fn` must be a module-level function."""
+    items = list(items)
+    workers = int(getattr(executor, "workers", 1) or 1)
+    if executor is None or len(items) <= 1 or getattr(executor, "in_process", False):
+        return [fn(scenario, *item) for item in items]
+    share = getattr(executor, "share", None)
+    handle = share(scenario) if share is not None else scenario
+    parts = chunks(items, list(work) if work is not None else [1.0] * len(items),
+                   min(len(items), CHUNKS_PER_WORKER * workers))
+    return [result for part in executor.map(_run_part, [(handle, fn, part) for part in parts]) for result in part]
+
+
+def simulate_one(scenario: Scenario, engine: str, sku_id: str, arrays: PolicyArrays, replications: int, seed: int):
+    """Raw counters of one SKU by the named engine (a worker task of simulate_skus)."""
+    return engine_function(engine)(scenario, scenario.skus[scenario.sku_index(sku_id)], arrays, replications, seed)
+
+
+def simulate_skus(scenario: Scenario, arrays_by_sku: dict[str, PolicyArrays], replications: int, seed: int,
+                  engine: str = "kernel", executor: Any = None) -> dict[str, np.ndarray]:
+    """Raw counters float64[candidates, replications, N_COUNTERS] per SKU id, for the candidates
+    `arrays_by_sku[sku_id]` (no metrics, no costs); `executor` spreads the SKUs over its workers."""
+    engine_function(engine)  # unknown engine -> ValueError before any work
+    items = [(engine, sku_id, arrays, replications, seed) for sku_id, arrays in arrays_by_sku.items()]
+    work = [len(a) * replications + 1 for a in arrays_by_sku.values()]  # +1: the per-SKU stream cost
+    return dict(zip(arrays_by_sku, map_with_scenario(scenario, simulate_one, items, executor, work)))
+
+
 def _evaluate_arrays(scenario: Scenario, position: int, arrays: PolicyArrays, engine: str, replications: int, seed: int) -> dict:
     """Simulate the encoded candidates of SKU number `position` in scenario.skus; the summary
     columns (an array each). A pool task."""
@@ -153,13 +219,14 @@ def evaluate(
     engine: str = "kernel",
     replications: int | None = None,
     seed: int | None = None,
-    jobs: int = 1,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Simulate each candidate policy (columns sku, family, mode, s, S, Q, R, cap; NaN where unused)
     and return one row per input row, in input order: the policy columns, then every metric and cost
     (mean over replications, costs per period), their `_ci` 95 % half-widths and the extra columns
-    (EVALUATION_COLUMNS). `replications` and `seed` default to the scenario's; `jobs > 1` simulates
-    SKUs in a process pool with identical results."""
+    (EVALUATION_COLUMNS). `replications` and `seed` default to the scenario's; `executor` (e.g.
+    `tradeoff.executors.get_executor("local", jobs=2)`, used, not closed) simulates the SKUs on its
+    workers with identical results; without one they run in this process."""
     engine_function(engine)  # unknown engine -> ValueError before any work
     replications = scenario.replications if replications is None else int(replications)
     seed = scenario.seed if seed is None else int(seed)
@@ -169,7 +236,7 @@ def evaluate(
     if len(df) == 0:
         return pd.DataFrame({name: pd.Series(dtype=object if name in ("sku", "family", "mode") else float) for name in EVALUATION_COLUMNS})
     # Encode the whole table once; each SKU's task carries only its arrays, and the scenario goes
-    # to each worker once (kernel_pool.map_with_scenario), not with every SKU.
+    # to each worker once (executor.share), not with every SKU.
     arrays = policy_arrays(scenario, df)
     groups = list(df.groupby("sku", sort=False).indices.items())  # (sku id, row positions)
     position: dict[str, int] = {}  # as scenario.sku_index (the first SKU of that id), without a scan per SKU
@@ -177,8 +244,7 @@ def evaluate(
         position.setdefault(sku.id, k)
     items = [(position[sku_id], arrays.take(rows), engine, replications, seed) for sku_id, rows in groups]
     work = [len(rows) * replications + 1 for _, rows in groups]  # +1: the per-SKU stream cost
-    results = map_with_scenario(scenario, _evaluate_arrays, items, jobs, work,
-                                preload=[ENGINES[engine], "simulation.evaluate"])
+    results = map_with_scenario(scenario, _evaluate_arrays, items, executor, work)
     order = np.concatenate([rows for _, rows in groups])
     columns = {}
     for name in SUMMARY_COLUMNS:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -55,8 +56,9 @@ KINDS = ("local", "dask")
 # engine (PRELOAD), so a new worker costs milliseconds instead of seconds of imports; "spawn" where
 # the platform has no forkserver (Windows).
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-# The engine's modules (the server imports them once; every worker then starts with them loaded).
-PRELOAD = ("tradeoff.pipeline", "optimizer", "scenarios.loader", "simulation")
+# The engine's modules (the server imports them once; every worker then starts with them loaded),
+# the compiled kernel included (numba's on-disk cache is then read once, not by every worker).
+PRELOAD = ("tradeoff.pipeline", "optimizer", "scenarios.loader", "simulation", "simulation.kernel")
 # Imported first by the fork server: it then exits when the process that started it does, and the
 # workers it forked die with it (their parent-death signal); see tradeoff.lifeline.
 LIFELINE = "tradeoff.lifeline"
@@ -119,8 +121,8 @@ class Executor:
 
     def share(self, obj: Any) -> Any:
         """A handle to a large object many items need (the scenario, say), to put inside the items:
-        each task receives the object itself. On Dask it is sent to every worker once rather than
-        with every item; elsewhere the handle is the object."""
+        each task receives the object itself. On a process pool or Dask it is sent to every worker
+        once rather than with every item; in this process the handle is the object."""
         return obj
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], *, lost: str = "raise") -> list:
@@ -149,16 +151,43 @@ def _check_lost(lost: str) -> None:
 # --------------------------------------------------------------------------- local
 
 
-def _watch_parent(owner: int | None = None) -> None:
-    """Pool worker initializer: exit when the process that owns the pool (`owner`) is gone.
+_SHARED: dict[int, Any] = {}  # in a pool worker: the objects shared with it (LocalExecutor.share), by token
 
-    A command killed with SIGKILL cannot shut its pool down; without this its workers would run on
-    (for minutes, holding their memory) and a batch's workers would race the resumed batch writing
-    the same result folder. See tradeoff.lifeline: the parent-death signal (the parent is the fork
-    server, which exits with the owner) and a watchdog thread on the owner."""
+
+def _init_worker(owner: int | None = None, shared: dict[int, bytes] | None = None) -> None:
+    """Pool worker initializer: exit when the process that owns the pool (`owner`) is gone, and
+    unpickle the objects shared with this pool (`shared`: token -> pickle), once per worker.
+
+    A command killed with SIGKILL cannot shut its pool down; without the watch its workers would
+    run on (for minutes, holding their memory) and a batch's workers would race the resumed batch
+    writing the same result folder. See tradeoff.lifeline: the parent-death signal (the parent is
+    the fork server, which exits with the owner) and a watchdog thread on the owner."""
     from tradeoff.lifeline import bind_to_owner
 
     bind_to_owner(owner)
+    for token, data in (shared or {}).items():
+        _SHARED[token] = pickle.loads(data)
+
+
+def _shared_object(token: int) -> Any:
+    return _SHARED[token]
+
+
+class _Shared:
+    """A handle to an object every worker of a LocalExecutor's pools received at its start: it
+    pickles as its token alone and unpickles, in the worker, as the object itself."""
+
+    __slots__ = ("token", "description")
+
+    def __init__(self, token: int, description: str = ""):
+        self.token = token
+        self.description = description  # names the object in messages (describe_item of an item)
+
+    def __repr__(self) -> str:
+        return f"shared({self.description})"
+
+    def __reduce__(self):
+        return _shared_object, (self.token,)
 
 
 def _preload_list(fn: Callable | None, extra: Sequence[str] = ()) -> list[str]:
@@ -198,6 +227,8 @@ class LocalExecutor(Executor):
         self._preload = tuple(preload)
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
+        self._shared: dict[int, bytes] = {}  # token -> pickle, given to every worker at its start
+        self._handles: list[tuple[Any, _Shared]] = []  # (object shared, its handle)
 
     @property
     def in_process(self) -> bool:
@@ -211,10 +242,28 @@ class LocalExecutor(Executor):
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=_watch_parent,
-            initargs=(os.getpid(),),
+            initializer=_init_worker,
+            initargs=(os.getpid(), dict(self._shared)),
             max_tasks_per_child=1 if self._per_item else None,
         )
+
+    def share(self, obj: Any) -> Any:
+        """`obj` itself in this process (jobs=1); with a pool, a handle that goes into the items as
+        a few bytes while every worker unpickles `obj` once, when it starts (pool initializer). A
+        pool started before this call is shut down (after its items), so later maps start workers
+        that have `obj`; sharing the same object again returns its handle (no new workers)."""
+        if self.in_process:
+            return obj
+        for shared, handle in self._handles:
+            if shared is obj:
+                return handle
+        handle = _Shared(len(self._handles) + 1, describe_item(obj, limit=80))
+        self._shared[handle.token] = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        self._handles.append((obj, handle))  # holding obj keeps its id from being reused
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        return handle
 
     def _shared_pool(self, fn: Callable) -> ProcessPoolExecutor:
         if self._closed:

@@ -9,8 +9,8 @@ A command that is killed outright cannot shut its pools down, so each worker pro
 - A watchdog thread, everywhere: the worker exits when its owner has exited (a pidfd where there is
   one, else polling every POLL_SECONDS) or when it is re-parented.
 
-Who the parent is depends on how the worker started. Pool workers of `tradeoff.executors` and
-`simulation.kernel_pool` are forked by multiprocessing's fork server, not by the owner, and the fork
+Who the parent is depends on how the worker started. Pool workers of `tradeoff.executors` (also
+those `simulation.evaluate` is given) are forked by multiprocessing's fork server, not by the owner, and the fork
 server does not exit with the owner: every worker holds the fork server's "alive" pipe open, so the
 server lives as long as its workers, and the workers' parent never changes (why a parent watch
 alone let them run on for minutes). So the fork server imports this module first (it is in the

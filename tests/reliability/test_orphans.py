@@ -142,8 +142,12 @@ def test_batch_on_a_dask_local_cluster_leaves_no_worker_when_killed(tmp_path):
 KERNEL_POOL_SCRIPT = """
 import sys
 import optimizer, scenarios, simulation
-scenario = scenarios.load(sys.argv[1], overrides={"replications": 40})  # simulating lasts > 15 s
-simulation.evaluate(scenario, optimizer.initial_candidates(scenario), jobs=2)
+from tradeoff.executors import get_executor
+
+if __name__ == "__main__":
+    scenario = scenarios.load(sys.argv[1], overrides={"replications": 40})  # simulating lasts > 15 s
+    with get_executor("local", jobs=2) as pool:
+        simulation.evaluate(scenario, optimizer.initial_candidates(scenario), executor=pool)
 """
 
 

@@ -9,6 +9,7 @@ import pytest
 import simulation
 from simulation.metrics import COST_COLUMNS, EVALUATION_COLUMNS, METRIC_COLUMNS
 from tests.simulation.simpy_worlds import policies, scenario
+from tradeoff.executors import get_executor
 
 PLAN_COLUMNS = (  # docs/outputs.md, plan.csv: every metric and cost column
     "fill_rate cycle_service_level order_fill_rate stockout_frequency order_cycle_mean order_cycle_sd "
@@ -64,8 +65,11 @@ def test_rows_in_input_order_and_equal_to_per_sku_runs():
 def test_jobs_give_identical_results():
     sc = two_sku_scenario()
     pol = pd.concat([policies(dict(family="base_stock", S=12, R=1), sku="y"), policies(dict(family="sS", s=5, S=20))], ignore_index=True)
-    one = simulation.evaluate(sc, pol, engine="simpy", jobs=1)
-    two = simulation.evaluate(sc, pol, engine="simpy", jobs=2)
+    one = simulation.evaluate(sc, pol, engine="simpy")
+    with get_executor("local", jobs=1) as alone:
+        pd.testing.assert_frame_equal(one, simulation.evaluate(sc, pol, engine="simpy", executor=alone))
+    with get_executor("local", jobs=2) as pool:
+        two = simulation.evaluate(sc, pol, engine="simpy", executor=pool)
     pd.testing.assert_frame_equal(one, two)
 
 
@@ -104,7 +108,9 @@ def test_invalid_rows_name_the_row(row, message):
 def test_kernel_engine_in_a_pool_equals_simpy():
     sc = two_sku_scenario()
     pol = pd.concat([policies(dict(family="rQ", s=2, Q=5, R=0), sku="y"), policies(dict(family="RsS", s=5, S=20, R=2, mode="air"))], ignore_index=True)
-    pd.testing.assert_frame_equal(simulation.evaluate(sc, pol, engine="kernel", jobs=2), simulation.evaluate(sc, pol, engine="simpy"))
+    with get_executor("local", jobs=2) as pool:
+        pooled = simulation.evaluate(sc, pol, engine="kernel", executor=pool)
+    pd.testing.assert_frame_equal(pooled, simulation.evaluate(sc, pol, engine="simpy"))
 
 
 def test_unknown_engine():

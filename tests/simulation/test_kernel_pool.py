@@ -1,4 +1,5 @@
-"""simulate_skus on a process pool returns exactly the counters of one process, SKU by SKU."""
+"""simulate_skus on an executor's process pool returns exactly the counters of one process, SKU by SKU
+(simulation owns no pool: the caller passes a tradeoff.executors executor)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import pandas as pd
 
 from scenarios.schema import Scenario
 from simulation.kernel import simulate_sku
-from simulation.kernel_pool import chunks, simulate_skus
+from simulation.evaluate import chunks, simulate_skus
 from simulation.policy_arrays import policy_arrays
+from tradeoff.executors import get_executor
 
 
 def test_pool_equals_one_process():
@@ -25,7 +27,8 @@ def test_pool_equals_one_process():
         ]))
         for i, sku in enumerate(sc.skus)
     }
-    pooled = simulate_skus(sc, arrays, 2, 9, jobs=2)
+    with get_executor("local", jobs=2) as pool:
+        pooled = simulate_skus(sc, arrays, 2, 9, executor=pool)
     assert list(pooled) == list(arrays)
     for sku in sc.skus:
         np.testing.assert_array_equal(pooled[sku.id], simulate_sku(sc, sku, arrays[sku.id], 2, 9))

@@ -120,3 +120,47 @@ def test_a_worker_that_always_dies_is_named_never_dropped():
         results = ex.map(kill_on, items, lost="return")
     assert isinstance(results[5], LostItem) and results[5].index == 5
     assert [r for i, r in enumerate(results) if i != 5] == [i * 10 for i in range(7) if i != 5]
+
+
+class CountsPickles:
+    """A shared object that counts, in the parent, how often it is pickled."""
+
+    pickled = 0
+
+    def __init__(self, size: int):
+        self.data = list(range(size))
+
+    def __reduce__(self):
+        type(self).pickled += 1
+        return CountsPickles, (len(self.data),)
+
+
+def length_plus(item: tuple) -> tuple[int, int]:
+    shared, x = item
+    return len(shared.data) + x, id(shared)
+
+
+def test_a_local_pool_receives_a_shared_object_once_per_worker_not_per_item(tmp_path):
+    catalogue = CountsPickles(1000)
+    with get_executor("local", jobs=2) as pool:
+        handle = pool.share(catalogue)
+        assert pool.share(catalogue) is handle  # the same object again: the same handle, the same workers
+        results = pool.map(length_plus, [(handle, i) for i in range(20)])
+        assert [r[0] for r in results] == [1000 + i for i in range(20)]
+        # pickled once in this process (for the workers' start), never with the 20 items
+        assert CountsPickles.pickled == 1
+        # every item in one worker saw the same object (unpickled once there)
+        assert len({r[1] for r in results}) <= 2
+        # a worker death: the re-run items still receive the object (lanes start with it too)
+        marker = tmp_path / "died"
+        assert pool.map(kill_once_then_length, [(handle, str(marker))]) == [1000]
+    with get_executor("local", jobs=1) as local:  # in this process the handle is the object itself
+        assert local.share(catalogue) is catalogue
+
+
+def kill_once_then_length(item: tuple) -> int:
+    shared, marker = item
+    if not Path(marker).exists():
+        Path(marker).touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return len(shared.data)
