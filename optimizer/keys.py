@@ -36,10 +36,43 @@ def policy_keys(table: pd.DataFrame) -> pd.Series:
     return pd.Series(keys, index=table.index, dtype=names[0].dtype)
 
 
+def _row_codes(evaluations: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer codes per row of `evaluations` and of `new`, equal exactly when the rows' policy_keys
+    are equal, found column by column (pd.factorize) without building the text keys; None when a
+    key could be missing, a name holds "|" (two different rows could then join to the same text) or
+    a number column is of an unusual type: the caller then compares the text keys themselves."""
+    n_old = len(evaluations)
+    ids = np.zeros(n_old + len(new), dtype=np.int64)
+    for c in ("sku", "family", "mode"):
+        names = pd.concat([evaluations[c].astype(str), new[c].astype(str)], ignore_index=True)
+        codes, distinct = pd.factorize(names, use_na_sentinel=True)
+        if (codes < 0).any() or any("|" in str(x) for x in distinct.tolist()):
+            return None
+        ids = pd.factorize(ids * len(distinct) + codes)[0]
+    for c in ("s", "S", "Q", "R", "cap"):
+        columns = (evaluations[c], new[c])
+        if any(not (pd.api.types.is_float_dtype(x) or pd.api.types.is_integer_dtype(x))
+               or pd.api.types.is_extension_array_dtype(x) for x in columns):
+            return None
+        values = np.concatenate([x.to_numpy(dtype=np.float64) for x in columns])
+        # The key's text is repr(float): equal exactly when the bit patterns are (0.0 and -0.0
+        # apart); every missing value is "" (one canonical NaN).
+        bits = np.where(np.isnan(values), np.nan, values).view(np.int64)
+        codes, distinct = pd.factorize(bits)
+        ids = pd.factorize(ids * len(distinct) + codes)[0]
+    return ids[:n_old], ids[n_old:]
+
+
 def add_new(evaluations: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """The rows of `new` (policies) not already in `evaluations`, without duplicates."""
     if new is None or new.empty:
         return new.iloc[0:0] if new is not None else pd.DataFrame(columns=POLICY_COLUMNS)
+    codes = _row_codes(evaluations, new)
+    if codes is not None:  # the same rows as the text keys below, without building them
+        old_ids, new_ids = codes
+        seen = np.isin(new_ids, old_ids)
+        keep = ~seen & ~pd.Series(new_ids).duplicated().to_numpy()
+        return new[keep].reset_index(drop=True)
     known = set(policy_keys(evaluations))
     keys = policy_keys(new)
     if keys.isna().any():

@@ -123,6 +123,8 @@ def _fill_if_valid(scenario: Scenario, df: pd.DataFrame) -> bool:
         return False
     R_whole = R.astype(np.int64)
     mode_given = df["mode"].to_numpy(dtype=object)
+    if _rules_hold(df["family"], mode_given, mode_missing, values, R_whole):
+        return _fill(df, mode_given, mode_missing, modes, R_whole, R_dtype)
     columns = [values[p].tolist() for p in _PARAMETERS]
     seen: set = set()  # the Policy rules depend only on these, so each distinct policy is checked once
     try:
@@ -137,11 +139,62 @@ def _fill_if_valid(scenario: Scenario, df: pd.DataFrame) -> bool:
                 return False
     except (ValidationError, TypeError):  # TypeError: an unhashable value; the row-by-row path names it
         return False
+    return _fill(df, mode_given, mode_missing, modes, R_whole, R_dtype)
+
+
+def _fill(df: pd.DataFrame, mode_given: np.ndarray, mode_missing: np.ndarray, modes: list[str],
+          R_whole: np.ndarray, R_dtype) -> bool:
     filled = mode_given.copy()
     filled[mode_missing] = modes[0]
     df["mode"] = pd.Series(filled, index=df.index, dtype=object)
     df["R"] = R_whole.astype(R_dtype)
     return True
+
+
+_FAMILIES = ("base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock")  # scenarios.schema.Family
+_NEEDS = {"base_stock": ("S",), "sS": ("s", "S"), "rQ": ("s", "Q"), "RS": ("S",), "RsS": ("s", "S"),
+          "capped_base_stock": ("S", "cap")}
+
+
+def _rules_hold(family: pd.Series, mode_given: np.ndarray, mode_missing: np.ndarray,
+                values: dict[str, np.ndarray], R_whole: np.ndarray) -> bool:
+    """True only when every row certainly passes the Policy rules (scenarios.schema.Policy: a known
+    family, mode text or none, finite parameters, Q and cap > 0, R >= 0, the parameters its family
+    needs, R >= 1 for RS/RsS, S > s for sS/RsS, S >= 0) and the rQ rule Q >= 0.5, checked on whole
+    columns at once. False means "not sure": the caller then runs the Policy model per distinct
+    policy, which decides (and which this never contradicts, since it only says True when each of
+    those rules holds)."""
+    fam = family.to_numpy(dtype=object)
+    try:
+        if not all(type(f) is str for f in pd.unique(fam).tolist()):
+            return False
+        if not all(type(m) is str for m in pd.unique(mode_given[~mode_missing]).tolist()):
+            return False
+    except TypeError:  # an unhashable value
+        return False
+    given = {p: ~np.isnan(values[p]) for p in _PARAMETERS}
+    with np.errstate(invalid="ignore"):
+        for p in _PARAMETERS:
+            if not np.isfinite(values[p][given[p]]).all():
+                return False
+        if not ((values["Q"][given["Q"]] > 0).all() and (values["cap"][given["cap"]] > 0).all()
+                and (values["S"][given["S"]] >= 0).all() and (R_whole >= 0).all()):
+            return False
+        known = np.zeros(len(fam), dtype=bool)
+        for name, needs in _NEEDS.items():
+            rows = fam == name
+            if not rows.any():
+                continue
+            known |= rows
+            if not all(given[p][rows].all() for p in needs):
+                return False
+            if name in ("RS", "RsS") and not (R_whole[rows] >= 1).all():
+                return False
+            if name in ("sS", "RsS") and not (values["S"][rows] > values["s"][rows]).all():
+                return False
+            if name == "rQ" and not (values["Q"][rows] >= 0.5).all():
+                return False
+        return bool(known.all())
 
 
 CHUNKS_PER_WORKER = 4  # several chunks per worker so that uneven SKUs still balance

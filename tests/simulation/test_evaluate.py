@@ -121,3 +121,42 @@ def test_unknown_engine():
 def test_empty_policies():
     out = simulation.evaluate(two_sku_scenario(), policies(), engine="simpy")
     assert len(out) == 0 and list(out.columns) == list(EVALUATION_COLUMNS)
+
+
+def test_whole_column_policy_rules_agree_with_the_policy_model():
+    """validate_policies checks the Policy rules on whole columns and asks the Policy model only when
+    not sure: on random tables (valid and invalid rows mixed) it accepts exactly the tables whose
+    every row the model accepts, and fills them as the row-by-row path does."""
+    from simulation.evaluate import _fill_if_valid, _validate_by_row, validate_policies
+
+    sc = two_sku_scenario()
+    rng = np.random.default_rng(11)
+    families = ["base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock"]
+    accepted = refused = 0
+    for trial in range(600):
+        n = int(rng.integers(1, 4))
+        def maybe(values, p):
+            return np.where(rng.random(n) < p, np.nan, values)
+        pol = pd.DataFrame(dict(
+            sku=rng.choice(["x", "y"], n), family=rng.choice(families, n),
+            mode=rng.choice(np.array(["truck", "air", None], dtype=object), n),
+            s=maybe(rng.integers(-3, 8, n) * 1.0, 0.05), S=maybe(rng.integers(-1, 25, n) * 1.0, 0.05),
+            Q=maybe(rng.choice([0.0, 0.3, 0.5, 2.0, 7.0, 7.0, 9.0, np.inf], n), 0.05),
+            R=rng.choice([0, 1, 7, 7], n), cap=maybe(rng.choice([-1.0, 0.0, 3.0, 9.0, 9.0], n), 0.05),
+        ))
+        by_row = pol[list(simulation.metrics.POLICY_COLUMNS)].astype({"mode": object}).copy()
+        try:
+            _validate_by_row(sc, by_row)
+            ok = True
+        except ValueError:
+            ok = False
+        if ok:
+            accepted += 1
+            pd.testing.assert_frame_equal(validate_policies(sc, pol), by_row)
+        else:
+            refused += 1
+            fast = pol[list(simulation.metrics.POLICY_COLUMNS)].astype({"mode": object}).copy()
+            assert not _fill_if_valid(sc, fast)  # the whole-column check never accepts a bad table
+            with pytest.raises(ValueError):
+                validate_policies(sc, pol)
+    assert accepted > 20 and refused > 20

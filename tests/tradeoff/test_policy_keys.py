@@ -50,3 +50,50 @@ def test_add_new_keeps_unknown_rows_once_in_order():
             expected.append(k)
     assert [per_row_key(r) for _, r in out.iterrows()] == expected
     assert out.index.equals(pd.RangeIndex(len(expected)))
+
+
+def _add_new_by_text(known: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    """add_new's definition: the keys of `new` not among `known`'s, first occurrences, in order."""
+    known_keys = {per_row_key(r) for _, r in known.iterrows()}
+    expected, seen = [], set()
+    for _, r in new.iterrows():
+        k = per_row_key(r)
+        if k not in known_keys and k not in seen:
+            seen.add(k)
+            expected.append(k)
+    return expected
+
+
+def test_add_new_codes_match_text_keys_on_signed_zeros_nan_and_int_columns():
+    """add_new compares integer codes per column, not the text keys: the same rows must come out,
+    also for -0.0 against 0.0 (different text), NaN against NaN (both ""), an int64 column
+    against a float64 one (1 and 1.0 have the same text) and values that collide nowhere else."""
+    t = table()
+    t["cap"] = np.where(np.arange(len(t)) % 3 == 0, np.nan, 2.0)
+    known, new = t.iloc[:100].copy(), t.iloc[60:].copy()
+    new.loc[new.index[:10], "s"] = -0.0
+    known.loc[known.index[:10], "s"] = 0.0
+    new["S"] = new["S"].astype(np.int64)  # int64 here, float64 in known
+    new = pd.concat([new, new.iloc[:7], known.iloc[:4]])
+    out = add_new(known, new)
+    assert [per_row_key(r) for _, r in out.iterrows()] == _add_new_by_text(known, new)
+    assert out.index.equals(pd.RangeIndex(len(out)))
+
+
+def test_add_new_names_with_separator_follow_the_text_keys():
+    """Names holding "|" can join to the same text for different columns; add_new then keeps to the
+    text keys' answer (one row), as before."""
+    known = pd.DataFrame(dict(sku=["a|b"], family=["sS"], mode=["truck"], s=[1.0], S=[2.0], Q=[np.nan], R=[0], cap=[np.nan]))
+    new = pd.DataFrame(dict(sku=["a"], family=["b|sS"], mode=["truck"], s=[1.0], S=[2.0], Q=[np.nan], R=[0], cap=[np.nan]))
+    assert per_row_key(known.iloc[0]) == per_row_key(new.iloc[0])
+    assert [per_row_key(r) for _, r in add_new(known, new).iterrows()] == _add_new_by_text(known, new)
+
+
+def test_add_new_random_tables_match_text_keys():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        t = table().sample(frac=1.0, random_state=int(rng.integers(1 << 30)))
+        cut = int(rng.integers(0, len(t)))
+        known, new = t.iloc[:cut], pd.concat([t.iloc[cut // 2:], t.iloc[: cut // 3]])
+        out = add_new(known, new)
+        assert [per_row_key(r) for _, r in out.iterrows()] == _add_new_by_text(known, new)
