@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from scenarios.schema import Policy, Scenario
-from simulation.metrics import EVALUATION_COLUMNS, POLICY_COLUMNS, SUMMARY_COLUMNS, summarize
+from simulation.metrics import EVALUATION_COLUMNS, POLICY_COLUMNS, SUMMARY_COLUMNS, summarize, summarize_many
 from simulation.policy_arrays import PolicyArrays, policy_arrays
 
 ENGINES = {"simpy": "simulation.simpy_model", "kernel": "simulation.kernel"}
@@ -261,6 +261,31 @@ def _evaluate_arrays(scenario: Scenario, position: int, arrays: PolicyArrays, en
     return summarize(counters, scenario, sku, modes=arrays)
 
 
+SUMMARY_BATCH_ROWS = 4096  # candidates summarised at once: bounds the counters held for a batch
+
+
+def _evaluate_group(scenario: Scenario, group: list[tuple[int, PolicyArrays]], engine: str, replications: int, seed: int) -> dict:
+    """`_evaluate_arrays` of each (SKU position, arrays) of `group`, the summary columns of all their
+    rows one after the other: the counters are summarised a few thousand candidates at a time
+    (metrics.summarize_many, the same numbers as per SKU), not SKU by SKU. A pool task."""
+    simulate = engine_function(engine)
+    pending: list[tuple] = []
+    rows = 0
+    pieces: list[dict] = []
+    for position, arrays in group:
+        sku = scenario.skus[position]
+        pending.append((simulate(scenario, sku, arrays, replications, seed), sku, arrays))
+        rows += len(arrays)
+        if rows >= SUMMARY_BATCH_ROWS:
+            pieces.append(summarize_many(pending, scenario))
+            pending, rows = [], 0
+    if pending:
+        pieces.append(summarize_many(pending, scenario))
+    if len(pieces) == 1:
+        return pieces[0]
+    return {name: np.concatenate([piece[name] for piece in pieces]) for name in SUMMARY_COLUMNS}
+
+
 def evaluate_sku(scenario: Scenario, sku_id: str, policies: pd.DataFrame, engine: str, replications: int, seed: int) -> dict:
     """Simulate the (validated) policies of one SKU; return the summary columns (arrays per row)."""
     return _evaluate_arrays(scenario, scenario.sku_index(sku_id), policy_arrays(scenario, policies), engine, replications, seed)
@@ -295,9 +320,17 @@ def evaluate(
     position: dict[str, int] = {}  # as scenario.sku_index (the first SKU of that id), without a scan per SKU
     for k, sku in enumerate(scenario.skus):
         position.setdefault(sku.id, k)
-    items = [(position[sku_id], arrays.take(rows), engine, replications, seed) for sku_id, rows in groups]
+    items = [(position[sku_id], arrays.take(rows)) for sku_id, rows in groups]
     work = [len(rows) * replications + 1 for _, rows in groups]  # +1: the per-SKU stream cost
-    results = map_with_scenario(scenario, _evaluate_arrays, items, executor, work)
+    # SKUs go in runs (one per task, balanced by work as map_with_scenario would split them), so that
+    # each task summarises its SKUs' counters in batches; the numbers do not depend on the runs.
+    if executor is None or len(items) <= 1 or getattr(executor, "in_process", False):
+        runs = [list(range(len(items)))]
+    else:
+        workers = int(getattr(executor, "workers", 1) or 1)
+        runs = chunks(list(range(len(items))), work, min(len(items), CHUNKS_PER_WORKER * workers))
+    tasks = [([items[k] for k in run], engine, replications, seed) for run in runs]
+    results = map_with_scenario(scenario, _evaluate_group, tasks, executor, [sum(work[k] for k in run) for run in runs])
     order = np.concatenate([rows for _, rows in groups])
     columns = {}
     for name in SUMMARY_COLUMNS:

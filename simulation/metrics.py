@@ -66,9 +66,25 @@ def candidate_modes(scenario: Scenario, n: int, modes=None) -> np.ndarray:
     return modes
 
 
+def _sku_rates(scenario: Scenario, sku: Sku) -> tuple:
+    """The SKU's own money rates per_replication uses: holding, in-transit holding, lost sale and
+    substitution per unit, unit cost."""
+    return (scenario.holding_per_unit_period(sku), scenario.in_transit_per_unit_period(sku),
+            scenario.lost_sale_per_unit(sku), scenario.substitution_per_unit(sku), sku.unit_cost)
+
+
 def per_replication(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=None) -> dict[str, np.ndarray]:
     """Every metric, cost bucket and extra column per candidate and replication ([n, reps] arrays).
     `modes`: each candidate's mode (PolicyArrays or mode indices); may be omitted with one mode."""
+    return _per_replication(counters, scenario, _sku_rates(scenario, sku), candidate_modes(scenario, counters.shape[0], modes))
+
+
+def _per_replication(counters: np.ndarray, scenario: Scenario, rates: tuple, modes: np.ndarray) -> dict[str, np.ndarray]:
+    """per_replication with the SKU's rates (_sku_rates: numbers, or [n, 1] arrays of each
+    candidate's SKU's, so that candidates of many SKUs go at once) and mode indices given. Every
+    operation is elementwise per candidate and replication, so a number and an array holding it
+    give the same bits."""
+    h, h_transit, lost_sale, substitution, unit_cost = rates
     c = {name: counters[..., k] for name, k in INDEX.items()}
     P = float(scenario.horizon.periods)
     costs = scenario.costs
@@ -90,16 +106,14 @@ def per_replication(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=No
     m["avg_on_hand"] = c["on_hand_sum"] / P
     m["avg_in_transit"] = c["in_transit_sum"] / P
 
-    h = scenario.holding_per_unit_period(sku)
-    h_transit = scenario.in_transit_per_unit_period(sku)
     m["cost_carrying"] = (h * c["on_hand_sum"] + h_transit * c["in_transit_sum"]) / P
     m["cost_ordering"] = costs.order_cost * c["replenishment_orders"] / P
     m["cost_order_processing"] = costs.order_processing * (c["customer_orders"] + c["backordered_orders"]) / P
-    m["cost_transport"] = _transport_cost(c, scenario, candidate_modes(scenario, counters.shape[0], modes)) / P
+    m["cost_transport"] = _transport_cost(c, scenario, modes) / P
     m["cost_warehousing"] = costs.warehousing.per_unit_period * c["on_hand_sum"] / P
     m["cost_shortage"] = (
-        scenario.lost_sale_per_unit(sku) * c["lost_units"]
-        + scenario.substitution_per_unit(sku) * c["substituted_units"]
+        lost_sale * c["lost_units"]
+        + substitution * c["substituted_units"]
         + costs.backorder_per_unit * c["backordered_units"]
         + costs.backorder_per_unit_period * c["backlog_sum"]
         + costs.lost_customer * c["customers_lost"]
@@ -109,7 +123,7 @@ def per_replication(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=No
     m["demand_per_period"] = demand / P
     m["orders_per_period"] = c["replenishment_orders"] / P
     m["vehicles_per_period"] = c["vehicles"] / P
-    m["inventory_value"] = m["avg_on_hand"] * sku.unit_cost
+    m["inventory_value"] = m["avg_on_hand"] * unit_cost
     return m
 
 
@@ -145,10 +159,39 @@ def summarize(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=None) ->
     95 % half-width for each, and the extra columns (SUMMARY_COLUMNS order). `counters` is
     float64[candidates, replications, N_COUNTERS]; `modes` each candidate's mode (PolicyArrays or
     indices into scenario.transport), needed when the scenario has more than one mode."""
+    counters = _checked(counters)
+    return _summary(counters, _per_replication(counters, scenario, _sku_rates(scenario, sku),
+                                               candidate_modes(scenario, counters.shape[0], modes)))
+
+
+def summarize_many(parts: list[tuple[np.ndarray, Sku, object]], scenario: Scenario) -> dict[str, np.ndarray]:
+    """`summarize` of each (counters, sku, modes) part, the parts' rows one after the other, computed
+    at once: the same numbers to the last bit (each SKU's rates become a column of per-candidate
+    values; every operation is elementwise per candidate, and every mean and half-width a reduction
+    over one candidate's own replications), without numpy's fixed cost per call paid per SKU. The
+    parts must have the same number of replications."""
+    if len(parts) == 1:
+        counters, sku, modes = parts[0]
+        return summarize(counters, scenario, sku, modes=modes)
+    blocks = [_checked(counters) for counters, _, _ in parts]
+    if len({b.shape[1] for b in blocks}) > 1:
+        raise ValueError("summarize_many needs the same number of replications in every part")
+    sizes = [b.shape[0] for b in blocks]
+    rates = [_sku_rates(scenario, sku) for _, sku, _ in parts]
+    columns = tuple(np.repeat(np.array([r[k] for r in rates], dtype=np.float64), sizes)[:, None] for k in range(5))
+    modes = np.concatenate([candidate_modes(scenario, n, m) for n, (_, _, m) in zip(sizes, parts)])
+    counters = np.concatenate(blocks, axis=0)
+    return _summary(counters, _per_replication(counters, scenario, columns, modes))
+
+
+def _checked(counters) -> np.ndarray:
     counters = np.asarray(counters, dtype=np.float64)
     if counters.ndim != 3 or counters.shape[2] != len(INDEX):
         raise ValueError(f"counters must be [candidates, replications, {len(INDEX)}], got {counters.shape}")
-    per_rep = per_replication(counters, scenario, sku, modes)
+    return counters
+
+
+def _summary(counters: np.ndarray, per_rep: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     # One [columns, candidates, replications] block: one mean and one half-width call for all
     # columns (each reduction runs over the same contiguous replications, so the numbers are those
     # of one call per column).

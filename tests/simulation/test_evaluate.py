@@ -160,3 +160,24 @@ def test_whole_column_policy_rules_agree_with_the_policy_model():
             with pytest.raises(ValueError):
                 validate_policies(sc, pol)
     assert accepted > 20 and refused > 20
+
+
+def test_summary_batches_do_not_change_the_numbers(monkeypatch):
+    """evaluate summarises counters a batch of candidates at a time (SUMMARY_BATCH_ROWS): batches of
+    one row, of a few rows and of everything give the same bits."""
+    import sys
+
+    ev = sys.modules["simulation.evaluate"]
+
+    sc = two_sku_scenario()
+    pol = policies(
+        dict(sku="x", family="sS", s=3, S=12), dict(sku="y", family="base_stock", S=6, mode="air"),
+        dict(sku="x", family="rQ", s=2, Q=5), dict(sku="y", family="RS", S=7, R=2),
+        dict(sku="x", family="capped_base_stock", S=9, cap=3),
+    )
+    outs = []
+    for rows in (1, 2, 10_000):
+        monkeypatch.setattr(ev, "SUMMARY_BATCH_ROWS", rows)
+        outs.append(simulation.evaluate(sc, pol, engine="kernel"))
+    for out in outs[1:]:
+        pd.testing.assert_frame_equal(out, outs[0], check_exact=True)
