@@ -72,22 +72,9 @@ def _mix(x, y):
 def seed_words(base, purposes):
     """SeedSequence(base words + [purpose]).generate_state(8, uint32) for each purpose (as uint64)."""
     out = np.empty((purposes.shape[0], 8), np.uint64)
-    m32 = np.uint64(0xFFFFFFFF)
     for p in range(purposes.shape[0]):
-        purpose = purposes[p]
-        n_p = 1
-        x = purpose >> 32
-        while x > 0:
-            n_p += 1
-            x >>= 32
-        n = base.shape[0] + n_p
-        ent = np.empty(n, np.uint64)
-        for i in range(base.shape[0]):
-            ent[i] = base[i]
-        x = purpose
-        for i in range(n_p):
-            ent[base.shape[0] + i] = np.uint64(x) & m32
-            x >>= 32
+        ent = _with_words(base, purposes[p])
+        n = ent.shape[0]
         # mix_entropy: hash the first 4 words into the pool, mix the pool into itself, then the rest in.
         hc = np.uint64(_INIT_A)
         pool = np.zeros(4, np.uint64)
@@ -558,22 +545,23 @@ def fill_real(kind, fp, ip, values, g, out):
 
 
 @njit(cache=True)
-def _replication_words(key_words, replication):
-    """The SeedSequence entropy words of [seed, sku_key, replication]: key_words (those of the seed
-    and the SKU key) followed by the replication's uint32 words (numpy's split; 0 -> [0])."""
-    n_r = 1
-    x = replication >> 32
+def _with_words(words, value):
+    """SeedSequence entropy `words` followed by the non-negative integer `value` split into uint32
+    words, least significant first, as numpy splits an entropy integer (0 -> [0]); e.g. the words
+    of [seed, sku_key] followed by a replication or a purpose."""
+    n_v = 1
+    x = value >> 32
     while x > 0:
-        n_r += 1
+        n_v += 1
         x >>= 32
-    words = np.empty(key_words.shape[0] + n_r, np.uint64)
-    for i in range(key_words.shape[0]):
-        words[i] = key_words[i]
-    x = replication
-    for i in range(n_r):
-        words[key_words.shape[0] + i] = np.uint64(x) & _M32
+    out = np.empty(words.shape[0] + n_v, np.uint64)
+    for i in range(words.shape[0]):
+        out[i] = words[i]
+    x = value
+    for i in range(n_v):
+        out[words.shape[0] + i] = np.uint64(x) & _M32
         x >>= 32
-    return words
+    return out
 
 
 @njit(cache=True)
@@ -641,7 +629,7 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
     per_period = np.empty(T, np.int64)
     states = np.zeros((count, n_slots, 8), np.uint64)
     for r in range(count):
-        words = seed_words(_replication_words(key_words, first + r), drawn_purposes)
+        words = seed_words(_with_words(key_words, first + r), drawn_purposes)
         for j in range(drawn_slots.shape[0]):
             for i in range(8):
                 states[r, drawn_slots[j], i] = words[j, i]

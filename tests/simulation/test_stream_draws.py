@@ -89,7 +89,7 @@ def test_rare_branches_of_the_ziggurat_and_gamma():
 @given(seed=st.integers(0, 2**63 - 1), sku=st.text(min_size=1, max_size=8), rep=st.integers(0, 2**40),
        purpose=st.integers(0, 2**33))
 def test_seeding_equals_numpy(seed, sku, rep, purpose):
-    words = sd._replication_words(key_words(seed, sku), rep)  # [seed, sku_key, replication] words
+    words = sd._with_words(key_words(seed, sku), rep)  # [seed, sku_key, replication] words
     g = np.zeros(6, np.uint64)
     sd.seed_generator(sd.seed_words(words, np.array([purpose], np.int64))[0], g)
     ref = np.random.PCG64(np.random.SeedSequence([seed, sku_key(sku), rep, purpose]))
