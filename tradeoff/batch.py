@@ -110,8 +110,15 @@ def _row(file: str, **values: Any) -> dict[str, Any]:
     return row
 
 
+MESSAGE_CHARS = 500
+
+
 def _one_line(text: str) -> str:
-    return " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    """A message as one batch.csv cell: its lines joined, cut to MESSAGE_CHARS (control characters
+    escaped), so an exception quoting a whole file cannot flood the index or the terminal."""
+    from scenarios.errors import excerpt
+
+    return excerpt(" | ".join(part.strip() for part in str(text).splitlines() if part.strip()), MESSAGE_CHARS)
 
 
 def validate_files(
@@ -400,11 +407,10 @@ def run_batch(
     write_batch_csv(csv_path, rows)
 
     if to_run:
-        try:
-            preload = (runner.__module__,) if getattr(runner, "__module__", None) else ()
-            pool = get_executor(executor, jobs, scheduler, fresh_process_per_item=True, preload=preload)
-        except OSError as exc:
-            raise ScenarioError(Problem("--scheduler", "", f"cannot be reached: {exc}", scheduler, True)) from exc
+        # An unreachable scheduler or a pool that cannot start is an environment failure, reported by
+        # the command line as one line, exit 1 (tradeoff.environment), as for `run`.
+        preload = (runner.__module__,) if getattr(runner, "__module__", None) else ()
+        pool = get_executor(executor, jobs, scheduler, fresh_process_per_item=True, preload=preload)
         with pool:
             progress.batch_started(len(to_run), len(planned) - len(to_run), len(problems), _workers_text(pool))
             labels = {p.index: p.folder for p in to_run}

@@ -104,7 +104,7 @@ def describe(exc: BaseException) -> str | None:
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, EnvironmentFailure):
+        if isinstance(exc, EnvironmentFailure) or _solver_unavailable(exc):
             return str(exc)
         what = meaning(exc)
         if what is not None:
@@ -115,6 +115,14 @@ def describe(exc: BaseException) -> str | None:
             return f"{_shown_path(where)}: {what}" if where is not None else what
         exc = exc.__cause__
     return None
+
+
+def _solver_unavailable(exc: BaseException) -> bool:
+    """HiGHS missing from this Python: an environment failure of the optimiser (imported here, late,
+    so that this module stays cheap for the command line)."""
+    from optimizer.errors import SolverUnavailableError
+
+    return isinstance(exc, SolverUnavailableError)
 
 
 def _shown_path(path) -> str:

@@ -124,7 +124,11 @@ class RichBatchProgress(BatchProgress):
         self._batch = self._bars.add_task("batch", total=max(to_run, 1))
 
     def invalid_file(self, file, problems):
-        self._console.print(f"[red]{file}: INVALID[/red]", highlight=False)
+        from rich.markup import escape
+
+        from scenarios.errors import excerpt
+
+        self._console.print(f"[red]{escape(excerpt(str(file)))}: INVALID[/red]", highlight=False)
         for line in problems:
             self._console.print(f"  {line}", highlight=False, markup=False)
 
@@ -149,7 +153,10 @@ class RichBatchProgress(BatchProgress):
         if task is not None:
             self._bars.remove_task(task)
         style = "green" if row.get("status") == "ok" else "red"
-        self._console.print(f"[{style}]{label}[/{style}]: {headline(row)}", highlight=False)
+        from rich.markup import escape
+
+        # file names and messages quote user text: escaped, never read as rich markup
+        self._console.print(f"[{style}]{escape(label)}[/{style}]: {escape(headline(row))}", highlight=False)
         if self._batch is not None:
             self._bars.advance(self._batch)
 

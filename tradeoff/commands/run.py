@@ -33,20 +33,6 @@ def terminal_progress() -> Iterator:
         yield update
 
 
-@contextmanager
-def solver_failures_reported() -> Iterator[None]:
-    """Turn "the solver cannot be started" (SolverUnavailableError) into one clear line on stderr and
-    exit status 1 (an environment failure, not a bug to trace); nothing has been written then. Other
-    exceptions pass through unchanged."""
-    from optimizer.errors import SolverUnavailableError
-
-    try:
-        yield
-    except SolverUnavailableError as exc:
-        typer.echo(f"error: {exc}; no result was written.", err=True)
-        raise typer.Exit(1) from exc
-
-
 def flag_overrides(target: float | None = None, time_limit: float | None = None,
                    mip_gap: float | None = None) -> list:
     """The options that stand for a scenario path, as overrides labelled with their flag, so that a
@@ -67,7 +53,7 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
     from tradeoff.pipeline import run
 
     changes = list(sets) + flag_overrides(target=target, time_limit=time_limit, mip_gap=mip_gap)
-    with terminal_progress() as progress, solver_failures_reported():
+    with terminal_progress() as progress:
         result = run(str(file), out=out, overrides=changes or None, variants=variant, engine=engine,
                      jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit)
     s = result.summary
