@@ -19,7 +19,7 @@ import pyomo.environ as pe
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from optimizer import solver as hs
-from optimizer.model import Solution
+from optimizer.model import Solution, _gap
 from optimizer.plan import SolveStatus
 
 
@@ -189,7 +189,7 @@ class FinishModel:
         choice[g[order][first]] = free_pos[order][first]
         obj = float(self.cost[choice].sum())
         bound = res.objective_bound if res.objective_bound is not None else obj
-        gap = max(0.0, (obj - float(bound)) / max(abs(obj), 1e-9))
+        gap = _gap(obj, float(bound))
         return Solution(choice, status, obj, float(bound), gap, None, timings,
                         info={"undecided": int(free_g.sum()), "grew": grew})
 

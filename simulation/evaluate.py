@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from scenarios.schema import Policy, Scenario
-from simulation.metrics import EVALUATION_COLUMNS, POLICY_COLUMNS, SUMMARY_COLUMNS, summarize, summarize_many
+from simulation.metrics import EVALUATION_COLUMNS, POLICY_COLUMNS, SUMMARY_COLUMNS, summarize_many
 from simulation.policy_arrays import PolicyArrays, policy_arrays
 
 ENGINES = {"simpy": "simulation.simpy_model", "kernel": "simulation.kernel"}
@@ -151,7 +151,6 @@ def _fill(df: pd.DataFrame, mode_given: np.ndarray, mode_missing: np.ndarray, mo
     return True
 
 
-_FAMILIES = ("base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock")  # scenarios.schema.Family
 _NEEDS = {"base_stock": ("S",), "sS": ("s", "S"), "rQ": ("s", "Q"), "RS": ("S",), "RsS": ("s", "S"),
           "capped_base_stock": ("S", "cap")}
 
@@ -253,20 +252,12 @@ def simulate_skus(scenario: Scenario, arrays_by_sku: dict[str, PolicyArrays], re
     return dict(zip(arrays_by_sku, map_with_scenario(scenario, simulate_one, items, executor, work)))
 
 
-def _evaluate_arrays(scenario: Scenario, position: int, arrays: PolicyArrays, engine: str, replications: int, seed: int) -> dict:
-    """Simulate the encoded candidates of SKU number `position` in scenario.skus; the summary
-    columns (an array each). A pool task."""
-    sku = scenario.skus[position]
-    counters = engine_function(engine)(scenario, sku, arrays, replications, seed)
-    return summarize(counters, scenario, sku, modes=arrays)
-
-
 SUMMARY_BATCH_ROWS = 4096  # candidates summarised at once: bounds the counters held for a batch
 
 
 def _evaluate_group(scenario: Scenario, group: list[tuple[int, PolicyArrays]], engine: str, replications: int, seed: int) -> dict:
-    """`_evaluate_arrays` of each (SKU position, arrays) of `group`, the summary columns of all their
-    rows one after the other: the counters are summarised a few thousand candidates at a time
+    """Simulate each (SKU position in scenario.skus, encoded candidates) of `group`; the summary
+    columns of all their rows one after the other: the counters are summarised a few thousand candidates at a time
     (metrics.summarize_many, the same numbers as per SKU), not SKU by SKU. A pool task."""
     simulate = engine_function(engine)
     pending: list[tuple] = []
@@ -284,11 +275,6 @@ def _evaluate_group(scenario: Scenario, group: list[tuple[int, PolicyArrays]], e
     if len(pieces) == 1:
         return pieces[0]
     return {name: np.concatenate([piece[name] for piece in pieces]) for name in SUMMARY_COLUMNS}
-
-
-def evaluate_sku(scenario: Scenario, sku_id: str, policies: pd.DataFrame, engine: str, replications: int, seed: int) -> dict:
-    """Simulate the (validated) policies of one SKU; return the summary columns (arrays per row)."""
-    return _evaluate_arrays(scenario, scenario.sku_index(sku_id), policy_arrays(scenario, policies), engine, replications, seed)
 
 
 def evaluate(

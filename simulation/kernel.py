@@ -4,7 +4,7 @@ Reads the same pre-drawn streams as the SimPy model (`simulation.streams`, drawn
 `simulation.kernel_streams`, which gives identical values, all replications of a SKU in one
 compiled call) and follows the same period order (docs/simulation.md), so both engines return
 equal raw counters. This module turns the scenario, SKU and streams into the records (Candidates,
-Draws, Settings) that `simulation.kernel_loop.simulate_replication` reads.
+Draws, Settings) that `simulation.kernel_loop.simulate_candidates` reads.
 """
 
 from __future__ import annotations

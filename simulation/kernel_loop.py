@@ -24,10 +24,12 @@ their customer order and are therefore filtered by order index (`first_counted`)
 
 Speed (benchmarks/kernel_throughput.py). The helpers are inlined by numba (inline="always") and the
 candidate loop `_run_candidates` is compiled without reference counting (numba's `_nrt=False`
-option; it allocates nothing, `simulate_replication` does): with reference counting, each inlined
+option; it allocates nothing, `simulate_candidates` does): with reference counting, each inlined
 helper taking a record of arrays increments and decrements every array in it on every call,
-hundreds of atomic operations per period, and the loop ran 60 times slower. Counters are int64,
-float64 only for the two cycle-time sums: float64 counters in memory cost ~5 % of throughput.
+hundreds of atomic operations per period, and the loop ran about 60 times slower (measured once at
+the refactor, commit b3362c6; no script in benchmarks/ turns reference counting back on). Counters are int64,
+float64 only for the two cycle-time sums; keeping the state and counters in memory rather than
+registers cost about 5 % of throughput at the refactor (kernel_throughput.py before and after b3362c6).
 
 numba's on-disk cache (cache=True) is invalidated by a change of THIS file or of the argument types
 only, so every record the loop reads is defined here: renaming or reordering a field elsewhere,

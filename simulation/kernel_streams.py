@@ -2,8 +2,8 @@
 
 `streams.sku_streams` builds one `Generator(PCG64(SeedSequence([seed, sku_key, replication,
 purpose])))` per purpose and replication and draws each array with a numpy call: ~10 Python-level
-calls of a few microseconds each per (SKU, replication), three times the simulation itself on a
-1,000-SKU run (issue 14). Here one compiled call (`simulation.stream_draws.sku_streams`, numba
+calls of a few microseconds each per (SKU, replication); `benchmarks/streams.py --before c9a13f9`
+printed 100.2 us against 305 us of loop per (SKU, replication) for it (docs/scaling.md history). Here one compiled call (`simulation.stream_draws.sku_streams`, numba
 ports of numpy's SeedSequence, PCG64 and samplers) draws every stream of a SKU for all its
 replications: the Python work is done once per SKU and call (the "plan": which distribution and
 parameters each stream has), not per replication and purpose.
@@ -18,8 +18,9 @@ case. tests/simulation/test_kernel_streams.py and test_stream_draws.py check eve
 
 Reusing drawn streams across evaluation calls was measured and left out: a run visits the SKUs in
 order, round after round (initial candidates, refinements, contenders, verification), so a cache
-smaller than all SKUs' streams never hits (0 % below half of the 1,000 bench SKUs, 36 % with all of
-them), and all of them does not fit at 100,000 SKUs.
+smaller than all SKUs' streams never hits (hit rates traced once on bench_1000 at commit c3e16e0:
+0 % below half of the 1,000 SKUs, 36 % with all of them; not a benchmark), and all of them does
+not fit at 100,000 SKUs.
 """
 
 from __future__ import annotations
