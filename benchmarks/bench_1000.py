@@ -217,16 +217,28 @@ class RunLedger:
                 table[self._open] = table.get(self._open, 0.0) + self._end[k] - self._start[k]
             self._open = None
 
-    def wrap(self, evaluator_class) -> None:
-        original = evaluator_class.__call__
+    def wrap(self, evaluator_class, chunk_class) -> None:
+        """Count every simulation call: the head's Evaluator (verification, audit) and the SKU-chunk
+        tasks' (tradeoff.search; with --jobs 1 they run in this process)."""
+        original, original_chunk = evaluator_class.__call__, chunk_class.simulate
         ledger = self
 
         def counted(evaluator, policies: pd.DataFrame, replications: int, seed: int):
             ledger.calls.append((ledger._open or "?", policies["sku"].value_counts(), int(replications)))
             return original(evaluator, policies, replications, seed)
 
+        def counted_chunk(chunk, policies: pd.DataFrame, replications: int):
+            ledger.calls.append((ledger._open or "?", policies["sku"].value_counts(), int(replications)))
+            return original_chunk(chunk, policies, replications)
+
         evaluator_class.__call__ = counted
-        self.unwrap = lambda: setattr(evaluator_class, "__call__", original)
+        chunk_class.simulate = counted_chunk
+
+        def unwrap() -> None:
+            evaluator_class.__call__ = original
+            chunk_class.simulate = original_chunk
+
+        self.unwrap = unwrap
 
 
 def time_run(jobs: int, repeats: int) -> None:
@@ -237,7 +249,7 @@ def time_run(jobs: int, repeats: int) -> None:
 
     import optimizer
     from optimizer import solver
-    from tradeoff import pipeline
+    from tradeoff import pipeline, search
     from tradeoff.pipeline import run
 
     if not BENCH_YAML.exists():
@@ -253,7 +265,7 @@ def time_run(jobs: int, repeats: int) -> None:
     rates_world = kernel_rate_limit_world(repeats)
 
     ledger = RunLedger()
-    ledger.wrap(pipeline.Evaluator)
+    ledger.wrap(pipeline.Evaluator, search._Chunk)
     before = solver.counts()
     children = os.times()
     try:
@@ -261,6 +273,7 @@ def time_run(jobs: int, repeats: int) -> None:
             cpu0, wall0 = time.process_time(), time.perf_counter()
             result = run(BENCH_YAML, out=Path(out) / "result", jobs=jobs, progress=ledger.progress)
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            table = result.candidates  # read back from the result folder before it goes
     finally:
         ledger.unwrap()
     ledger.close()
@@ -278,7 +291,6 @@ def time_run(jobs: int, repeats: int) -> None:
         per_stage[stage] = per_stage.get(stage, 0) + int(rows.sum()) * reps * horizon
         per_sku = per_sku.add(rows * reps * horizon, fill_value=0).astype("int64")
     total = int(per_sku.sum())
-    table = result.candidates
     in_table = int(table["replications"].sum()) * horizon
 
     s = result.summary

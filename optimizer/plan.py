@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -50,6 +51,8 @@ class Plan:
     candidates_used: int = 0  # candidates left after pruning (size of the selection model)
     duals: dict[str, float] = field(default_factory=dict)  # LP dual per rule (cost per period per unit of
     # the rule's row: per unit of level for service rules, per unit of resource for limits); 0 = slack
+    prices: Any = None  # optimizer.prices.Prices of this plan (the duals per unit of each row's
+    # resource), what the SKU-chunk tasks compare a SKU's candidates by
 
     @property
     def cost_total(self) -> float:

@@ -112,23 +112,28 @@ class Prepared:
 
     def limits(self) -> list[tuple[str, np.ndarray, float]]:
         """(rule, resource per candidate, cap) for each limit set in the scenario."""
-        sc = self.scenario
-        col = lambda name: self.rows[name].to_numpy(float)[self.src]  # noqa: E731
-        out = []
-        if sc.budget.inventory_value is not None:
-            out.append(("budget.inventory_value", col("inventory_value"), float(sc.budget.inventory_value)))
-        if sc.costs.warehousing.capacity_units is not None:
-            # Average occupancy: the sum of average on-hand units (peaks may exceed it).
-            out.append(("costs.warehousing.capacity_units", col("avg_on_hand"),
-                        float(sc.costs.warehousing.capacity_units)))
-        if any(tm.capacity_per_period is not None for tm in sc.transport):
-            r = self.rows
-            modes = r["mode"].astype(object).where(r["mode"].notna(), sc.transport[0].name).to_numpy()[self.src]
-        for k, tm in enumerate(sc.transport):
-            if tm.capacity_per_period is not None:
-                use = np.where(modes == tm.name, col("vehicles_per_period"), 0.0)
-                out.append((f"transport[{k}].capacity_per_period", use, float(tm.capacity_per_period)))
-        return out
+        return [(name, use[self.src], cap) for name, use, cap in limit_columns(self.scenario, self.rows)]
+
+
+def limit_columns(scenario: Scenario, rows: pd.DataFrame) -> list[tuple[str, np.ndarray, float]]:
+    """(rule, resource per row of `rows` (an evaluations table), cap) for each limit the scenario sets:
+    budget.inventory_value (average inventory value), costs.warehousing.capacity_units (average
+    on-hand units: AVERAGE occupancy, peaks may exceed it), transport[k].capacity_per_period
+    (vehicles per period of the rows using mode k)."""
+    sc = scenario
+    col = lambda name: rows[name].to_numpy(float)  # noqa: E731
+    out = []
+    if sc.budget.inventory_value is not None:
+        out.append(("budget.inventory_value", col("inventory_value"), float(sc.budget.inventory_value)))
+    if sc.costs.warehousing.capacity_units is not None:
+        out.append(("costs.warehousing.capacity_units", col("avg_on_hand"), float(sc.costs.warehousing.capacity_units)))
+    if any(tm.capacity_per_period is not None for tm in sc.transport):
+        modes = rows["mode"].astype(object).where(rows["mode"].notna(), sc.transport[0].name).to_numpy()
+    for k, tm in enumerate(sc.transport):
+        if tm.capacity_per_period is not None:
+            use = np.where(modes == tm.name, col("vehicles_per_period"), 0.0)
+            out.append((f"transport[{k}].capacity_per_period", use, float(tm.capacity_per_period)))
+    return out
 
 
 def objective_cost(evaluations: pd.DataFrame, objective: str) -> np.ndarray:

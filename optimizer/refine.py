@@ -165,3 +165,53 @@ def gain_within_noise(previous_plan: Plan | None, plan: Plan) -> bool:
     ci = plan.choice["cost_total_ci"].to_numpy(float) if "cost_total_ci" in plan.choice else np.zeros(1)
     noise = float(np.sqrt(np.sum(np.nan_to_num(ci) ** 2)))
     return gain <= noise
+
+
+# --------------------------------------------------------------------------- by price (SKU-chunk tasks)
+def around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
+    """New candidates (policy columns only): every one-step move of every seed policy (as
+    `neighbours` makes them), valid and not already in `evaluations`."""
+    if seeds is None or seeds.empty:
+        return pd.DataFrame(columns=POLICY_COLUMNS)
+    return _around(scenario, evaluations, seeds)
+
+
+def cheapest_per_sku(sku_codes: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Row position of each SKU's least `score` (first in ties), SKUs in order of their codes
+    (0 .. max code; a SKU without rows gets -1). `sku_codes`: integer SKU code per row."""
+    n = int(sku_codes.max()) + 1 if len(sku_codes) else 0
+    least = np.full(n, np.inf)
+    np.minimum.at(least, sku_codes, score)
+    rows = len(score)
+    first = np.full(n, rows, dtype=np.int64)
+    np.minimum.at(first, sku_codes, np.where(score <= least[sku_codes], np.arange(rows), rows))
+    return np.where(first < rows, first, -1)
+
+
+def cheapest_per_way(evaluations: pd.DataFrame, score: np.ndarray) -> np.ndarray:
+    """Row position of the least `score` of each (sku, family, mode, R) (first in ties): the best of
+    every way of replenishing, seeds for refinement (a family whose grid point lost narrowly may win
+    one step away)."""
+    ways = evaluations.groupby(["sku", "family", "mode", "R"], dropna=False, sort=False).ngroup().to_numpy()
+    best = cheapest_per_sku(ways, score)
+    return best[best >= 0]
+
+
+def close_rivals(sku_codes: np.ndarray, chosen: np.ndarray, score: np.ndarray, ci: np.ndarray,
+                 per_sku: int = 5) -> np.ndarray:
+    """Row positions worth more replications: for each SKU, the rows (at most `per_sku`, the closest
+    first, ties in row order) whose score interval overlaps the chosen row's (|score - chosen's| <=
+    the sum of the two half-widths), and the chosen row itself when it has any. `chosen`: the chosen
+    row per SKU code (-1: none). The test is conservative (unpaired half-widths)."""
+    pick = chosen[sku_codes]
+    has = pick >= 0
+    dist = np.where(has, np.abs(score - score[np.where(has, pick, 0)]), np.inf)
+    near = has & (np.arange(len(score)) != pick) & (dist <= ci + ci[np.where(has, pick, 0)])
+    rows = np.flatnonzero(near)
+    if not len(rows):
+        return rows
+    order = rows[np.lexsort((rows, dist[rows], sku_codes[rows]))]
+    codes = sku_codes[order]
+    rank = np.arange(len(order)) - np.searchsorted(codes, codes)  # position within its SKU
+    close = order[rank < per_sku]
+    return np.unique(np.concatenate([close, chosen[np.unique(sku_codes[close])]]))

@@ -27,6 +27,7 @@ from optimizer.decompose import Decomposition, solve_decomposition
 from optimizer.errors import InfeasibleError, SolverTimeLimitError
 from optimizer.model import ParametricMILP, Solution, solve_milp
 from optimizer.plan import Plan, SolveStatus
+from optimizer.prices import Prices
 from optimizer.problem import ParamRows, Prepared, Row, prepare
 from scenarios.schema import Scenario
 
@@ -147,7 +148,14 @@ class Selector:
                     target=target, achieved=achieved, service_dual=service_dual, implied_shortage_cost=implied,
                     timings=timings, method=self.method, metric=self.scenario.service.metric,
                     bound=float(sol.bound), candidates_used=len(p.cost),
-                    duals={} if sol.duals is None else {r.name: float(v) for r, v in zip(rows, sol.duals)})
+                    duals={} if sol.duals is None else {r.name: float(v) for r, v in zip(rows, sol.duals)},
+                    prices=self._prices(target, {} if sol.duals is None else
+                                        {r.name: float(v) for r, v in zip(rows, sol.duals)}))
+
+    def _prices(self, target: float | None, duals: dict[str, float]) -> Prices:
+        p = self.prep
+        return Prices.from_duals(self.objective, self.scenario.service.metric, duals, target,
+                                 self.scenario.service.floors, p.demand_total, p.extra.get("class_demand", {}))
 
     # ---- infeasibility: which rule, and the best level the candidates allow
     def _diagnose(self, rows: list[Row]) -> InfeasibleError:

@@ -255,17 +255,19 @@ def simulate_skus(scenario: Scenario, arrays_by_sku: dict[str, PolicyArrays], re
 SUMMARY_BATCH_ROWS = 4096  # candidates summarised at once: bounds the counters held for a batch
 
 
-def _evaluate_group(scenario: Scenario, group: list[tuple[int, PolicyArrays]], engine: str, replications: int, seed: int) -> dict:
+def _evaluate_group(scenario: Scenario, group: list[tuple[int, PolicyArrays]], engine: str, replications: int, seed: int,
+                    streams: Any = None) -> dict:
     """Simulate each (SKU position in scenario.skus, encoded candidates) of `group`; the summary
     columns of all their rows one after the other: the counters are summarised a few thousand candidates at a time
     (metrics.summarize_many, the same numbers as per SKU), not SKU by SKU. A pool task."""
     simulate = engine_function(engine)
+    extra = {"streams": streams} if streams is not None and engine == "kernel" else {}
     pending: list[tuple] = []
     rows = 0
     pieces: list[dict] = []
     for position, arrays in group:
         sku = scenario.skus[position]
-        pending.append((simulate(scenario, sku, arrays, replications, seed), sku, arrays))
+        pending.append((simulate(scenario, sku, arrays, replications, seed, **extra), sku, arrays))
         rows += len(arrays)
         if rows >= SUMMARY_BATCH_ROWS:
             pieces.append(summarize_many(pending, scenario))
@@ -284,13 +286,16 @@ def evaluate(
     replications: int | None = None,
     seed: int | None = None,
     executor: Any = None,
+    streams: Any = None,
 ) -> pd.DataFrame:
     """Simulate each candidate policy (columns sku, family, mode, s, S, Q, R, cap; NaN where unused)
     and return one row per input row, in input order: the policy columns, then every metric and cost
     (mean over replications, costs per period), their `_ci` 95 % half-widths and the extra columns
     (EVALUATION_COLUMNS). `replications` and `seed` default to the scenario's; `executor` (e.g.
     `tradeoff.executors.get_executor("local", jobs=2)`, used, not closed) simulates the SKUs on its
-    workers with identical results; without one they run in this process."""
+    workers with identical results; without one they run in this process. `streams`: a
+    simulation.kernel_streams.StreamCache (kernel engine, in this process only) that keeps each SKU's
+    streams for its next call: the same numbers, drawn once."""
     engine_function(engine)  # unknown engine -> ValueError before any work
     replications = scenario.replications if replications is None else int(replications)
     seed = scenario.seed if seed is None else int(seed)
@@ -310,13 +315,19 @@ def evaluate(
     work = [len(rows) * replications + 1 for _, rows in groups]  # +1: the per-SKU stream cost
     # SKUs go in runs (one per task, balanced by work as map_with_scenario would split them), so that
     # each task summarises its SKUs' counters in batches; the numbers do not depend on the runs.
-    if executor is None or len(items) <= 1 or getattr(executor, "in_process", False):
+    if streams is not None:
+        if executor is not None and not getattr(executor, "in_process", False):
+            raise ValueError("a StreamCache serves this process only: pass no executor with it")
+        runs = [list(range(len(items)))]
+        results = [_evaluate_group(scenario, [items[k] for k in runs[0]], engine, replications, seed, streams)]
+    elif executor is None or len(items) <= 1 or getattr(executor, "in_process", False):
         runs = [list(range(len(items)))]
     else:
         workers = int(getattr(executor, "workers", 1) or 1)
         runs = chunks(list(range(len(items))), work, min(len(items), CHUNKS_PER_WORKER * workers))
-    tasks = [([items[k] for k in run], engine, replications, seed) for run in runs]
-    results = map_with_scenario(scenario, _evaluate_group, tasks, executor, [sum(work[k] for k in run) for run in runs])
+    if streams is None:
+        tasks = [([items[k] for k in run], engine, replications, seed) for run in runs]
+        results = map_with_scenario(scenario, _evaluate_group, tasks, executor, [sum(work[k] for k in run) for run in runs])
     order = np.concatenate([rows for _, rows in groups])
     columns = {}
     for name in SUMMARY_COLUMNS:

@@ -14,7 +14,7 @@ import numpy as np
 from scenarios.schema import Scenario, Sku
 from simulation.counters import N_COUNTERS
 from simulation.kernel_loop import RQ, RSS, SS, Candidates, Draws, Settings, simulate_candidates
-from simulation.kernel_streams import stream_batch
+from simulation.kernel_streams import StreamCache, stream_batch
 from simulation.policy_arrays import PolicyArrays
 
 
@@ -81,9 +81,11 @@ def lead_guess(arrays: PolicyArrays, periods: int) -> tuple[int, int, bool]:
     return lead_periodic, int(step.min()) if step.size else 0, per_order
 
 
-def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replications: int, seed: int) -> np.ndarray:
+def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replications: int, seed: int,
+                 streams: StreamCache | None = None) -> np.ndarray:
     """Raw counters float64[candidates, replications, N_COUNTERS] of one SKU; replication r reads
-    `streams.sku_streams(scenario, sku, r, seed)` (same draws as the SimPy model)."""
+    `streams.sku_streams(scenario, sku, r, seed)` (same draws as the SimPy model). `streams`: a
+    StreamCache that keeps the SKU's drawn streams for its next candidates (same numbers)."""
     n = len(arrays)
     result = np.zeros((n, replications, N_COUNTERS))
     if n == 0:
@@ -94,8 +96,11 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     # Every replication's streams in one compiled call: the same values as
     # streams.sku_streams(scenario, sku, r, seed), drawn only where read (lead times: as many as the
     # candidates likely read; a candidate that needs more is run again on all of them).
-    batch = stream_batch(scenario, sku, 0, replications, seed, modes_used,
-                         lead_guess=lead_guess(arrays, settings.periods))
+    guess = lead_guess(arrays, settings.periods)
+    if streams is not None:
+        batch = streams.batch(scenario, sku, replications, seed, modes_used, guess)
+    else:
+        batch = stream_batch(scenario, sku, 0, replications, seed, modes_used, lead_guess=guess)
     out = np.zeros((n, N_COUNTERS))
     todo = np.empty(n, np.bool_)
     for r in range(replications):

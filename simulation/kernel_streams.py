@@ -257,6 +257,7 @@ class StreamBatch:
         self.plan = plan
         self.periods, self.n_modes = plan.periods, plan.n_modes
         self.count = self.order_start.shape[0]
+        self._full: dict[int, np.ndarray] = {}
 
     def _lead(self, r: int) -> np.ndarray:
         lead = self.lead_time[self.lead_offset[r]:self.lead_offset[r + 1]]
@@ -270,13 +271,16 @@ class StreamBatch:
 
     def full_lead(self, r: int) -> np.ndarray:
         """Replication first+r's lead times int64[n_modes, T+N+1]: every draw of
-        streams.sku_streams (those of arrays(r) continued from their generators)."""
+        streams.sku_streams (those of arrays(r) continued from their generators), drawn once."""
         lead = self._lead(r)
         full = self.periods + int(self.order_offset[r + 1] - self.order_offset[r]) + 1
         if lead.shape[1] == full:
             return lead
-        p = self.plan
-        return sd.extend_lead(p.kinds, p.fparams, p.iparams, p.value_start, p.values, lead, self.lead_state[r], full)
+        if r not in self._full:
+            p = self.plan
+            self._full[r] = sd.extend_lead(p.kinds, p.fparams, p.iparams, p.value_start, p.values, lead,
+                                           self.lead_state[r], full)
+        return self._full[r]
 
     def streams(self, r: int) -> KernelStreams:
         return KernelStreams(*self.arrays(r))
@@ -345,3 +349,35 @@ def kernel_streams(scenario: Scenario, sku: Sku, replication: int, seed: int, mo
     """The streams of `streams.sku_streams(scenario, sku, replication, seed)` that the kernel reads
     (identical values); draws it does not read are zeros."""
     return stream_batch(scenario, sku, replication, 1, seed, modes_used).streams(0)
+
+
+class StreamCache:
+    """The stream batches of the SKUs a task works on, kept between its calls: a SKU simulated again
+    (the refine rounds of a SKU-chunk task: new candidates on the same common random numbers) reads
+    the streams drawn the first time instead of drawing them again. The numbers are those of
+    stream_batch: a batch drawn for fewer lead times than later candidates read is extended on
+    demand (StreamBatch.full_lead), and one drawn for fewer modes is drawn again for all of them.
+
+    Memory grows with the SKUs cached: `forget(sku_id)` drops a SKU, `clear()` all."""
+
+    def __init__(self) -> None:
+        self._batches: dict[tuple[str, int, int], tuple[frozenset[int], object]] = {}
+
+    def batch(self, scenario: Scenario, sku: Sku, replications: int, seed: int, modes_used: set[int],
+              lead_guess: tuple[int, int, bool] | None = None):
+        """The batch of replications 0 .. replications-1 of `sku` (stream_batch's values)."""
+        key = (sku.id, int(replications), int(seed))
+        held = self._batches.get(key)
+        if held is not None and set(modes_used) <= held[0]:
+            return held[1]
+        modes = frozenset(modes_used) | (held[0] if held is not None else frozenset())
+        batch = stream_batch(scenario, sku, 0, replications, seed, set(modes), lead_guess=lead_guess)
+        self._batches[key] = (modes, batch)
+        return batch
+
+    def forget(self, sku_id: str) -> None:
+        for key in [k for k in self._batches if k[0] == sku_id]:
+            del self._batches[key]
+
+    def clear(self) -> None:
+        self._batches.clear()

@@ -200,13 +200,18 @@ def clear_unfinished(out: Path, folder: str) -> None:
             match = pattern.match(entry.name)
             if match and entry.is_dir() and not _alive(int(match.group(1))):
                 shutil.rmtree(entry, ignore_errors=True)
-    from tradeoff.results_io import MANIFEST, manifest_names
+    from tradeoff.results_io import MANIFEST, manifest_names, manifest_parts
 
     target = out / folder
     if not target.is_dir():
         return
-    for name in manifest_names(target):
+    for name in manifest_names(target) + manifest_parts(target):
         (target / name).unlink(missing_ok=True)
+    for dataset in sorted({name.split("/")[0] for name in manifest_parts(target)}):
+        try:
+            (target / dataset).rmdir()  # only when empty: files a user put there stay
+        except OSError:
+            pass
     (target / MANIFEST).unlink(missing_ok=True)
     try:
         target.rmdir()  # only when empty: the writer then renames the new result in, in one step

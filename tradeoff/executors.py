@@ -84,7 +84,12 @@ class LostItem:
 
 
 def describe_item(item: Any, limit: int = 200) -> str:
-    """A short human name for an item in messages: its `name` or `path` when it has one, else repr."""
+    """A short human name for an item in messages: its `name` or `path` when it has one (or, for a
+    tuple, its first part that has one), else repr."""
+    if isinstance(item, tuple):
+        named = [part for part in item if any(isinstance(getattr(part, a, None), str) for a in ("name", "path", "sku"))]
+        if named:
+            return describe_item(named[-1], limit)
     for attr in ("name", "path", "sku"):
         value = getattr(item, attr, None)
         if isinstance(value, str | os.PathLike):

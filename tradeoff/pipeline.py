@@ -30,10 +30,8 @@ from scenarios.schema import Scenario
 from tradeoff.result import Result
 from tradeoff.verify import POLICY_COLUMNS
 
-MAX_REFINE_ROUNDS = 5  # a backstop; refinement normally stops when the gain is inside the noise
-FRONTIER_REFINE_ROUNDS = 2  # rounds of neighbours around the plans chosen at every frontier level
-CONTENDER_REPLICATION_FACTOR = 4  # contenders get this many times the scenario's replications
 CHUNKS_PER_JOB = 4  # several chunks per worker so that uneven SKUs still balance
+CHUNK_SKUS_MAX = 250  # SKUs per chunk at most: what one worker holds at a time
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -174,19 +172,6 @@ class Evaluator:
         return self._scenario_handle
 
 
-# --------------------------------------------------------------------------- candidate bookkeeping
-def replace_rows(evaluations: pd.DataFrame, better: pd.DataFrame) -> pd.DataFrame:
-    """`evaluations` with every row of a policy in `better` replaced by `better`'s row for it."""
-    better = better.assign(key_=policy_keys(better).to_numpy()).drop_duplicates("key_").set_index("key_")
-    keys = policy_keys(evaluations)
-    hit = keys.isin(better.index).to_numpy()
-    table = evaluations.copy()
-    for col in better.columns:
-        if col in table.columns:
-            table.loc[hit, col] = better.loc[keys[hit], col].to_numpy()
-    return table
-
-
 # --------------------------------------------------------------------------- timing and progress
 @dataclass
 class Stages:
@@ -218,53 +203,160 @@ class Stages:
             self.progress(self.current, done, total)
 
 
-# --------------------------------------------------------------------------- the run
-def select_and_refine(scenario: Scenario, evaluate: Evaluator, stages: Stages) -> tuple[Any, pd.DataFrame, int]:
-    """Initial candidates -> simulate -> select -> refine rounds -> contenders -> final select.
+# --------------------------------------------------------------------------- the run's work folder
+class WorkFolder:
+    """Where the chunk tasks keep their candidates between steps and write candidates.parquet's parts.
 
-    Returns (the final optimizer.Plan, every evaluation with a `round` column, refine rounds done).
+    With --out: a hidden staging folder inside it (`.tmp-<folder>-<pid>-<hex>`, like the result's
+    staging: same file system, so the finished dataset is renamed into the result, and a batch
+    removes what a killed run left); without: a temporary folder that lives as long as the Result
+    whose candidates it holds. `out` is made when missing, and removed again (when still empty) if
+    the run fails."""
+
+    def __init__(self, out: str | Path | None, folder: str):
+        import shutil
+        import tempfile
+        import weakref
+
+        self.made_out: Path | None = None
+        if out is None:
+            self.path = Path(tempfile.mkdtemp(prefix="tradeoff-run-"))
+        else:
+            from tradeoff.results_io import _staging_folder
+
+            out = Path(out)
+            if not out.exists():
+                out.mkdir(parents=True)
+                self.made_out = out
+            self.path = _staging_folder(out, folder)
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+    def remove(self) -> None:
+        self._cleanup()
+        if self.made_out is not None:
+            try:
+                self.made_out.rmdir()  # only when empty
+            except OSError:
+                pass
+
+
+@contextmanager
+def work_folder(out: str | Path | None, folder: str) -> Iterator[WorkFolder]:
+    """A WorkFolder, removed when the run fails and, with --out, when it ends (the dataset moved out)."""
+    work = WorkFolder(out, folder)
+    try:
+        yield work
+    except BaseException:
+        work.remove()
+        raise
+
+
+# --------------------------------------------------------------------------- the search over chunks
+PRICE_ROUNDS = 2  # round trips head -> chunks with prices; a backstop: they stop once the plan settles
+
+
+@dataclass
+class Searched:
+    """What the chunked search gives the head: the plan, the union of the chunks' efficient sets (all
+    the selection can choose), and counts for summary.json."""
+
+    plan: Any
+    efficient: pd.DataFrame
+    chunks: list
+    candidates: int = 0  # candidates simulated (rows of candidates.parquet)
+    simulated: int = 0  # policy rows simulated, contenders' re-simulation included
+    policy_periods: int = 0
+    rounds: int = 0
+    steps: list = field(default_factory=list)  # (step, chunk reports) in order
+
+
+def plan_chunks(scenario: Scenario, jobs: int) -> list:
+    """The scenario's SKUs in consecutive chunks: CHUNKS_PER_JOB per job with more than one job (so
+    that uneven SKUs still balance), and none larger than CHUNK_SKUS_MAX SKUs (a worker's memory then
+    does not grow with the catalogue)."""
+    from scenarios.abc import sku_classes
+    from tradeoff.search import Chunk
+
+    ids = [s.id for s in scenario.skus]
+    classes = sku_classes(scenario)
+    n = max(int(jobs) * CHUNKS_PER_JOB if int(jobs) > 1 else 1, -(-len(ids) // CHUNK_SKUS_MAX))
+    return [Chunk(k, tuple(group), tuple(classes[i] for i in group)) for k, group in enumerate(sku_chunks(ids, n))]
+
+
+def _map_chunks(pool: Any, tasks: list, stages: Stages) -> list:
+    """Run chunk steps on the executor; results in chunk order."""
+    from tradeoff.search import run_step
+
+    out: list[Any] = [None] * len(tasks)
+    for done, (k, report) in enumerate(pool.iter_completed(run_step, tasks), start=1):
+        out[k] = report
+        stages.chunk_progress(done, len(tasks))
+    return out
+
+
+def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
+    """The rows of `table` (one per SKU, in SKU order) of each chunk."""
+    from tradeoff.search import POLICY_COLUMNS as policy
+
+    position = {sku: k for k, chunk in enumerate(chunks) for sku in chunk.skus}
+    owner = table["sku"].map(position).to_numpy()
+    return [table.loc[owner == k, policy].reset_index(drop=True) for k in range(len(chunks))]
+
+
+def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int, store: Path) -> Searched:
+    """Explore every chunk (candidates, simulation, cost-optimal refine), select at the head over the
+    efficient sets, then send the prices of the plan and of every exchange-curve level back to the
+    chunks (refine around the price-optimal choices, contenders), until the plan settles.
+
     Raises optimizer.InfeasibleError when the service rules cannot be met."""
     import optimizer
     from optimizer import refine
+    from tradeoff.search import FRONTIER_REFINE_ROUNDS, MAX_REFINE_ROUNDS, Level, Task
+
+    chunks = plan_chunks(scenario, jobs)
+    handle = pool.share(scenario) if getattr(pool, "share", None) is not None else scenario
+    found = Searched(plan=None, efficient=pd.DataFrame(), chunks=chunks)
+
+    def step(name: str, levels_of=None) -> None:
+        tasks = [(handle, Task(c, engine, str(store), name, levels_of(k) if levels_of else ())) for k, c in enumerate(chunks)]
+        reports = _map_chunks(pool, tasks, stages)
+        found.steps.append((name, reports))
+        found.efficient = pd.concat([r.efficient for r in reports], ignore_index=True)
+        found.candidates = sum(r.candidates for r in reports)
+        found.simulated += sum(r.simulated for r in reports)
+        found.policy_periods += sum(r.policy_periods for r in reports)
+        found.rounds = max(r.rounds for r in reports)
 
     target = scenario.service.target
-    reps, seed = scenario.replications, scenario.seed
-    with stages("candidates"):
-        candidates = optimizer.initial_candidates(scenario)
     with stages("simulate"):
-        evaluations = evaluate(candidates, reps, seed).assign(round=0)
+        step("explore")
     with stages("select"):
-        plan = optimizer.select(scenario, evaluations, target=target)
-    rounds = 0
+        found.plan = optimizer.select(scenario, found.efficient, target=target)
     with stages("refine"):
-        while rounds < MAX_REFINE_ROUNDS:
-            new = refine.neighbours(scenario, evaluations, plan)  # only policies not simulated yet
-            if new.empty:
+        for _ in range(PRICE_ROUNDS):
+            plans = [found.plan] + [p for p in optimizer.frontier_plans(scenario, found.efficient) if p is not None]
+            rounds = [MAX_REFINE_ROUNDS] + [FRONTIER_REFINE_ROUNDS] * (len(plans) - 1)
+            choices = [_slice_by_chunk(p.choice, chunks) for p in plans]
+            step("refine", lambda k: tuple(Level(p.prices, choice[k], n, contenders=(i == 0))
+                                           for i, (p, choice, n) in enumerate(zip(plans, choices, rounds))))
+            previous, found.plan = found.plan, optimizer.select(scenario, found.efficient, target=target)
+            if refine.gain_within_noise(previous, found.plan):
                 break
-            rounds += 1
-            evaluations = pd.concat([evaluations, evaluate(new, reps, seed).assign(round=rounds)], ignore_index=True)
-            previous, plan = plan, optimizer.select(scenario, evaluations, target=target)
-            if refine.gain_within_noise(previous, plan):
-                break
-        # Refine the exchange curve where it is drawn, not only around the chosen plan: neighbours
-        # of the plans chosen at every frontier level.
-        grown = False
-        for _ in range(FRONTIER_REFINE_ROUNDS):
-            new = refine.frontier_neighbours(scenario, evaluations, optimizer.frontier_plans(scenario, evaluations))
-            if new.empty:
-                break
-            rounds += 1
-            grown = True
-            evaluations = pd.concat([evaluations, evaluate(new, reps, seed).assign(round=rounds)], ignore_index=True)
-        if grown:  # the plan above was chosen from these same evaluations otherwise
-            plan = optimizer.select(scenario, evaluations, target=target)
-    with stages("contenders"):
-        close = refine.contenders(evaluations, plan)
-        if close is not None and len(close):
-            more = evaluate(close[POLICY_COLUMNS], reps * CONTENDER_REPLICATION_FACTOR, seed)
-            evaluations = replace_rows(evaluations, more)
-            plan = optimizer.select(scenario, evaluations, target=target)
-    return plan, evaluations, rounds
+    return found
+
+
+def write_candidates(pool: Any, scenario: Scenario, found: Searched, chosen: pd.DataFrame, engine: str,
+                     store: Path) -> Path:
+    """The candidates.parquet dataset (one part per chunk, written by the chunk tasks) in `store`."""
+    from tradeoff.search import Task, run_step
+
+    out = store / "candidates.parquet"
+    out.mkdir(exist_ok=True)
+    handle = pool.share(scenario) if getattr(pool, "share", None) is not None else scenario
+    picks = _slice_by_chunk(chosen, found.chunks)
+    tasks = [(handle, Task(c, engine, str(store), "final", chosen=picks[k], out=str(out))) for k, c in enumerate(found.chunks)]
+    pool.map(run_step, tasks)
+    return out
 
 
 DEMAND_MODEL_COLUMNS = ("demand_source", "demand_model", "demand_pattern", "demand_reason")
@@ -308,15 +400,7 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     written) or optimizer.InfeasibleError (a service rule cannot be met, nothing written);
     tradeoff.environment.ResultNotWritten (an OSError) when the disk, a file size limit or
     permissions stop the write (nothing in the folder changed)."""
-    import scenarios
-    from scenarios.abc import sku_classes
     from tradeoff import environment, results_io
-    from tradeoff.audit import audit as audit_table
-    from tradeoff.audit import audit_summary
-    from tradeoff.executors import get_executor
-    from tradeoff.summary import build_summary
-    from tradeoff.tightening import tighten
-    from tradeoff.verify import verification_replications, verification_seed, verify
 
     _check_options(engine, jobs, executor, scheduler)
     stages = Stages(progress)
@@ -328,21 +412,48 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     if audit is None:
         audit = any(s.current_policy is not None for s in scenario.skus)
 
-    with get_executor(kind=executor, jobs=jobs, scheduler=scheduler) as pool:
+    try:
+        result = _run_in(scenario, out, folder, variants, engine, jobs, executor, scheduler, progress, audit, stages)
+    except environment.ResultNotWritten:
+        raise
+    except OSError as exc:
+        # The work folder lives in --out: a full disk or a size limit there is the run's result not
+        # written (one line naming the folder, exit 1); nothing in the result folder changed.
+        if out is None or environment.meaning(exc) is None:
+            raise
+        raise environment.ResultNotWritten.from_error(Path(out) / folder, exc) from exc
+    return result
+
+
+def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: Any, engine: str, jobs: int,
+            executor: str, scheduler: str | None, progress: Progress | None, audit: bool, stages: Stages) -> Result:
+    """The run after loading: search, frontier, verification, audit, candidates, summary, files."""
+    import scenarios
+    from tradeoff import environment, results_io
+    from tradeoff.audit import audit as audit_table
+    from tradeoff.audit import audit_summary
+    from tradeoff.executors import get_executor
+    from tradeoff.summary import build_summary
+    from tradeoff.tightening import tighten
+    from tradeoff.verify import verification_replications, verification_seed, verify
+
+    with work_folder(out, folder) as work, get_executor(kind=executor, jobs=jobs, scheduler=scheduler) as pool:
+        store = work.path
         evaluate = Evaluator(scenario, engine, pool, chunks=max(1, int(jobs)) * CHUNKS_PER_JOB,
                              progress=stages.chunk_progress if progress is not None else None)
-        plan, evaluations, rounds = select_and_refine(scenario, evaluate, stages)
+        found = search(scenario, pool, stages, engine, jobs, store)
+        plan = found.plan
         with stages("frontier"):
             import optimizer
 
-            frontier = optimizer.frontier(scenario, evaluations)
+            frontier = optimizer.frontier(scenario, found.efficient)
         with stages("verify"):
-            reps_verify = verification_replications(scenario, int(evaluations["replications"].max()))
+            reps_verify = verification_replications(scenario, int(found.efficient["replications"].max()))
             plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
             # A rule missed out of sample: choose again with it tightened by the plan's optimism.
             tightened = tighten(
                 scenario, plan, plan_table, checks,
-                select=lambda sc, level: optimizer.select(sc, evaluations, target=level),
+                select=lambda sc, level: optimizer.select(sc, found.efficient, target=level),
                 verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
             plan_table, checks = tightened.plan_table, tightened.checks
             plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
@@ -351,24 +462,24 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
         if audit:
             with stages("audit"):
                 audit_rows = audit_table(scenario, plan_table, evaluate, reps_verify)
+        with stages("candidates"):
+            candidates = write_candidates(pool, scenario, found, plan.choice, engine, store)
 
-    chosen = set(policy_keys(plan.choice))
-    candidates = evaluations.assign(chosen=policy_keys(evaluations).isin(chosen).to_numpy())
-    classes = sku_classes(scenario)
-    candidates.insert(1, "class", candidates["sku"].map(classes))
     summary = build_summary(
         scenario=scenario, scenario_hash=scenarios.content_hash(scenario), variants=_variant_list(variants),
         engine=engine, selection=plan, plan=plan_table, in_sample=plan.choice, checks=checks,
         verification={"seed": verification_seed(scenario), "replications": reps_verify,
                       "seed_rule": "scenario seed + 1000003", "rules_missed_first_plan": tightened.first_missed,
                       "tightening": tightened.rounds},
-        candidates=len(evaluations), simulations=evaluate.simulated, refine_rounds=rounds, frontier=frontier,
+        candidates=found.candidates, simulations=found.simulated + evaluate.simulated, refine_rounds=found.rounds,
+        frontier=frontier,
         audit=audit_summary(audit_rows, plan_table, scenario.service.metric) if audit_rows is not None else None,
         timings=stages.seconds,
     )
     result = Result(scenario=scenario, plan=plan_table, frontier=frontier, candidates=candidates,
                     summary=summary, audit=audit_rows,
-                    extras={"selection": plan, "rules": checks, "folder": folder})
+                    extras={"selection": plan, "rules": checks, "folder": folder, "search": found,
+                            "work": work})
     if out is not None:
         with stages("write"):
             try:
@@ -379,4 +490,6 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
                 if environment.meaning(exc) is None:
                     raise
                 raise environment.ResultNotWritten.from_error(Path(out) / folder, exc) from exc
+            finally:
+                work.remove()
     return result

@@ -25,14 +25,15 @@ def _get(d: Any, *keys: str) -> Any:
     return d
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, init=False)
 class Result:
     """Everything `tradeoff run` produces.
 
     plan: one row per SKU (plan.csv columns, out-of-sample figures, money per period);
     frontier: one row per service level (frontier.csv columns);
-    candidates: every candidate simulated with its metrics and costs (candidates.parquet; empty when
-    not read back);
+    candidates: every candidate simulated with its metrics and costs (candidates.parquet), read from
+    its files the first time it is asked for (a run never holds it in memory; empty when there is
+    none); `candidates_path` is where it lies (a parquet file or a folder of parts), or None;
     audit: current vs recommended per SKU (audit.csv columns) or None when not audited;
     summary: the content of summary.json (totals, aggregated metrics, solver status, timings,
     scenario_hash, seed, versions); out_dir: the folder the files were written to (or read from),
@@ -46,11 +47,30 @@ class Result:
     scenario: Scenario | None
     plan: pd.DataFrame
     frontier: pd.DataFrame
-    candidates: pd.DataFrame
     summary: dict[str, Any]
     audit: pd.DataFrame | None = None
     out_dir: Path | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    candidates_path: Path | None = None
+
+    def __init__(self, scenario: Scenario | None, plan: pd.DataFrame, frontier: pd.DataFrame,
+                 candidates: pd.DataFrame | str | Path | None, summary: dict[str, Any],
+                 audit: pd.DataFrame | None = None, out_dir: Path | None = None,
+                 extras: dict[str, Any] | None = None):
+        """`candidates`: the table, or the path of its parquet file or folder of parts (read when asked
+        for), or None (empty)."""
+        self.scenario, self.plan, self.frontier, self.summary = scenario, plan, frontier, summary
+        self.audit, self.out_dir, self.extras = audit, out_dir, dict(extras or {})
+        self._candidates = candidates if isinstance(candidates, pd.DataFrame) else None
+        self.candidates_path = Path(candidates) if isinstance(candidates, str | Path) else None
+
+    @property
+    def candidates(self) -> pd.DataFrame:
+        """Every candidate simulated (candidates.parquet), read from candidates_path on first use."""
+        if self._candidates is None:
+            path = self.candidates_path
+            self._candidates = pd.read_parquet(path) if path is not None and path.exists() else pd.DataFrame()
+        return self._candidates
 
     # ------------------------------------------------------------------ the summary as attributes
     @property
@@ -163,6 +183,11 @@ def _recorded_hash(folder: Path) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _is_candidates(name: str) -> bool:
+    """A manifest name of candidates.parquet: the file, or a part of its folder."""
+    return name == "candidates.parquet" or name.startswith("candidates.parquet/")
+
+
 _BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
 
 
@@ -192,8 +217,8 @@ def from_finished(folder: Path | str, summary: dict, scenario: Scenario | None =
         plan = read_csv(folder / "plan.csv")
         frontier = _bools(read_csv(folder / "frontier.csv"), ("cost_optimal",))
         audit = _bools(read_csv(folder / "audit.csv"), ("has_current_policy",)) if "audit.csv" in listed else None
-        table = (pd.read_parquet(folder / "candidates.parquet") if candidates and "candidates.parquet" in listed
-                 else pd.DataFrame())
+        table = (pd.read_parquet(folder / "candidates.parquet")
+                 if candidates and any(_is_candidates(name) for name in listed) else pd.DataFrame())
     except (OSError, ValueError) as exc:  # pyarrow's errors are ValueErrors (ArrowInvalid)
         raise ResultUnreadable(folder, f"a table is unreadable ({type(exc).__name__}: {exc})") from None
     return Result(scenario=scenario, plan=plan, frontier=frontier, candidates=table, summary=summary, audit=audit,

@@ -99,8 +99,28 @@ def manifest_names(folder: Path | str) -> list[str]:
     return sorted(n for n in read_manifest(folder) if "/" not in n and "\\" not in n and n not in ("", ".", ".."))
 
 
+def manifest_parts(folder: Path | str) -> list[str]:
+    """The files the engine wrote inside a folder of `folder` (a dataset's parts, "name/part"),
+    sorted; only names one folder deep whose two components are plain names."""
+    return sorted(n for n in read_manifest(folder) if _part(n) is not None)
+
+
+def _part(name: str) -> tuple[str, str] | None:
+    parts = name.split("/")
+    if len(parts) != 2 or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        return None
+    return parts[0], parts[1]
+
+
+def _top(name: str) -> str:
+    """The entry of the result folder a manifest name belongs to (a dataset folder for a part)."""
+    part = _part(name)
+    return part[0] if part is not None else name
+
+
 def _read_manifest(folder: Path) -> set[str]:
-    return set(read_manifest(folder))
+    """The entries of the folder the engine wrote: files, and the folders of datasets' parts."""
+    return {_top(n) for n in read_manifest(folder)}
 
 
 def file_entry(path: Path | str) -> tuple[int, str]:
@@ -204,7 +224,11 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
         entries: dict[str, Entry] = {}
         for name, content in files.items():
             _write_one(staging / name, content)
-            entries[name] = file_entry(staging / name)  # what reached the disk, read back
+            if (staging / name).is_dir():  # a dataset written as a folder of parts: one entry per part
+                for child in sorted((staging / name).iterdir()):
+                    entries[f"{name}/{child.name}"] = file_entry(child)
+            else:
+                entries[name] = file_entry(staging / name)  # what reached the disk, read back
         _write_one(staging / MANIFEST, _manifest_text(entries))
         if not target.exists():
             try:
@@ -214,7 +238,7 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
                 if not target.is_dir():  # not another writer that got there first: a real failure
                     raise
         previous = read_manifest(target)
-        old = set(previous)
+        old = {_top(n) for n in previous}
         if {p.name for p in target.iterdir()} <= old | {MANIFEST}:
             # Only an earlier result there: swap whole folders, so that the folder holds the old
             # complete result, then briefly none, then the new one; never a mixture.
@@ -231,15 +255,25 @@ def write_result(out: Path | str, folder: str, files: Mapping[str, Content]) -> 
         # a crash in between never shows a new summary beside old files.
         (target / SUMMARY).unlink(missing_ok=True)
         for name in sorted(n for n in files if n != SUMMARY):
+            if (staging / name).is_dir():  # an earlier result's dataset (a file or a folder) goes first
+                _remove(target / name)
             os.replace(staging / name, target / name)
         for stale in sorted(old - set(files)):
-            (target / stale).unlink(missing_ok=True)
+            _remove(target / stale)
         os.replace(staging / MANIFEST, target / MANIFEST)
         if SUMMARY in files:
             os.replace(staging / SUMMARY, target / SUMMARY)
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    """Remove an earlier result's entry: a file, or a folder of a dataset's parts."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _manifest_text(entries: Mapping[str, Entry]) -> str:
@@ -377,6 +411,18 @@ def render_html(result) -> str:
     return render_report(result)
 
 
+def _candidates_content(result) -> Content:
+    """candidates.parquet: the run's folder of parts moved in (the SKU-chunk tasks wrote them; the
+    Result then points at the moved folder), or a table the Result holds written as one file."""
+    source = getattr(result, "candidates_path", None)
+    if source is not None and Path(source).is_dir():
+        work = getattr(result, "extras", {}).get("work")
+        if work is not None and Path(source).parent == Path(work.path):
+            return lambda path: shutil.move(str(source), str(path))  # the run's own: moved, not copied
+        return lambda path: shutil.copytree(source, path)  # another result's: it stays as it is
+    return lambda path: result.candidates.to_parquet(path, index=False)
+
+
 def write_run(result, out: Path | str, folder: str) -> Path:
     """Write a run's files (plan.csv, frontier.csv, candidates.parquet, summary.json, report.html,
     and audit.csv when audited) as one complete result in `out/<folder>/`; return that folder.
@@ -392,10 +438,13 @@ def write_run(result, out: Path | str, folder: str) -> Path:
     files: dict[str, Content] = {
         "plan.csv": csv_text(result.plan),
         "frontier.csv": csv_text(result.frontier),
-        "candidates.parquet": lambda path: result.candidates.to_parquet(path, index=False),
+        "candidates.parquet": _candidates_content(result),
     }
     if result.audit is not None:
         files["audit.csv"] = csv_text(result.audit)
     files["summary.json"] = summary_json(result.summary)
     files["report.html"] = report
-    return write_result(out, folder, files)
+    target = write_result(out, folder, files)
+    if getattr(result, "candidates_path", None) is not None:
+        result.candidates_path = target / "candidates.parquet"
+    return target

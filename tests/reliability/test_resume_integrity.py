@@ -23,7 +23,8 @@ DAMAGE = {
     "truncated": ("plan.csv", lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])),
     "emptied": ("frontier.csv", lambda p: p.write_bytes(b"")),
     "flipped": ("report.html", lambda p: p.write_bytes(_flip(p.read_bytes()))),  # same size, other content
-    "deleted": ("candidates.parquet", lambda p: p.unlink()),
+    # a run's candidates.parquet is a folder of parts (one per SKU chunk): one part deleted
+    "deleted": ("candidates.parquet", lambda p: (next(p.iterdir()) if p.is_dir() else p).unlink()),
 }
 WORDS = {"truncated": "size", "emptied": "size 0 bytes", "flipped": "content changed", "deleted": "missing"}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -91,15 +92,13 @@ def test_repr_is_a_few_lines_and_no_table(ran):
 
 
 def copy_folder(src: Path, dst: Path) -> Path:
-    dst.mkdir(parents=True)
-    for f in src.iterdir():
-        (dst / f.name).write_bytes(f.read_bytes())
+    shutil.copytree(src, dst)
     return dst
 
 
 @pytest.mark.parametrize("damage, reason", [
     (lambda d: (d / "plan.csv").write_text((d / "plan.csv").read_text() + "x\n"), "damaged"),
-    (lambda d: (d / "candidates.parquet").unlink(), "damaged"),
+    (lambda d: next((d / "candidates.parquet").iterdir()).unlink(), "damaged"),  # one part of the dataset
     (lambda d: (d / MANIFEST).unlink(), "damaged"),
     (lambda d: (d / "summary.json").unlink(), "incomplete"),
 ])

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tradeoff import results_io
+
 import scenarios
 import simulation
 from tradeoff.cli import main
@@ -139,11 +141,16 @@ def test_same_plan_bytes_across_runs_jobs_and_engines(first, tiny, tmp_path):
 def test_failure_while_writing_leaves_no_result_file(first, tmp_path, monkeypatch):
     result, _ = first
 
-    def broken_parquet(self, path, **kwargs):
-        open(path, "wb").write(b"PAR1 half")
-        raise OSError("no space left on device")
+    real = results_io._write_one
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken_parquet)
+    def broken(path, content):  # the candidates dataset half copied, then the disk is full
+        if path.name == "candidates.parquet":
+            path.mkdir()
+            (path / "part-00000.parquet").write_bytes(b"PAR1 half")
+            raise OSError("no space left on device")
+        real(path, content)
+
+    monkeypatch.setattr(results_io, "_write_one", broken)
     monkeypatch.setattr("tradeoff.results_io.render_html", lambda result: "<!doctype html>")  # not under test here
     with pytest.raises(OSError):
         write_run(result, tmp_path / "out", "tiny")
@@ -244,7 +251,7 @@ def test_plan_names_the_demand_model_built_from_history(tmp_path):
 def test_foreign_result_file_stops_the_run_before_any_work(tiny, tmp_path, monkeypatch):
     (tmp_path / "tiny").mkdir()
     (tmp_path / "tiny" / "summary.json").write_text("{}")
-    monkeypatch.setattr("tradeoff.pipeline.select_and_refine", lambda *a: pytest.fail("work started"))
+    monkeypatch.setattr("tradeoff.pipeline.search", lambda *a: pytest.fail("work started"))
     assert cli(monkeypatch, "run", tiny, "--out", tmp_path) == 2
     assert (tmp_path / "tiny" / "summary.json").read_text() == "{}"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["summary.json", "tiny"]

@@ -1,0 +1,297 @@
+"""The per-SKU stages of a run, done inside SKU-chunk tasks on the executor's workers.
+
+A chunk is a run of consecutive SKUs. Its task does everything that concerns those SKUs alone:
+
+- `explore`: initial candidates, their simulation and, in cost-optimal mode (where every SKU's own
+  cheapest candidate is the price-optimal one at zero prices), the refine rounds around it;
+- `refine`: given the prices of the coupling rules (optimizer.prices.Prices, one set per level: the
+  recommended plan's and each exchange-curve level's) and the head's choices, refine rounds around
+  each SKU's price-optimal candidates (one-step neighbours, simulated on the same streams, until no
+  SKU's choice moves), then the recommended level's contenders re-simulated with more replications;
+- `final`: the chunk's candidates with `class` and `chosen` written as one file of the
+  candidates.parquet dataset.
+
+Between steps, a chunk's candidates live in its own file in the run's work folder (`store`), not in
+the head process: a task returns only the chunk's efficient set (the candidates not dominated in
+cost, logistics cost, demand-weighted service and the resources the limits count; those are all the
+selection can ever choose). Each SKU's streams are drawn once per task and reused by its rounds
+(simulation.kernel_streams.StreamCache).
+
+Every decision here is per SKU (its candidates, its streams keyed by its id, the prices and the head's
+choice for it), so the results do not depend on how SKUs are grouped into chunks, on the number of
+workers or on the executor.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.prices import Prices
+from scenarios.schema import Scenario
+
+MAX_REFINE_ROUNDS = 5  # a backstop: rounds normally stop when no SKU's choice moves
+FRONTIER_REFINE_ROUNDS = 2  # rounds around the choices of every exchange-curve level
+CONTENDER_REPLICATION_FACTOR = 4  # contenders get this many times the scenario's replications
+CONTENDERS_PER_SKU = 5
+POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of consecutive SKUs (ids and their classes, as the whole catalogue's ABC gives them)."""
+
+    index: int
+    skus: tuple[str, ...]
+    classes: tuple[str, ...]
+
+    @property
+    def name(self) -> str:  # how executors' messages name the item
+        return f"chunk {self.index} (SKUs {self.skus[0]} .. {self.skus[-1]}, {len(self.skus)} SKUs)"
+
+
+@dataclass(frozen=True)
+class Level:
+    """What the head says about one level for a chunk's SKUs: its prices, its chosen policies (policy
+    columns, one row per SKU of the chunk), how many refine rounds to spend around them, and whether
+    it is the recommended plan's level (its contenders get more replications)."""
+
+    prices: Prices
+    choice: pd.DataFrame
+    rounds: int
+    contenders: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    """One step of one chunk (executors get it as `(scenario or the executor's handle to it, task)`:
+    a Dask handle is resolved on the worker only at the top of a task's argument)."""
+
+    chunk: Chunk
+    engine: str
+    store: str
+    step: str  # "explore", "refine" or "final"
+    levels: tuple[Level, ...] = ()
+    chosen: pd.DataFrame | None = None  # final: the chosen policies of the chunk's SKUs
+    out: str | None = None  # final: the folder of the candidates dataset
+
+    @property
+    def name(self) -> str:
+        return f"{self.step} of {self.chunk.name}"
+
+
+@dataclass
+class Report:
+    """What a chunk step returns to the head: its efficient set and counts."""
+
+    index: int
+    efficient: pd.DataFrame
+    candidates: int  # candidates of the chunk so far
+    simulated: int  # policy rows simulated by this step
+    policy_periods: int  # rows x replications x (warmup + periods) simulated by this step
+    rounds: int  # the highest refine round of any of the chunk's SKUs
+    seconds: float
+
+
+def run_step(item: tuple[Scenario, Task]) -> Report | int:
+    """The function executors ship to workers: one step of one chunk, item (scenario, task)."""
+    scenario, task = item
+    if task.step == "final":
+        return _final(task)
+    return _Chunk(scenario, task).run()
+
+
+class _Chunk:
+    def __init__(self, scenario: Scenario, task: Task):
+        from simulation.kernel_streams import StreamCache
+
+        self.task = task
+        self.scenario = sub_scenario(scenario, task.chunk)
+        self.streams = StreamCache()
+        self.simulated = 0
+        self.policy_periods = 0
+        self.cls_of = dict(zip(task.chunk.skus, task.chunk.classes))
+
+    # ---- simulation on the chunk's streams
+    def simulate(self, policies: pd.DataFrame, replications: int) -> pd.DataFrame:
+        import simulation
+
+        sc = self.scenario
+        table = simulation.evaluate(sc, policies[POLICY_COLUMNS].reset_index(drop=True), engine=self.task.engine,
+                                    replications=replications, seed=sc.seed, streams=self.streams)
+        self.simulated += len(table)
+        self.policy_periods += len(table) * int(replications) * (sc.horizon.warmup + sc.horizon.periods)
+        return table
+
+    def run(self) -> Report:
+        start = time.process_time()
+        task = self.task
+        if task.step == "explore":
+            from optimizer import initial_candidates
+
+            table = self.simulate(initial_candidates(self.scenario), self.scenario.replications).assign(round=0)
+            if self.scenario.service.target is None:  # cost-optimal: zero prices are a good start
+                zero = Prices("total", self.scenario.service.metric)
+                table = self.refine(table, (Level(zero, table.iloc[0:0][POLICY_COLUMNS], MAX_REFINE_ROUNDS),))
+        elif task.step == "refine":
+            table = self.refine(self.load(), task.levels)
+            plan_level = next((lv for lv in task.levels if lv.contenders), None)
+            if plan_level is not None:
+                table = self.contenders(table, plan_level.prices)
+        else:
+            raise ValueError(f"unknown chunk step {task.step!r}")
+        self.save(table)
+        return Report(task.chunk.index, efficient_set(self.scenario, table), len(table), self.simulated,
+                      self.policy_periods, int(table["round"].max()), time.process_time() - start)
+
+    # ---- the store
+    def path(self) -> Path:
+        return chunk_path(self.task.store, self.task.chunk.index)
+
+    def load(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path())
+
+    def save(self, table: pd.DataFrame) -> None:
+        # A scratch file read back once: no dictionaries, statistics or compression (5x faster to write).
+        write_parquet(table, self.path(), compression=None, use_dictionary=False, write_statistics=False)
+
+    # ---- refine rounds
+    def classes(self, table: pd.DataFrame) -> np.ndarray:
+        return table["sku"].map(self.cls_of).to_numpy(dtype=object)
+
+    def codes(self, table: pd.DataFrame) -> np.ndarray:
+        return pd.Categorical(table["sku"], categories=list(self.task.chunk.skus)).codes.astype(np.int64)
+
+    def refine(self, table: pd.DataFrame, levels: tuple[Level, ...]) -> pd.DataFrame:
+        """Rounds of one-step neighbours around each level's price-optimal candidate of every SKU
+        (in the first round also around the head's choice and, at the first level's prices, the best
+        candidate of each way of replenishing), simulated and added, until no SKU's choice moves or
+        each level's rounds are spent."""
+        from optimizer import refine
+
+        previous: list[np.ndarray | None] = [None] * len(levels)
+        for r in range(max((lv.rounds for lv in levels), default=0)):
+            codes, cls = self.codes(table), self.classes(table)
+            seeds = []
+            for k, level in enumerate(levels):
+                if r >= level.rounds:
+                    continue
+                score = level.prices.reduced_cost(self.scenario, table, cls)
+                best = refine.cheapest_per_sku(codes, score)
+                moved = best if previous[k] is None else best[best != previous[k]]
+                previous[k] = best
+                seeds.append(table.iloc[moved[moved >= 0]][POLICY_COLUMNS])
+                if r == 0:
+                    seeds.append(level.choice[POLICY_COLUMNS])
+                if k == 0:
+                    seeds.append(table.iloc[refine.cheapest_per_way(table, score)][POLICY_COLUMNS])
+            seeds = [s for s in seeds if len(s)]
+            if not seeds:
+                break
+            new = refine.around(self.scenario, table, pd.concat(seeds, ignore_index=True).drop_duplicates(ignore_index=True))
+            if new.empty:
+                break
+            done = table.groupby("sku", sort=False)["round"].max()
+            added = self.simulate(new, self.scenario.replications)
+            added["round"] = added["sku"].map(done).fillna(0).astype(np.int64).to_numpy() + 1
+            table = pd.concat([table, added], ignore_index=True)
+        return table
+
+    def contenders(self, table: pd.DataFrame, prices: Prices) -> pd.DataFrame:
+        """The candidates whose reduced cost lies within noise of each SKU's price-optimal one, and that
+        one, re-simulated with CONTENDER_REPLICATION_FACTOR times the replications (common random
+        numbers: the same streams, more of them); rows simulated that long already are left as they are."""
+        from optimizer import refine
+
+        reps = self.scenario.replications * CONTENDER_REPLICATION_FACTOR
+        codes, cls = self.codes(table), self.classes(table)
+        score = prices.reduced_cost(self.scenario, table, cls)
+        best = refine.cheapest_per_sku(codes, score)
+        rows = refine.close_rivals(codes, best, score, prices.half_width(table, cls), CONTENDERS_PER_SKU)
+        rows = rows[table["replications"].to_numpy()[rows] < reps]
+        if not len(rows):
+            return table
+        more = self.simulate(table.iloc[rows], reps)
+        table = table.copy()
+        for column in more.columns:
+            if column not in POLICY_COLUMNS:
+                table.iloc[rows, table.columns.get_loc(column)] = more[column].to_numpy()
+        return table
+
+
+def sub_scenario(scenario: Scenario, chunk: Chunk) -> Scenario:
+    """The scenario restricted to the chunk's SKUs, each with its class from the whole catalogue (so
+    that a class computed here is the catalogue's, not the chunk's ABC)."""
+    wanted = dict(zip(chunk.skus, chunk.classes))
+    skus = [s.model_copy(update={"class_": wanted[s.id]}) for s in scenario.skus if s.id in wanted]
+    return scenario.model_copy(update={"skus": skus})
+
+
+def chunk_path(store: str | Path, index: int) -> Path:
+    return Path(store) / f"chunk-{index:05d}.parquet"
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def efficient_set(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows the selection can ever choose: per SKU (and, with a SKU floor, separately among the
+    rows that meet it and those that do not), those no other row beats or equals in cost_total,
+    logistics cost, d * metric, d * (metric - 1) and every resource a limit counts
+    (optimizer.prune.non_dominated; a row dominated in all of them is never needed, whatever the
+    target, floors or level)."""
+    from optimizer.problem import limit_columns
+    from optimizer.prune import non_dominated
+
+    metric = scenario.service.metric
+    group = pd.factorize(table["sku"])[0].astype(np.int64)
+    m = table[metric].to_numpy(float)
+    if scenario.service.sku_floor is not None:
+        group = group * 2 + (m >= scenario.service.sku_floor - 1e-12)
+    d = table["demand_per_period"].to_numpy(float)
+    total = table["cost_total"].to_numpy(float)
+    logistics = total - table["cost_shortage"].to_numpy(float)
+    benefits = [-logistics, d * m, d * (m - 1.0)] + [-use for _, use, _ in limit_columns(scenario, table)]
+    keep = non_dominated(group, total, np.array(benefits, dtype=float))
+    return table[keep].reset_index(drop=True)
+
+
+def _final(task: Task) -> int:
+    """Write the chunk's candidates (with `class` and `chosen`) as its part of candidates.parquet; the
+    number of rows written."""
+    from optimizer.keys import policy_keys
+
+    table = pd.read_parquet(chunk_path(task.store, task.chunk.index))
+    chosen = set(policy_keys(task.chosen)) if task.chosen is not None else set()
+    table.insert(1, "class", table["sku"].map(dict(zip(task.chunk.skus, task.chunk.classes))))
+    table["chosen"] = policy_keys(table).isin(chosen).to_numpy()
+    # Dictionaries for the text columns only (their values repeat); numbers as they are.
+    write_parquet(table, Path(task.out) / part_name(task.chunk.index), use_dictionary=["sku", "class", "family", "mode"])
+    return len(table)
+
+
+def write_parquet(table: pd.DataFrame, path: Path, **options: Any) -> None:
+    """`table` as a parquet file at `path`, whole or not at all: encoded in memory, then written by
+    Python's own file calls (so a full disk or a size limit is an OSError naming the file, as the
+    run reports environment failures) to a temporary name and renamed."""
+    import io
+
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False, **options)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(path)
+        tmp.unlink(missing_ok=True)
+        raise
