@@ -10,9 +10,10 @@ into one problem per SKU, choose the candidate of least reduced cost
 
 (cost: cost_total in cost-optimal mode, logistics cost with a target). The service rows read
 d_j (m_j - level) / D_r (D_r the demand per period the row is scaled by: all SKUs for the target,
-the class's SKUs for a class floor), the limits -use_j. A SKU's price-optimal candidate is the one
-the whole plan would take for it at these prices, up to ties and the few SKUs the integer finish
-settles (at most one per binding row).
+the class's SKUs for a class floor), the limits -use_j. At the LP relaxation's optimum every SKU's
+choice is price-optimal, except at most one SKU per binding row (split between two candidates);
+the integer plan may differ from the price-optimal choice at a few more SKUs, but the sum of its
+reduced-cost slacks is at most the duality gap (tests/optimizer/test_prices.py).
 
 `Prices` is what the run's head sends to the SKU-chunk tasks (tradeoff.search): a few numbers per
 rule, never a candidate table.

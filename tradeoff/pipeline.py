@@ -267,7 +267,7 @@ class Searched:
     simulated: int = 0  # policy rows simulated, contenders' re-simulation included
     policy_periods: int = 0
     rounds: int = 0
-    steps: list = field(default_factory=list)  # (step, chunk reports) in order
+    steps: list = field(default_factory=list)  # (step, policy rows simulated, policy-periods, CPU s) in order
 
 
 def plan_chunks(scenario: Scenario, jobs: int) -> list:
@@ -320,7 +320,8 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     def step(name: str, levels_of=None) -> None:
         tasks = [(handle, Task(c, engine, str(store), name, levels_of(k) if levels_of else ())) for k, c in enumerate(chunks)]
         reports = _map_chunks(pool, tasks, stages)
-        found.steps.append((name, reports))
+        found.steps.append((name, sum(r.simulated for r in reports), sum(r.policy_periods for r in reports),
+                            sum(r.seconds for r in reports)))
         found.efficient = pd.concat([r.efficient for r in reports], ignore_index=True)
         found.candidates = sum(r.candidates for r in reports)
         found.simulated += sum(r.simulated for r in reports)

@@ -36,8 +36,8 @@ import pandas as pd
 from optimizer.prices import Prices
 from scenarios.schema import Scenario
 
-MAX_REFINE_ROUNDS = 5  # a backstop: rounds normally stop when no SKU's choice moves
-FRONTIER_REFINE_ROUNDS = 2  # rounds around the choices of every exchange-curve level
+MAX_REFINE_ROUNDS = 3  # a backstop: rounds normally stop when no SKU's choice moves
+FRONTIER_REFINE_ROUNDS = 1  # rounds around the choices of every exchange-curve level
 CONTENDER_REPLICATION_FACTOR = 4  # contenders get this many times the scenario's replications
 CONTENDERS_PER_SKU = 5
 POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
@@ -147,8 +147,9 @@ class _Chunk:
         else:
             raise ValueError(f"unknown chunk step {task.step!r}")
         self.save(table)
-        return Report(task.chunk.index, efficient_set(self.scenario, table), len(table), self.simulated,
-                      self.policy_periods, int(table["round"].max()), time.process_time() - start)
+        efficient = efficient_set(self.scenario, table)[head_columns(self.scenario)]
+        return Report(task.chunk.index, efficient, len(table), self.simulated, self.policy_periods,
+                      int(table["round"].max()), time.process_time() - start)
 
     # ---- the store
     def path(self) -> Path:
@@ -223,6 +224,18 @@ class _Chunk:
             if column not in POLICY_COLUMNS:
                 table.iloc[rows, table.columns.get_loc(column)] = more[column].to_numpy()
         return table
+
+
+def head_columns(scenario: Scenario) -> list[str]:
+    """The columns of a candidate the head reads (selection, frontier, verification, summary): the
+    policy, the cost buckets and total, the service metric, demand, the resources limits count, the
+    half-widths refinement compares, replications and round. The other metrics stay in the chunks'
+    files (candidates.parquet)."""
+    from optimizer.problem import COST_BUCKETS
+
+    metric = scenario.service.metric
+    return [*POLICY_COLUMNS, *COST_BUCKETS, "cost_total", "cost_total_ci", metric, f"{metric}_ci",
+            "demand_per_period", "inventory_value", "avg_on_hand", "vehicles_per_period", "replications", "round"]
 
 
 def sub_scenario(scenario: Scenario, chunk: Chunk) -> Scenario:
