@@ -59,6 +59,7 @@ print(json.dumps({
     "plan": hashlib.sha256(csv_text(result.plan).encode()).hexdigest()[:12],
     "skus": len(result.plan),
     "timings": result.summary.get("timings", {}),
+    "head_cpu_s": time.process_time(),  # this process only: with --jobs > 1, the head's own (serial) work
 }))
 """
 
@@ -158,6 +159,9 @@ def main() -> None:
     parser.add_argument("--executors", nargs="+", default=["local", "dask"], choices=["local", "dask"])
     parser.add_argument("--progress", action="store_true",
                         help="print every stage and chunk of each run with the peak memory so far")
+    parser.add_argument("--head-memory-from", type=int, default=0, metavar="N0",
+                        help="also run N0 SKUs (local, the largest --jobs) and print the head's memory growth "
+                             "per 1,000 SKUs between N0 and --n")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tradeoff-scale-") as tmp:
@@ -165,14 +169,16 @@ def main() -> None:
         path = scenario_path(args.n, tmp)
         print(f"scenario {path} ({args.n} SKUs); {os.cpu_count()} cores", flush=True)
         walls: dict[tuple[str, int], float] = {}
+        figures: dict[tuple[str, int], dict] = {}
         plans = set()
         for executor in args.executors:
             for jobs in args.jobs:
                 f = measure(path, executor, jobs, tmp / f"out-{executor}-{jobs}", progress=args.progress)
                 walls[(executor, jobs)] = f["wall_s"]
+                figures[(executor, jobs)] = f
                 plans.add(f["plan"])
                 stages = " ".join(f"{k}={v:.1f}" for k, v in f["timings"].items())
-                print(f"scale n={args.n} executor={executor} jobs={jobs} wall_s={f['wall_s']:.1f} "
+                print(f"scale n={args.n} executor={executor} jobs={jobs} wall_s={f['wall_s']:.1f} head_cpu_s={f['head_cpu_s']:.1f} "
                       f"peak_tree_mb={f['peak_tree_mb']:.0f} peak_main_mb={f['peak_main_mb']:.0f} "
                       f"cost_total={f['cost_total']:.2f} plan={f['plan']} load_avg={f['load_avg']:.1f}  [{stages}]",
                       flush=True)
@@ -187,6 +193,31 @@ def main() -> None:
             for jobs in args.jobs:
                 print(f"dask/local wall at {jobs} worker(s): {walls[('dask', jobs)] / walls[('local', jobs)]:.2f}")
         print("plans identical across configurations" if len(plans) == 1 else f"PLANS DIFFER: {sorted(plans)}")
+        top = max(args.jobs)
+        if top > 1 and ("local", top) in figures and ("local", 1) in figures:
+            project(args.n, figures[("local", 1)], figures[("local", top)], top)
+        if args.head_memory_from and ("local", top) in figures and top > 1:
+            small = measure(scenario_path(args.head_memory_from, tmp), "local", top, tmp / "out-small")
+            big = figures[("local", top)]
+            slope = (big["peak_main_mb"] - small["peak_main_mb"]) / ((args.n - args.head_memory_from) / 1000)
+            print(f"head_memory n={args.head_memory_from}: {small['peak_main_mb']:.0f} MB, n={args.n}: "
+                  f"{big['peak_main_mb']:.0f} MB -> {slope:.1f} MB per 1,000 SKUs (peak RSS of the run's main "
+                  f"process, local jobs={top})")
+
+
+def project(n: int, one: dict, many: dict, jobs: int) -> None:
+    """The serial share (the head's own CPU time with `jobs` workers, over that run's wall time) and
+    the projected time of 1,000,000 SKUs on 16 and 64 workers: serial + parallel / workers, each
+    scaled linearly from n SKUs (serial: the head's CPU with `jobs` workers; parallel: the one-worker
+    run's wall time less that serial part)."""
+    serial = many["head_cpu_s"]
+    parallel = max(0.0, one["wall_s"] - serial)
+    print(f"serial_share jobs={jobs}: {serial / many['wall_s']:.3f} (head CPU {serial:.1f} s of {many['wall_s']:.1f} s wall)")
+    scale = 1_000_000 / n
+    for workers in (16, 64):
+        minutes = (serial + parallel / workers) * scale / 60
+        print(f"projection 1,000,000 SKUs on {workers} workers: {minutes:.1f} min (serial {serial * scale / 60:.1f} min "
+              f"+ parallel {parallel * scale / workers / 60:.1f} min; linear in SKUs from n={n})")
 
 
 if __name__ == "__main__":

@@ -81,3 +81,14 @@ def add_new(evaluations: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         seen = np.fromiter((k in known for k in keys.tolist()), dtype=bool, count=len(keys))
     keep = ~seen & ~keys.duplicated().to_numpy()
     return new[keep].reset_index(drop=True)
+
+
+def matches(table: pd.DataFrame, policies: pd.DataFrame) -> np.ndarray:
+    """Boolean mask over `table`'s rows: the row's policy is one of `policies`' (as policy_keys
+    compares them)."""
+    if policies is None or policies.empty or table.empty:
+        return np.zeros(len(table), dtype=bool)
+    codes = _row_codes(table, policies)
+    if codes is not None:
+        return np.isin(codes[0], codes[1])
+    return policy_keys(table).isin(set(policy_keys(policies))).to_numpy()

@@ -154,8 +154,10 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
     # SKU index per row by category codes (-1: not a SKU of the scenario); a Python-level map over
     # 10^5-10^6 rows would take seconds
     codes = pd.Categorical(evaluations["sku"].astype(object), categories=ids).codes.astype(np.int64)
-    ev = evaluations[codes >= 0].reset_index(drop=True)
-    group = codes[codes >= 0]
+    # Copies only where rows go: the table can be most of the head's memory on a large catalogue.
+    known = codes >= 0
+    ev = evaluations.reset_index(drop=True) if known.all() else evaluations[known].reset_index(drop=True)
+    group = codes[known]
     missing = [ids[k] for k in np.flatnonzero(np.bincount(group, minlength=len(ids)) == 0)]
     if missing:
         raise ValueError(f"evaluations have no candidate for SKUs {missing[:5]}")
@@ -176,7 +178,8 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
         group = group[ok]
     cls_of = sku_classes(scenario)
     cls_by_index = np.array([cls_of[i] for i in ids], dtype=object)
-    ev = ev.assign(**{"class": cls_by_index[group]})
+    ev = ev.copy(deep=False)  # a new column on a shallow copy: the caller's table is left as it is
+    ev["class"] = cls_by_index[group]
     cost = objective_cost(ev, objective)
     d = ev["demand_per_period"].to_numpy(float)
     m = ev[metric].to_numpy(float)

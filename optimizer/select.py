@@ -51,7 +51,8 @@ class Selector:
         self.objective = "total" if cost_optimal else "logistics"
         prep = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal)
         # Keep only the evaluation rows that survived pruning (the Selector may outlive the table).
-        prep.rows = prep.rows.iloc[prep.src].reset_index(drop=True)
+        if len(prep.src) < len(prep.rows):
+            prep.rows = prep.rows.iloc[prep.src].reset_index(drop=True)
         prep.src = np.arange(len(prep.rows))
         self.prep: Prepared = prep
         self.options = options or hs.options_from(scenario)

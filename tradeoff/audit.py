@@ -14,6 +14,8 @@ pair `current_<name>, recommended_<name>`, then `current_fill_rate_ci, current_c
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -62,24 +64,24 @@ def audit(scenario: Scenario, plan: pd.DataFrame, evaluate: Evaluate, replicatio
         evaluated.index = current["sku"].to_numpy()
     else:
         evaluated = pd.DataFrame(columns=POLICY_COLUMNS + METRICS + COSTS + ["fill_rate_ci", "cost_total_ci"])
-    recommended = plan.set_index("sku")
-    rows = []
-    for sku in scenario.skus:
-        rec = recommended.loc[sku.id]
-        has = sku.id in evaluated.index
-        cur = evaluated.loc[sku.id] if has else None
-        row = {"sku": sku.id, "class": rec["class"], "has_current_policy": has, "note": "" if has else NO_CURRENT_POLICY}
-        for p in PARAMETERS:
-            row[f"current_{p}"] = cur[p] if has else np.nan
-            row[f"recommended_{p}"] = rec[p]
-        for name in METRICS + COSTS:
-            row[f"current_{name}"] = float(cur[name]) if has else np.nan
-            row[f"recommended_{name}"] = float(rec[name])
-        row["current_fill_rate_ci"] = float(cur["fill_rate_ci"]) if has else np.nan
-        row["current_cost_total_ci"] = float(cur["cost_total_ci"]) if has else np.nan
-        row["saving"] = float(cur["cost_total"]) - float(rec["cost_total"]) if has else np.nan
-        rows.append(row)
-    table = pd.DataFrame(rows, columns=audit_columns())
+    ids = [sku.id for sku in scenario.skus]
+    rec = plan.set_index("sku").loc[ids]
+    # Column by column over all SKUs (a row loop takes seconds per 10,000 SKUs): the current side
+    # aligned by id, NaN where a SKU has no current policy.
+    has = pd.Index(ids).isin(evaluated.index)
+    cur = evaluated[~evaluated.index.duplicated()].reindex(ids)
+    columns: dict[str, Any] = {"sku": ids, "class": rec["class"].to_numpy(), "has_current_policy": has,
+                               "note": np.where(has, "", NO_CURRENT_POLICY)}
+    for p in PARAMETERS:
+        columns[f"current_{p}"] = cur[p].to_numpy() if p in cur else np.nan
+        columns[f"recommended_{p}"] = rec[p].to_numpy()
+    for name in METRICS + COSTS:
+        columns[f"current_{name}"] = cur[name].to_numpy(dtype=float, na_value=np.nan)
+        columns[f"recommended_{name}"] = rec[name].to_numpy(dtype=float)
+    columns["current_fill_rate_ci"] = cur["fill_rate_ci"].to_numpy(dtype=float, na_value=np.nan)
+    columns["current_cost_total_ci"] = cur["cost_total_ci"].to_numpy(dtype=float, na_value=np.nan)
+    columns["saving"] = columns["current_cost_total"] - columns["recommended_cost_total"]
+    table = pd.DataFrame(columns, columns=audit_columns())
     for side in ("current", "recommended"):
         for p in ("s", "S", "Q", "R", "cap"):
             table[f"{side}_{p}"] = table[f"{side}_{p}"].astype(float)

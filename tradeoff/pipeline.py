@@ -173,6 +173,25 @@ class Evaluator:
 
 
 # --------------------------------------------------------------------------- timing and progress
+def _return_free_memory() -> None:
+    """Give the memory freed by a stage back to the operating system (glibc's malloc_trim): the
+    stages make and drop large tables, and without it the freed pages stay in the process, so its
+    peak grows with every stage instead of with what it holds. A no-op where there is no glibc."""
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None
+
+
 @dataclass
 class Stages:
     """Wall-clock seconds per stage; `progress(stage, 0, 1)` is told when a stage starts and
@@ -191,6 +210,7 @@ class Stages:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            _return_free_memory()
         self._tell(name, 1)
 
     def _tell(self, name: str, done: int) -> None:
@@ -311,6 +331,7 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     Raises optimizer.InfeasibleError when the service rules cannot be met."""
     import optimizer
     from optimizer import refine
+    from optimizer.frontier import clear_memo
     from tradeoff.search import FRONTIER_REFINE_ROUNDS, MAX_REFINE_ROUNDS, Level, Task
 
     chunks = plan_chunks(scenario, jobs)
@@ -335,6 +356,9 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
         found.plan = optimizer.select(scenario, found.efficient, target=target)
     with stages("refine"):
         for _ in range(PRICE_ROUNDS):
+            # The sweeps of earlier efficient sets are of no more use: free their plans (a few MB per
+            # 1,000 SKUs each) before the next one is made.
+            clear_memo()
             plans = [found.plan] + [p for p in optimizer.frontier_plans(scenario, found.efficient) if p is not None]
             rounds = [MAX_REFINE_ROUNDS] + [FRONTIER_REFINE_ROUNDS] * (len(plans) - 1)
             choices = [_slice_by_chunk(p.choice, chunks) for p in plans]

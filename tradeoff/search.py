@@ -228,14 +228,21 @@ class _Chunk:
 
 def head_columns(scenario: Scenario) -> list[str]:
     """The columns of a candidate the head reads (selection, frontier, verification, summary): the
-    policy, the cost buckets and total, the service metric, demand, the resources limits count, the
-    half-widths refinement compares, replications and round. The other metrics stay in the chunks'
-    files (candidates.parquet)."""
+    policy, the cost buckets and total with its half-width, the service metric, demand, replications
+    and the resources of the limits the scenario sets. The other metrics stay in the chunks' files
+    (candidates.parquet)."""
     from optimizer.problem import COST_BUCKETS
 
-    metric = scenario.service.metric
-    return [*POLICY_COLUMNS, *COST_BUCKETS, "cost_total", "cost_total_ci", metric, f"{metric}_ci",
-            "demand_per_period", "inventory_value", "avg_on_hand", "vehicles_per_period", "replications", "round"]
+    limits = {"budget.inventory_value": ["inventory_value"], "costs.warehousing.capacity_units": ["avg_on_hand"]}
+    used = []
+    if scenario.budget.inventory_value is not None:
+        used += limits["budget.inventory_value"]
+    if scenario.costs.warehousing.capacity_units is not None:
+        used += limits["costs.warehousing.capacity_units"]
+    if any(mode.capacity_per_period is not None for mode in scenario.transport):
+        used.append("vehicles_per_period")
+    return [*POLICY_COLUMNS, *COST_BUCKETS, "cost_total", "cost_total_ci", scenario.service.metric,
+            "demand_per_period", "replications", *used]
 
 
 def sub_scenario(scenario: Scenario, chunk: Chunk) -> Scenario:
@@ -279,12 +286,11 @@ def efficient_set(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
 def _final(task: Task) -> int:
     """Write the chunk's candidates (with `class` and `chosen`) as its part of candidates.parquet; the
     number of rows written."""
-    from optimizer.keys import policy_keys
+    from optimizer.keys import matches
 
     table = pd.read_parquet(chunk_path(task.store, task.chunk.index))
-    chosen = set(policy_keys(task.chosen)) if task.chosen is not None else set()
     table.insert(1, "class", table["sku"].map(dict(zip(task.chunk.skus, task.chunk.classes))))
-    table["chosen"] = policy_keys(table).isin(chosen).to_numpy()
+    table["chosen"] = matches(table, task.chosen)
     # Dictionaries for the text columns only (their values repeat); numbers as they are.
     write_parquet(table, Path(task.out) / part_name(task.chunk.index), use_dictionary=["sku", "class", "family", "mode"])
     return len(table)

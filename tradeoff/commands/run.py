@@ -65,8 +65,10 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
         a = s["audit"]
         typer.echo(f"audit: {a['skus_audited']} SKUs with a current policy, saving {a['saving']:.2f} "
                    f"{result.scenario.currency}/period")
-        if a["skus_without_current_policy"]:
-            typer.echo(f"audit: no current policy for {', '.join(a['skus_without_current_policy'])}")
+        missing = a["skus_without_current_policy"]
+        if missing:  # a few names, then how many more: a catalogue can leave thousands unaudited
+            more = f" and {len(missing) - 20} more (audit.csv lists them)" if len(missing) > 20 else ""
+            typer.echo(f"audit: no current policy for {', '.join(missing[:20])}{more}")
     for rule in result.extras.get("rules", []):
         if not rule.met:
             typer.echo(f"warning: {rule.rule} missed out of sample: {rule.metric} {rule.achieved:.6g} "

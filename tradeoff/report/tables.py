@@ -60,6 +60,7 @@ class Table:
     headers: tuple[Header, ...]
     rows: tuple[tuple[Cell, ...], ...]
     sortable: bool = True
+    total: int = 0  # rows before the page's cap (REPORT_ROWS_MAX); 0: every row is shown
 
     def column(self, label_start: str) -> list[Cell]:
         """The cells of the first column whose header starts with `label_start`."""
@@ -67,8 +68,21 @@ class Table:
         return [r[k] for r in self.rows]
 
 
-def table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bool = True) -> Table:
-    """`rows` as a Table with the given columns; numeric sort values kept to 12 significant digits."""
+REPORT_ROWS_MAX = 500  # per-SKU rows on the page at most: a page of 100,000 rows is unreadable and huge
+
+
+def largest(rows: pd.DataFrame, cost: pd.Series, limit: int = REPORT_ROWS_MAX) -> tuple[pd.DataFrame, int]:
+    """(`rows` as they are when there are at most `limit`, else the `limit` rows of highest `cost`,
+    highest first, ties in row order; the number of rows there were)."""
+    if len(rows) <= limit:
+        return rows, 0
+    order = np.argsort(-np.nan_to_num(cost.to_numpy(dtype=float), nan=-np.inf), kind="stable")[:limit]
+    return rows.iloc[order], len(rows)
+
+
+def table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bool = True, total: int = 0) -> Table:
+    """`rows` as a Table with the given columns; numeric sort values kept to 12 significant digits.
+    `total`: the rows there were before a cap (see `largest`)."""
     body = []
     for _, r in rows.iterrows():
         cells = []
@@ -77,7 +91,7 @@ def table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bo
             cells.append(Cell(line(c.text(r)), numeric=c.value is not None,
                               sort=f"{float(v):.12g}" if is_number(v) else None))
         body.append(tuple(cells))
-    return Table(table_id, tuple(Header(c.label, c.title) for c in columns), tuple(body), sortable)
+    return Table(table_id, tuple(Header(c.label, c.title) for c in columns), tuple(body), sortable, total)
 
 
 def _wmean(values: pd.Series, weights: pd.Series) -> float:
@@ -206,7 +220,8 @@ def sku_table(result) -> Table:
         cols.append(Column("Stockouts / period", lambda r: num(r["stockout_frequency"], 3), lambda r: r["stockout_frequency"]))
     if "avg_on_hand" in plan.columns:
         cols.append(Column("Avg on hand", lambda r: num(r["avg_on_hand"], 1), lambda r: r["avg_on_hand"], "units"))
-    return table(plan, cols, "sku-table")
+    shown, total = largest(plan, plan["cost_total"] if "cost_total" in plan.columns else pd.Series(0.0, index=plan.index))
+    return table(shown, cols, "sku-table", total=total)
 
 
 def audit_table(result) -> Table:
@@ -240,7 +255,11 @@ def audit_table(result) -> Table:
                    lambda r: per(val(r, "recommended_cost_total"), ppy)),
             Column(f"Saving / yr ({cur})", lambda r: _saving(per(val(r, "saving"), ppy), cur),
                    lambda r: per(val(r, "saving"), ppy), "current minus recommended cost; positive: the plan is cheaper")]
-    return table(a, cols, "audit-table")
+    # The largest current costs first when capped: where today's policy costs most.
+    cost = pd.to_numeric(a["current_cost_total"], errors="coerce") if "current_cost_total" in a.columns \
+        else pd.Series(0.0, index=a.index)
+    shown, total = largest(a, cost)
+    return table(shown, cols, "audit-table", total=total)
 
 
 def per(x, ppy):
