@@ -24,11 +24,18 @@ app = typer.Typer(
 
 @app.command()
 def version() -> None:
-    """Print the versions of tradeoff and of the libraries it stands on."""
+    """Print tradeoff's version, its engine fingerprint (SHA-256 of the engine's source and of the
+    versions below) and the versions of Python and of the libraries it stands on: two machines that
+    print the same lines compute the same plans (a Dask run refuses a worker that differs)."""
     from importlib.metadata import version as v
 
-    for name in ("tradeoff", "pyomo", "highspy", "numpy", "pandas", "simpy", "numba"):
-        typer.echo(f"{name} {v(name)}")
+    from tradeoff.fingerprint import signature
+
+    sig = signature()
+    typer.echo(f"tradeoff {v('tradeoff')}")
+    typer.echo(f"fingerprint {sig.fingerprint}")
+    for name, value in sig.versions:
+        typer.echo(f"{name} {value}")
 
 
 def _register_commands() -> None:
