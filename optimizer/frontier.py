@@ -65,7 +65,9 @@ def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, t
         if key is not None and all(p.status == SolveStatus.optimal for p in hit[0]):
             _memo.put(key, hit)
     plans, infeasible = hit
-    return [dataclasses.replace(p, choice=p.choice.copy(), timings=dict(p.timings), duals=dict(p.duals))
+    # Lazy copies (pandas copy-on-write): a caller that changes its plan never changes the memo's,
+    # and the tables are not duplicated until one does.
+    return [dataclasses.replace(p, choice=p.choice.copy(deep=False), timings=dict(p.timings), duals=dict(p.duals))
             for p in plans], list(infeasible)
 
 
