@@ -112,7 +112,10 @@ def field(text: str) -> str:
     return text
 
 
-def _column(series: pd.Series, bools: tuple[str, str]) -> list[str]:
+def _fields(series: pd.Series, bools: tuple[str, str]) -> list[str]:
+    """A column's cells as CSV fields (`field(cell(v))`). Numbers and booleans never need quoting
+    (FLOAT_FORMAT and integers write no comma, quote or line break), so only text goes through `field`:
+    the same bytes, without a per-cell test on most of a table."""
     kind = series.dtype.kind
     if kind == "f":
         return ["" if v != v else FLOAT_FORMAT % (v + 0.0) for v in series.to_numpy().tolist()]
@@ -120,16 +123,19 @@ def _column(series: pd.Series, bools: tuple[str, str]) -> list[str]:
         return [str(v) for v in series.to_numpy().tolist()]
     if kind == "b":
         return [bools[0] if v else bools[1] for v in series.to_numpy().tolist()]
-    return [cell(v, bools) for v in series.astype(object).tolist()]
+    return [field(cell(v, bools)) for v in series.astype(object).tolist()]
 
 
 def csv_text(table: pd.DataFrame, bools: tuple[str, str] = BOOLS) -> str:
     """A table as CSV text, every cell through `cell` (strings neutralised, floats with FLOAT_FORMAT,
     -0.0 written as 0, empty cells for missing values) and `field` (RFC 4180 quoting); no index,
     `\\n` line ends, no timestamp: the same table always gives the same bytes."""
-    columns = [_column(table.iloc[:, i], bools) for i in range(table.shape[1])]
+    columns = [_fields(table.iloc[:, i], bools) for i in range(table.shape[1])]
     lines = [_line([cell(c, bools) for c in table.columns])]
-    lines += [_line(row) for row in zip(*columns)]
+    if len(columns) == 1:  # a lone empty cell is written "" (an empty line is skipped by readers)
+        lines += ['""\n' if f == "" else f + "\n" for f in columns[0]]
+    else:
+        lines += [",".join(row) + "\n" for row in zip(*columns)]
     return "".join(lines)
 
 
