@@ -107,7 +107,8 @@ def frontier_plans(scenario: Scenario, evaluations: pd.DataFrame, levels=None, m
                    time_limit: float | None = None, mip_gap: float | None = None) -> list[Plan]:
     """The plans behind the frontier rows: first the cost-optimal plan (target None), then the plan of
     least logistics cost per period for each level of `levels` (default scenario.service.frontier) that
-    can be met, ascending. For refinement around the frontier (optimizer.refine.frontier_neighbours)."""
+    can be met, ascending. Their prices and choices seed the refinement around the frontier
+    (tradeoff.search)."""
     return _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)[0]
 
 

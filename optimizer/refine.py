@@ -1,12 +1,12 @@
-"""Helpers for the refine loop (tradeoff run calls them): new candidates around the chosen ones,
-around the plans of the frontier's levels, the contenders worth more replications, and the stopping test.
+"""Helpers for refinement: new candidates one step around given policies (`around`; `neighbours` and
+`frontier_neighbours` seed it from Plans), each SKU's price-optimal candidate and close rivals (the
+SKU-chunk tasks of tradeoff.search use them with optimizer.prices), and the stopping test.
 
-Ranking and selection: replications are spent where they decide something. A contender is a
-candidate of the same SKU whose Lagrangian cost (the plan's objective cost minus the implied shortage
-value of the service it delivers) lies within the sum of the two 95 % half-widths of the chosen one's.
-Re-simulating contenders (and the chosen row) with more replications on the same random streams
-(common random numbers) sharpens exactly the comparisons that can change the plan; the test used
-here is conservative because the evaluations table holds unpaired half-widths only.
+Ranking and selection: replications are spent where they decide something. A rival is a candidate
+of the same SKU whose reduced cost (optimizer.prices) lies within the sum of the two 95 %
+half-widths of the price-optimal one's. Re-simulating rivals (and the chosen row) with more
+replications on the same random streams (common random numbers) sharpens exactly the comparisons
+that can change the plan; the test is conservative because the table holds unpaired half-widths.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.candidates import POLICY_COLUMNS
-from optimizer.keys import add_new, policy_keys
+from optimizer.keys import add_new
 from optimizer.plan import Plan
 from scenarios.schema import Scenario
 
@@ -120,39 +120,6 @@ def _lagrangian(df: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
         m_ci = df[f"{plan.metric}_ci"].to_numpy(float) if f"{plan.metric}_ci" in df else np.zeros(len(df))
         ci = ci + price * d * np.nan_to_num(m_ci)
     return cost, np.nan_to_num(ci)
-
-
-def contenders(evaluations: pd.DataFrame, plan: Plan, per_sku: int = 5) -> pd.DataFrame:
-    """Evaluation rows worth more replications: for each SKU, the candidates (at most `per_sku`, the
-    closest first) whose score interval overlaps the chosen candidate's, plus the chosen row itself
-    when it has any contender. Score: the objective cost per period minus the implied shortage cost
-    times the demand-weighted service (the quantity the selection compares)."""
-    score, ci = _lagrangian(evaluations, plan)
-    keys = policy_keys(evaluations).tolist()
-    chosen_keys = policy_keys(plan.choice).tolist()
-    ch_score, ch_ci = _lagrangian(plan.choice, plan)
-    # Row positions per SKU, found once (ascending, so each SKU's rows keep the table's order): a
-    # filter of the whole table per chosen row is quadratic in the catalogue size.
-    rows_of = pd.Series(np.arange(len(evaluations))).groupby(evaluations["sku"].to_numpy(), sort=False).indices
-    keep = []
-    for i, (sku, key) in enumerate(zip(plan.choice["sku"].tolist(), chosen_keys)):
-        pos = rows_of.get(sku)
-        if pos is None:
-            continue
-        same = np.fromiter((keys[p] == key for p in pos), dtype=bool, count=len(pos))
-        others = pos[~same]
-        dist = np.abs(score[others] - ch_score[i])
-        near = dist <= ci[others] + ch_ci[i]
-        if not near.any():
-            continue
-        # The closest first; ties in table order (a stable sort, as nsmallest(keep="first")).
-        close = others[near][np.argsort(dist[near], kind="stable")[:per_sku]]
-        keep.append(pos[same][:1])
-        keep.append(close)
-    if not keep:
-        return evaluations.iloc[0:0].copy()
-    idx = np.concatenate(keep)
-    return evaluations.iloc[idx].reset_index(drop=True)
 
 
 def gain_within_noise(previous_plan: Plan | None, plan: Plan) -> bool:

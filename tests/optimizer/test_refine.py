@@ -9,7 +9,8 @@ import pytest
 
 import synthetic as syn
 from optimizer import select
-from optimizer.refine import contenders, gain_within_noise, neighbours
+from optimizer.refine import cheapest_per_sku, close_rivals, gain_within_noise, neighbours
+from scenarios.abc import sku_classes
 
 
 def test_neighbours_new_valid_and_close():
@@ -51,9 +52,12 @@ def test_contenders_are_the_overlapping_rows():
     ev["cost_total_ci"] = [0.3, 0.3, 0.3, 0.3, 0.01]
     plan = select(sc, ev)
     assert plan.choice["cost_total"].iloc[0] == 10.0
-    c = contenders(ev, plan)
+    classes = ev["sku"].map(sku_classes(sc)).to_numpy(object)
+    score = plan.prices.reduced_cost(sc, ev, classes)  # cost-optimal, no binding rule: cost_total
+    codes = np.zeros(len(ev), dtype=np.int64)
+    rows = close_rivals(codes, cheapest_per_sku(codes, score), score, plan.prices.half_width(ev, classes))
     # |10.5 - 10| <= 0.6 and |10.2 - 10| <= 0.31 overlap; 12 and 20 do not; the chosen row is included
-    assert sorted(c["cost_total"]) == [10.0, 10.2, 10.5]
+    assert sorted(ev["cost_total"].iloc[rows]) == [10.0, 10.2, 10.5]
 
 
 def test_gain_within_noise():
