@@ -1,14 +1,17 @@
 """`run`: the whole job of `tradeoff run`, from a scenario file to a written result folder.
 
-Stages (timed, each a plain function over plain data): load the scenario (variants, --set, target
-and solver overrides applied before validation) -> initial candidates -> simulate -> select ->
-refine rounds (neighbours of the chosen candidates, simulated on the same streams, re-selected,
-until the gain is inside the noise) -> contenders (candidates close to the chosen ones) re-simulated
-with more replications -> final selection -> frontier -> out-of-sample verification -> audit ->
-result files (written atomically under --out, or not at all).
+Stages (timed): load the scenario (variants, --set, target and solver overrides applied before
+validation) -> simulate (the SKU chunks explore: initial candidates, simulation, cost-optimal refine
+rounds) -> select (the head, over the chunks' efficient sets) -> refine (prices of the plan and of
+every exchange-curve level sent to the chunks, which refine around each SKU's price-optimal
+candidates and re-simulate the contenders; select again; until the plan's gain is inside its noise)
+-> frontier -> out-of-sample verification (and tightening) -> audit -> candidates (each chunk writes
+its part of candidates.parquet) -> result files (written atomically under --out, or not at all).
+docs/architecture.md draws the data flow; tradeoff/search.py holds the chunks' side.
 
-Simulation goes through an executor in chunks of whole SKUs: streams are keyed by SKU, so the
-numbers do not depend on the chunking, the number of jobs or the executor.
+Work goes through an executor in chunks of whole SKUs: streams are keyed by SKU and every decision
+in a chunk is per SKU, so the numbers do not depend on the chunking, the number of jobs or the
+executor.
 """
 
 from __future__ import annotations
