@@ -116,10 +116,13 @@ def result_folder_name(scenario: Scenario, variants: Any = None) -> str:
 
 # --------------------------------------------------------------------------- evaluation in chunks
 def evaluate_chunk(task: tuple) -> pd.DataFrame:
-    """Simulate one chunk of policies (all rows of some SKUs): the function executors ship to workers."""
+    """Simulate one chunk of policies (all rows of some SKUs): the function executors ship to workers.
+    task: (the scenario without its SKUs, shared once per worker; the chunk's SKUs; policies; engine;
+    replications; seed)."""
     import simulation
 
-    scenario, policies, engine, replications, seed = task
+    shared, skus, policies, engine, replications, seed = task
+    scenario = shared.model_copy(update={"skus": tuple(skus)})
     return simulation.evaluate(scenario, policies, engine=engine, replications=replications, seed=seed)
 
 
@@ -132,9 +135,11 @@ def sku_chunks(skus: list[str], n_chunks: int) -> list[list[str]]:
 
 @dataclass
 class Evaluator:
-    """Simulates policies table -> evaluations table through an executor, in chunks of whole SKUs;
-    rows come back in the input order. Counts the candidate rows it simulated and tells `progress`
-    (stage, chunks done, chunks) as chunks finish."""
+    """Simulates policies table -> evaluations table through an executor, in chunks of whole SKUs
+    (at least `chunks`, none of more than CHUNK_SKUS_MAX SKUs); rows come back in the input order.
+    Each chunk task carries its own SKUs and a handle to the scenario without SKUs (`shared`, or
+    one made with `executor.share` on first use), so a worker's memory does not grow with the
+    catalogue. Counts the candidate rows it simulated and tells `progress` (chunks done, chunks)."""
 
     scenario: Scenario
     engine: str
@@ -142,21 +147,28 @@ class Evaluator:
     chunks: int
     progress: Callable[[int, int], None] | None = None  # (chunks done, chunks)
     simulated: int = 0
-    _scenario_handle: Any = field(default=None, init=False, repr=False)
+    shared: Any = None
+    _models: dict = field(default_factory=dict, init=False, repr=False)
 
     def __call__(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
         policies = policies[POLICY_COLUMNS].reset_index(drop=True)
         if policies.empty:
             raise ValueError("no policies to evaluate")
         skus = list(dict.fromkeys(policies["sku"]))
-        # A handle to the scenario: on Dask it is sent to each worker once, not with every chunk;
-        # locally the handle is the scenario itself.
-        scenario = self._shared_scenario()
+        handle = self._shared_scenario()
+        if not self._models:
+            for sku in self.scenario.skus:
+                self._models.setdefault(sku.id, sku)
+        missing = [s for s in skus if s not in self._models]
+        if missing:
+            raise ValueError(f"policies name SKUs the scenario does not have: {missing[:5]}")
         positions, tasks = [], []
-        for group in sku_chunks(skus, self.chunks):
+        n = max(self.chunks, -(-len(skus) // CHUNK_SKUS_MAX))
+        for group in sku_chunks(skus, n):
             rows = np.flatnonzero(policies["sku"].isin(group).to_numpy())
             positions.append(rows)
-            tasks.append((scenario, policies.iloc[rows].reset_index(drop=True), self.engine, int(replications), int(seed)))
+            tasks.append((handle, tuple(self._models[s] for s in group), policies.iloc[rows].reset_index(drop=True),
+                          self.engine, int(replications), int(seed)))
         parts: list[Any] = [None] * len(tasks)
         for done, (k, part) in enumerate(self.executor.iter_completed(evaluate_chunk, tasks), start=1):
             parts[k] = part
@@ -168,11 +180,14 @@ class Evaluator:
         return table.sort_index().reset_index(drop=True)
 
     def _shared_scenario(self) -> Any:
-        """The executor's handle to the scenario (`executor.share`), made once per Evaluator."""
-        if self._scenario_handle is None:
+        """The handle to the scenario without SKUs (`executor.share`), made once per Evaluator."""
+        if self.shared is None:
+            from tradeoff.search import skeleton
+
             share = getattr(self.executor, "share", None)
-            self._scenario_handle = share(self.scenario) if share is not None else self.scenario
-        return self._scenario_handle
+            bare = skeleton(self.scenario)
+            self.shared = share(bare) if share is not None else bare
+        return self.shared
 
 
 # --------------------------------------------------------------------------- timing and progress
@@ -302,8 +317,10 @@ def plan_chunks(scenario: Scenario, jobs: int) -> list:
 
     ids = [s.id for s in scenario.skus]
     classes = sku_classes(scenario)
+    models = {s.id: s.model_copy(update={"class_": classes[s.id]}) for s in scenario.skus}
     n = max(int(jobs) * CHUNKS_PER_JOB if int(jobs) > 1 else 1, -(-len(ids) // CHUNK_SKUS_MAX))
-    return [Chunk(k, tuple(group), tuple(classes[i] for i in group)) for k, group in enumerate(sku_chunks(ids, n))]
+    return [Chunk(k, tuple(group), tuple(classes[i] for i in group), tuple(models[i] for i in group))
+            for k, group in enumerate(sku_chunks(ids, n))]
 
 
 def _map_chunks(pool: Any, tasks: list, stages: Stages) -> list:
@@ -326,7 +343,18 @@ def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
     return [table.loc[owner == k, policy].reset_index(drop=True) for k in range(len(chunks))]
 
 
-def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int, store: Path) -> Searched:
+def share_skeleton(pool: Any, scenario: Scenario) -> Any:
+    """The executor's handle to the scenario without its SKUs (tradeoff.search.skeleton), sent to
+    every worker once; chunk tasks carry their own SKUs."""
+    from tradeoff.search import skeleton
+
+    bare = skeleton(scenario)
+    share = getattr(pool, "share", None)
+    return share(bare) if share is not None else bare
+
+
+def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int, store: Path,
+           shared: Any = None) -> Searched:
     """Explore every chunk (candidates, simulation, cost-optimal refine), select at the head over the
     efficient sets, then send the prices of the plan and of every exchange-curve level back to the
     chunks (refine around the price-optimal choices, contenders), until the plan settles.
@@ -338,7 +366,7 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     from tradeoff.search import FRONTIER_REFINE_ROUNDS, MAX_REFINE_ROUNDS, Level, Task
 
     chunks = plan_chunks(scenario, jobs)
-    handle = pool.share(scenario) if getattr(pool, "share", None) is not None else scenario
+    handle = shared if shared is not None else share_skeleton(pool, scenario)
     found = Searched(plan=None, efficient=pd.DataFrame(), chunks=chunks)
 
     def step(name: str, levels_of=None) -> None:
@@ -373,14 +401,14 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     return found
 
 
-def write_candidates(pool: Any, scenario: Scenario, found: Searched, chosen: pd.DataFrame, engine: str,
-                     store: Path) -> Path:
-    """The candidates.parquet dataset (one part per chunk, written by the chunk tasks) in `store`."""
+def write_candidates(pool: Any, found: Searched, chosen: pd.DataFrame, engine: str, store: Path, shared: Any) -> Path:
+    """The candidates.parquet dataset (one part per chunk, written by the chunk tasks) in `store`.
+    `shared`: the handle share_skeleton gave."""
     from tradeoff.search import Task, run_step
 
     out = store / "candidates.parquet"
     out.mkdir(exist_ok=True)
-    handle = pool.share(scenario) if getattr(pool, "share", None) is not None else scenario
+    handle = shared
     picks = _slice_by_chunk(chosen, found.chunks)
     tasks = [(handle, Task(c, engine, str(store), "final", chosen=picks[k], out=str(out))) for k, c in enumerate(found.chunks)]
     pool.map(run_step, tasks)
@@ -467,9 +495,10 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
 
     with work_folder(out, folder) as work, get_executor(kind=executor, jobs=jobs, scheduler=scheduler) as pool:
         store = work.path
+        shared = share_skeleton(pool, scenario)
         evaluate = Evaluator(scenario, engine, pool, chunks=max(1, int(jobs)) * CHUNKS_PER_JOB,
-                             progress=stages.chunk_progress if progress is not None else None)
-        found = search(scenario, pool, stages, engine, jobs, store)
+                             progress=stages.chunk_progress if progress is not None else None, shared=shared)
+        found = search(scenario, pool, stages, engine, jobs, store, shared)
         plan = found.plan
         with stages("frontier"):
             import optimizer
@@ -491,7 +520,7 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
             with stages("audit"):
                 audit_rows = audit_table(scenario, plan_table, evaluate, reps_verify)
         with stages("candidates"):
-            candidates = write_candidates(pool, scenario, found, plan.choice, engine, store)
+            candidates = write_candidates(pool, found, plan.choice, engine, store, shared)
 
     summary = build_summary(
         scenario=scenario, scenario_hash=scenarios.content_hash(scenario), variants=_variant_list(variants),

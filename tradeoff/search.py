@@ -45,11 +45,15 @@ POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
 
 @dataclass(frozen=True)
 class Chunk:
-    """A run of consecutive SKUs (ids and their classes, as the whole catalogue's ABC gives them)."""
+    """A run of consecutive SKUs: ids, their classes as the whole catalogue's ABC gives them, and the
+    SKUs themselves (scenarios.schema.Sku, each with its class set), so that a worker gets only its
+    chunk's SKUs with each task and the rest of the scenario once (worker memory does not grow with
+    the catalogue)."""
 
     index: int
     skus: tuple[str, ...]
     classes: tuple[str, ...]
+    models: tuple = ()
 
     @property
     def name(self) -> str:  # how executors' messages name the item
@@ -246,11 +250,19 @@ def head_columns(scenario: Scenario) -> list[str]:
 
 
 def sub_scenario(scenario: Scenario, chunk: Chunk) -> Scenario:
-    """The scenario restricted to the chunk's SKUs, each with its class from the whole catalogue (so
-    that a class computed here is the catalogue's, not the chunk's ABC)."""
+    """The scenario with the chunk's SKUs only (its models, classes set from the whole catalogue, so
+    that a class computed here is the catalogue's, not the chunk's ABC). `scenario` may hold no SKUs
+    (the skeleton the run shares with the workers, see `skeleton`)."""
+    if chunk.models:
+        return scenario.model_copy(update={"skus": tuple(chunk.models)})
     wanted = dict(zip(chunk.skus, chunk.classes))
     skus = [s.model_copy(update={"class_": wanted[s.id]}) for s in scenario.skus if s.id in wanted]
-    return scenario.model_copy(update={"skus": skus})
+    return scenario.model_copy(update={"skus": tuple(skus)})
+
+
+def skeleton(scenario: Scenario) -> Scenario:
+    """The scenario without its SKUs: what every worker gets once (the SKUs travel with their chunks)."""
+    return scenario.model_copy(update={"skus": ()})
 
 
 def chunk_path(store: str | Path, index: int) -> Path:

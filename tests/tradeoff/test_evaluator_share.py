@@ -1,6 +1,6 @@
-"""Evaluator puts the executor's shared handle to the scenario into its chunk tasks (on Dask a
-scatter sent to each worker once), asks for it once per Evaluator, and gives the numbers of a
-direct simulation when the handle resolves to the scenario."""
+"""Evaluator puts the executor's shared handle to the scenario without SKUs into its chunk tasks (on
+Dask a scatter sent to each worker once), asks for it once per Evaluator, gives each task only its
+own SKUs, and gives the numbers of a direct simulation."""
 
 from __future__ import annotations
 
@@ -52,5 +52,7 @@ def test_chunk_tasks_carry_the_shared_handle_not_the_scenario():
     evaluate(policies.iloc[:2], 2, 5)
     assert pool.shared == 1  # one scatter per Evaluator, not per call or chunk
     assert len(pool.tasks) == 3 + 2
-    assert all(isinstance(task[0], Handle) and task[0].obj is scenario for task in pool.tasks)
+    # the handle is the scenario without its SKUs; each task carries its own SKUs, no other
+    assert all(isinstance(task[0], Handle) and task[0].obj.skus == () for task in pool.tasks)
+    assert all({s.id for s in task[1]} == set(task[2]["sku"]) for task in pool.tasks)
     pd.testing.assert_frame_equal(first, simulation.evaluate(scenario, policies, replications=2, seed=5))
