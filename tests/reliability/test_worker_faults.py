@@ -47,8 +47,11 @@ def chunk_tasks(scenario) -> list[tuple]:
     policies = pd.DataFrame({"sku": ["a", "a", "b", "c", "c"], "family": "base_stock", "mode": "truck",
                              "s": float("nan"), "S": [8.0, 14.0, 6.0, 10.0, 20.0], "Q": float("nan"),
                              "R": 1.0, "cap": float("nan")})
-    # The SimPy engine: nothing to compile or load in a fresh worker, so the retry stays cheap.
-    return [(scenario, policies[policies["sku"] == k].reset_index(drop=True), "simpy", 2, 7) for k in "abc"]
+    # The SimPy engine: nothing to compile or load in a fresh worker, so the retry stays cheap. A task
+    # carries the scenario without SKUs and its own SKUs (as the run's Evaluator makes them).
+    bare = scenario.model_copy(update={"skus": ()})
+    return [(bare, tuple(s for s in scenario.skus if s.id == k), policies[policies["sku"] == k].reset_index(drop=True),
+             "simpy", 2, 7) for k in "abc"]
 
 
 def test_executor_retries_a_chunk_whose_worker_died_and_loses_no_row(tmp_path):
