@@ -19,6 +19,20 @@
    `invalid` (ScenarioError), `failed` (anything else, or a worker that died twice).
 4. After every scenario, `OUT/batch.csv` is rewritten atomically: one row per input file (COLUMNS),
    `pending` for those not finished yet.
+5. When the batch stops before the end (a cluster fault, a full disk, Ctrl-C, SIGTERM: anything
+   raised out of the run), every scenario not finished gets `interrupted` and batch.csv is written
+   once more on the way out; then the error goes up (the command line prints it as one line, exit 1).
+   A batch killed outright (SIGKILL) cannot do that: the next batch on the same OUT reads the rows it
+   left `pending` and says, in their message, that an earlier batch was interrupted there. An
+   executor that cannot start (no scheduler, no worker, a worker running other code) stops the batch
+   before batch.csv is written: nothing is written, as for `run`.
+
+On a worker, a scenario checks first that it sees every file it needs at the same path as the
+batch process (the files its loading opened there, recorded by an audit hook, and OUT): otherwise its
+row is `failed`, "<path>: not visible from worker W: the inputs must be on a file system every worker
+sees". A scenario whose Dask task is no longer wanted (the batch process is gone, so the scheduler
+cancelled it, or the worker lost its scheduler) stops at its next stage and writes nothing: no
+result folder appears after the batch has gone.
 
 The outcome's exit status: 0 all ok; 4 some scenario not ok (invalid, infeasible, failed); 2 when no
 file was valid (nothing to run).
@@ -26,12 +40,15 @@ file was valid (nothing to run).
 
 from __future__ import annotations
 
+import csv
 import enum
 import functools
 import logging
 import os
 import re
 import shutil
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -39,12 +56,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tradeoff.environment import EnvironmentFailure
 from tradeoff.progress import BatchProgress, open_channel
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("ok", "invalid", "infeasible", "failed")
-PENDING = "pending"  # only while the batch runs (or if it was killed): not finished yet
+STATUSES = ("ok", "invalid", "infeasible", "failed", "interrupted")
+PENDING = "pending"  # only while the batch runs (or if it was killed outright): not finished yet
+INTERRUPTED = "interrupted"  # not finished when the batch stopped (written on the way out)
 COLUMNS = (
     "file", "scenario", "folder", "status", "message", "reused", "scenario_hash", "skus",
     "seconds_validate", "seconds_run", "service_metric", "service_target", "service_achieved",
@@ -102,6 +121,7 @@ class Planned:
     scenario_hash: str
     skus: int
     seconds_validate: float
+    inputs: tuple[str, ...] = ()  # absolute paths of the files its loading read
 
 
 def _row(file: str, **values: Any) -> dict[str, Any]:
@@ -119,6 +139,63 @@ def _one_line(text: str) -> str:
     from scenarios.errors import excerpt
 
     return excerpt(" | ".join(part.strip() for part in str(text).splitlines() if part.strip()), MESSAGE_CHARS)
+
+
+# --------------------------------------------------------------------------- the files a scenario reads
+
+_recording: dict[int, list[str]] = {}  # thread id -> paths opened for reading while recorded
+_hook_installed = False
+
+
+def _on_audit(event: str, args: tuple) -> None:
+    """sys.addaudithook hook: while a thread records (`_reads`), the paths it opens for reading."""
+    if event != "open" or not _recording:
+        return
+    paths = _recording.get(threading.get_ident())
+    if paths is None:
+        return
+    path, mode, flags = (tuple(args) + (None, None, None))[:3]
+    if isinstance(mode, str):
+        reading = not any(c in mode for c in "wax+")
+    else:
+        reading = isinstance(flags, int) and (flags & os.O_ACCMODE) == os.O_RDONLY
+    if reading and isinstance(path, str | bytes):
+        paths.append(os.fsdecode(path))
+
+
+def _engine_roots() -> tuple[str, ...]:
+    """Where the interpreter, the libraries and the engine's own packages live: files opened there
+    while a scenario loads are imports, not the scenario's inputs."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    for package in ("scenarios", "tradeoff", "optimizer", "simulation"):
+        module = sys.modules.get(package)
+        if module is not None and getattr(module, "__file__", None):
+            roots.add(os.path.dirname(os.path.abspath(module.__file__)))
+    return tuple(os.path.realpath(r) + os.sep for r in roots if r)
+
+
+class _reads:
+    """Context manager: the regular files this thread opened for reading inside it (`.files`,
+    absolute, in order, once each), outside the interpreter's and the engine's own folders."""
+
+    def __enter__(self) -> _reads:
+        global _hook_installed
+        if not _hook_installed:
+            sys.addaudithook(_on_audit)  # cannot be removed; idle (one dict test) when nothing records
+            _hook_installed = True
+        self.files: tuple[str, ...] = ()
+        _recording[threading.get_ident()] = []
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        opened = _recording.pop(threading.get_ident(), [])
+        roots = _engine_roots()
+        found: dict[str, None] = {}
+        for path in opened:
+            full = os.path.abspath(path)
+            if not os.path.realpath(full).startswith(roots) and os.path.isfile(full):
+                found[full] = None
+        self.files = tuple(found)
 
 
 def validate_files(
@@ -144,7 +221,8 @@ def validate_files(
             rows[index], problems[index] = _row(file, status="invalid", message=lines[0]), lines
             continue
         try:
-            scenario = scenarios.load(file, overrides=overrides, variants=variant_names(variants) or None)
+            with _reads() as reads:
+                scenario = scenarios.load(file, overrides=overrides, variants=variant_names(variants) or None)
             folder = "+".join([scenario.name, *variant_names(variants)])
             results_io.result_dir(out, folder)
         except ScenarioError as exc:
@@ -164,8 +242,9 @@ def validate_files(
             problems[index] = [message]
             continue
         folders[folder] = file
+        inputs = tuple(dict.fromkeys((os.path.abspath(file), *reads.files)))
         planned.append(Planned(index, file, scenario.name, folder, content_hash(scenario), len(scenario.skus),
-                               round(time.perf_counter() - start, 3)))
+                               round(time.perf_counter() - start, 3), inputs))
         del scenario  # keep only what the batch needs: a 100,000-SKU scenario is large
     return planned, rows, problems
 
@@ -236,6 +315,7 @@ class BatchJob:
     engine: str = "kernel"
     runner: Callable | None = None  # tradeoff.pipeline.run unless a test injects another
     reporter: Callable | None = None  # progress channel back to the batch process
+    inputs: tuple[str, ...] = ()  # the files the scenario's loading read in the batch process (absolute)
 
 
 def _plain(value: Any) -> Any:
@@ -265,6 +345,84 @@ def _where(exc: BaseException) -> str:
     return f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
 
 
+class Abandoned(Exception):
+    """The batch this scenario runs for is gone (its Dask task was cancelled, or the worker lost its
+    scheduler): the scenario stops at its next stage, before writing anything."""
+
+
+def _dask_task_state() -> tuple[str, str] | None:
+    """(worker address, why the task is no longer wanted) on a Dask worker whose current task was
+    cancelled or released (the client that submitted it is gone or cancelled it) or which is closing
+    (it lost its scheduler); None when the task is still wanted or this is no Dask worker."""
+    try:
+        from distributed import get_worker
+        from distributed.core import Status
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    try:
+        if worker.status in (Status.closing, Status.closed, Status.failed):
+            return worker.address, "the worker lost its scheduler"
+        key = worker.get_current_task()
+        task = worker.state.tasks.get(key) if key is not None else None
+        if task is None or task.state not in ("executing", "long-running"):
+            return worker.address, "the batch that submitted it is gone"
+    except Exception:  # noqa: BLE001 - Dask's internals moved: never stop a wanted scenario over it
+        return None
+    return None
+
+
+def _guard(report: Callable | None) -> Callable:
+    """The progress callback given to the runner: stops the scenario (Abandoned) at its next stage
+    once its batch is gone, then passes the progress on."""
+
+    def progress(stage: str, done: int, total: int) -> None:
+        gone = _dask_task_state()
+        if gone is not None:
+            raise Abandoned(f"worker {gone[0]}: {gone[1]}; stopped before the {stage} stage, nothing written")
+        if report is not None:
+            report(stage, done, total)
+
+    return progress
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return f"worker {get_worker().address}"
+    except (ImportError, ValueError):
+        import socket
+
+        return f"worker process {os.getpid()} on {socket.gethostname()}"
+
+
+def _on_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return True
+    except (ImportError, ValueError):
+        return False
+
+
+def not_visible(job: BatchJob) -> str | None:
+    """On a Dask worker: the message for the first input of `job` (or its OUT folder) this worker
+    cannot see at the path the batch process saw it, or None when it sees them all. (A local worker
+    shares the batch process's file system: a file missing there was deleted, and loading says so.)"""
+    if not _on_dask_worker():
+        return None
+    for path in job.inputs:
+        if not os.path.isfile(path):
+            return f"{path}: not visible from {_worker_name()}: the inputs must be on a file system every worker sees"
+    if not os.path.isdir(job.out):
+        return (f"{job.out}: not visible from {_worker_name()}: the inputs and --out must be on a file system every "
+                "worker sees")
+    return None
+
+
 def run_scenario(job: BatchJob) -> dict[str, Any]:
     """Run one scenario of a batch and return its batch.csv figures; never raises for the
     scenario's own problems (they become the status and message)."""
@@ -273,22 +431,27 @@ def run_scenario(job: BatchJob) -> dict[str, Any]:
 
     start = time.perf_counter()
     report = functools.partial(job.reporter, job.key) if job.reporter is not None else None
-    if report is not None:
-        report("load", 0, 1)  # the display learns the scenario started before its first stage ends
+    unseen = not_visible(job)
+    if unseen is not None:
+        return {"status": "failed", "message": _one_line(unseen), "seconds_run": round(time.perf_counter() - start, 3)}
+    guarded = _guard(report)
     if job.runner is None:
         from tradeoff.pipeline import run as runner
     else:
         runner = job.runner
     values: dict[str, Any]
     try:
+        guarded("load", 0, 1)  # the display learns the scenario started before its first stage ends
         result = runner(job.path, out=job.out, overrides=job.overrides, variants=job.variants,
-                        engine=job.engine, jobs=1, progress=report)
+                        engine=job.engine, jobs=1, progress=guarded)
         values = {"status": "ok", "message": "", **headline(result.summary)}
         written = getattr(result, "out_dir", None)
         if written is None or Path(written).name != job.folder:
             values.update(status="failed", message=f"result went to {written}, expected {job.folder}/")
         elif values["scenario_hash"] != job.scenario_hash:
             values["message"] = "the scenario file changed while the batch ran; the result is of the new content"
+    except Abandoned as exc:  # nobody reads this row any more; it says why nothing was written
+        values = {"status": INTERRUPTED, "message": _one_line(str(exc))}
     except ScenarioError as exc:
         values = {"status": "invalid", "message": _one_line("; ".join(str(p) for p in exc.problems))}
     except InfeasibleError as exc:
@@ -351,6 +514,60 @@ def _workers_text(executor) -> str:
     return f"{executor.workers} {executor.kind} worker{'s' if executor.workers != 1 else ''}" + (f" at {where}" if where else "")
 
 
+EARLIER_INTERRUPTED = "interrupted in an earlier batch (it stopped before this scenario finished): run again"
+
+
+class BatchStopped(EnvironmentFailure):
+    """The batch stopped on an environment failure (`line`, as tradeoff.environment.describe gives
+    it) with `unfinished` scenarios marked `interrupted` in batch.csv. An EnvironmentFailure for the
+    command line (one line, exit 1); the original error is its __cause__."""
+
+    def __init__(self, line: str, unfinished: int):
+        self.line = line
+        self.unfinished = unfinished
+        super().__init__(line, unfinished)
+
+    def __str__(self) -> str:
+        if not self.unfinished:
+            return self.line
+        n = self.unfinished
+        return (f"{self.line}; batch.csv marks the {n} unfinished scenario{'s' if n != 1 else ''} interrupted "
+                "(finished ones are kept): run the same batch again to finish them")
+
+
+def _interrupt(csv_path: Path, rows: list[dict], exc: BaseException) -> Exception | None:
+    """On the way out of a batch stopped by `exc`: every row still pending becomes `interrupted`
+    (with why) and batch.csv is written once more (best effort: the disk may be what failed).
+    Returns the BatchStopped to raise for an environment failure, None to re-raise `exc` as it is
+    (a bug keeps its traceback, Ctrl-C stays a KeyboardInterrupt)."""
+    from tradeoff.environment import describe
+
+    line = describe(exc) if isinstance(exc, Exception) else None
+    why = line or ("interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}")
+    unfinished = 0
+    for row in rows:
+        if row is not None and row.get("status") == PENDING:
+            row["status"] = INTERRUPTED
+            row["message"] = _one_line(f"the batch stopped before this scenario finished: {why}")
+            unfinished += 1
+    try:
+        write_batch_csv(csv_path, rows)
+    except OSError:
+        log.warning("batch.csv could not be written on the way out", exc_info=True)
+    return None if line is None else BatchStopped(line, unfinished)
+
+
+def _left_unfinished(csv_path: Path) -> set[str]:
+    """The files (real paths) an earlier batch.csv at `csv_path` left `pending` or `interrupted`: a
+    batch killed outright (SIGKILL) could not mark them on its way out."""
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            return {os.path.realpath(r["file"]) for r in csv.DictReader(f)
+                    if r.get("status") in (PENDING, INTERRUPTED) and r.get("file")}
+    except (OSError, ValueError, KeyError, csv.Error):
+        return set()
+
+
 def run_batch(
     inputs: Sequence[str | os.PathLike],
     out: str | os.PathLike,
@@ -381,6 +598,7 @@ def run_batch(
     if not files:
         raise ScenarioError(Problem("batch", "", "no scenario files given"))
     out = Path(out).resolve()
+    made_out = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     for entry in out.glob(f".tmp-{BATCH_CSV}-*"):  # a batch.csv rewrite a kill interrupted
         entry.unlink(missing_ok=True)
@@ -391,6 +609,7 @@ def run_batch(
     for index in sorted(problems):
         progress.invalid_file(files[index], problems[index])
 
+    earlier = _left_unfinished(csv_path)
     to_run: list[Planned] = []
     notes: dict[int, str] = {}  # why a previous result is run again (damaged, another scenario's)
     for p in planned:
@@ -405,17 +624,32 @@ def run_batch(
                                  reused=True, seconds_run=round(seconds, 3) if seconds else None)
         else:
             notes[p.index] = check.rerun_message
+            if os.path.realpath(p.file) in earlier:  # its batch was killed outright (SIGKILL, a reboot)
+                notes[p.index] = "; ".join(m for m in (EARLIER_INTERRUPTED, notes[p.index]) if m)
             if notes[p.index]:
                 log.warning("%s: %s", p.folder, notes[p.index])
             rows[p.index] = _row(p.file, **base, status=PENDING, message=notes[p.index])
             to_run.append(p)
+
+    pool = None
+    if to_run:
+        # An unreachable scheduler, a cluster without workers or with a worker running other code, a
+        # pool that cannot start: an environment failure, reported by the command line as one line,
+        # exit 1 (tradeoff.environment), as for `run`; raised before batch.csv is written, so that,
+        # as for `run`, nothing is written.
+        preload = (runner.__module__,) if getattr(runner, "__module__", None) else ()
+        try:
+            pool = get_executor(executor, jobs, scheduler, fresh_process_per_item=True, preload=preload)
+        except BaseException:
+            if made_out:
+                try:
+                    out.rmdir()  # only when empty
+                except OSError:
+                    pass
+            raise
     write_batch_csv(csv_path, rows)
 
-    if to_run:
-        # An unreachable scheduler or a pool that cannot start is an environment failure, reported by
-        # the command line as one line, exit 1 (tradeoff.environment), as for `run`.
-        preload = (runner.__module__,) if getattr(runner, "__module__", None) else ()
-        pool = get_executor(executor, jobs, scheduler, fresh_process_per_item=True, preload=preload)
+    if pool is not None:
         with pool:
             progress.batch_started(len(to_run), len(planned) - len(to_run), len(problems), _workers_text(pool))
             labels = {p.index: p.folder for p in to_run}
@@ -429,7 +663,7 @@ def run_batch(
                 order = sorted(to_run, key=lambda p: -p.skus)
                 batch_jobs = [
                     BatchJob(p.index, os.path.abspath(p.file), str(out), p.folder, p.scenario_hash, overrides,
-                             variants, engine, runner, channel.reporter)
+                             variants, engine, runner, channel.reporter, p.inputs)
                     for p in order
                 ]
                 for p in order:
@@ -444,6 +678,11 @@ def run_batch(
                     row.update(values)
                     write_batch_csv(csv_path, rows)
                     progress.scenario_finished(p.index, p.folder, row)
+            except BaseException as exc:
+                stopped = _interrupt(csv_path, rows, exc)
+                if stopped is None:
+                    raise
+                raise stopped from exc
             finally:
                 channel.close()
     else:

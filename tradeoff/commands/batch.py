@@ -13,6 +13,35 @@ import typer
 
 
 @contextmanager
+def stop_signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a `kill`, a closed terminal, a scheduler's job ending) raise
+    tradeoff.environment.Stopped in this process while the batch runs, so that it leaves the way
+    Ctrl-C does: the unfinished scenarios marked `interrupted` in batch.csv, its workers stopped, one
+    line on stderr, exit 1 (instead of dying at once with batch.csv saying `pending`)."""
+    import signal
+    import threading
+
+    from tradeoff.environment import Stopped
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(signal.Signals(signum).name)
+
+    previous = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
 def batch_display() -> Iterator:
     """Bars on a terminal (stderr is a tty), plain log lines on stderr otherwise (CI, cron, logs)."""
     from tradeoff.progress import LogBatchProgress, RichBatchProgress
@@ -52,15 +81,16 @@ def register(app: typer.Typer) -> None:
         ones run one per worker process, each result folder is written atomically, and OUT/batch.csv
         gets one row per file (status ok/invalid/infeasible/failed, message, timings, headline
         figures). Re-running skips scenarios whose finished result has the same scenario hash.
-        Exit 0: all ok; 4: some scenario invalid, infeasible or failed; 2: no valid file."""
+        Exit 0: all ok; 4: some scenario invalid, infeasible or failed; 2: no valid file; 1: an
+        environment or cluster failure (one line; batch.csv marks unfinished scenarios interrupted)."""
         from tradeoff.batch import run_batch
 
-        with batch_display() as display:
+        with stop_signals_raise(), batch_display() as display:
             outcome = run_batch([str(p) for p in inputs], out, jobs=jobs, executor=executor, scheduler=scheduler,
                                 overrides=list(set_ or []) or None, variants=variant, engine=engine, progress=display)
         c = outcome.counts
         parts = [f"{c['ok']} ok ({c['reused']} already finished)"] + [
-            f"{c[s]} {s}" for s in ("invalid", "infeasible", "failed", "pending") if c.get(s)
+            f"{c[s]} {s}" for s in ("invalid", "infeasible", "failed", "interrupted", "pending") if c.get(s)
         ]
         typer.echo(f"{outcome.csv_path}: {len(outcome.rows)} scenario files: {', '.join(parts)}")
         if outcome.exit_status:
