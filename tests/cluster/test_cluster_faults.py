@@ -3,7 +3,8 @@
 while the command line (a subprocess) works on them.
 
 - one worker killed mid-run: the run still succeeds, plan.csv and frontier.csv byte-identical to a
-  run in one local process;
+  run in one local process (with --out relative to the command's folder, which the workers do not
+  share);
 - the only worker process killed under a nanny (the scenario scattered to it lost with it): the
   nanny starts a new one, the engine sends the scenario again, the run finishes with the local plan;
 - every worker killed mid-run (the scenario lost with them, none back): one line, exit 1, nothing
@@ -43,8 +44,10 @@ def test_one_worker_killed_mid_run_the_run_succeeds_with_the_local_plan(tmp_path
     tradeoff.run(str(path), out=tmp_path / "local", jobs=1)
     with RealCluster(tmp_path / "cluster", workers=2) as cluster:
         out = tmp_path / "dask"
-        proc = command(["run", path, "--out", out, "--executor", "dask", "--scheduler", cluster.address, "--jobs", "2"],
-                       tmp_path)
+        # --out relative to the command's folder: the workers, in folders of their own, write the
+        # run's work files in the same place all the same
+        proc = command(["run", path, "--out", "dask", "--executor", "dask", "--scheduler", cluster.address,
+                        "--jobs", "2"], tmp_path)
         wait_until(lambda: work_started(out) or proc.poll() is not None, 90, what="the run's first chunk")
         assert proc.poll() is None, "the run ended before a worker could be killed"
         cluster.kill_worker(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +54,10 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
     from tradeoff.pipeline import run
 
     changes = list(sets) + flag_overrides(target=target, time_limit=time_limit, mip_gap=mip_gap)
+    if executor == "dask":
+        # The chunk tasks write in the run's work folder inside --out, on the workers: a relative
+        # path would be taken from each worker's own working folder (another one on every machine).
+        out = Path(os.path.abspath(out))
     with terminal_progress() as progress:
         result = run(str(file), out=out, overrides=changes or None, variants=variant, engine=engine,
                      jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit)
