@@ -91,10 +91,12 @@ class RealCluster:
         return worker
 
     def wait_for_workers(self, n: int, timeout: float = 60) -> None:
+        """Until `n` workers are registered (with none, until the scheduler answers)."""
         from distributed import Client
 
         with Client(self.address, timeout=30) as client:
-            client.wait_for_workers(n, timeout=timeout)
+            if n > 0:
+                client.wait_for_workers(n, timeout=timeout)
 
     def kill_worker(self, i: int) -> None:
         self.workers[i].send_signal(signal.SIGKILL)

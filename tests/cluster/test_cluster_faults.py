@@ -9,7 +9,8 @@ while the command line (a subprocess) works on them.
   nanny starts a new one, the engine sends the scenario again, the run finishes with the local plan;
 - every worker killed mid-run (the scenario lost with them, none back): one line, exit 1, nothing
   written;
-- the scheduler killed mid-run: one line, exit 1, nothing written.
+- the scheduler killed mid-run: one line, exit 1, nothing written;
+- a scheduler without any worker: one line once TRADEOFF_WORKER_TIMEOUT has passed, exit 1.
 
 Only the engine's own messages are asserted, never a library's.
 """
@@ -27,6 +28,7 @@ from real_cluster import (
     finish,
     nothing_written,
     one_error_line,
+    run,
     scenario_text,
     wait_until,
     work_started,
@@ -127,3 +129,17 @@ def test_the_worker_timeout_is_checked_like_the_scheduler_timeout(monkeypatch):
     monkeypatch.setenv(environment.WORKER_TIMEOUT_ENV, "-1")
     with pytest.raises(ScenarioError, match=environment.WORKER_TIMEOUT_ENV):
         environment.worker_timeout()
+
+
+def test_a_scheduler_without_workers_is_one_line(tmp_path):
+    path = write(tmp_path, "mid.yaml", scenario_text("mid", 3, periods=40, replications=2))
+    with RealCluster(tmp_path / "cluster", workers=0) as cluster:
+        out = tmp_path / "out"
+        start = time.monotonic()
+        rc, _, stderr = run(["run", path, "--out", out, "--executor", "dask", "--scheduler", cluster.address], tmp_path,
+                            env={"TRADEOFF_WORKER_TIMEOUT": "1"})
+        seconds = time.monotonic() - start
+        line = one_error_line(rc, stderr, cluster)
+    assert line.startswith(f"error: the Dask scheduler at {cluster.address} has no workers (none joined within 1 s)")
+    assert seconds < 10, f"{seconds:.1f} s"
+    nothing_written(out)
