@@ -243,4 +243,4 @@ def work_started(out: Path) -> bool:
     return any(out.glob(".tmp-*/chunk-*.parquet"))
 
 
-MID = dict(n_skus=24, periods=800, replications=12)  # a run of a few seconds on the cluster
+MID = dict(n_skus=16, periods=600, replications=10)  # a run of a few seconds on the cluster

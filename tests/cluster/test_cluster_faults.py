@@ -39,11 +39,18 @@ from tradeoff import environment
 from tradeoff.environment import NoWorkersError, SchedulerLostError, WorkersLostError, describe
 
 
-def test_one_worker_killed_mid_run_the_run_succeeds_with_the_local_plan(tmp_path):
+@pytest.fixture(scope="module")
+def local_plan(tmp_path_factory) -> dict[str, bytes]:
+    """plan.csv and frontier.csv of the MID scenario run in this one process."""
     import tradeoff
 
+    base = tmp_path_factory.mktemp("local")
+    tradeoff.run(str(write(base, "mid.yaml", scenario_text("mid", **MID))), out=base / "out", jobs=1)
+    return {name: (base / "out" / "mid" / name).read_bytes() for name in ("plan.csv", "frontier.csv")}
+
+
+def test_one_worker_killed_mid_run_the_run_succeeds_with_the_local_plan(tmp_path, local_plan):
     path = write(tmp_path, "mid.yaml", scenario_text("mid", **MID))
-    tradeoff.run(str(path), out=tmp_path / "local", jobs=1)
     with RealCluster(tmp_path / "cluster", workers=2) as cluster:
         out = tmp_path / "dask"
         # --out relative to the command's folder: the workers, in folders of their own, write the
@@ -56,16 +63,13 @@ def test_one_worker_killed_mid_run_the_run_succeeds_with_the_local_plan(tmp_path
         rc, stdout, stderr = finish(proc, tmp_path)
         assert rc == 0, stderr[-3000:] + cluster.log()
     for name in ("plan.csv", "frontier.csv"):
-        assert (out / "mid" / name).read_bytes() == (tmp_path / "local" / "mid" / name).read_bytes(), name
+        assert (out / "mid" / name).read_bytes() == local_plan[name], name
 
 
-def test_the_scenario_lost_with_its_workers_is_sent_again(tmp_path):
+def test_the_scenario_lost_with_its_workers_is_sent_again(tmp_path, local_plan):
     # One worker under a nanny: its process killed, the scenario scattered to it is lost with it; the
     # nanny starts a new worker process, the engine sends the scenario again and the run finishes.
-    import tradeoff
-
     path = write(tmp_path, "mid.yaml", scenario_text("mid", **MID))
-    tradeoff.run(str(path), out=tmp_path / "local", jobs=1)
     with RealCluster(tmp_path / "cluster", workers=1, nanny=True) as cluster:
         out = tmp_path / "dask"
         proc = command(["run", path, "--out", out, "--executor", "dask", "--scheduler", cluster.address, "--jobs", "2"],
@@ -77,7 +81,7 @@ def test_the_scenario_lost_with_its_workers_is_sent_again(tmp_path):
         assert rc == 0, stderr[-3000:] + cluster.log()
     assert "the workers holding the shared objects were lost; sent them again" in stderr, stderr
     for name in ("plan.csv", "frontier.csv"):
-        assert (out / "mid" / name).read_bytes() == (tmp_path / "local" / "mid" / name).read_bytes(), name
+        assert (out / "mid" / name).read_bytes() == local_plan[name], name
 
 
 @pytest.mark.parametrize("kill", ["every worker", "the scheduler"])
@@ -86,7 +90,7 @@ def test_a_cluster_lost_mid_run_is_one_line_exit_1_nothing_written(tmp_path, kil
     with RealCluster(tmp_path / "cluster", workers=2) as cluster:
         out = tmp_path / "out"
         proc = command(["run", path, "--out", out, "--executor", "dask", "--scheduler", cluster.address, "--jobs", "2"],
-                       tmp_path)
+                       tmp_path, env={"TRADEOFF_WORKER_TIMEOUT": "1"})
         wait_until(lambda: work_started(out) or proc.poll() is not None, 90, what="the run's first chunk")
         assert proc.poll() is None, "the run ended before the cluster could be killed"
         killed = time.monotonic()
@@ -95,9 +99,9 @@ def test_a_cluster_lost_mid_run_is_one_line_exit_1_nothing_written(tmp_path, kil
         seconds = time.monotonic() - killed
         line = one_error_line(rc, stderr, cluster)
     if kill == "every worker":
-        # the scattered scenario went with them; no worker came back within TRADEOFF_WORKER_TIMEOUT=2
+        # the scattered scenario went with them; no worker came back within TRADEOFF_WORKER_TIMEOUT=1
         assert line.startswith(f"error: all workers of the Dask cluster at {cluster.address} were lost"), line
-        assert "within 2 s" in line, line
+        assert "within 1 s" in line, line
     else:
         assert line.startswith(f"error: lost the Dask scheduler at {cluster.address} during the work"), line
     assert "no result of it was written" in line
