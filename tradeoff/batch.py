@@ -163,14 +163,22 @@ def _on_audit(event: str, args: tuple) -> None:
         paths.append(os.fsdecode(path))
 
 
+SYSTEM_ROOTS = ("/etc", "/usr", "/proc", "/sys", "/dev", "/run", "/lib", "/lib64", "/bin", "/sbin")
+CODE_SUFFIXES = (".py", ".pyc", ".so", ".pth", ".nbi", ".nbc")
+
+
 def _engine_roots() -> tuple[str, ...]:
-    """Where the interpreter, the libraries and the engine's own packages live: files opened there
-    while a scenario loads are imports, not the scenario's inputs."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    """Where the interpreter, the libraries, the engine's own packages, the system and this user's
+    configuration live: files opened there while a scenario loads (imports, time zones, settings)
+    are not the scenario's inputs, and need not be on a shared file system."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, *SYSTEM_ROOTS}
     for package in ("scenarios", "tradeoff", "optimizer", "simulation"):
         module = sys.modules.get(package)
         if module is not None and getattr(module, "__file__", None):
             roots.add(os.path.dirname(os.path.abspath(module.__file__)))
+    home = os.path.expanduser("~")
+    if home != "~":
+        roots.update(os.path.join(home, name) for name in (".config", ".cache", ".local"))
     return tuple(os.path.realpath(r) + os.sep for r in roots if r)
 
 
@@ -193,6 +201,8 @@ class _reads:
         found: dict[str, None] = {}
         for path in opened:
             full = os.path.abspath(path)
+            if full.endswith(CODE_SUFFIXES) or "__pycache__" in full:
+                continue
             if not os.path.realpath(full).startswith(roots) and os.path.isfile(full):
                 found[full] = None
         self.files = tuple(found)
@@ -365,7 +375,9 @@ def _dask_task_state() -> tuple[str, str] | None:
         if worker.status in (Status.closing, Status.closed, Status.failed):
             return worker.address, "the worker lost its scheduler"
         key = worker.get_current_task()
-        task = worker.state.tasks.get(key) if key is not None else None
+        if key is None:  # not called from the task's own thread: cannot tell, so go on
+            return None
+        task = worker.state.tasks.get(key)
         if task is None or task.state not in ("executing", "long-running"):
             return worker.address, "the batch that submitted it is gone"
     except Exception:  # noqa: BLE001 - Dask's internals moved: never stop a wanted scenario over it
