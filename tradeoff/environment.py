@@ -28,6 +28,7 @@ __all__ = [
     "ClusterMismatchError",
     "ClusterStartError",
     "EnvironmentFailure",
+    "WorkFolderNotVisible",
     "NoWorkersError",
     "ResultNotWritten",
     "SchedulerLostError",
@@ -186,6 +187,20 @@ class Stopped(EnvironmentFailure):
 
     def __str__(self) -> str:
         return f"stopped by {self.name}" + (f": {self.doing}" if self.doing else "")
+
+
+class WorkFolderNotVisible(EnvironmentFailure):
+    """A run's chunk task found no work folder at `folder` on `worker`: the worker does not see the
+    file system the run's --out is on."""
+
+    def __init__(self, folder: str, worker: str):
+        self.folder = folder
+        self.worker = worker
+        super().__init__(folder, worker)
+
+    def __str__(self) -> str:
+        return (f"{self.folder}: not visible from {self.worker}: --out must be on a file system every worker sees "
+                "at the same path (the run's chunk tasks keep their files there)")
 
 
 class ResultNotWritten(OSError):

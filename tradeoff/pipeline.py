@@ -305,6 +305,7 @@ class Searched:
     simulated: int = 0  # policy rows simulated, contenders' re-simulation included
     policy_periods: int = 0
     rounds: int = 0
+    generation: int = 0  # the chunk files of the last step
     steps: list = field(default_factory=list)  # (step, policy rows simulated, policy-periods, CPU s) in order
 
 
@@ -363,15 +364,21 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     import optimizer
     from optimizer import refine
     from optimizer.frontier import clear_memo
-    from tradeoff.search import FRONTIER_REFINE_ROUNDS, MAX_REFINE_ROUNDS, Level, Task
+    from tradeoff.search import FRONTIER_REFINE_ROUNDS, MAX_REFINE_ROUNDS, Level, Task, chunk_path
 
     chunks = plan_chunks(scenario, jobs)
     handle = shared if shared is not None else share_skeleton(pool, scenario)
     found = Searched(plan=None, efficient=pd.DataFrame(), chunks=chunks)
 
     def step(name: str, levels_of=None) -> None:
-        tasks = [(handle, Task(c, engine, str(store), name, levels_of(k) if levels_of else ())) for k, c in enumerate(chunks)]
+        generation = len(found.steps)
+        tasks = [(handle, Task(c, engine, str(store), name, levels_of(k) if levels_of else (), generation))
+                 for k, c in enumerate(chunks)]
         reports = _map_chunks(pool, tasks, stages)
+        found.generation = generation
+        if generation:  # the step before's files are read by no task any more
+            for c in chunks:
+                chunk_path(store, c.index, generation - 1).unlink(missing_ok=True)
         found.steps.append((name, sum(r.simulated for r in reports), sum(r.policy_periods for r in reports),
                             sum(r.seconds for r in reports)))
         found.efficient = pd.concat([r.efficient for r in reports], ignore_index=True)
@@ -410,7 +417,8 @@ def write_candidates(pool: Any, found: Searched, chosen: pd.DataFrame, engine: s
     out.mkdir(exist_ok=True)
     handle = shared
     picks = _slice_by_chunk(chosen, found.chunks)
-    tasks = [(handle, Task(c, engine, str(store), "final", chosen=picks[k], out=str(out))) for k, c in enumerate(found.chunks)]
+    tasks = [(handle, Task(c, engine, str(store), "final", chosen=picks[k], out=str(out), generation=found.generation))
+             for k, c in enumerate(found.chunks)]
     pool.map(run_step, tasks)
     return out
 

@@ -82,6 +82,7 @@ class Task:
     store: str
     step: str  # "explore", "refine" or "final"
     levels: tuple[Level, ...] = ()
+    generation: int = 0  # the chunk file this step writes (explore 0, refine trip t: t) or, final, reads
     chosen: pd.DataFrame | None = None  # final: the chosen policies of the chunk's SKUs
     out: str | None = None  # final: the folder of the candidates dataset
 
@@ -136,6 +137,10 @@ class _Chunk:
     def run(self) -> Report:
         start = time.process_time()
         task = self.task
+        if not Path(task.store).is_dir():
+            from tradeoff.environment import WorkFolderNotVisible
+
+            raise WorkFolderNotVisible(task.store, _worker_name())
         if task.step == "explore":
             from optimizer import initial_candidates
 
@@ -155,16 +160,14 @@ class _Chunk:
         return Report(task.chunk.index, efficient, len(table), self.simulated, self.policy_periods,
                       int(table["round"].max()), time.process_time() - start)
 
-    # ---- the store
-    def path(self) -> Path:
-        return chunk_path(self.task.store, self.task.chunk.index)
-
+    # ---- the store: one file per step (a step run again after its worker died reads the same input)
     def load(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path())
+        return pd.read_parquet(chunk_path(self.task.store, self.task.chunk.index, self.task.generation - 1))
 
     def save(self, table: pd.DataFrame) -> None:
         # A scratch file read back once: no dictionaries, statistics or compression (5x faster to write).
-        write_parquet(table, self.path(), compression=None, use_dictionary=False, write_statistics=False)
+        write_parquet(table, chunk_path(self.task.store, self.task.chunk.index, self.task.generation),
+                      compression=None, use_dictionary=False, write_statistics=False)
 
     # ---- refine rounds
     def classes(self, table: pd.DataFrame) -> np.ndarray:
@@ -265,8 +268,20 @@ def skeleton(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"skus": ()})
 
 
-def chunk_path(store: str | Path, index: int) -> Path:
-    return Path(store) / f"chunk-{index:05d}.parquet"
+def chunk_path(store: str | Path, index: int, generation: int) -> Path:
+    """The file of chunk `index` written by step `generation` (explore 0, refine trip t: t)."""
+    return Path(store) / f"chunk-{index:05d}-{generation}.parquet"
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return f"worker {get_worker().address}"
+    except (ImportError, ValueError):
+        import socket
+
+        return f"worker process {os.getpid()} on {socket.gethostname()}"
 
 
 def part_name(index: int) -> str:
@@ -300,7 +315,11 @@ def _final(task: Task) -> int:
     number of rows written."""
     from optimizer.keys import matches
 
-    table = pd.read_parquet(chunk_path(task.store, task.chunk.index))
+    if not Path(task.store).is_dir():
+        from tradeoff.environment import WorkFolderNotVisible
+
+        raise WorkFolderNotVisible(task.store, _worker_name())
+    table = pd.read_parquet(chunk_path(task.store, task.chunk.index, task.generation))
     table.insert(1, "class", table["sku"].map(dict(zip(task.chunk.skus, task.chunk.classes))))
     table["chosen"] = matches(table, task.chosen)
     # Dictionaries for the text columns only (their values repeat); numbers as they are.

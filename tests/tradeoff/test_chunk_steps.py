@@ -1,0 +1,52 @@
+"""A chunk step run again (its worker died after writing its file, before the head got the answer:
+Dask and the local pool then run the task once more) gives the same answer, because each step reads
+the file of the step before and writes its own; and a worker that cannot see the run's work folder
+is one line naming the folder and the worker, not a traceback."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import optimizer
+import scenarios
+import tradeoff.pipeline as pipeline
+from tradeoff import environment
+from tradeoff.search import Level, Task, run_step, skeleton
+
+from test_chunking import SCENARIO  # noqa: E402  (tests/tradeoff/test_chunking.py: 8 SKUs, a target and a floor)
+
+
+@pytest.fixture()
+def setting(tmp_path):
+    path = tmp_path / "chunky.yaml"
+    path.write_text(SCENARIO.format(seed=11))
+    scenario = scenarios.load(path)
+    chunk = pipeline.plan_chunks(scenario, 1)[0]
+    store = tmp_path / "work"
+    store.mkdir()
+    return scenario, chunk, store
+
+
+def test_a_refine_step_run_twice_gives_the_same_answer(setting):
+    scenario, chunk, store = setting
+    bare = skeleton(scenario)
+    explored = run_step((bare, Task(chunk, "kernel", str(store), "explore", generation=0)))
+    plan = optimizer.select(scenario, explored.efficient)
+    level = Level(plan.prices, plan.choice[pipeline.POLICY_COLUMNS].reset_index(drop=True), 3, contenders=True)
+    task = Task(chunk, "kernel", str(store), "refine", (level,), generation=1)
+    first = run_step((bare, task))
+    again = run_step((bare, task))  # the retry: its input (generation 0) is untouched
+    assert first.simulated > 0  # the step did work (new neighbours, contenders)
+    pd.testing.assert_frame_equal(first.efficient, again.efficient)
+    assert (first.candidates, first.simulated, first.rounds) == (again.candidates, again.simulated, again.rounds)
+
+
+def test_a_work_folder_a_worker_cannot_see_is_one_line(setting):
+    scenario, chunk, store = setting
+    missing = store / "elsewhere"
+    with pytest.raises(environment.WorkFolderNotVisible) as info:
+        run_step((skeleton(scenario), Task(chunk, "kernel", str(missing), "explore")))
+    line = environment.describe(info.value)
+    assert line.startswith(f"{missing}: not visible from ") and "file system every worker sees" in line
+    assert "\n" not in line
