@@ -399,17 +399,6 @@ def _guard(report: Callable | None) -> Callable:
     return progress
 
 
-def _worker_name() -> str:
-    try:
-        from distributed import get_worker
-
-        return f"worker {get_worker().address}"
-    except (ImportError, ValueError):
-        import socket
-
-        return f"worker process {os.getpid()} on {socket.gethostname()}"
-
-
 def _on_dask_worker() -> bool:
     try:
         from distributed import get_worker
@@ -426,11 +415,13 @@ def not_visible(job: BatchJob) -> str | None:
     shares the batch process's file system: a file missing there was deleted, and loading says so.)"""
     if not _on_dask_worker():
         return None
+    from tradeoff.executors import worker_name
+
     for path in job.inputs:
         if not os.path.isfile(path):
-            return f"{path}: not visible from {_worker_name()}: the inputs must be on a file system every worker sees"
+            return f"{path}: not visible from {worker_name()}: the inputs must be on a file system every worker sees"
     if not os.path.isdir(job.out):
-        return (f"{job.out}: not visible from {_worker_name()}: the inputs and --out must be on a file system every "
+        return (f"{job.out}: not visible from {worker_name()}: the inputs and --out must be on a file system every "
                 "worker sees")
     return None
 

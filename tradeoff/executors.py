@@ -94,6 +94,19 @@ class LostItem:
     reason: str
 
 
+def worker_name() -> str:
+    """This worker in messages: "worker <Dask address>" on a Dask worker, else "worker process <pid>
+    on <host>"."""
+    try:
+        from distributed import get_worker
+
+        return f"worker {get_worker().address}"
+    except (ImportError, ValueError):
+        import socket
+
+        return f"worker process {os.getpid()} on {socket.gethostname()}"
+
+
 def describe_item(item: Any, limit: int = 200) -> str:
     """A short human name for an item in messages: its `name` or `path` when it has one (or, for a
     tuple, its first part that has one), else repr."""

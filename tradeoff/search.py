@@ -35,6 +35,7 @@ import pandas as pd
 
 from optimizer.prices import Prices
 from scenarios.schema import Scenario
+from tradeoff.executors import worker_name
 
 MAX_REFINE_ROUNDS = 3  # a backstop: rounds normally stop when no SKU's choice moves
 FRONTIER_REFINE_ROUNDS = 1  # rounds around the choices of every exchange-curve level
@@ -140,7 +141,7 @@ class _Chunk:
         if not Path(task.store).is_dir():
             from tradeoff.environment import WorkFolderNotVisible
 
-            raise WorkFolderNotVisible(task.store, _worker_name())
+            raise WorkFolderNotVisible(task.store, worker_name())
         if task.step == "explore":
             from optimizer import initial_candidates
 
@@ -273,17 +274,6 @@ def chunk_path(store: str | Path, index: int, generation: int) -> Path:
     return Path(store) / f"chunk-{index:05d}-{generation}.parquet"
 
 
-def _worker_name() -> str:
-    try:
-        from distributed import get_worker
-
-        return f"worker {get_worker().address}"
-    except (ImportError, ValueError):
-        import socket
-
-        return f"worker process {os.getpid()} on {socket.gethostname()}"
-
-
 def part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
@@ -318,7 +308,7 @@ def _final(task: Task) -> int:
     if not Path(task.store).is_dir():
         from tradeoff.environment import WorkFolderNotVisible
 
-        raise WorkFolderNotVisible(task.store, _worker_name())
+        raise WorkFolderNotVisible(task.store, worker_name())
     table = pd.read_parquet(chunk_path(task.store, task.chunk.index, task.generation))
     table.insert(1, "class", table["sku"].map(dict(zip(task.chunk.skus, task.chunk.classes))))
     table["chosen"] = matches(table, task.chosen)

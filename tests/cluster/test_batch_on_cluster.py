@@ -186,7 +186,7 @@ def test_a_file_a_dask_worker_cannot_see_is_named_with_the_worker(tmp_path, monk
                          inputs=(str(seen), str(tmp_path / "elsewhere" / "history.csv")))
     assert batch.not_visible(job) is None  # not on a Dask worker: the batch process's own file system
     monkeypatch.setattr(batch, "_on_dask_worker", lambda: True)
-    monkeypatch.setattr(batch, "_worker_name", lambda: "worker tcp://10.0.0.7:40123")
+    monkeypatch.setattr("tradeoff.executors.worker_name", lambda: "worker tcp://10.0.0.7:40123")
     assert batch.not_visible(job) == (f"{tmp_path / 'elsewhere' / 'history.csv'}: not visible from worker "
                                       "tcp://10.0.0.7:40123: the inputs must be on a file system every worker sees")
     values = batch.run_scenario(job)
