@@ -199,8 +199,11 @@ class WorkFolderNotVisible(EnvironmentFailure):
         super().__init__(folder, worker)
 
     def __str__(self) -> str:
-        return (f"{self.folder}: not visible from {self.worker}: --out must be on a file system every worker sees "
-                "at the same path (the run's chunk tasks keep their files there)")
+        from scenarios.errors import excerpt
+
+        # The --out folder the user gave (not the hidden work folder in it), escaped and capped.
+        return (f"{excerpt(_shown_path(self.folder))}: not visible from {self.worker}: --out must be on a file "
+                "system every worker sees at the same path (the run's chunk tasks keep their files there)")
 
 
 class ResultNotWritten(OSError):

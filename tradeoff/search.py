@@ -166,7 +166,7 @@ class _Chunk:
         return pd.read_parquet(chunk_path(self.task.store, self.task.chunk.index, self.task.generation - 1))
 
     def save(self, table: pd.DataFrame) -> None:
-        # A scratch file read back once: no dictionaries, statistics or compression (5x faster to write).
+        # A scratch file read back once: no dictionaries, statistics or compression (cheaper to write).
         write_parquet(table, chunk_path(self.task.store, self.task.chunk.index, self.task.generation),
                       compression=None, use_dictionary=False, write_statistics=False)
 

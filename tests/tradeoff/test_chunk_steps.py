@@ -50,3 +50,11 @@ def test_a_work_folder_a_worker_cannot_see_is_one_line(setting):
     line = environment.describe(info.value)
     assert line.startswith(f"{missing}: not visible from ") and "file system every worker sees" in line
     assert "\n" not in line
+
+
+def test_the_folder_a_worker_cannot_see_is_quoted_capped_and_named_by_out():
+    """The message names --out (not the hidden work folder in it), escaped and cut to the engine's cap."""
+    out = "/shared/" + "x" * 300 + "\u202e"
+    line = environment.describe(environment.WorkFolderNotVisible(f"{out}/.tmp-run-1-ab12", "worker tcp://10.0.0.7:1"))
+    assert ".tmp-" not in line and "\u202e" not in line
+    assert line.startswith("/shared/xxx") and "(309 characters)" in line and len(line) < 300
