@@ -9,6 +9,9 @@ YYYYMMDD dates are read as dates). Dates are bucketed by
 first date. Rows of the same SKU and period are summed; periods inside the history window (first to
 last period in the whole file) with no row are zero demand. A partial first or last bucket (dates
 not covering it fully) is dropped, so that a half week does not read as a slow week.
+An optional `customer` column (text identifiers) is summed over for the demand; when the scenario's
+`customer_tiers` give no `share`, it also ranks the customers by annual spend into tiers and gives
+each SKU its `tier_shares` (scenarios.customer_tiers). Otherwise it is ignored.
 Bad input is reported all at once as a ScenarioError (exit 2); see docs/demand-from-history.md.
 """
 
@@ -18,16 +21,17 @@ import csv
 import io
 import re
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from scenarios.customer_tiers import tier_problems_and_shares, tiers_from_history, with_tier_shares
 from scenarios.demand_fit import DemandFit, fit_demand
 from scenarios.errors import Problem, ScenarioError, excerpt, show
-from scenarios.schema import Scenario, dist_mean, dist_var, normal_id
+from scenarios.schema import Scenario, dist_mean, dist_var, identifier_rule, normal_id
 from scenarios.skus_csv import NUMBER, NUMBER_RULE
 from scenarios.yaml_io import MAX_HISTORY_BYTES, read_bytes
 
@@ -47,6 +51,9 @@ class History:
     last: str
     listed: frozenset = frozenset()  # SKU ids with at least one row, valid or not
     flagged: frozenset = frozenset()  # SKU ids with at least one invalid row
+    # units per (sku, customer) inside the window (columns sku, customer, quantity), when the CSV has
+    # a customer column and the scenario's tiers are taken from it; else None
+    customer_units: pd.DataFrame | None = field(default=None, compare=False)
 
 
 def period_rule(periods_per_year: float) -> tuple[str, str | int]:
@@ -143,8 +150,10 @@ def _periods_from_dates(dates: pd.Series, rule) -> tuple[np.ndarray, list[str], 
     return idx - int(drop_first), labels[int(drop_first): n - int(drop_last)], int(drop_first), int(drop_last)
 
 
-def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[History, list[Problem]]:
-    """The history of the CSV and the problems of its rows (SKU ids checked against `known`)."""
+def _parse(path: Path, known: frozenset, periods_per_year: float,
+           customers: bool = False) -> tuple[History, list[Problem]]:
+    """The history of the CSV and the problems of its rows (SKU ids checked against `known`).
+    `customers`: read and check the `customer` column (when there is one) into `customer_units`."""
     name = path.name
     problems: list[Problem] = []
     text = _decode(path, name, problems)
@@ -202,6 +211,21 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
                            for sid, r in first_rows.iterrows()], name, "unknown SKUs")
     ok &= ~empty & ~unknown
 
+    # customer: read only when the tiers come from it; an identifier (no hidden characters)
+    cust = None
+    if customers and "customer" in df.columns:
+        raw_c = df["customer"].str.strip(" \t")  # Python's strip() would also eat \x1c-\x1f: refused below
+        c_empty = (raw_c == "").to_numpy()
+        _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].customer", "is empty (every row names its customer "
+                                   "when the customer tiers are taken from the history)")
+                           for i in np.nonzero(c_empty)[0]], name, "an empty customer")
+        rules = raw_c.map(lambda v: identifier_rule(v) if v else None)
+        c_bad = rules.notna().to_numpy()
+        _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].customer", rules.iat[i])
+                           for i in np.nonzero(c_bad)[0]], name, "a customer id that is not plain visible text")
+        cust = raw_c.map(normal_id)
+        ok &= ~c_empty & ~c_bad
+
     # time: whole numbers are scenario periods; otherwise ISO 8601 dates
     raw_t = df[time_col].str.strip()
     digits = raw_t.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)  # any script's digits
@@ -231,6 +255,7 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
         ok &= ~bad_t
 
     series: dict[str, np.ndarray] = {}
+    customer_units: pd.DataFrame | None = None
     periods, first, last, bucket = 0, "", "", "period numbers as given"
     if ok.any():
         if use_ints:
@@ -251,16 +276,23 @@ def _parse(path: Path, known: frozenset, periods_per_year: float) -> tuple[Histo
                 bucket += f" (partial {' and '.join(w for w, d in (('first', d0), ('last', d1)) if d)} bucket dropped)"
         keep = (t >= 0) & (t < periods)
         frame = pd.DataFrame({"sku": sku[ok].to_numpy()[keep], "t": t[keep], "q": qty[ok][keep]})
-        for sid, grp in frame.groupby("sku", sort=True):
+        for sid, grp in frame.groupby("sku", sort=True):  # summed over customers, if any
             x = np.zeros(periods)
             np.add.at(x, grp["t"].to_numpy(), grp["q"].to_numpy())
             series[sid] = x
+        if cust is not None:
+            frame["customer"] = cust[ok].to_numpy()[keep]
+            customer_units = (frame.groupby(["sku", "customer"], sort=True)["q"].sum()
+                              .rename("quantity").reset_index())
+    if cust is not None and customer_units is None:
+        customer_units = pd.DataFrame({"sku": pd.Series(dtype=object), "customer": pd.Series(dtype=object),
+                                       "quantity": pd.Series(dtype=float)})
 
     problems.sort(key=_line_of)  # report rows in file order; summaries ("... and N more") last
     listed = frozenset(sku[~empty].unique())
     flagged = frozenset(sku[~empty & ~ok].unique())
     hist = History(series=series, periods=periods, bucket=bucket, first=first, last=last, listed=listed,
-                   flagged=flagged)
+                   flagged=flagged, customer_units=customer_units)
     return hist, problems
 
 
@@ -272,15 +304,23 @@ def _line_of(p: Problem) -> tuple[int, int]:
 def read_history(csv_path: Path, scenario: Scenario, file: str = "<scenario>") -> History:
     """Read and check the history CSV against the scenario's SKUs; one ScenarioError naming every
     problem (CSV rows by line number, header = line 1; a SKU without history by its YAML path in
-    `file`, the scenario file's name). Cached per (path, modification time, size, SKU ids, period)."""
-    path = Path(csv_path)
+    `file`, the scenario file's name). Cached per (path, modification time, size, SKU ids, period,
+    whether the customer column is read)."""
+    hist, problems = _read(Path(csv_path), scenario, file)
+    if problems:
+        raise ScenarioError(problems)
+    return hist
+
+
+def _read(path: Path, scenario: Scenario, file: str) -> tuple[History, list[Problem]]:
     known = frozenset(s.id for s in scenario.skus)
     ppy = float(scenario.horizon.periods_per_year)
+    customers = tiers_from_history(scenario)
     try:
         st = path.stat()
-        hist, problems = _cached_parse(str(path), st.st_mtime_ns, st.st_size, known, ppy)
+        hist, problems = _cached_parse(str(path), st.st_mtime_ns, st.st_size, known, ppy, customers)
     except OSError:
-        hist, problems = _parse(path, known, ppy)  # reports the unreadable file
+        hist, problems = _parse(path, known, ppy, customers)  # reports the unreadable file
     problems = list(problems)
     series = hist.series
     name = path.name
@@ -293,16 +333,15 @@ def read_history(csv_path: Path, scenario: Scenario, file: str = "<scenario>") -
         elif s.id not in hist.flagged and not (series.get(s.id, np.zeros(1)) > 0).any():
             problems.append(Problem(file, f"skus[{i}].demand", f"missing, and the history of SKU {show(s.id)} in "
                                     f"{name} has no positive quantity (give demand explicitly)"))
-    if problems:
-        raise ScenarioError(problems)
-    return hist
+    return hist, problems
 
 
 @lru_cache(maxsize=8)
-def _cached_parse(path: str, mtime_ns: int, size: int, known: frozenset, ppy: float):
+def _cached_parse(path: str, mtime_ns: int, size: int, known: frozenset, ppy: float, customers: bool = False):
     # Re-reading is deterministic; the cache saves parsing the same file for the loader, the run
     # pipeline and the report. A ScenarioError is not cached (lru_cache does not keep exceptions).
-    return _parse(Path(path), known, ppy)
+    # The caller must not change the History (its customer_units frame is shared).
+    return _parse(Path(path), known, ppy, customers)
 
 
 def history_method(scenario: Scenario, method: str | None = None) -> str:
@@ -315,14 +354,24 @@ def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str | N
     """The scenario with a demand model from history for every SKU that has no explicit `demand`
     (explicit ones are kept). `csv_path` is the resolved CSV path; the returned scenario's
     `demand_history_csv` is set to it so that demand_model_table can re-read it. `method`: "auto"
-    (the rule of scenarios.demand_fit), "fit" (no empirical fallback) or "empirical"; None -> history_method."""
-    hist = read_history(Path(csv_path), scenario, file)
+    (the rule of scenarios.demand_fit), "fit" (no empirical fallback) or "empirical"; None -> history_method.
+    When the scenario's customer tiers give no share, every SKU without explicit `tier_shares` gets
+    them from the history's customer column (scenarios.customer_tiers); problems of the CSV and of
+    the tiers are reported together."""
+    path = Path(csv_path)
+    hist, problems = _read(path, scenario, file)
+    # with bad rows, a SKU's units may be missing for that reason only: only the tiers' own problems then
+    shares, tier_problems = tier_problems_and_shares(scenario, hist, path.name, file, partial=bool(problems))
+    problems += tier_problems
+    if problems:
+        raise ScenarioError(problems)
     method = history_method(scenario, method)
     skus = tuple(
         s if s.demand is not None else s.model_copy(update={"demand": fit_demand(hist.series[s.id], method).model})
         for s in scenario.skus
     )
-    return scenario.model_copy(update={"skus": skus, FIELD: str(csv_path)})
+    scenario = scenario.model_copy(update={"skus": skus, FIELD: str(csv_path)})
+    return with_tier_shares(scenario, shares)
 
 
 TABLE_COLUMNS = (
