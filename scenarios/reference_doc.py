@@ -66,6 +66,21 @@ MEANING: dict[str, str] = {
     "CustomerReaction.lost_sale": "share that buys elsewhere",
     "CustomerReaction.partial_shipments": "ship what is available now; the reaction applies to the rest",
     "CustomerReaction.repeated_stockout": "optional defection after repeated stockouts",
+    "Scenario.customer_tiers": "optional customer tiers and the allocation of scarce stock (docs/tiers.md)",
+    "Sku.tier_shares": "each tier's share of this SKU's customer orders (overrides the tiers' shares; sum 1)",
+    "CustomerTiers.allocation": "fifo (first come, first served) | priority (top tier's waiting orders first) | critical_level (rationing)",
+    "CustomerTiers.tiers": "the tiers, top tier first (2 to 8)",
+    "CustomerTier.name": "tier name, referred to by skus[].tier_shares",
+    "CustomerTier.share": "share of each SKU's customer orders (all tiers' sum to 1); unset: from the history's customer column",
+    "CustomerTier.spend_share": "cumulative share of annual spend this tier's customers cover (ranking from the history; not on the last tier)",
+    "CustomerTier.reaction": "the tier's own reaction shares (default customer_reaction's)",
+    "CustomerTier.goodwill": "per lost unit of this tier, on top of the lost sale (default costs.goodwill)",
+    "CustomerTier.lost_customer": "per customer of this tier who defects (default costs.lost_customer)",
+    "CustomerTier.promised": "the tier's promised order cycle time (default order_cycle.promised)",
+    "CustomerTier.floor": "service floor: the tier's demand-weighted service.metric over all SKUs",
+    "ReactionShares.wait": "share that backorders",
+    "ReactionShares.substitute": "share that takes a substitute",
+    "ReactionShares.lost_sale": "share that buys elsewhere",
     "OrderCycle.transmittal": "order transmittal time (distribution)",
     "OrderCycle.processing": "order processing time (distribution)",
     "OrderCycle.delivery": "delivery time (distribution)",
@@ -111,7 +126,8 @@ MEANING: dict[str, str] = {
 }
 
 MODELS = [S.Scenario, S.Horizon, S.Costs, S.Warehousing, S.CustomerReaction, S.RepeatedStockout, S.OrderCycle,
-          S.TransportMode, S.Expedite, S.Service, S.Abc, S.Budget, S.Solver, S.Policies, S.Policy, S.Sku]
+          S.TransportMode, S.Expedite, S.CustomerTiers, S.CustomerTier, S.ReactionShares, S.Service, S.Abc, S.Budget,
+          S.Solver, S.Policies, S.Policy, S.Sku]
 DISTS = [S.Fixed, S.Poisson, S.NegBin, S.Normal, S.Gamma, S.Uniform, S.Empirical, S.Compound]
 
 

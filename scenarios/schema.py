@@ -485,6 +485,80 @@ class CustomerReaction(Strict):
         return self
 
 
+class ReactionShares(Strict):
+    """A customer tier's own reaction to a short order (shares, sum 1); partial shipments and the
+    repeated-stockout rule stay those of customer_reaction."""
+
+    wait: Share = 1.0
+    substitute: Share = 0.0
+    lost_sale: Share = 0.0
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "ReactionShares":
+        total = self.wait + self.substitute + self.lost_sale
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"wait + substitute + lost_sale = {total:g}, must sum to 1")
+        return self
+
+
+class CustomerTier(Strict):
+    """One class of accounts (key, medium, small ...): its share of each SKU's customer orders, its
+    reaction to a stockout, its shortage cost, its promised order cycle and its service floor. Unset
+    values are the scenario's (customer_reaction, costs.goodwill, costs.lost_customer,
+    order_cycle.promised). docs/tiers.md."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=40)
+    share: Annotated[float, Field(gt=0, le=1)] | None = None
+    spend_share: Annotated[float, Field(gt=0, le=1)] | None = None
+    reaction: ReactionShares | None = None
+    goodwill: NonNeg | None = None
+    lost_customer: NonNeg | None = None
+    promised: NonNeg | None = None
+    floor: Annotated[float, Field(gt=0, le=1)] | None = None
+
+
+ALLOCATIONS = ("fifo", "priority", "critical_level")
+
+
+class CustomerTiers(Strict):
+    """Customer tiers, the top tier first, and the rule that allocates scarce stock among them:
+    fifo (first come, first served), priority (a higher tier's waiting orders are served first) or
+    critical_level (rationing: a lower tier is served from stock only above its critical level)."""
+
+    allocation: Literal["fifo", "priority", "critical_level"] = "fifo"
+    tiers: tuple[CustomerTier, ...] = Field(min_length=2, max_length=8)
+
+    @model_validator(mode="after")
+    def _tiers(self) -> "CustomerTiers":
+        problems = []
+        names = [t.name for t in self.tiers]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                problems.append(f"tiers[{i}].name: {name!r} is a duplicate tier name")
+        given = [t.share is not None for t in self.tiers]
+        if any(given) and not all(given):
+            missing = [f"tiers[{i}].share" for i, g in enumerate(given) if not g]
+            problems.append(f"tiers: {', '.join(missing)} missing (give every tier a share, or none and take "
+                            "them from the history's customer column)")
+        if all(given):
+            total = sum(t.share for t in self.tiers)
+            if abs(total - 1.0) > 1e-9:
+                problems.append(f"tiers: the shares sum to {total:g}, must sum to 1")
+        spend = [t.spend_share for t in self.tiers]
+        if any(x is not None for x in spend):
+            if any(x is None for x in spend[:-1]) or spend[-1] is not None:
+                problems.append("tiers: spend_share is a cumulative cut-off of annual spend, given on every tier "
+                                "but the last (which takes the rest)")
+            elif any(b <= a for a, b in zip(spend[:-2], spend[1:-1])) or spend[-2] >= 1.0:
+                problems.append("tiers: spend_share cut-offs must rise from tier to tier and stay below 1")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tiers)
+
+
 class OrderCycle(Strict):
     """Outbound order cycle elements in periods; `promised` is the on-time limit."""
 
@@ -638,6 +712,12 @@ class Sku(Strict):
     demand: DemandDistribution | None = None
     customers: Annotated[int, Field(ge=1)] | None = None
     current_policy: Policy | None = None
+    tier_shares: dict[str, Share] | None = None
+
+    @field_validator("tier_shares")
+    @classmethod
+    def _frozen_tier_shares(cls, v: dict | None) -> dict | None:
+        return None if v is None else freeze(v)
 
     @field_validator("id", "class_")
     @classmethod
@@ -729,6 +809,40 @@ def _size_problems(scenario: "Scenario") -> list[str]:
     return problems
 
 
+def tier_problems(scenario: "Scenario") -> list[str]:
+    """The customer-tier rules that need the whole scenario ("path: message" lines): a SKU's
+    tier_shares name the scenario's tiers and sum to 1; every tier's share is known (given, or from
+    the history's customer column); a floor is on a metric measured per tier."""
+    problems: list[str] = []
+    ct = scenario.customer_tiers
+    if ct is None:
+        for i, sku in enumerate(scenario.skus):
+            if sku.tier_shares is not None:
+                problems.append(f"skus[{i}].tier_shares: given, but the scenario has no customer_tiers")
+        return problems
+    names = ct.names()
+    shares_given = all(t.share is not None for t in ct.tiers)
+    for i, sku in enumerate(scenario.skus):
+        ts = sku.tier_shares
+        if ts is None:
+            if not shares_given and scenario.demand_history_csv is None:
+                problems.append(f"skus[{i}].tier_shares: missing (customer_tiers.tiers have no share and there "
+                                "is no demand_history_csv to take them from)")
+            continue
+        for key in ts:
+            if key not in names:
+                problems.append(f"skus[{i}].tier_shares.{key}: not a tier of customer_tiers {list(names)}")
+        total = sum(ts.values())
+        if abs(total - 1.0) > 1e-9:
+            problems.append(f"skus[{i}].tier_shares: the shares sum to {total:g}, must sum to 1")
+    if scenario.service.metric == "cycle_service_level":
+        for i, t in enumerate(ct.tiers):
+            if t.floor is not None:
+                problems.append(f"customer_tiers.tiers[{i}].floor: the cycle service level is one per SKU, not "
+                                "per tier (set service.metric to fill_rate, order_fill_rate or on_time_rate)")
+    return problems
+
+
 # --------------------------------------------------------------------------- the scenario
 class Scenario(Strict):
     """A validated, frozen scenario (format 1)."""
@@ -746,6 +860,7 @@ class Scenario(Strict):
     order_cycle: OrderCycle = OrderCycle()
     transport: tuple[TransportMode, ...] = Field(min_length=1)
     expedite: Expedite | None = None
+    customer_tiers: CustomerTiers | None = None
     service: Service = Service()
     budget: Budget = Budget()
     solver: Solver = Solver()
@@ -805,6 +920,7 @@ class Scenario(Strict):
                 problems.append(f"skus[{i}].current_policy.s: {cp.s:g} is below 0, but no customer waits for stock "
                                 "here (customer_reaction.wait is 0, or shortages are expedited), so the inventory "
                                 "position never falls below 0 and this policy would never order")
+        problems += tier_problems(self)
         problems += _size_problems(self)
         if problems:
             raise ValueError("\n".join(problems))
@@ -847,6 +963,59 @@ class Scenario(Strict):
         if self.costs.substitution is not None:
             return float(self.costs.substitution)
         return 0.5 * (sku.price - sku.unit_cost)
+
+    # ---- customer tiers (docs/tiers.md); a scenario without tiers has one tier, the whole demand
+    def tier_count(self) -> int:
+        return 1 if self.customer_tiers is None else len(self.customer_tiers.tiers)
+
+    def tier_names(self) -> tuple[str, ...]:
+        return ("all",) if self.customer_tiers is None else self.customer_tiers.names()
+
+    def tier_shares(self, sku: Sku) -> tuple[float, ...]:
+        """Each tier's share of the SKU's customer orders, top tier first (the SKU's tier_shares, else
+        the tiers' shares; (1.0,) without tiers). A tier the SKU's tier_shares leaves out has 0."""
+        ct = self.customer_tiers
+        if ct is None:
+            return (1.0,)
+        if sku.tier_shares is not None:
+            return tuple(float(sku.tier_shares.get(t.name, 0.0)) for t in ct.tiers)
+        if any(t.share is None for t in ct.tiers):
+            raise ValueError(f"SKU {sku.id} has no tier shares (they come from the history's customer column)")
+        return tuple(float(t.share) for t in ct.tiers)
+
+    def tier_reactions(self) -> tuple[tuple[float, float], ...]:
+        """(wait, wait + substitute) of each tier: its own reaction shares, else customer_reaction's."""
+        cr = self.customer_reaction
+        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
+        out = []
+        for t in tiers:
+            r = t.reaction if t is not None and t.reaction is not None else cr
+            out.append((float(r.wait), float(r.wait + r.substitute)))
+        return tuple(out)
+
+    def tier_promised(self) -> tuple[float, ...]:
+        """Each tier's promised order cycle (periods): its own, else order_cycle.promised."""
+        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
+        base = float(self.order_cycle.promised)
+        return tuple(float(t.promised) if t is not None and t.promised is not None else base for t in tiers)
+
+    def tier_lost_sale_per_unit(self, sku: Sku) -> tuple[float, ...]:
+        """Each tier's cost of one lost unit: the lost sale (lost_sale_per_unit without the goodwill)
+        plus the tier's goodwill (default costs.goodwill)."""
+        base = self.lost_sale_per_unit(sku) - float(self.costs.goodwill)
+        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
+        return tuple(base + (float(t.goodwill) if t is not None and t.goodwill is not None else float(self.costs.goodwill))
+                     for t in tiers)
+
+    def tier_lost_customer(self) -> tuple[float, ...]:
+        """Each tier's cost of one customer lost (default costs.lost_customer)."""
+        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
+        base = float(self.costs.lost_customer)
+        return tuple(float(t.lost_customer) if t is not None and t.lost_customer is not None else base for t in tiers)
+
+    def allocation_code(self) -> int:
+        """0 fifo, 1 priority, 2 critical_level (ALLOCATIONS order)."""
+        return 0 if self.customer_tiers is None else ALLOCATIONS.index(self.customer_tiers.allocation)
 
     def sku_index(self, sku_id: str) -> int:
         """Position of a SKU in `skus` (the index used to key its random streams)."""

@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from scenarios.schema import Scenario, Sku
-from simulation.counters import N_COUNTERS
+from simulation.counters import counter_width
 from simulation.kernel_loop import RQ, RSS, SS, Candidates, Draws, Settings, simulate_candidates
 from simulation.kernel_streams import StreamCache, stream_batch
+from simulation.streams import tier_customers
 from simulation.policy_arrays import PolicyArrays
 
 
@@ -22,7 +23,7 @@ def candidates_of(arrays: PolicyArrays) -> Candidates:
     """The candidates as C-contiguous int64 arrays (the layout the cached loop was compiled for)."""
     c = np.ascontiguousarray
     return Candidates(c(arrays.family), c(arrays.mode), c(arrays.s), c(arrays.S), c(arrays.Q), c(arrays.R),
-                      c(arrays.cap))
+                      c(arrays.cap), c(arrays.crit))
 
 
 def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
@@ -33,6 +34,10 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
     cr = scenario.customer_reaction
     rs = cr.repeated_stockout
     defection = rs is not None and sku.customers is not None
+    reactions = np.array(scenario.tier_reactions(), np.float64)
+    customers = int(sku.customers) if defection else 1
+    if defection and scenario.customer_tiers is not None:  # each tier's own customers (docs/tiers.md)
+        customers = int(tier_customers(scenario.tier_shares(sku), customers).sum())
     exp_capacity = 0.0
     if scenario.expedite is not None:
         cap = scenario.mode(scenario.expedite.mode).vehicle_capacity
@@ -43,11 +48,11 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
         ),
         warmup=int(scenario.horizon.warmup),
         periods=int(scenario.horizon.warmup + scenario.horizon.periods),
-        wait=float(cr.wait),
-        wait_or_substitute=float(cr.wait + cr.substitute),
+        wait=np.ascontiguousarray(reactions[:, 0]),
+        wait_or_substitute=np.ascontiguousarray(reactions[:, 1]),
         partial=bool(cr.partial_shipments),
         defection=bool(defection),
-        customers=int(sku.customers) if defection else 1,
+        customers=customers,
         window=int(rs.window) if defection else 1,
         threshold=int(rs.threshold) if defection else 1,
         defect_probability=float(rs.defect_probability) if defection else 0.0,
@@ -55,7 +60,9 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
         expedite_capacity=exp_capacity,
         moq=int(scenario.policies.moq),
         pack_size=int(scenario.policies.pack_size),
-        promised=float(scenario.order_cycle.promised),
+        promised=np.array(scenario.tier_promised(), np.float64),
+        n_tiers=int(scenario.tier_count()),
+        allocation=int(scenario.allocation_code()),
     )
 
 
@@ -87,7 +94,8 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     `streams.sku_streams(scenario, sku, r, seed)` (same draws as the SimPy model). `streams`: a
     StreamCache that keeps the SKU's drawn streams for its next candidates (same numbers)."""
     n = len(arrays)
-    result = np.zeros((n, replications, N_COUNTERS))
+    width = counter_width(scenario.tier_count())
+    result = np.zeros((n, replications, width))
     if n == 0:
         return result
     settings = scenario_constants(scenario, sku)
@@ -101,7 +109,7 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
         batch = streams.batch(scenario, sku, replications, seed, modes_used, guess)
     else:
         batch = stream_batch(scenario, sku, 0, replications, seed, modes_used, lead_guess=guess)
-    out = np.zeros((n, N_COUNTERS))
+    out = np.zeros((n, width))
     todo = np.empty(n, np.bool_)
     for r in range(replications):
         todo[:] = True

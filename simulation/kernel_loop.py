@@ -44,10 +44,20 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from simulation.counters import COUNTERS
+from simulation.counters import COUNTERS, N_COUNTERS, N_TIER_COUNTERS, TIER_INDEX
 
 # Family codes (simulation.policy_arrays.FAMILY_CODE).
 BASE_STOCK, SS, RQ, RS, RSS, CAPPED = 0, 1, 2, 3, 4, 5
+# Allocation rules (scenarios.schema.ALLOCATIONS, docs/tiers.md).
+FIFO, PRIORITY, CRITICAL_LEVEL = 0, 1, 2
+# Per-tier counter positions (simulation.counters.TIER_COUNTERS) in a row of Work.tier_counts.
+(
+    T_DEMAND, T_FILLED, T_BACKORDERED, T_SUBSTITUTED, T_LOST, T_ORDERS, T_AT_ONCE, T_BO_ORDERS, T_COMPLETED,
+    T_CT_SUM, T_CT_SQ, T_ON_TIME, T_CUSTOMERS_LOST, T_BACKLOG,
+) = (TIER_INDEX[n] for n in (
+    "demand_units", "filled_units", "backordered_units", "substituted_units", "lost_units", "customer_orders",
+    "orders_complete_at_once", "backordered_orders", "completed_orders", "cycle_time_sum", "cycle_time_sq_sum",
+    "on_time_orders", "customers_lost", "backlog_sum"))
 
 # Counter positions in a row of `out` (simulation.counters.COUNTERS order).
 (
@@ -58,8 +68,9 @@ BASE_STOCK, SS, RQ, RS, RSS, CAPPED = 0, 1, 2, 3, 4, 5
 ) = range(24)
 
 # The candidates of one SKU (simulation.policy_arrays.PolicyArrays), each int64[n], C-contiguous:
-# family code, mode index, s, S, Q, review period R (0 = continuous) and cap, in whole units.
-Candidates = namedtuple("Candidates", "family mode s S Q R cap")
+# family code, mode index, s, S, Q, review period R (0 = continuous), cap and critical level (the
+# lowest tier's, docs/tiers.md; read only under critical_level allocation), in whole units.
+Candidates = namedtuple("Candidates", "family mode s S Q R cap crit")
 
 # One replication's draws (simulation.kernel_streams.KernelStreams, same field names and meaning,
 # see the stream table of docs/simulation.md). N customer orders, T periods, M transport modes:
@@ -67,23 +78,25 @@ Candidates = namedtuple("Candidates", "family mode s S Q R cap")
 #   transmittal, processing, delivery float64[N] (periods); lead_time int64[M, W] (periods; row m
 #   the first W draws of mode m's stream, W <= T+N+1: a candidate never places more than T+N
 #   orders, and one that needs a draw past W is reported, see simulate_candidates);
-#   expedite_lead_time int64[N] (periods).
+#   expedite_lead_time int64[N] (periods); order_tier int64[N] (0 = top tier; zeros without tiers).
 Draws = namedtuple(
     "Draws",
     "order_start order_size order_customer u_reaction u_defect transmittal processing delivery "
-    "lead_time expedite_lead_time",
+    "lead_time expedite_lead_time order_tier",
 )
 
 # The scenario's settings for one SKU (simulation.kernel.scenario_constants), all scalars but
-# vehicle_capacity (float64[M], units per vehicle, <= 0 = unlimited):
+# vehicle_capacity (float64[M], units per vehicle, <= 0 = unlimited) and the per-tier arrays
+# (float64[K], K = n_tiers, 1 without tiers):
 #   warmup, periods (int, periods; `periods` = T includes the warm-up), wait and wait_or_substitute
-#   (float, cumulative reaction shares), partial (bool), defection (bool), customers, window,
-#   threshold (int), defect_probability (float), expedite (bool), expedite_capacity (float, units
-#   per vehicle, <= 0 = unlimited), moq, pack_size (int, units), promised (float, periods).
+#   (float64[K], each tier's cumulative reaction shares), partial (bool), defection (bool),
+#   customers (all tiers'), window, threshold (int), defect_probability (float), expedite (bool),
+#   expedite_capacity (float, units per vehicle, <= 0 = unlimited), moq, pack_size (int, units),
+#   promised (float64[K], periods), n_tiers (int), allocation (int, FIFO / PRIORITY / CRITICAL_LEVEL).
 Settings = namedtuple(
     "Settings",
     "warmup periods wait wait_or_substitute partial defection customers window threshold "
-    "defect_probability expedite expedite_capacity moq pack_size promised vehicle_capacity",
+    "defect_probability expedite expedite_capacity moq pack_size promised vehicle_capacity n_tiers allocation",
 )
 
 # The counters of one candidate, one field per counter named as in simulation.counters.COUNTERS and
@@ -94,34 +107,40 @@ COUNTS = np.dtype([(name, np.float64 if k in _FLOAT_COUNTERS else np.int64) for 
 _IS_FLOAT = np.array([k in _FLOAT_COUNTERS for k in range(len(COUNTERS))])
 
 # The state of one candidate in a replication (reset by _start):
-#   on_hand, on_order (units received later; in IP), backlog (units owed to the FIFO queue; in IP),
-#   exp_out (expedited units owed, not yet delivered; NOT in IP), head, tail (queue positions),
-#   placed (replenishment orders placed so far: the index of its next lead-time draw),
+#   on_hand, on_order (units received later; in IP), backlog (units owed to the waiting orders; in
+#   IP), exp_out (expedited units owed, not yet delivered; NOT in IP), placed (replenishment orders placed so far: the index of its next lead-time draw),
 #   short_cycle (a customer order was short since the last receipt), out_of_leads (an order needed
 #   a lead-time draw past those in Draws.lead_time: the candidate's counters are void).
 STATE = np.dtype([
     ("on_hand", np.int64), ("on_order", np.int64), ("backlog", np.int64), ("exp_out", np.int64),
-    ("head", np.int64), ("tail", np.int64), ("placed", np.int64), ("short_cycle", np.bool_),
+    ("placed", np.int64), ("short_cycle", np.bool_),
     ("out_of_leads", np.bool_),
 ], align=True)
 
-# One candidate as the loop reads it: family code, s, S, Q, R, cap (int64 units / periods),
+# One candidate as the loop reads it: family code, s, S, Q, R, cap, crit (int64 units / periods),
 # lead_time int64[W] (its mode's row of Draws.lead_time, periods) and vehicle_capacity (float,
 # units per vehicle of its mode, <= 0 = unlimited).
-Policy = namedtuple("Policy", "family s S Q R cap lead_time vehicle_capacity")
+Policy = namedtuple("Policy", "family s S Q R cap crit lead_time vehicle_capacity")
 
 # What a replication knows of each customer order i before any candidate runs (int64/float64[N]):
 # its period, the cycle time if completed in its own period (periods), its square, and 1 if that is
-# on time; plus first_counted (first order index of a counted period) and on_time_limit (periods).
+# on time; plus first_counted (first order index of a counted period) and on_time_limit
+# (float64[K], each tier's promise plus a float tolerance, periods).
 OrderTables = namedtuple("OrderTables", "period ct_now ct_now_sq on_time_now first_counted on_time_limit")
 
 # Scratch arrays, allocated once per replication and reset per candidate:
 #   arrive int64[T + max lead + 2]: replenishment units due per period;
 #   exp_due int64[T + max expedite lead + 2]: expedited units delivered per period;
-#   queue_order, queue_owed int64[max(N, 1)]: the FIFO backorder queue (order index, units owed);
+#   queue_order, queue_owed int64[Qn, max(N, 1)]: the backorder queues (order index, units owed),
+#   one (FIFO) or one per tier (priority, critical_level), oldest first from queue_head[q] to
+#   queue_tail[q] (int64[Qn]); crit int64[K]: each tier's critical level for the candidate;
 #   defected bool[customers]; hist int64[customers, threshold] (periods of the last stockouts, a
-#   ring per customer); hist_count int64[customers] (stockouts seen per customer).
-Work = namedtuple("Work", "arrive exp_due queue_order queue_owed defected hist hist_count")
+#   ring per customer); hist_count int64[customers] (stockouts seen per customer);
+#   tier_counts float64[K, N_TIER_COUNTERS]; tier_owed int64[K] (units owed to each tier's waiting
+#   orders, expedited included); exp_due_tier int64[len(exp_due), K] (expedited units per tier and
+#   period). The per-tier arrays are read only with K > 1.
+Work = namedtuple("Work", "arrive exp_due queue_order queue_owed queue_head queue_tail crit defected hist "
+                          "hist_count tier_counts tier_owed exp_due_tier")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,16 +234,31 @@ def _complete(cnt, ct, ct_sq, on_time):
 
 
 @njit(cache=True, inline="always")
-def _complete_after(i, waited, cnt, draws, orders):
-    """Count order i completed `waited` periods after its own period (a backorder or an expedite)."""
-    ct = draws.transmittal[i] + draws.processing[i] + float(waited) + draws.delivery[i]
-    _complete(cnt, ct, ct * ct, 1 if ct <= orders.on_time_limit else 0)
+def _complete_tier(k, work, ct, ct_sq, on_time):
+    """_complete for tier k's counters."""
+    row = work.tier_counts[k]
+    row[T_COMPLETED] += 1.0
+    row[T_CT_SUM] += ct
+    row[T_CT_SQ] += ct_sq
+    row[T_ON_TIME] += on_time
 
 
 @njit(cache=True, inline="always")
-def _complete_now(i, cnt, orders):
+def _complete_after(i, waited, cnt, work, draws, orders, settings):
+    """Count order i completed `waited` periods after its own period (a backorder or an expedite)."""
+    ct = draws.transmittal[i] + draws.processing[i] + float(waited) + draws.delivery[i]
+    on_time = 1 if ct <= orders.on_time_limit[draws.order_tier[i]] else 0
+    _complete(cnt, ct, ct * ct, on_time)
+    if settings.n_tiers > 1:
+        _complete_tier(draws.order_tier[i], work, ct, ct * ct, on_time)
+
+
+@njit(cache=True, inline="always")
+def _complete_now(i, cnt, work, draws, orders, settings):
     """Count order i completed in its own period (precomputed, same arithmetic as _complete_after)."""
     _complete(cnt, orders.ct_now[i], orders.ct_now_sq[i], orders.on_time_now[i])
+    if settings.n_tiers > 1:
+        _complete_tier(draws.order_tier[i], work, orders.ct_now[i], orders.ct_now_sq[i], orders.on_time_now[i])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,36 +266,51 @@ def _complete_now(i, cnt, orders):
 
 
 @njit(cache=True, inline="always")
-def _serve_backlog(t, st, cnt, work, draws, orders, settings):
-    """Step 3: ship to waiting orders, oldest first, while stock lasts.
-
-    With partial shipments the head order takes what there is; without, the queue stops at the
-    first order whose whole owed quantity is not on hand (no overtaking). Completions count only
-    for orders of counted periods (index >= first_counted).
-    """
-    while st.head < st.tail and st.on_hand > 0:
-        owed = work.queue_owed[st.head]
-        if owed <= st.on_hand:
-            st.on_hand -= owed
-            st.backlog -= owed
-            i = work.queue_order[st.head]
-            st.head += 1
-            if i >= orders.first_counted:
-                _complete_after(i, t - orders.period[i], cnt, draws, orders)
-        elif settings.partial:
-            work.queue_owed[st.head] = owed - st.on_hand
-            st.backlog -= st.on_hand
-            st.on_hand = 0
-        else:
-            break
+def _ship_waiting(i, units, st, work, draws, settings):
+    """`units` leave on hand for waiting order i."""
+    st.on_hand -= units
+    st.backlog -= units
+    if settings.n_tiers > 1:
+        work.tier_owed[draws.order_tier[i]] -= units
 
 
 @njit(cache=True, inline="always")
-def _expedites_arrive(t, st, exp_due):
+def _serve_backlog(t, st, cnt, work, draws, orders, settings):
+    """Step 3: ship to waiting orders while stock lasts: queue by queue (one FIFO queue, or the tiers'
+    from the top), oldest first, each tier from the units on hand above its critical level.
+
+    With partial shipments the head order takes what there is; without, serving stops at the
+    first order whose whole owed quantity is not available (no overtaking). Completions count only
+    for orders of counted periods (index >= first_counted).
+    """
+    for q in range(work.queue_head.shape[0]):
+        reserve = work.crit[q]
+        while work.queue_head[q] < work.queue_tail[q] and st.on_hand > reserve:
+            h = work.queue_head[q]
+            owed = work.queue_owed[q, h]
+            available = st.on_hand - reserve
+            i = work.queue_order[q, h]
+            if owed <= available:
+                _ship_waiting(i, owed, st, work, draws, settings)
+                work.queue_head[q] = h + 1
+                if i >= orders.first_counted:
+                    _complete_after(i, t - orders.period[i], cnt, work, draws, orders, settings)
+            elif settings.partial:
+                work.queue_owed[q, h] = owed - available
+                _ship_waiting(i, available, st, work, draws, settings)
+            else:
+                return
+
+
+@njit(cache=True, inline="always")
+def _expedites_arrive(t, st, work, settings):
     """Step 3, last: expedited units due at t reach their customers (never through on hand)."""
-    e = exp_due[t]
+    e = work.exp_due[t]
     if e > 0:
         st.exp_out -= e
+        if settings.n_tiers > 1:
+            for k in range(settings.n_tiers):
+                work.tier_owed[k] -= work.exp_due_tier[t, k]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,21 +318,31 @@ def _expedites_arrive(t, st, exp_due):
 
 
 @njit(cache=True, inline="always")
-def _allocate(size, on_hand, partial):
-    """The allocation rule: units of an order of `size` shipped now from `on_hand`: all of it if
-    there, else what there is with partial shipments, else nothing."""
-    if on_hand >= size:
+def _allocate(size, on_hand, reserve, partial):
+    """The allocation rule: units of an order of `size` shipped now from the units on hand above
+    `reserve` (its tier's critical level): all of it if there, else what there is with partial
+    shipments, else nothing. (Without a reserve, a negative on hand, possible only at the start of
+    an rQ candidate with s + Q < 0, is "what there is", as it always was.)"""
+    available = on_hand - reserve
+    if available >= size:
         return size
-    return on_hand if partial else 0
+    if partial and (reserve == 0 or available > 0):
+        return available
+    return 0
 
 
 @njit(cache=True, inline="always")
-def _backorder(i, short, st, work):
-    """Order i waits for `short` units at the tail of the FIFO queue (owed, in IP)."""
-    work.queue_order[st.tail] = i
-    work.queue_owed[st.tail] = short
-    st.tail += 1
+def _backorder(i, short, st, work, draws, settings):
+    """Order i waits for `short` units at the tail of its queue (the FIFO queue, or its tier's;
+    owed, in IP)."""
+    q = draws.order_tier[i] if settings.allocation != FIFO else 0
+    tail = work.queue_tail[q]
+    work.queue_order[q, tail] = i
+    work.queue_owed[q, tail] = short
+    work.queue_tail[q] = tail + 1
     st.backlog += short
+    if settings.n_tiers > 1:
+        work.tier_owed[draws.order_tier[i]] += short
 
 
 @njit(cache=True, inline="always")
@@ -295,29 +354,42 @@ def _expedite(t, i, short, st, cnt, work, draws, orders, settings):
     cnt.expedite_shipments += _vehicles(short, settings.expedite_capacity)
     cnt.expedite_units += short
     if t + lead < settings.periods:
-        _complete_after(i, lead, cnt, draws, orders)
+        _complete_after(i, lead, cnt, work, draws, orders, settings)
     if lead > 0:
         work.exp_due[t + lead] += short
         st.exp_out += short
+        if settings.n_tiers > 1:
+            k = draws.order_tier[i]
+            work.exp_due_tier[t + lead, k] += short
+            work.tier_owed[k] += short
 
 
 @njit(cache=True, inline="always")
 def _react(t, i, short, st, cnt, work, draws, orders, settings):
     """The customer of order i, `short` units short, waits (backorder, or expedite when set),
-    substitutes (complete now) or is lost, by the order's reaction draw."""
+    substitutes (complete now) or is lost, by the order's reaction draw and its tier's shares."""
     u = draws.u_reaction[i]
-    if u < settings.wait:
+    k = draws.order_tier[i]
+    tiers = settings.n_tiers > 1
+    if u < settings.wait[k]:
         cnt.backordered_units += short
         cnt.backordered_orders += 1
+        if tiers:
+            work.tier_counts[k, T_BACKORDERED] += short
+            work.tier_counts[k, T_BO_ORDERS] += 1.0
         if settings.expedite:
             _expedite(t, i, short, st, cnt, work, draws, orders, settings)
         else:
-            _backorder(i, short, st, work)
-    elif u < settings.wait_or_substitute:
+            _backorder(i, short, st, work, draws, settings)
+    elif u < settings.wait_or_substitute[k]:
         cnt.substituted_units += short
-        _complete_now(i, cnt, orders)
+        if tiers:
+            work.tier_counts[k, T_SUBSTITUTED] += short
+        _complete_now(i, cnt, work, draws, orders, settings)
     else:
         cnt.lost_units += short
+        if tiers:
+            work.tier_counts[k, T_LOST] += short
 
 
 @njit(cache=True, inline="always")
@@ -336,6 +408,8 @@ def _note_stockout(t, i, cnt, work, draws, settings):
         if draws.u_defect[i] < settings.defect_probability:
             work.defected[c] = True
             cnt.customers_lost += 1
+            if settings.n_tiers > 1:
+                work.tier_counts[draws.order_tier[i], T_CUSTOMERS_LOST] += 1.0
 
 
 @njit(cache=True, inline="always")
@@ -343,15 +417,23 @@ def _customer_order(t, i, st, cnt, work, draws, orders, settings):
     """Order i (of an active customer) in period t: ship what the allocation rule gives; the
     shortfall goes to the customer's reaction. Returns True when the order was short."""
     size = draws.order_size[i]
+    k = draws.order_tier[i]
     cnt.demand_units += size
     cnt.customer_orders += 1
-    filled = _allocate(size, st.on_hand, settings.partial)
+    filled = _allocate(size, st.on_hand, work.crit[k], settings.partial)
     st.on_hand -= filled
     cnt.filled_units += filled
     short = size - filled
+    if settings.n_tiers > 1:
+        row = work.tier_counts[k]
+        row[T_DEMAND] += size
+        row[T_ORDERS] += 1.0
+        row[T_FILLED] += filled
+        if short == 0:
+            row[T_AT_ONCE] += 1.0
     if short == 0:
         cnt.orders_complete_at_once += 1
-        _complete_now(i, cnt, orders)
+        _complete_now(i, cnt, work, draws, orders, settings)
         return False
     st.short_cycle = True
     _react(t, i, short, st, cnt, work, draws, orders, settings)
@@ -381,11 +463,14 @@ def _customer_orders(t, pol, st, cnt, work, draws, orders, settings):
 
 
 @njit(cache=True, inline="always")
-def _end_period(st, cnt):
+def _end_period(st, cnt, work, settings):
     """Step 5: stock levels at the end of the period (unit-periods)."""
     cnt.on_hand_sum += st.on_hand
     cnt.in_transit_sum += st.on_order
     cnt.backlog_sum += st.backlog + st.exp_out
+    if settings.n_tiers > 1:
+        for k in range(settings.n_tiers):
+            work.tier_counts[k, T_BACKLOG] += work.tier_owed[k]
 
 
 @njit(cache=True, inline="always")
@@ -396,21 +481,22 @@ def _period(t, pol, st, cnt, work, draws, orders, settings):
     _receive(t, st, cnt, work.arrive)
     _serve_backlog(t, st, cnt, work, draws, orders, settings)
     if settings.expedite:
-        _expedites_arrive(t, st, work.exp_due)
+        _expedites_arrive(t, st, work, settings)
     _customer_orders(t, pol, st, cnt, work, draws, orders, settings)
-    _end_period(st, cnt)
+    _end_period(st, cnt, work, settings)
 
 
 @njit(cache=True, inline="always")
 def _start(pol, st, work, settings):
     """Step 0 for a new candidate: full stock (S, or s + Q for rQ), nothing on order or owed,
-    every customer active, nothing due."""
+    every customer active, nothing due; the tiers' critical levels of its `crit` (docs/tiers.md:
+    tier k's is round(crit * k / (K - 1)), half up), under critical_level allocation only."""
     st.on_hand = pol.s + pol.Q if pol.family == RQ else pol.S
     st.on_order = 0
     st.backlog = 0
     st.exp_out = 0
-    st.head = 0
-    st.tail = 0
+    work.queue_head[:] = 0
+    work.queue_tail[:] = 0
     st.placed = 0
     st.short_cycle = False
     st.out_of_leads = False
@@ -420,21 +506,37 @@ def _start(pol, st, work, settings):
     if settings.defection:
         work.defected[:] = False
         work.hist_count[:] = 0
+    if settings.allocation == CRITICAL_LEVEL:
+        K = settings.n_tiers
+        for k in range(K):
+            work.crit[k] = (2 * pol.crit * k + (K - 1)) // (2 * (K - 1)) if pol.crit > 0 else 0
+    if settings.n_tiers > 1:
+        work.tier_owed[:] = 0
+        if settings.expedite:
+            work.exp_due_tier[:, :] = 0
 
 
 @njit(cache=True, inline="always")
-def _zero_counters(counts):
-    """Every counter of the record in counts (COUNTS[1]) to 0 (all-zero bits are 0 and 0.0)."""
+def _zero_counters(counts, work, settings):
+    """Every counter of the record in counts (COUNTS[1]) to 0 (all-zero bits are 0 and 0.0), and the
+    tiers' counters."""
     counts.view(np.int64)[:] = 0
+    if settings.n_tiers > 1:
+        work.tier_counts[:, :] = 0.0
 
 
 @njit(cache=True, inline="always")
-def _write_counters(counts, row):
-    """The counters record in counts (COUNTS[1]) into row (float64[N_COUNTERS]), position by position."""
+def _write_counters(counts, work, settings, row):
+    """The counters record in counts (COUNTS[1]) into row[:N_COUNTERS], position by position, then
+    each tier's counters (K > 1) into its block after them."""
     ints = counts.view(np.int64)
     floats = counts.view(np.float64)
-    for c in range(row.shape[0]):
+    for c in range(N_COUNTERS):
         row[c] = floats[c] if _IS_FLOAT[c] else ints[c]
+    if settings.n_tiers > 1:
+        for k in range(settings.n_tiers):
+            for j in range(N_TIER_COUNTERS):
+                row[N_COUNTERS + k * N_TIER_COUNTERS + j] = work.tier_counts[k, j]
 
 
 @njit(cache=True, _nrt=False)
@@ -449,15 +551,15 @@ def _run_candidates(candidates, todo, draws, settings, orders, work, state, coun
             continue
         m = candidates.mode[k]
         pol = Policy(candidates.family[k], candidates.s[k], candidates.S[k], candidates.Q[k], candidates.R[k],
-                     candidates.cap[k], draws.lead_time[m], settings.vehicle_capacity[m])
+                     candidates.cap[k], candidates.crit[k], draws.lead_time[m], settings.vehicle_capacity[m])
         _start(pol, st, work, settings)
-        _zero_counters(counts)
+        _zero_counters(counts, work, settings)
         for t in range(settings.periods):
             if t == settings.warmup:
-                _zero_counters(counts)  # everything before counted only warm-up events
+                _zero_counters(counts, work, settings)  # everything before counted only warm-up events
             _period(t, pol, st, cnt, work, draws, orders, settings)
         _end_cycle(st, cnt)  # the open replenishment cycle counts as one more
-        _write_counters(counts, out[k])
+        _write_counters(counts, work, settings, out[k])
         todo[k] = st.out_of_leads
         if st.out_of_leads:
             short += 1
@@ -474,7 +576,7 @@ def _order_tables(draws, settings):
     n_orders = draws.order_size.shape[0]
     T = settings.periods
     first_counted = draws.order_start[settings.warmup] if settings.warmup <= T else n_orders
-    on_time_limit = settings.promised + 1e-9
+    on_time_limit = settings.promised + 1e-9  # per tier
     ct_now = np.empty(n_orders)
     ct_now_sq = np.empty(n_orders)
     on_time_now = np.empty(n_orders, np.int64)
@@ -483,7 +585,7 @@ def _order_tables(draws, settings):
         ct = draws.transmittal[i] + draws.processing[i] + 0.0 + draws.delivery[i]
         ct_now[i] = ct
         ct_now_sq[i] = ct * ct
-        on_time_now[i] = 1 if ct <= on_time_limit else 0
+        on_time_now[i] = 1 if ct <= on_time_limit[draws.order_tier[i]] else 0
     period = np.empty(n_orders, np.int64)
     for t in range(T):
         for i in range(draws.order_start[t], draws.order_start[t + 1]):
@@ -506,14 +608,23 @@ def _work_arrays(draws, settings):
         if draws.expedite_lead_time[i] > max_exp:
             max_exp = draws.expedite_lead_time[i]
     n_customers = settings.customers if settings.defection else 1
+    K = settings.n_tiers
+    n_queues = K if settings.allocation != FIFO else 1
+    tiers = K > 1
     return Work(
         np.zeros(T + max_lead + 2, np.int64),
         np.zeros(T + max_exp + 2, np.int64),
-        np.empty(max(n_orders, 1), np.int64),
-        np.empty(max(n_orders, 1), np.int64),
+        np.empty((n_queues, max(n_orders, 1)), np.int64),
+        np.empty((n_queues, max(n_orders, 1)), np.int64),
+        np.zeros(n_queues, np.int64),
+        np.zeros(n_queues, np.int64),
+        np.zeros(K, np.int64),
         np.zeros(n_customers, np.bool_),
         np.zeros((n_customers, max(settings.threshold, 1)), np.int64),
         np.zeros(n_customers, np.int64),
+        np.zeros((K if tiers else 1, N_TIER_COUNTERS), np.float64),
+        np.zeros(K if tiers else 1, np.int64),
+        np.zeros(((T + max_exp + 2) if tiers and settings.expedite else 1, K if tiers else 1), np.int64),
     )
 
 
@@ -523,8 +634,8 @@ def simulate_candidates(candidates, todo, draws, settings, out):
     draws.
 
     candidates: Candidates (int64[n] each); draws: Draws (one replication's streams); settings:
-    Settings; out: float64[n, N_COUNTERS], row k
-    receives candidate k's raw counters (simulation.counters order; integer counts are exact).
+    Settings; out: float64[n, counters.counter_width(settings.n_tiers)], row k receives candidate
+    k's raw counters (simulation.counters order, then each tier's; integer counts are exact).
     Returns how many candidates needed more lead-time draws than draws.lead_time holds: those keep
     todo[k] True and their rows are void; run them again on draws with the longer rows (the same
     stream continued, so every other row is unchanged). None does with rows of T+N+1 draws.

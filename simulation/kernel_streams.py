@@ -32,7 +32,7 @@ import numpy as np
 
 from scenarios.schema import Compound, Empirical, Fixed, Gamma, NegBin, Normal, Poisson, Scenario, Sku, Uniform
 from simulation import stream_draws as sd
-from simulation.streams import PURPOSE, sku_key, sku_streams
+from simulation.streams import PURPOSE, assign_tiers, sku_key, sku_streams
 
 # The PCG64 default multiplier.
 _PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
@@ -86,6 +86,7 @@ class KernelStreams:
     delivery: np.ndarray
     lead_time: np.ndarray  # int64[n_modes, T+N+1]
     expedite_lead_time: np.ndarray
+    order_tier: np.ndarray  # int64[N] (streams.assign_tiers)
 
 
 def needs(scenario: Scenario, sku: Sku, modes_used: set[int]) -> dict:
@@ -95,7 +96,10 @@ def needs(scenario: Scenario, sku: Sku, modes_used: set[int]) -> dict:
     # With a share of 1 (or nothing but lost sales) the reaction draw decides nothing.
     reaction = not (cr.wait == 1.0 or (cr.wait == 0.0 and wait_or_sub in (0.0, 1.0)))
     defection = cr.repeated_stockout is not None and sku.customers is not None
-    return dict(reaction=reaction, defection=defection, modes=modes_used, expedite=scenario.expedite is not None)
+    if scenario.customer_tiers is not None:  # a tier's own shares may need the draw
+        reaction = any(not (w == 1.0 or (w == 0.0 and ws in (0.0, 1.0))) for w, ws in scenario.tier_reactions())
+    return dict(reaction=reaction, defection=defection, modes=modes_used, expedite=scenario.expedite is not None,
+                tier=scenario.customer_tiers is not None)
 
 
 def _small(*xs: float) -> bool:
@@ -214,6 +218,8 @@ def stream_plan(scenario: Scenario, sku: Sku, modes_used: set[int]) -> StreamPla
     else:
         kind = sd.DEMAND_SIMPLE
         slots[sd.S_ORDERS] = (PURPOSE["orders"], _slot(demand, True))
+    if need["tier"]:
+        slots[sd.S_TIER] = (PURPOSE["tier"], (sd.UNIT, [0.0] * 4, [0, 0], ()))
     if need["defection"]:
         if not 1 <= sku.customers <= _COMPILED_LIMIT:
             return None
@@ -250,10 +256,15 @@ class StreamBatch:
     order, views of a few shared arrays (nothing copied). With a lead_guess (stream_batch), the
     lead-time rows hold only the first draws of each stream; `full_lead(r)` draws the rest."""
 
-    def __init__(self, drawn: tuple, plan: StreamPlan):
+    def __init__(self, drawn: tuple, plan: StreamPlan, tiers: tuple | None = None):
         (self.order_start, self.order_offset, self.order_size, self.order_customer, self.u_reaction,
          self.u_defect, self.transmittal, self.processing, self.delivery, self.expedite_lead_time,
-         self.lead_offset, self.lead_time, self.lead_state) = drawn
+         self.lead_offset, self.lead_time, self.lead_state, u_tier) = drawn
+        self.order_tier = np.zeros(u_tier.shape[0], np.int64)
+        if tiers is not None:  # (shares, customers or None): streams.assign_tiers on every order at once
+            self.order_tier, by_tier = assign_tiers(u_tier, *tiers)
+            if by_tier is not None:
+                self.order_customer = by_tier
         self.plan = plan
         self.periods, self.n_modes = plan.periods, plan.n_modes
         self.count = self.order_start.shape[0]
@@ -267,7 +278,7 @@ class StreamBatch:
         a, b = int(self.order_offset[r]), int(self.order_offset[r + 1])
         return (self.order_start[r], self.order_size[a:b], self.order_customer[a:b], self.u_reaction[a:b],
                 self.u_defect[a:b], self.transmittal[a:b], self.processing[a:b], self.delivery[a:b],
-                self._lead(r), self.expedite_lead_time[a:b])
+                self._lead(r), self.expedite_lead_time[a:b], self.order_tier[a:b])
 
     def full_lead(self, r: int) -> np.ndarray:
         """Replication first+r's lead times int64[n_modes, T+N+1]: every draw of
@@ -307,6 +318,7 @@ class _NumpyBatch:
                 st.u_defect if need["defection"] else zf,
                 st.transmittal, st.processing, st.delivery, lead,
                 st.expedite_lead_time if need["expedite"] else zi,
+                st.order_tier,
             ))
         self.count = count
 
@@ -342,7 +354,15 @@ def stream_batch(scenario: Scenario, sku: Sku, first: int, count: int, seed: int
                            plan.purposes, plan.kinds, plan.fparams, plan.iparams, plan.value_start, plan.values,
                            plan.n_modes, *((0, -1, False) if lead_guess is None else
                                            (int(lead_guess[0]), int(lead_guess[1]), bool(lead_guess[2]))))
-    return StreamBatch(drawn, plan)
+    return StreamBatch(drawn, plan, _tier_spec(scenario, sku))
+
+
+def _tier_spec(scenario: Scenario, sku: Sku) -> tuple | None:
+    """(shares, customers or None) for streams.assign_tiers, or None without tiers."""
+    if scenario.customer_tiers is None:
+        return None
+    defection = scenario.customer_reaction.repeated_stockout is not None and sku.customers is not None
+    return scenario.tier_shares(sku), (int(sku.customers) if defection else None)
 
 
 def kernel_streams(scenario: Scenario, sku: Sku, replication: int, seed: int, modes_used: set[int]) -> KernelStreams:

@@ -44,7 +44,8 @@ def _whole_column(column: pd.Series) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class PolicyArrays:
-    """Candidates of one SKU: family code, mode index (into scenario.transport), s, S, Q, R, cap (int64)."""
+    """Candidates of one SKU: family code, mode index (into scenario.transport), s, S, Q, R, cap and
+    crit, the critical level of the lowest customer tier (int64; 0 = no rationing, docs/tiers.md)."""
 
     family: np.ndarray
     mode: np.ndarray
@@ -53,13 +54,18 @@ class PolicyArrays:
     Q: np.ndarray
     R: np.ndarray
     cap: np.ndarray
+    crit: np.ndarray = None  # type: ignore[assignment]  # zeros when not given
+
+    def __post_init__(self) -> None:
+        if self.crit is None:
+            object.__setattr__(self, "crit", np.zeros(np.asarray(self.family).shape[0], np.int64))
 
     def __len__(self) -> int:
         return int(self.family.shape[0])
 
     def take(self, rows: np.ndarray) -> PolicyArrays:
         """The candidates at positions `rows` (e.g. one SKU's rows of a many-SKU table)."""
-        return PolicyArrays(*(getattr(self, f)[rows] for f in ("family", "mode", "s", "S", "Q", "R", "cap")))
+        return PolicyArrays(*(getattr(self, f)[rows] for f in ("family", "mode", "s", "S", "Q", "R", "cap", "crit")))
 
 
 def _mode_index(m, names: list[str]) -> int:
@@ -68,7 +74,17 @@ def _mode_index(m, names: list[str]) -> int:
 
 def policy_arrays(scenario: Scenario, policies: pd.DataFrame) -> PolicyArrays:
     """Encode the rows of `policies` (usually all of one SKU; a many-SKU table encodes row by row
-    the same, see PolicyArrays.take) for an engine; mode NaN/None = the first mode."""
+    the same, see PolicyArrays.take) for an engine; mode NaN/None = the first mode; an optional
+    `critical_level` column gives crit (missing or NaN = 0)."""
+    arrays = _policy_arrays(scenario, policies)
+    if "critical_level" in policies.columns:
+        crit = _whole_column(policies["critical_level"])
+        crit = crit if crit is not None else [_whole(x) for x in policies["critical_level"]]
+        object.__setattr__(arrays, "crit", _as64(crit))
+    return arrays
+
+
+def _policy_arrays(scenario: Scenario, policies: pd.DataFrame) -> PolicyArrays:
     names = [m.name for m in scenario.transport]
     try:
         fam = [FAMILY_CODE[f] for f in policies["family"].tolist()]

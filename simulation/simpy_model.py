@@ -23,10 +23,10 @@ import numpy as np
 import simpy
 
 from scenarios.schema import Scenario, Sku
-from simulation.counters import N_COUNTERS
+from simulation.counters import counter_width
 from simulation.policy_arrays import PolicyArrays
-from simulation.simpy_parts import Buyer, CustomerBase, CustomerOrder, Ledger, Warehouse, vehicles_for
-from simulation.streams import SkuStreams, sku_streams
+from simulation.simpy_parts import Buyer, CustomerBase, CustomerOrder, Ledger, Warehouse, critical_levels, vehicles_for
+from simulation.streams import SkuStreams, sku_streams, tier_customers
 
 REVIEW, RECEIVE, BACKORDERS, EXPEDITED, CUSTOMERS, CLOSE = 0.0, 0.125, 0.25, 0.375, 0.5, 0.875
 
@@ -40,7 +40,8 @@ class World:
         self.streams = streams
         self.T = streams.periods
         self.warmup = scenario.horizon.warmup
-        self.ledger = Ledger(self.warmup)
+        n_tiers = scenario.tier_count()
+        self.ledger = Ledger(self.warmup, n_tiers)
         mode = scenario.transport[int(arrays.mode[k])]
         self.buyer = Buyer(
             family=int(arrays.family[k]), s=int(arrays.s[k]), S=int(arrays.S[k]), Q=int(arrays.Q[k]),
@@ -50,12 +51,17 @@ class World:
         )
         reaction = scenario.customer_reaction
         self.partial = reaction.partial_shipments
-        self.warehouse = Warehouse(self.buyer.initial_on_hand(), reaction.partial_shipments)
-        self.wait_share = reaction.wait
-        self.wait_or_substitute = reaction.wait + reaction.substitute
+        allocation = scenario.customer_tiers.allocation if scenario.customer_tiers is not None else "fifo"
+        self.warehouse = Warehouse(self.buyer.initial_on_hand(), reaction.partial_shipments,
+                                   critical_levels(int(arrays.crit[k]), n_tiers, allocation),
+                                   per_tier_queues=allocation != "fifo")
+        self.reactions = scenario.tier_reactions()  # (wait, wait + substitute) per tier
         defection = reaction.repeated_stockout if sku.customers is not None else None
-        self.customer_base = CustomerBase(sku.customers or 1, defection)
-        self.promised = scenario.order_cycle.promised
+        customers = sku.customers or 1
+        if defection is not None and scenario.customer_tiers is not None:  # each tier's own customers
+            customers = int(tier_customers(scenario.tier_shares(sku), customers).sum())
+        self.customer_base = CustomerBase(customers, defection)
+        self.promised = scenario.tier_promised()
         self.expedite_capacity = None
         self.expedite = scenario.expedite is not None
         if self.expedite:
@@ -85,30 +91,32 @@ class World:
         c = int(st.order_customer[i])
         if not self.customer_base.is_active(c):
             return False  # a defected customer's order never comes
+        k = int(st.order_tier[i])
         order = CustomerOrder(
-            i, t, c, int(st.order_size[i]), float(st.transmittal[i]), float(st.processing[i]), float(st.delivery[i])
+            i, t, c, int(st.order_size[i]), float(st.transmittal[i]), float(st.processing[i]), float(st.delivery[i]), k
         )
-        ledger.book("demand_units", order.size, t)
-        ledger.book("customer_orders", 1, t)
-        ledger.book("filled_units", w.pick(order), t)
+        ledger.book("demand_units", order.size, t, k)
+        ledger.book("customer_orders", 1, t, k)
+        ledger.book("filled_units", w.pick(order), t, k)
         short = order.owed
         if short == 0:
-            ledger.book("orders_complete_at_once", 1, t)
+            ledger.book("orders_complete_at_once", 1, t, k)
             order.complete(t, ledger, self.promised)
         else:
             w.stockout_in_cycle = True
             u = float(st.u_reaction[i])
-            if u < self.wait_share:
+            wait_share, wait_or_substitute = self.reactions[k]
+            if u < wait_share:
                 self.customer_waits(order, t)
-            elif u < self.wait_or_substitute:
+            elif u < wait_or_substitute:
                 # the rest ships now as another of our products: the sale is kept, the margin is not
-                ledger.book("substituted_units", short, t)
+                ledger.book("substituted_units", short, t, k)
                 order.owed = 0
                 order.complete(t, ledger, self.promised)
             else:
-                ledger.book("lost_units", short, t)  # the customer buys elsewhere
+                ledger.book("lost_units", short, t, k)  # the customer buys elsewhere
             if self.customer_base.met_stockout(c, t, float(st.u_defect[i])):
-                ledger.book("customers_lost", 1, t)
+                ledger.book("customers_lost", 1, t, k)
         if self.buyer.R == 0:
             self.review(t, continuous=True)
         return short > 0
@@ -116,11 +124,10 @@ class World:
     def customer_waits(self, order: CustomerOrder, t: int) -> None:
         """The customer waits for the short units: a backorder, or an expedite shipment when allowed."""
         short, ledger, w = order.owed, self.ledger, self.warehouse
-        ledger.book("backordered_units", short, t)
-        ledger.book("backordered_orders", 1, t)
+        ledger.book("backordered_units", short, t, order.tier)
+        ledger.book("backordered_orders", 1, t, order.tier)
         if not self.expedite:
-            w.backorders.append(order)
-            w.backlog += short
+            w.wait(order)
             return
         ledger.book("expedite_shipments", vehicles_for(short, self.expedite_capacity), t)
         ledger.book("expedite_units", short, t)
@@ -130,6 +137,7 @@ class World:
             order.complete(t, ledger, self.promised)
         else:
             w.expedited_owed += short
+            w.tier_owed[order.tier] += short
             self.env.process(expedite_carrier(self, order, t + lead))
 
     def run(self) -> np.ndarray:
@@ -173,6 +181,7 @@ def expedite_carrier(world: World, order: CustomerOrder, arrival: int):
     """An expedite shipment goes straight to its waiting customer (never through on hand)."""
     yield at(world, arrival, EXPEDITED)
     world.warehouse.expedited_owed -= order.owed
+    world.warehouse.tier_owed[order.tier] -= order.owed
     order.owed = 0
     order.complete(arrival, world.ledger, world.promised)
 
@@ -213,12 +222,15 @@ def bookkeeper(world: World):
         ledger.book("on_hand_sum", w.on_hand, t)
         ledger.book("in_transit_sum", b.on_order, t)
         ledger.book("backlog_sum", w.backlog + w.expedited_owed, t)
+        if ledger.tiers is not None:
+            for k, owed in enumerate(w.tier_owed):
+                ledger.book_tier(k, "backlog_sum", owed, t)
 
 
 def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replications: int, seed: int) -> np.ndarray:
     """Raw counters float64[candidates, replications, N_COUNTERS] of one SKU (COUNTERS order);
     replication r reads `streams.sku_streams(scenario, sku, r, seed)`, shared by every candidate."""
-    result = np.zeros((len(arrays), replications, N_COUNTERS))
+    result = np.zeros((len(arrays), replications, counter_width(scenario.tier_count())))
     for r in range(replications):
         streams = sku_streams(scenario, sku, r, seed)
         for k in range(len(arrays)):

@@ -460,7 +460,7 @@ NONE, FIXED, POISSON, NEGBIN, NORMAL, GAMMA, UNIFORM_INT, UNIFORM_REAL, EMPIRICA
 # Slots (rows of the kind / parameter arrays): the demand's orders (or per-period units) and sizes,
 # the per-order streams, then one lead-time slot per transport mode.
 (S_ORDERS, S_SIZES, S_CUSTOMER, S_DEFECT, S_REACTION, S_TRANSMITTAL, S_PROCESSING, S_DELIVERY,
- S_EXPEDITE, S_LEAD) = range(10)
+ S_EXPEDITE, S_TIER, S_LEAD) = range(11)
 # Demand: draws per period, compound (orders per period, each with a size), or a history resampled
 # in blocks (streams.orders_from).
 DEMAND_SIMPLE, DEMAND_COMPOUND, DEMAND_BLOCK = range(3)
@@ -603,7 +603,7 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
     Returns (order_start int64[count, T+1], order_offset int64[count+1], order_size,
     order_customer int64[N total], u_reaction, u_defect, transmittal, processing, delivery
     float64[N total], expedite_lead_time int64[N total], lead_offset int64[count+1], lead_time
-    int64[...], lead_state uint64[count, n_modes, 6]): replication r's orders are
+    int64[...], lead_state uint64[count, n_modes, 6], u_tier float64[N total]): replication r's orders are
     order_offset[r]:order_offset[r+1] of the per-order arrays, its lead times
     lead_time[lead_offset[r]:lead_offset[r+1]] as [n_modes, W_r], the first W_r draws of each
     mode's stream, and lead_state[r, m] mode m's generator after them (extend_lead draws on).
@@ -675,7 +675,7 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
     N = order_offset[count]
     order_size = size[:N].copy()
     order_customer, expedite_lead_time = np.zeros(N, np.int64), np.zeros(N, np.int64)
-    u_reaction, u_defect = np.zeros(N), np.zeros(N)
+    u_reaction, u_defect, u_tier = np.zeros(N), np.zeros(N), np.zeros(N)
     transmittal, processing, delivery = np.zeros(N), np.zeros(N), np.zeros(N)
     lead_offset = np.zeros(count + 1, np.int64)
     for r in range(count):
@@ -702,6 +702,7 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
         _slot_whole(slot[S_EXPEDITE], st, spec, g, expedite_lead_time[a:b])
         _slot_real(slot[S_REACTION], st, spec, g, u_reaction[a:b])
         _slot_real(slot[S_DEFECT], st, spec, g, u_defect[a:b])
+        _slot_real(slot[S_TIER], st, spec, g, u_tier[a:b])
         _slot_real(slot[S_TRANSMITTAL], st, spec, g, transmittal[a:b])
         _slot_real(slot[S_PROCESSING], st, spec, g, processing[a:b])
         _slot_real(slot[S_DELIVERY], st, spec, g, delivery[a:b])
@@ -710,7 +711,7 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
             start = lead_offset[r] + m * width
             _slot_whole(slot[S_LEAD + m], st, spec, lead_state[r, m], lead_time[start:start + width])
     return (order_start, order_offset, order_size, order_customer, u_reaction, u_defect, transmittal, processing,
-            delivery, expedite_lead_time, lead_offset, lead_time, lead_state)
+            delivery, expedite_lead_time, lead_offset, lead_time, lead_state, u_tier)
 
 
 @njit(cache=True)

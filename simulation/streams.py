@@ -35,6 +35,7 @@ PURPOSE = {
     "processing": 7,
     "delivery": 8,
     "expedite": 9,
+    "tier": 10,
     "lead_time": 100,  # + position of the mode in scenario.transport
 }
 
@@ -117,6 +118,7 @@ class SkuStreams:
     delivery: np.ndarray  # float64[N]
     lead_time: dict  # mode name -> int64[T+N+1]
     expedite_lead_time: np.ndarray  # int64[N] (zeros when no expedite)
+    order_tier: np.ndarray  # int64[N]: the customer tier of each order (0 = top; zeros without tiers)
 
     @property
     def n_orders(self) -> int:
@@ -156,6 +158,45 @@ def orders_from(demand, g_orders, sizes_generator, periods: int) -> tuple[np.nda
     return order_start, sizes.astype(np.int64)
 
 
+def tier_customers(shares, customers: int) -> np.ndarray:
+    """Customers of each tier (int64[K]): max(1, round(share_k x customers)), half up (docs/tiers.md)."""
+    shares = np.asarray(shares, dtype=np.float64)
+    return np.maximum(np.floor(shares * customers + 0.5), 1).astype(np.int64)
+
+
+def assign_tiers(u_tier: np.ndarray, shares, customers: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(order_tier int64[N], order_customer int64[N] or None) of orders with tier draws u_tier
+    (float64[N] in [0, 1)) and the SKU's tier shares (K, top tier first, sum 1), docs/tiers.md: the
+    tier k with cum[k-1] <= u < cum[k]; with `customers` (defection), the order's customer is its
+    position inside its tier's interval among the tier's tier_customers(...) customers, numbered
+    tier after tier. Both engines call this on the same draws, so they see the same tiers."""
+    shares = np.asarray(shares, dtype=np.float64)
+    K = shares.shape[0]
+    cuts = np.cumsum(shares)[:-1]
+    tier = np.searchsorted(cuts, u_tier, side="right").astype(np.int64)
+    if not np.all(shares > 0):
+        # Rounding can put a draw at the edge of a tier with no share: give it to the nearest tier
+        # above with a share (below if none), so a tier with share 0 never has an order.
+        positive = np.flatnonzero(shares > 0)
+        nearest = np.array([positive[positive <= k].max() if (positive <= k).any() else positive.min()
+                            for k in range(K)], np.int64)
+        tier = nearest[tier]
+    if customers is None:
+        return tier, None
+    n_k = tier_customers(shares, customers)
+    first = np.concatenate(([0], np.cumsum(n_k)[:-1]))
+    lower = np.concatenate(([0.0], cuts))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        position = np.floor((u_tier - lower[tier]) / shares[tier] * n_k[tier])
+    position = np.clip(np.nan_to_num(position, nan=0.0), 0, n_k[tier] - 1).astype(np.int64)
+    return tier, first[tier] + position
+
+
+def tiered(scenario: Scenario) -> bool:
+    """Whether orders carry a tier (the scenario has customer tiers)."""
+    return scenario.customer_tiers is not None
+
+
 def sku_streams(scenario: Scenario, sku: Sku, replication: int, seed: int | None = None) -> SkuStreams:
     """All random arrays of one SKU and replication; `seed` defaults to the scenario's seed."""
     seed = scenario.seed if seed is None else int(seed)
@@ -179,6 +220,13 @@ def sku_streams(scenario: Scenario, sku: Sku, replication: int, seed: int | None
         expedite_lead_time = draw_whole(mode.lead_time, rng(seed, sku.id, replication, PURPOSE["expedite"]), n)
     else:
         expedite_lead_time = np.zeros(n, np.int64)
+    order_tier = np.zeros(n, np.int64)
+    if tiered(scenario):
+        u_tier = rng(seed, sku.id, replication, PURPOSE["tier"]).random(n)
+        defection = scenario.customer_reaction.repeated_stockout is not None and sku.customers is not None
+        order_tier, by_tier = assign_tiers(u_tier, scenario.tier_shares(sku), sku.customers if defection else None)
+        if by_tier is not None:
+            order_customer = by_tier
     return SkuStreams(
         periods=T,
         order_start=order_start,
@@ -191,4 +239,5 @@ def sku_streams(scenario: Scenario, sku: Sku, replication: int, seed: int | None
         delivery=delivery,
         lead_time=lead_time,
         expedite_lead_time=expedite_lead_time,
+        order_tier=order_tier,
     )

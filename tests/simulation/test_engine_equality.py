@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from scenarios.schema import Scenario
 from simulation import kernel, simpy_model
-from simulation.counters import COUNTERS, INDEX
+from simulation.counters import COUNTERS, INDEX, N_COUNTERS, N_TIER_COUNTERS, TIER_COUNTERS, counter_width
 from simulation.policy_arrays import policy_arrays
 
 FLOAT_COUNTERS = ("cycle_time_sum", "cycle_time_sq_sum")
@@ -61,8 +61,40 @@ def real_dist(draw):
 
 
 @st.composite
-def scenarios(draw):
-    """A tiny scenario (one SKU, T <= 60) exercising a random subset of the features."""
+def tiers(draw):
+    """customer_tiers (docs/tiers.md) and a SKU's tier_shares override or None: 2-3 tiers, any
+    allocation rule, tiers with their own reactions and promises, shares with zeros."""
+    k = draw(st.integers(2, 3))
+    names = ["key", "mid", "small"][:k]
+    raw = [draw(st.integers(0, 4)) for _ in range(k)]
+    if sum(raw) == 0:
+        raw[0] = 1
+    shares = [round(x / sum(raw), 6) for x in raw]
+    shares[-1] = round(1 - sum(shares[:-1]), 6)
+    rows = []
+    for name, share in zip(names, draw(st.permutations([max(x, 0.0) for x in shares]))):
+        row = dict(name=name, share=share)
+        if draw(st.booleans()):
+            wait = draw(st.sampled_from((0.0, 1.0, 0.5)))
+            row["reaction"] = dict(wait=wait, substitute=0.0, lost_sale=1 - wait)
+        if draw(st.booleans()):
+            row["promised"] = draw(small)
+        rows.append(row)
+    positive = [r for r in rows if r["share"] > 0]
+    if len(positive) < len(rows):  # a tier's share of 0 goes to a SKU override; the tiers' own must be > 0
+        for r in rows:
+            r["share"] = round(1 / len(rows), 6)
+        rows[-1]["share"] = round(1 - sum(r["share"] for r in rows[:-1]), 6)
+        override = {name: share for name, share in zip(names, shares)}
+    else:
+        override = None
+    return dict(allocation=draw(st.sampled_from(("fifo", "priority", "critical_level"))), tiers=rows), override
+
+
+@st.composite
+def scenarios(draw, tiered=False):
+    """A tiny scenario (one SKU, T <= 60) exercising a random subset of the features; with `tiered`,
+    customer tiers as well."""
     periods = draw(st.integers(1, 40))
     warmup = draw(st.integers(0, 20))
     if draw(st.booleans()):
@@ -89,8 +121,14 @@ def scenarios(draw):
         )
         for k in range(n_modes)
     ]
+    extra, sku_extra = {}, {}
+    if tiered:
+        extra["customer_tiers"], override = draw(tiers())
+        if override is not None:
+            sku_extra["tier_shares"] = override
     return Scenario.model_validate(
         dict(
+            **extra,
             format=1,
             name="eq",
             seed=draw(st.integers(0, 2**31)),
@@ -103,7 +141,7 @@ def scenarios(draw):
             expedite=draw(st.none() | st.sampled_from([dict(mode=m["name"]) for m in transport])),
             policies=dict(moq=draw(st.sampled_from((0, 0, 3, 8))), pack_size=draw(st.sampled_from((1, 1, 2, 5)))),
             skus=[dict(id=draw(st.sampled_from(("a", "sku-7", "X"))), unit_cost=1.0, price=2.0, demand=demand,
-                       customers=customers)],
+                       customers=customers, **sku_extra)],
         )
     )
 
@@ -128,6 +166,8 @@ def candidates(draw, sc: Scenario):
                 cap=float(draw(st.integers(1, 10))) if family == "capped_base_stock" else np.nan,
             )
         )
+        if sc.customer_tiers is not None:
+            rows[-1]["critical_level"] = float(draw(st.integers(0, 6)))
     return pd.DataFrame(rows)
 
 
@@ -136,10 +176,13 @@ def assert_equal_counters(sc: Scenario, policies: pd.DataFrame) -> None:
     arrays = policy_arrays(sc, policies)
     got = kernel.simulate_sku(sc, sku, arrays, sc.replications, sc.seed)
     ref = simpy_model.simulate_sku(sc, sku, arrays, sc.replications, sc.seed)
-    assert got.shape == ref.shape == (len(arrays), sc.replications, len(COUNTERS))
-    for name in COUNTERS:
-        k = INDEX[name]
-        if name in FLOAT_COUNTERS:
+    assert got.shape == ref.shape == (len(arrays), sc.replications, counter_width(sc.tier_count()))
+    columns = [(name, INDEX[name]) for name in COUNTERS]
+    if sc.tier_count() > 1:
+        columns += [(f"tier {t} {name}", N_COUNTERS + t * N_TIER_COUNTERS + j)
+                    for t in range(sc.tier_count()) for j, name in enumerate(TIER_COUNTERS)]
+    for name, k in columns:
+        if name.endswith(FLOAT_COUNTERS):
             np.testing.assert_allclose(got[:, :, k], ref[:, :, k], rtol=1e-9, atol=1e-12, err_msg=name)
         else:
             np.testing.assert_array_equal(got[:, :, k], ref[:, :, k], err_msg=name)
@@ -162,3 +205,12 @@ def test_kernel_equals_simpy_under_heavy_stockouts(data):
     pols["S"] = np.where(pols["S"].notna(), np.minimum(pols["S"], 3.0), np.nan)
     pols["s"] = np.where(pols["s"].notna(), np.minimum(pols["s"], pols["S"].fillna(3.0) - 1), np.nan)
     assert_equal_counters(sc, pols)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_kernel_equals_simpy_with_customer_tiers(data):
+    # Every allocation rule, critical levels, per-tier reactions and promises, zero-share tiers.
+    sc = data.draw(scenarios(tiered=True))
+    assert_equal_counters(sc, data.draw(candidates(sc)))
