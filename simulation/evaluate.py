@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from scenarios.schema import Policy, Scenario
-from simulation.metrics import EVALUATION_COLUMNS, POLICY_COLUMNS, SUMMARY_COLUMNS, summarize_many
+from simulation.metrics import POLICY_COLUMNS, evaluation_columns, summarize_many, summary_columns
 from simulation.policy_arrays import PolicyArrays, policy_arrays
 
 ENGINES = {"simpy": "simulation.simpy_model", "kernel": "simulation.kernel"}
@@ -59,7 +59,21 @@ def validate_policies(scenario: Scenario, policies: pd.DataFrame) -> pd.DataFram
     df = df[list(POLICY_COLUMNS)].astype({"mode": object})
     if not _fill_if_valid(scenario, df):
         _validate_by_row(scenario, df)  # raises on the first bad row (or fills a table the fast check doubted)
+    if "critical_level" in policies.columns:
+        df["critical_level"] = _critical_levels(policies["critical_level"])
     return df
+
+
+def _critical_levels(column: pd.Series) -> np.ndarray:
+    """A policies table's critical_level column as floats (missing = 0); ValueError naming the first
+    row that is not a non-negative number of units."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    given = column.notna().to_numpy()
+    bad = np.flatnonzero(given & ~(np.isfinite(values) & (values >= 0) & (values < 2.0**62)))
+    if bad.size:
+        raise ValueError(f"policies row {int(bad[0])}: critical_level {column.iloc[int(bad[0])]!r} is not a "
+                         "non-negative number of units")
+    return np.where(given, values, 0.0)
 
 
 def _check_row(i: int, row, skus: set, modes: list[str]) -> tuple[object, int]:
@@ -276,7 +290,7 @@ def _evaluate_group(scenario: Scenario, group: list[tuple[int, PolicyArrays]], e
         pieces.append(summarize_many(pending, scenario))
     if len(pieces) == 1:
         return pieces[0]
-    return {name: np.concatenate([piece[name] for piece in pieces]) for name in SUMMARY_COLUMNS}
+    return {name: np.concatenate([piece[name] for piece in pieces]) for name in summary_columns(scenario)}
 
 
 def evaluate(
@@ -303,7 +317,8 @@ def evaluate(
         raise ValueError(f"replications {replications} is not >= 1")
     df = validate_policies(scenario, policies)
     if len(df) == 0:
-        return pd.DataFrame({name: pd.Series(dtype=object if name in ("sku", "family", "mode") else float) for name in EVALUATION_COLUMNS})
+        return pd.DataFrame({name: pd.Series(dtype=object if name in ("sku", "family", "mode") else float)
+                             for name in evaluation_columns(scenario)})
     # Encode the whole table once; each SKU's task carries only its arrays, and the scenario goes
     # to each worker once (executor.share), not with every SKU.
     arrays = policy_arrays(scenario, df)
@@ -330,10 +345,12 @@ def evaluate(
         results = map_with_scenario(scenario, _evaluate_group, tasks, executor, [sum(work[k] for k in run) for run in runs])
     order = np.concatenate([rows for _, rows in groups])
     columns = {}
-    for name in SUMMARY_COLUMNS:
+    if scenario.tier_count() > 1:
+        df = df.assign(critical_level=arrays.crit.astype(np.float64))
+    for name in summary_columns(scenario):
         column = np.empty(len(df), dtype=np.float64)
         column[order] = np.concatenate([summary[name] for summary in results])
         columns[name] = column
     out = pd.concat([df, pd.DataFrame(columns)], axis=1)
     out["replications"] = out["replications"].astype(np.int64)
-    return out[list(EVALUATION_COLUMNS)]
+    return out[list(evaluation_columns(scenario))]

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import special  # not scipy.stats: that import alone costs ~2 s in every process and worker server
 
 from scenarios.schema import Scenario, Sku
-from simulation.counters import INDEX
+from simulation.counters import INDEX, N_COUNTERS, N_TIER_COUNTERS, TIER_INDEX
 
 METRIC_COLUMNS = (
     "fill_rate",
@@ -44,6 +44,42 @@ EXTRA_COLUMNS = ("demand_per_period", "orders_per_period", "vehicles_per_period"
 SUMMARY_COLUMNS = METRIC_COLUMNS + COST_COLUMNS + CI_COLUMNS + EXTRA_COLUMNS
 POLICY_COLUMNS = ("sku", "family", "mode", "s", "S", "Q", "R", "cap")
 EVALUATION_COLUMNS = POLICY_COLUMNS + SUMMARY_COLUMNS  # the columns of simulation.evaluate, in order
+# Per customer tier k (docs/tiers.md), columns t{k}_<name>: means over replications, no half-width.
+TIER_METRICS = (
+    "demand_per_period",
+    "fill_rate",
+    "order_fill_rate",
+    "order_cycle_mean",
+    "order_cycle_sd",
+    "on_time_rate",
+    "backorder_rate",
+    "substitution_rate",
+    "lost_sales_rate",
+    "customers_lost",
+    "cost_shortage",
+)
+
+
+def tier_column(k: int, name: str) -> str:
+    """The column of tier k's (0 = top) metric `name`."""
+    return f"t{k}_{name}"
+
+
+def tier_columns(n_tiers: int) -> tuple[str, ...]:
+    """Every per-tier column of a scenario with n_tiers tiers (none with one tier)."""
+    return () if n_tiers <= 1 else tuple(tier_column(k, m) for k in range(n_tiers) for m in TIER_METRICS)
+
+
+def summary_columns(scenario: Scenario) -> tuple[str, ...]:
+    """The summary columns `summarize` returns for this scenario: SUMMARY_COLUMNS, then the tiers'."""
+    return SUMMARY_COLUMNS + tier_columns(scenario.tier_count())
+
+
+def evaluation_columns(scenario: Scenario) -> tuple[str, ...]:
+    """The columns of simulation.evaluate for this scenario: with tiers, `critical_level` follows the
+    policy columns and the tiers' columns the summary."""
+    policy = POLICY_COLUMNS + (("critical_level",) if scenario.tier_count() > 1 else ())
+    return policy + summary_columns(scenario)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, when_empty: float) -> np.ndarray:
@@ -68,9 +104,13 @@ def candidate_modes(scenario: Scenario, n: int, modes=None) -> np.ndarray:
 
 def _sku_rates(scenario: Scenario, sku: Sku) -> tuple:
     """The SKU's own money rates per_replication uses: holding, in-transit holding, lost sale and
-    substitution per unit, unit cost."""
-    return (scenario.holding_per_unit_period(sku), scenario.in_transit_per_unit_period(sku),
-            scenario.lost_sale_per_unit(sku), scenario.substitution_per_unit(sku), sku.unit_cost)
+    substitution per unit, unit cost; with tiers also each tier's lost sale per unit and cost per
+    customer lost (float64[K] each)."""
+    rates = (scenario.holding_per_unit_period(sku), scenario.in_transit_per_unit_period(sku),
+             scenario.lost_sale_per_unit(sku), scenario.substitution_per_unit(sku), sku.unit_cost)
+    if scenario.tier_count() > 1:
+        rates += (np.array(scenario.tier_lost_sale_per_unit(sku)), np.array(scenario.tier_lost_customer()))
+    return rates
 
 
 def per_replication(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=None) -> dict[str, np.ndarray]:
@@ -84,7 +124,7 @@ def _per_replication(counters: np.ndarray, scenario: Scenario, rates: tuple, mod
     candidate's SKU's, so that candidates of many SKUs go at once) and mode indices given. Every
     operation is elementwise per candidate and replication, so a number and an array holding it
     give the same bits."""
-    h, h_transit, lost_sale, substitution, unit_cost = rates
+    h, h_transit, lost_sale, substitution, unit_cost = rates[:5]
     c = {name: counters[..., k] for name, k in INDEX.items()}
     P = float(scenario.horizon.periods)
     costs = scenario.costs
@@ -111,13 +151,19 @@ def _per_replication(counters: np.ndarray, scenario: Scenario, rates: tuple, mod
     m["cost_order_processing"] = costs.order_processing * (c["customer_orders"] + c["backordered_orders"]) / P
     m["cost_transport"] = _transport_cost(c, scenario, modes) / P
     m["cost_warehousing"] = costs.warehousing.per_unit_period * c["on_hand_sum"] / P
-    m["cost_shortage"] = (
-        lost_sale * c["lost_units"]
-        + substitution * c["substituted_units"]
-        + costs.backorder_per_unit * c["backordered_units"]
-        + costs.backorder_per_unit_period * c["backlog_sum"]
-        + costs.lost_customer * c["customers_lost"]
-    ) / P
+    if counters.shape[-1] > N_COUNTERS:  # customer tiers: each with its own costs, the SKU's their sum
+        tiers = _tier_metrics(counters, scenario, rates)
+        m.update(tiers)
+        n_tiers = (counters.shape[-1] - N_COUNTERS) // N_TIER_COUNTERS
+        m["cost_shortage"] = sum(tiers[tier_column(k, "cost_shortage")] for k in range(n_tiers))
+    else:
+        m["cost_shortage"] = (
+            lost_sale * c["lost_units"]
+            + substitution * c["substituted_units"]
+            + costs.backorder_per_unit * c["backordered_units"]
+            + costs.backorder_per_unit_period * c["backlog_sum"]
+            + costs.lost_customer * c["customers_lost"]
+        ) / P
     m["cost_total"] = sum(m[k] for k in COST_COLUMNS[:-1])
 
     m["demand_per_period"] = demand / P
@@ -125,6 +171,43 @@ def _per_replication(counters: np.ndarray, scenario: Scenario, rates: tuple, mod
     m["vehicles_per_period"] = c["vehicles"] / P
     m["inventory_value"] = m["avg_on_hand"] * unit_cost
     return m
+
+
+def _tier_metrics(counters: np.ndarray, scenario: Scenario, rates: tuple) -> dict[str, np.ndarray]:
+    """Each tier's TIER_METRICS ([n, reps] arrays, columns t{k}_<name>) from its counters block;
+    rates[5], rates[6]: each tier's lost sale per unit and cost per customer lost (float64[K], or
+    [n, K] per candidate)."""
+    P = float(scenario.horizon.periods)
+    costs = scenario.costs
+    substitution = rates[3]
+    lost_sale, lost_customer = np.asarray(rates[5]), np.asarray(rates[6])
+    n_tiers = (counters.shape[-1] - N_COUNTERS) // N_TIER_COUNTERS
+    out: dict[str, np.ndarray] = {}
+    for k in range(n_tiers):
+        base = N_COUNTERS + k * N_TIER_COUNTERS
+        c = {name: counters[..., base + j] for name, j in TIER_INDEX.items()}
+        ls = lost_sale[..., k:k + 1] if lost_sale.ndim == 2 else lost_sale[k]
+        lc = lost_customer[..., k:k + 1] if lost_customer.ndim == 2 else lost_customer[k]
+        demand, completed = c["demand_units"], c["completed_orders"]
+        mean_ct = _ratio(c["cycle_time_sum"], completed, 0.0)
+        values = {
+            "demand_per_period": demand / P,
+            "fill_rate": _ratio(c["filled_units"], demand, 1.0),
+            "order_fill_rate": _ratio(c["orders_complete_at_once"], c["customer_orders"], 1.0),
+            "order_cycle_mean": mean_ct,
+            "order_cycle_sd": np.sqrt(np.maximum(_ratio(c["cycle_time_sq_sum"], completed, 0.0) - mean_ct**2, 0.0)),
+            "on_time_rate": _ratio(c["on_time_orders"], c["customer_orders"], 1.0),
+            "backorder_rate": _ratio(c["backordered_units"], demand, 0.0),
+            "substitution_rate": _ratio(c["substituted_units"], demand, 0.0),
+            "lost_sales_rate": _ratio(c["lost_units"], demand, 0.0),
+            "customers_lost": c["customers_lost"].astype(np.float64),
+            "cost_shortage": (ls * c["lost_units"] + substitution * c["substituted_units"]
+                              + costs.backorder_per_unit * c["backordered_units"]
+                              + costs.backorder_per_unit_period * c["backlog_sum"]
+                              + lc * c["customers_lost"]) / P,
+        }
+        out.update({tier_column(k, name): v for name, v in values.items()})
+    return out
 
 
 def _transport_cost(c: dict, scenario: Scenario, modes: np.ndarray) -> np.ndarray:
@@ -179,6 +262,9 @@ def summarize_many(parts: list[tuple[np.ndarray, Sku, object]], scenario: Scenar
     sizes = [b.shape[0] for b in blocks]
     rates = [_sku_rates(scenario, sku) for _, sku, _ in parts]
     columns = tuple(np.repeat(np.array([r[k] for r in rates], dtype=np.float64), sizes)[:, None] for k in range(5))
+    if len(rates[0]) > 5:  # the tiers' rates: [n, K] per candidate
+        columns += tuple(np.repeat(np.array([r[k] for r in rates], dtype=np.float64), sizes, axis=0)
+                         for k in range(5, len(rates[0])))
     modes = np.concatenate([candidate_modes(scenario, n, m) for n, (_, _, m) in zip(sizes, parts)])
     counters = np.concatenate(blocks, axis=0)
     return _summary(counters, _per_replication(counters, scenario, columns, modes))
@@ -186,8 +272,9 @@ def summarize_many(parts: list[tuple[np.ndarray, Sku, object]], scenario: Scenar
 
 def _checked(counters) -> np.ndarray:
     counters = np.asarray(counters, dtype=np.float64)
-    if counters.ndim != 3 or counters.shape[2] != len(INDEX):
-        raise ValueError(f"counters must be [candidates, replications, {len(INDEX)}], got {counters.shape}")
+    if counters.ndim != 3 or counters.shape[2] < len(INDEX) or (counters.shape[2] - len(INDEX)) % N_TIER_COUNTERS:
+        raise ValueError(f"counters must be [candidates, replications, {len(INDEX)} (+ {N_TIER_COUNTERS} per tier)], "
+                         f"got {counters.shape}")
     return counters
 
 
@@ -206,4 +293,7 @@ def _summary(counters: np.ndarray, per_rep: dict[str, np.ndarray]) -> dict[str, 
     for name in EXTRA_COLUMNS[:-1]:
         out[name] = per_rep[name].mean(axis=1)
     out["replications"] = np.full(counters.shape[0], counters.shape[1], dtype=np.int64)
-    return {name: out[name] for name in SUMMARY_COLUMNS}
+    n_tiers = (counters.shape[2] - N_COUNTERS) // N_TIER_COUNTERS
+    for name in tier_columns(n_tiers):
+        out[name] = per_rep[name].mean(axis=1)
+    return {name: out[name] for name in SUMMARY_COLUMNS + tier_columns(n_tiers)}
