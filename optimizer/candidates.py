@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simulation.metrics import POLICY_COLUMNS as _POLICY
 from scenarios.schema import Scenario, Sku, dist_mean, dist_var
 
-POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
+POLICY_COLUMNS = list(_POLICY)
 BASE_LADDER = (0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 CAP_MULTIPLIERS = (1.0, 1.25, 1.5, 2.0)  # cap per review, in mean demand per review period
 
@@ -262,7 +263,7 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int 
     policies.candidates lists."""
     pol = scenario.policies
     if pol.candidates != "auto":
-        return _explicit(scenario)
+        return with_critical_levels(scenario, _explicit(scenario))
     modes = [scenario.mode(m) for m in scenario.allowed_modes()]
     combos = [(f, m, r) for f in pol.families for m in modes for r in _valid_r(f, pol.review_periods)]
     n_combo = max(2, int(round(per_sku / max(len(combos), 1))))
@@ -307,15 +308,41 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int 
         if fill_per_sku > 0:  # the fill-rate rows top the SKU up to per_sku + fill_per_sku
             budget = max(len(betas), per_sku + fill_per_sku - (len(rows) - first))
             rows += _fill_rate_rows(scenario, sku, ways, betas, budget)
-    return _frame(rows)
+    return with_critical_levels(scenario, _frame(rows))
+
+
+def policy_part(table: pd.DataFrame) -> pd.DataFrame:
+    """The policy columns of a candidates table (POLICY_COLUMNS); a table without critical levels
+    (one made before tiers, or by hand) has them all 0."""
+    if "critical_level" not in table.columns:
+        table = table.assign(critical_level=0.0)
+    return table[POLICY_COLUMNS]
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=POLICY_COLUMNS)
+    """Policy rows (sku, family, mode, s, S, Q, R, cap) as a policies table, critical level 0."""
+    df = pd.DataFrame(rows, columns=POLICY_COLUMNS[:-1])
     for c in ("s", "S", "Q", "cap"):
         df[c] = df[c].astype(float)
     df["R"] = df["R"].astype(np.int64)
+    df["critical_level"] = 0.0
     return df.drop_duplicates(ignore_index=True)
+
+
+# Critical levels tried first under critical_level allocation, as shares of each policy's order-up-to
+# level (S, or s + Q): refine then walks them one step at a time (optimizer.refine).
+CRITICAL_SHARES = (0.0, 0.15, 0.3)
+
+
+def with_critical_levels(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """Every policy of `table` at each critical level of CRITICAL_SHARES under critical_level
+    allocation (docs/tiers.md); the table as it is under any other rule."""
+    if scenario.customer_tiers is None or scenario.customer_tiers.allocation != "critical_level" or table.empty:
+        return table
+    top = table["S"].where(table["S"].notna(), table["s"] + table["Q"]).to_numpy(dtype=float)
+    parts = [table.assign(critical_level=np.floor(np.maximum(np.nan_to_num(top), 0.0) * share + 0.5))
+             for share in CRITICAL_SHARES]
+    return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
 def _explicit(scenario: Scenario) -> pd.DataFrame:

@@ -24,13 +24,23 @@ def _number_text(column: pd.Series) -> np.ndarray:
     return texts[np.where(missing, len(distinct), inverse.reshape(-1))]
 
 
+PARAMETERS = ("s", "S", "Q", "R", "cap", "critical_level")
+
+
+def _parameter(table: pd.DataFrame, column: str) -> pd.Series:
+    """A parameter column of a policies table; a table without critical levels has them all 0."""
+    if column == "critical_level" and column not in table.columns:
+        return pd.Series(0.0, index=table.index)
+    return table[column]
+
+
 def policy_keys(table: pd.DataFrame) -> pd.Series:
     """A text key per row naming its policy (sku, family, mode and whole-unit parameters):
-    "sku|family|mode|s|S|Q|R|cap", numbers as repr(float) and "" when missing; missing when the
+    "sku|family|mode|s|S|Q|R|cap|critical_level", numbers as repr(float) and "" when missing; missing when the
     sku, family or mode is."""
     names = [table[c].astype(str) for c in ("sku", "family", "mode")]
     missing = np.logical_or.reduce([n.isna().to_numpy() for n in names])
-    parts = [n.to_numpy(dtype=object) for n in names] + [_number_text(table[c]) for c in ("s", "S", "Q", "R", "cap")]
+    parts = [n.to_numpy(dtype=object) for n in names] + [_number_text(_parameter(table, c)) for c in PARAMETERS]
     keys = ["|".join(row) for row in zip(*parts)] if not missing.any() else [
         np.nan if gap else "|".join(row) for gap, row in zip(missing, zip(*parts))]
     return pd.Series(keys, index=table.index, dtype=names[0].dtype)
@@ -49,8 +59,8 @@ def _row_codes(evaluations: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray
         if (codes < 0).any() or any("|" in str(x) for x in distinct.tolist()):
             return None
         ids = pd.factorize(ids * len(distinct) + codes)[0]
-    for c in ("s", "S", "Q", "R", "cap"):
-        columns = (evaluations[c], new[c])
+    for c in PARAMETERS:
+        columns = (_parameter(evaluations, c), _parameter(new, c))
         if any(not (pd.api.types.is_float_dtype(x) or pd.api.types.is_integer_dtype(x))
                or pd.api.types.is_extension_array_dtype(x) for x in columns):
             return None

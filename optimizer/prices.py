@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimizer.problem import limit_columns
+from optimizer.problem import limit_columns, tier_floors
 from scenarios.schema import Scenario
 
 TARGET_RULE = "service.target"
@@ -48,18 +48,29 @@ class Prices:
     metric: str
     service: tuple[tuple[str | None, float, float], ...] = ()
     limits: tuple[tuple[str, float], ...] = ()
+    # (demand column, metric column, level, price) of each customer tier floor (docs/tiers.md): the
+    # row reads d_k (m_k - level) / D_k, priced like a class floor over the tier's demand D_k.
+    tiers: tuple[tuple[str, str, float, float], ...] = ()
 
     @classmethod
     def from_duals(cls, objective: str, metric: str, duals: Mapping[str, float], target: float | None,
-                   floors: Mapping[str, float], demand_total: float, class_demand: Mapping[str, float]) -> Prices:
+                   floors: Mapping[str, float], demand_total: float, class_demand: Mapping[str, float],
+                   tier_scenario: Scenario | None = None, tier_demand: Mapping[str, float] | None = None) -> Prices:
         """The prices of a solved selection: `duals` rule -> LP dual (optimizer.Plan.duals), the target
         and class floors it was solved with, and the demand scales of its service rows
         (optimizer.problem.Prepared.demand_total and extra["class_demand"])."""
         service: list[tuple[str | None, float, float]] = []
         limits: list[tuple[str, float]] = []
         D = float(demand_total) or 1.0
+        tier_rules = {rule: (level, d_col, m_col) for rule, level, d_col, m_col in
+                      (tier_floors(tier_scenario) if tier_scenario is not None else [])}
+        tiers: list[tuple[str, str, float, float]] = []
         for rule, dual in duals.items():
-            if rule == TARGET_RULE and target is not None:
+            if rule in tier_rules:
+                level, d_col, m_col = tier_rules[rule]
+                scale = float((tier_demand or {}).get(rule, D)) or D
+                tiers.append((d_col, m_col, level, float(dual) / scale))
+            elif rule == TARGET_RULE and target is not None:
                 service.append((None, float(target), float(dual) / D))
             elif rule.startswith(FLOOR_PREFIX):
                 cls_ = rule[len(FLOOR_PREFIX):]
@@ -67,7 +78,7 @@ class Prices:
                 service.append((cls_, float(floors[cls_]), float(dual) / scale))
             elif not rule.startswith("service."):
                 limits.append((rule, float(dual)))
-        return cls(objective, metric, tuple(service), tuple(limits))
+        return cls(objective, metric, tuple(service), tuple(limits), tuple(tiers))
 
     def reduced_cost(self, scenario: Scenario, evaluations: pd.DataFrame, classes: np.ndarray) -> np.ndarray:
         """Reduced cost per row of `evaluations` (cost per period; `classes`: each row's SKU class)."""
@@ -82,6 +93,9 @@ class Prices:
                     continue
                 part = price * d * (m - level)
                 score -= part if cls_ is None else np.where(classes == cls_, part, 0.0)
+        for d_col, m_col, level, price in self.tiers:
+            if price != 0.0:
+                score -= price * evaluations[d_col].to_numpy(float) * (evaluations[m_col].to_numpy(float) - level)
         if any(price != 0.0 for _, price in self.limits):
             use = {name: col for name, col, _ in limit_columns(scenario, evaluations)}
             for rule, price in self.limits:

@@ -15,8 +15,10 @@ from optimizer.errors import InfeasibleError
 from optimizer.prune import non_dominated
 from scenarios.abc import sku_classes
 from scenarios.schema import Scenario
+from simulation.metrics import POLICY_COLUMNS as _POLICY
+from simulation.metrics import tier_column
 
-POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
+POLICY_COLUMNS = list(_POLICY)
 COST_BUCKETS = ["cost_carrying", "cost_ordering", "cost_order_processing", "cost_transport",
                 "cost_warehousing", "cost_shortage"]
 
@@ -93,6 +95,11 @@ class Prepared:
                 continue
             Dc = float(self.extra["class_demand"].get(cls, D)) or D
             out.append(Row(f"service.floors.{cls}", np.where(mask, self.d * (self.m - floor), 0.0) / Dc, 0.0, "service"))
+        for rule, floor, d_col, m_col in tier_floors(sc):
+            d = self.rows[d_col].to_numpy(float)[self.src]
+            m = self.rows[m_col].to_numpy(float)[self.src]
+            Dt = float(self.extra["tier_demand"].get(rule, D)) or D
+            out.append(Row(rule, d * (m - floor) / Dt, 0.0, "service"))
         for name, col, cap in self.limits():
             out.append(Row(name, -col, -cap, "limit"))
         return out
@@ -113,6 +120,26 @@ class Prepared:
     def limits(self) -> list[tuple[str, np.ndarray, float]]:
         """(rule, resource per candidate, cap) for each limit set in the scenario."""
         return [(name, use[self.src], cap) for name, use, cap in limit_columns(self.scenario, self.rows)]
+
+
+def tier_floors(scenario: Scenario) -> list[tuple[str, float, str, str]]:
+    """(rule, floor, demand column, metric column) of each customer tier with a service floor: the
+    tier's demand-weighted service.metric over all SKUs is at least the floor (docs/tiers.md)."""
+    if scenario.customer_tiers is None:
+        return []
+    metric = scenario.service.metric
+    return [(f"customer_tiers.tiers[{k}].floor", float(t.floor), tier_column(k, "demand_per_period"),
+             tier_column(k, metric)) for k, t in enumerate(scenario.customer_tiers.tiers) if t.floor is not None]
+
+
+def tier_benefits(scenario: Scenario, rows: pd.DataFrame) -> list[np.ndarray]:
+    """d_k m_k and d_k (m_k - 1) per row of `rows` for each tier with a floor: with those kept in
+    the dominance test, pruning keeps every row a tier floor at any level may need."""
+    out = []
+    for _, _, d_col, m_col in tier_floors(scenario):
+        d, m = rows[d_col].to_numpy(float), rows[m_col].to_numpy(float)
+        out += [d * m, d * (m - 1.0)]
+    return out
 
 
 def limit_columns(scenario: Scenario, rows: pd.DataFrame) -> list[tuple[str, np.ndarray, float]]:
@@ -190,13 +217,19 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
     class_demand: dict[str, float] = {}
     for i in ids:
         class_demand[cls_of[i]] = class_demand.get(cls_of[i], 0.0) + sku_d[i]
+    tier_demand = {}
+    for rule, _, d_col, _ in tier_floors(scenario):  # each tier's demand per period (SKU means), the row's scale
+        dt = ev[d_col].to_numpy(float)
+        tier_demand[rule] = float((np.bincount(group, weights=dt, minlength=len(ids))
+                                   / np.maximum(np.bincount(group, minlength=len(ids)), 1)).sum())
     prep = Prepared(scenario, ev, np.arange(len(ev)), group, len(ids), cost, d, m, ev["class"].to_numpy(object), D, objective,
-                    n_before_prune=len(ev), extra={"class_demand": class_demand})
+                    n_before_prune=len(ev), extra={"class_demand": class_demand, "tier_demand": tier_demand})
     if prune:
         benefits = []
         if with_service or scenario.service.floors:
             # d*m and d*(m-1) cover d*(m - level) for every level in [0, 1]: one pruning serves a sweep.
             benefits += [d * m, d * (m - 1.0)]
+        benefits += tier_benefits(scenario, ev)
         benefits += [-col for _, col, _ in prep.limits()]
         keep = non_dominated(group, cost, np.array(benefits, dtype=float).reshape(len(benefits), len(cost)))
         prep = _subset(prep, keep)

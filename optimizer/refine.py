@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from optimizer.candidates import POLICY_COLUMNS
+from optimizer.candidates import POLICY_COLUMNS, policy_part
 from optimizer.keys import add_new
 from optimizer.plan import Plan
 from scenarios.schema import Scenario
@@ -38,7 +38,7 @@ def frontier_neighbours(scenario: Scenario, evaluations: pd.DataFrame, plans) ->
     policy moved one step down and up, as `neighbours` does, so the exchange curve is refined where
     it is drawn and not only at the recommended plan. Rows already in `evaluations` (and repeats
     across levels) are left out."""
-    seeds = [p.choice[POLICY_COLUMNS] for p in plans if p is not None and len(p.choice)]
+    seeds = [policy_part(p.choice) for p in plans if p is not None and len(p.choice)]
     if not seeds:
         return pd.DataFrame(columns=POLICY_COLUMNS)
     return _around(scenario, evaluations, pd.concat(seeds, ignore_index=True).drop_duplicates(ignore_index=True))
@@ -55,7 +55,7 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
     pack, moq = scenario.policies.pack_size, scenario.policies.moq
     s_min = -np.inf if _backlog_possible(scenario) else 0.0
     mu_of = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
-    seeds = seeds[POLICY_COLUMNS].reset_index(drop=True)
+    seeds = policy_part(seeds).reset_index(drop=True)
     parts, seed_pos, move_pos = [], [], []
     # Vectorised per family: one block of rows per move (arrays over that family's seeds).
     for family, params in _PARAMS.items():
@@ -75,6 +75,14 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
             parts.append(sub.assign(**{p: base[p] + k * steps[p] for p, k in zip(params, sg)}))
             seed_pos.append(rows)
             move_pos.append(np.full(len(rows), m))
+    if _rationing(scenario) and len(seeds):
+        # The critical level moves on its own axis (not in the diagonals: that would triple the moves).
+        crit = seeds["critical_level"].to_numpy(dtype=float)
+        step = _steps(crit, seeds["sku"].map(mu_of).to_numpy(dtype=float))
+        for m, sign in enumerate((-1, 1)):
+            parts.append(seeds.assign(critical_level=crit + sign * step))
+            seed_pos.append(np.arange(len(seeds)))
+            move_pos.append(np.full(len(seeds), 3**6 + m))  # after every family move of its seed
     if not parts:
         return pd.DataFrame(columns=POLICY_COLUMNS)
     df = pd.concat(parts, ignore_index=True)
@@ -87,9 +95,15 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
         df["Q"] = q
     s, S, cap, fam = num["s"], num["S"], num["cap"], df["family"].to_numpy(dtype=object)
     drop = (S < 0) | (s < s_min) | (cap < 1)  # NaN compares false: a missing level is no reason
+    drop |= df["critical_level"].to_numpy(dtype=float) < 0
     drop |= (fam == "rQ") & (s + q < 0)  # the replication starts with s + Q on hand
     drop |= np.isin(fam, ("sS", "RsS")) & ~(S > s)
     return add_new(evaluations, df[~drop])
+
+
+def _rationing(scenario: Scenario) -> bool:
+    """Whether candidates carry critical levels (critical_level allocation, docs/tiers.md)."""
+    return scenario.customer_tiers is not None and scenario.customer_tiers.allocation == "critical_level"
 
 
 def _steps(values: np.ndarray, mean_demand: np.ndarray) -> np.ndarray:
@@ -104,7 +118,7 @@ def _seeds(evaluations: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     score, _ = _lagrangian(evaluations, plan)
     ev = evaluations.assign(rk_score=score)
     best = ev.loc[ev.groupby(["sku", "family", "mode", "R"], dropna=False)["rk_score"].idxmin()]
-    return pd.concat([plan.choice[POLICY_COLUMNS], best[POLICY_COLUMNS]], ignore_index=True)
+    return pd.concat([policy_part(plan.choice), policy_part(best)], ignore_index=True)
 
 
 def _lagrangian(df: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray]:

@@ -156,7 +156,8 @@ class Selector:
     def _prices(self, target: float | None, duals: dict[str, float]) -> Prices:
         p = self.prep
         return Prices.from_duals(self.objective, self.scenario.service.metric, duals, target,
-                                 self.scenario.service.floors, p.demand_total, p.extra.get("class_demand", {}))
+                                 self.scenario.service.floors, p.demand_total, p.extra.get("class_demand", {}),
+                                 tier_scenario=self.scenario, tier_demand=p.extra.get("tier_demand", {}))
 
     # ---- infeasibility: which rule, and the best level the candidates allow
     def _diagnose(self, rows: list[Row]) -> InfeasibleError:

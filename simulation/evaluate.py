@@ -53,14 +53,14 @@ def validate_policies(scenario: Scenario, policies: pd.DataFrame) -> pd.DataFram
     if absent:
         raise ValueError(f"policies lacks column(s) {absent}")  # the other columns may be left out (NaN)
     df = policies.reset_index(drop=True).copy()
+    critical = df["critical_level"] if "critical_level" in df.columns else None
     for col in POLICY_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
     df = df[list(POLICY_COLUMNS)].astype({"mode": object})
     if not _fill_if_valid(scenario, df):
         _validate_by_row(scenario, df)  # raises on the first bad row (or fills a table the fast check doubted)
-    if "critical_level" in policies.columns:
-        df["critical_level"] = _critical_levels(policies["critical_level"])
+    df["critical_level"] = _critical_levels(critical) if critical is not None else 0.0
     return df
 
 
@@ -345,8 +345,6 @@ def evaluate(
         results = map_with_scenario(scenario, _evaluate_group, tasks, executor, [sum(work[k] for k in run) for run in runs])
     order = np.concatenate([rows for _, rows in groups])
     columns = {}
-    if scenario.tier_count() > 1:
-        df = df.assign(critical_level=arrays.crit.astype(np.float64))
     for name in summary_columns(scenario):
         column = np.empty(len(df), dtype=np.float64)
         column[order] = np.concatenate([summary[name] for summary in results])

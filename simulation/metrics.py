@@ -42,7 +42,8 @@ COST_COLUMNS = (
 CI_COLUMNS = tuple(f"{c}_ci" for c in METRIC_COLUMNS + COST_COLUMNS)
 EXTRA_COLUMNS = ("demand_per_period", "orders_per_period", "vehicles_per_period", "inventory_value", "replications")
 SUMMARY_COLUMNS = METRIC_COLUMNS + COST_COLUMNS + CI_COLUMNS + EXTRA_COLUMNS
-POLICY_COLUMNS = ("sku", "family", "mode", "s", "S", "Q", "R", "cap")
+# critical_level: the lowest customer tier's critical level (docs/tiers.md), 0 without rationing.
+POLICY_COLUMNS = ("sku", "family", "mode", "s", "S", "Q", "R", "cap", "critical_level")
 EVALUATION_COLUMNS = POLICY_COLUMNS + SUMMARY_COLUMNS  # the columns of simulation.evaluate, in order
 # Per customer tier k (docs/tiers.md), columns t{k}_<name>: means over replications, no half-width.
 TIER_METRICS = (
@@ -76,10 +77,9 @@ def summary_columns(scenario: Scenario) -> tuple[str, ...]:
 
 
 def evaluation_columns(scenario: Scenario) -> tuple[str, ...]:
-    """The columns of simulation.evaluate for this scenario: with tiers, `critical_level` follows the
-    policy columns and the tiers' columns the summary."""
-    policy = POLICY_COLUMNS + (("critical_level",) if scenario.tier_count() > 1 else ())
-    return policy + summary_columns(scenario)
+    """The columns of simulation.evaluate for this scenario: the policy, then the summary (with tiers,
+    the tiers' columns after it)."""
+    return POLICY_COLUMNS + summary_columns(scenario)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, when_empty: float) -> np.ndarray:

@@ -14,7 +14,6 @@ import pandas as pd
 
 from scenarios.schema import FAMILIES, Scenario
 
-POLICY_COLUMNS = ("sku", "family", "mode", "s", "S", "Q", "R", "cap")
 FAMILY_CODE = {name: k for k, name in enumerate(FAMILIES)}  # base_stock 0, sS 1, rQ 2, RS 3, RsS 4, capped 5
 _PARAMETERS = ("s", "S", "Q", "R", "cap")
 _INT64_LIMIT = 2.0**62  # whole units beyond this are not realistic; such tables take the row-by-row path

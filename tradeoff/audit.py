@@ -36,7 +36,7 @@ def current_policies(scenario: Scenario) -> pd.DataFrame:
             continue
         rows.append({
             "sku": sku.id, "family": p.family, "mode": scenario.mode(p.mode).name,
-            "s": p.s, "S": p.S, "Q": p.Q, "R": p.R, "cap": p.cap,
+            "s": p.s, "S": p.S, "Q": p.Q, "R": p.R, "cap": p.cap, "critical_level": 0.0,
         })
     table = pd.DataFrame(rows, columns=POLICY_COLUMNS)
     for c in ("s", "S", "Q", "R", "cap"):

@@ -31,7 +31,7 @@ import pandas as pd
 from optimizer.keys import add_new, policy_keys  # noqa: F401  (add_new: part of this module's API)
 from scenarios.schema import Scenario
 from tradeoff.result import Result
-from tradeoff.verify import POLICY_COLUMNS
+from optimizer.candidates import policy_part
 
 CHUNKS_PER_JOB = 4  # several chunks per worker so that uneven SKUs still balance
 CHUNK_SKUS_MAX = 250  # SKUs per chunk at most: what one worker holds at a time
@@ -151,7 +151,7 @@ class Evaluator:
     _models: dict = field(default_factory=dict, init=False, repr=False)
 
     def __call__(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
-        policies = policies[POLICY_COLUMNS].reset_index(drop=True)
+        policies = policy_part(policies).reset_index(drop=True)
         if policies.empty:
             raise ValueError("no policies to evaluate")
         skus = list(dict.fromkeys(policies["sku"]))
@@ -337,11 +337,11 @@ def _map_chunks(pool: Any, tasks: list, stages: Stages) -> list:
 
 def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
     """The rows of `table` (one per SKU, in SKU order) of each chunk."""
-    from tradeoff.search import POLICY_COLUMNS as policy
+    from optimizer.candidates import policy_part
 
     position = {sku: k for k, chunk in enumerate(chunks) for sku in chunk.skus}
     owner = table["sku"].map(position).to_numpy()
-    return [table.loc[owner == k, policy].reset_index(drop=True) for k in range(len(chunks))]
+    return [policy_part(table.loc[owner == k]).reset_index(drop=True) for k in range(len(chunks))]
 
 
 def share_skeleton(pool: Any, scenario: Scenario) -> Any:
@@ -477,7 +477,12 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
         audit = any(s.current_policy is not None for s in scenario.skus)
 
     try:
-        result = _run_in(scenario, out, folder, variants, engine, jobs, executor, scheduler, progress, audit, stages)
+        comparison = None
+        if scenario.customer_tiers is not None and scenario.customer_tiers.allocation != "fifo":
+            with stages("fifo comparison"):
+                comparison = allocation_comparison(scenario, engine, jobs, executor, scheduler)
+        result = _run_in(scenario, out, folder, variants, engine, jobs, executor, scheduler, progress, audit, stages,
+                         comparison)
     except environment.ResultNotWritten:
         raise
     except OSError as exc:
@@ -489,8 +494,30 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     return result
 
 
+def allocation_comparison(scenario: Scenario, engine: str, jobs: int, executor: str, scheduler: str | None) -> dict:
+    """The same scenario planned with FIFO allocation (every tier served alike, so the tier floors
+    hold only by serving everybody at the top tier's level), for summary.json's
+    `allocation_comparison`: its cost and tier fill rates, out of sample; `status` "infeasible"
+    when FIFO cannot meet the rules (docs/tiers.md)."""
+    from optimizer import InfeasibleError
+
+    tiers = scenario.customer_tiers.model_copy(update={"allocation": "fifo"})
+    fifo = scenario.model_copy(update={"customer_tiers": tiers})
+    try:
+        result = _run_in(fifo, None, result_folder_name(fifo), None, engine, jobs, executor, scheduler, None, False,
+                         Stages(None))
+    except InfeasibleError as exc:
+        return {"allocation": "fifo", "status": "infeasible", "rule": getattr(exc, "rule", None)}
+    return {"allocation": "fifo", "status": "optimal",
+            "cost_per_period": float(result.plan["cost_total"].sum()),
+            "logistics_cost_per_period": float((result.plan["cost_total"] - result.plan["cost_shortage"]).sum()),
+            "avg_on_hand": float(result.plan["avg_on_hand"].sum()),
+            "tiers": [{"tier": t["tier"], "fill_rate": t["fill_rate"]} for t in result.summary.get("tiers") or []]}
+
+
 def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: Any, engine: str, jobs: int,
-            executor: str, scheduler: str | None, progress: Progress | None, audit: bool, stages: Stages) -> Result:
+            executor: str, scheduler: str | None, progress: Progress | None, audit: bool, stages: Stages,
+            comparison: dict | None = None) -> Result:
     """The run after loading: search, frontier, verification, audit, candidates, summary, files."""
     import scenarios
     from tradeoff import environment, results_io
@@ -498,6 +525,7 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
     from tradeoff.audit import audit_summary
     from tradeoff.executors import get_executor
     from tradeoff.summary import build_summary
+    from tradeoff.tiers import tier_summary, tier_table, without_tier_columns
     from tradeoff.tightening import tighten
     from tradeoff.verify import verification_replications, verification_seed, verify
 
@@ -523,6 +551,8 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
             plan_table, checks = tightened.plan_table, tightened.checks
             plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
         plan_table = with_demand_models(scenario, plan_table)
+        tiers = tier_table(scenario, plan_table)
+        plan_table = without_tier_columns(scenario, plan_table)
         audit_rows = None
         if audit:
             with stages("audit"):
@@ -541,10 +571,19 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         audit=audit_summary(audit_rows, plan_table, scenario.service.metric) if audit_rows is not None else None,
         timings=stages.seconds,
     )
+    if tiers is not None:
+        summary["tiers"] = tier_summary(scenario, tiers, checks)
+    if comparison is not None:
+        cost = float(plan_table["cost_total"].sum())
+        comparison = dict(comparison, allocation_used=scenario.customer_tiers.allocation, cost_per_period_used=cost,
+                          avg_on_hand_used=float(plan_table["avg_on_hand"].sum()))
+        if comparison.get("status") == "optimal":
+            comparison["saving_per_period"] = comparison["cost_per_period"] - cost
+        summary["allocation_comparison"] = comparison
     result = Result(scenario=scenario, plan=plan_table, frontier=frontier, candidates=candidates,
                     summary=summary, audit=audit_rows,
                     extras={"selection": plan, "rules": checks, "folder": folder, "search": found,
-                            "work": work})
+                            "work": work, "tiers": tiers})
     if out is not None:
         with stages("write"):
             try:

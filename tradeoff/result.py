@@ -65,6 +65,12 @@ class Result:
         self.candidates_path = Path(candidates) if isinstance(candidates, str | Path) else None
 
     @property
+    def tiers(self) -> pd.DataFrame | None:
+        """The plan per customer tier (tiers.csv: sku, tier, simulation.metrics.TIER_METRICS; money
+        per period), or None when the scenario has no tiers (docs/tiers.md)."""
+        return self.extras.get("tiers")
+
+    @property
     def candidates(self) -> pd.DataFrame:
         """Every candidate simulated (candidates.parquet), read from candidates_path on first use."""
         if self._candidates is None:

@@ -391,7 +391,7 @@ def finished(folder: Path | str, scenario_hash: str, engine: str | None = None) 
 
 
 # --------------------------------------------------------------------------- a run's result folder
-RUN_FILES = ("plan.csv", "frontier.csv", "candidates.parquet", "audit.csv", "summary.json", "report.html")
+RUN_FILES = ("plan.csv", "frontier.csv", "candidates.parquet", "audit.csv", "tiers.csv", "summary.json", "report.html")
 
 
 def csv_text(table) -> str:
@@ -442,6 +442,8 @@ def write_run(result, out: Path | str, folder: str) -> Path:
     }
     if result.audit is not None:
         files["audit.csv"] = csv_text(result.audit)
+    if getattr(result, "tiers", None) is not None:
+        files["tiers.csv"] = csv_text(result.tiers)
     files["summary.json"] = summary_json(result.summary)
     files["report.html"] = report
     target = write_result(out, folder, files)

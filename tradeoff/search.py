@@ -35,13 +35,14 @@ import pandas as pd
 
 from optimizer.prices import Prices
 from scenarios.schema import Scenario
+from simulation.metrics import POLICY_COLUMNS as _POLICY
 from tradeoff.executors import worker_name
 
 MAX_REFINE_ROUNDS = 3  # a backstop: rounds normally stop when no SKU's choice moves
 FRONTIER_REFINE_ROUNDS = 1  # rounds around the choices of every exchange-curve level
 CONTENDER_REPLICATION_FACTOR = 4  # contenders get this many times the scenario's replications
 CONTENDERS_PER_SKU = 5
-POLICY_COLUMNS = ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
+POLICY_COLUMNS = list(_POLICY)
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,10 @@ def head_columns(scenario: Scenario) -> list[str]:
         used += limits["costs.warehousing.capacity_units"]
     if any(mode.capacity_per_period is not None for mode in scenario.transport):
         used.append("vehicles_per_period")
+    from optimizer.problem import tier_floors
+
+    for _, _, d_col, m_col in tier_floors(scenario):
+        used += [d_col, m_col]
     return [*POLICY_COLUMNS, *COST_BUCKETS, "cost_total", "cost_total_ci", scenario.service.metric,
             "demand_per_period", "replications", *used]
 
@@ -284,7 +289,7 @@ def efficient_set(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
     logistics cost, d * metric, d * (metric - 1) and every resource a limit counts
     (optimizer.prune.non_dominated; a row dominated in all of them is never needed, whatever the
     target, floors or level)."""
-    from optimizer.problem import limit_columns
+    from optimizer.problem import limit_columns, tier_benefits
     from optimizer.prune import non_dominated
 
     metric = scenario.service.metric
@@ -295,7 +300,8 @@ def efficient_set(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
     d = table["demand_per_period"].to_numpy(float)
     total = table["cost_total"].to_numpy(float)
     logistics = total - table["cost_shortage"].to_numpy(float)
-    benefits = [-logistics, d * m, d * (m - 1.0)] + [-use for _, use, _ in limit_columns(scenario, table)]
+    benefits = [-logistics, d * m, d * (m - 1.0)] + tier_benefits(scenario, table)
+    benefits += [-use for _, use, _ in limit_columns(scenario, table)]
     keep = non_dominated(group, total, np.array(benefits, dtype=float))
     return table[keep].reset_index(drop=True)
 

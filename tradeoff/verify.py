@@ -17,7 +17,10 @@ import pandas as pd
 
 from scenarios.schema import Scenario
 from simulation.metrics import COST_COLUMNS, METRIC_COLUMNS
+from optimizer.candidates import policy_part
+from optimizer.problem import tier_floors
 from simulation.metrics import POLICY_COLUMNS as _POLICY
+from simulation.metrics import tier_columns
 
 # Fixed (it is reported in summary.json as verification.seed): changing it changes every reported
 # figure. A different seed gives unrelated streams for every (sku, replication, purpose).
@@ -105,6 +108,9 @@ def check_rules(scenario: Scenario, plan: pd.DataFrame, target: float | None) ->
         rows = plan[plan["class"] == cls]
         if len(rows):
             floor(f"service.floors.{cls}", level, demand_weighted(rows[metric], rows["demand_per_period"]))
+    for rule, level, d_col, m_col in tier_floors(scenario):
+        if m_col in plan.columns:
+            floor(rule, level, demand_weighted(plan[m_col], plan[d_col]))
     if scenario.service.sku_floor is not None:
         for row in plan.itertuples(index=False):
             floor(f"service.sku_floor[{row.sku}]", scenario.service.sku_floor, getattr(row, metric))
@@ -133,7 +139,7 @@ def verify(scenario: Scenario, choice: pd.DataFrame, evaluate: Evaluate, replica
     service.sku_floor out of sample; true without one), cost_total_in_sample and service_in_sample
     (the selection's own figures, to show the bias), inventory_value and vehicles_per_period (for
     the limits); checks are every rule and limit on the fresh figures."""
-    policies = choice[POLICY_COLUMNS].reset_index(drop=True)
+    policies = policy_part(choice).reset_index(drop=True)
     fresh = evaluate(policies, replications, verification_seed(scenario)).reset_index(drop=True)
     plan = fresh.copy()
     plan.insert(1, "class", choice["class"].to_numpy())
@@ -142,5 +148,15 @@ def verify(scenario: Scenario, choice: pd.DataFrame, evaluate: Evaluate, replica
     plan["service_floor_met"] = True if floor is None else (plan[metric] >= floor - 1e-12)
     plan["cost_total_in_sample"] = choice["cost_total"].to_numpy()
     plan["service_in_sample"] = choice[metric].to_numpy()
-    plan = plan[PLAN_COLUMNS + PLAN_EXTRA_COLUMNS].reset_index(drop=True)
+    plan = plan[plan_columns(scenario)].reset_index(drop=True)
     return plan, check_rules(scenario, plan, target)
+
+
+def plan_columns(scenario: Scenario) -> list[str]:
+    """The columns verify() returns: PLAN_COLUMNS and PLAN_EXTRA_COLUMNS; with customer tiers also
+    critical_level (after cap) and the per-tier columns (tradeoff.tiers moves them to tiers.csv)."""
+    if scenario.tier_count() <= 1:
+        return PLAN_COLUMNS + PLAN_EXTRA_COLUMNS
+    columns = list(PLAN_COLUMNS)
+    columns.insert(columns.index("cap") + 1, "critical_level")
+    return columns + PLAN_EXTRA_COLUMNS + list(tier_columns(scenario.tier_count()))

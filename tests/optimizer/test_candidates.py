@@ -28,7 +28,7 @@ def test_grid_shape_and_rules():
     sc = make(policies={"families": ["sS", "rQ", "RS", "base_stock", "capped_base_stock"],
                         "review_periods": [0, 1, 7], "moq": 15, "pack_size": 6})
     c = initial_candidates(sc)
-    assert list(c.columns) == ["sku", "family", "mode", "s", "S", "Q", "R", "cap"]
+    assert list(c.columns) == ["sku", "family", "mode", "s", "S", "Q", "R", "cap", "critical_level"]
     per_sku = c.groupby("sku").size()
     assert per_sku.between(30, 160).all()
     assert set(c["family"]) == {"sS", "rQ", "RS", "base_stock", "capped_base_stock"}

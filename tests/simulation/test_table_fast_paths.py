@@ -55,6 +55,7 @@ def by_row(sc, policies: pd.DataFrame) -> pd.DataFrame | str:
         evaluate_module._validate_by_row(sc, df)
     except ValueError as e:
         return str(e)
+    df["critical_level"] = 0.0  # not given: no rationing
     return df
 
 

@@ -11,6 +11,7 @@ import pytest
 import optimizer
 import scenarios
 import tradeoff.pipeline as pipeline
+from simulation.metrics import POLICY_COLUMNS
 from tradeoff import environment
 from tradeoff.search import Level, Task, run_step, skeleton
 
@@ -33,7 +34,7 @@ def test_a_refine_step_run_twice_gives_the_same_answer(setting):
     bare = skeleton(scenario)
     explored = run_step((bare, Task(chunk, "kernel", str(store), "explore", generation=0)))
     plan = optimizer.select(scenario, explored.efficient)
-    level = Level(plan.prices, plan.choice[pipeline.POLICY_COLUMNS].reset_index(drop=True), 3, contenders=True)
+    level = Level(plan.prices, plan.choice[list(POLICY_COLUMNS)].reset_index(drop=True), 3, contenders=True)
     task = Task(chunk, "kernel", str(store), "refine", (level,), generation=1)
     first = run_step((bare, task))
     again = run_step((bare, task))  # the retry: its input (generation 0) is untouched

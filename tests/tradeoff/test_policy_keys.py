@@ -9,8 +9,11 @@ from tradeoff.pipeline import add_new, policy_keys
 
 
 def per_row_key(row) -> str:
-    """The definition: sku|family|mode|s|S|Q|R|cap, numbers as repr(float), "" when missing."""
+    """The definition: sku|family|mode|s|S|Q|R|cap|critical_level, numbers as repr(float), "" when
+    missing; a table without critical levels has them all 0."""
     numbers = ["" if pd.isna(row[c]) else repr(float(row[c])) for c in ("s", "S", "Q", "R", "cap")]
+    numbers.append(repr(float(row["critical_level"])) if "critical_level" in row and not pd.isna(row["critical_level"])
+                   else ("0.0" if "critical_level" not in row else ""))
     return "|".join([str(row["sku"]), str(row["family"]), str(row["mode"]), *numbers])
 
 

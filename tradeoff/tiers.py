@@ -1,0 +1,64 @@
+"""The recommended plan's figures per customer tier (docs/tiers.md): tiers.csv and summary.json's
+`tiers`.
+
+verify() keeps the out-of-sample per-tier columns (t{k}_<metric>, simulation.metrics.TIER_METRICS)
+on the plan rows; this module turns them into the long table (one row per SKU and tier) and the
+demand-weighted figures per tier, and strips them from plan.csv.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scenarios.schema import Scenario
+from simulation.metrics import TIER_METRICS, tier_column, tier_columns
+
+# Rates averaged by demand over SKUs; the other figures add up.
+_ADDITIVE = ("demand_per_period", "customers_lost", "cost_shortage")
+
+
+def tier_table(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame | None:
+    """tiers.csv: columns sku, tier, then TIER_METRICS (money per period), SKUs in plan order, tiers
+    top first; None without tiers."""
+    if scenario.tier_count() <= 1:
+        return None
+    names = scenario.tier_names()
+    parts = []
+    for k, name in enumerate(names):
+        part = pd.DataFrame({"sku": plan["sku"].to_numpy(object), "tier": name})
+        for metric in TIER_METRICS:
+            part[metric] = plan[tier_column(k, metric)].to_numpy(float)
+        part["_order"] = np.arange(len(plan)) * len(names) + k
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+def tier_summary(scenario: Scenario, tiers: pd.DataFrame | None, checks) -> list[dict] | None:
+    """Per tier (top first): demand per period, demand-weighted rates, summed counts and shortage
+    cost per period, its floor and whether the out-of-sample check met it; None without tiers."""
+    if tiers is None:
+        return None
+    met = {c.rule: c.met for c in checks}
+    out = []
+    for k, tier in enumerate(scenario.customer_tiers.tiers):
+        rows = tiers[tiers["tier"] == tier.name]
+        d = rows["demand_per_period"].to_numpy(float)
+        entry: dict = {"tier": tier.name, "allocation": scenario.customer_tiers.allocation}
+        for metric in TIER_METRICS:
+            values = rows[metric].to_numpy(float)
+            if metric in _ADDITIVE:
+                entry[metric] = float(values.sum())
+            else:
+                entry[metric] = float((values * d).sum() / d.sum()) if d.sum() > 0 else 1.0
+        entry["floor"] = tier.floor
+        entry["floor_met"] = met.get(f"customer_tiers.tiers[{k}].floor") if tier.floor is not None else None
+        out.append(entry)
+    return out
+
+
+def without_tier_columns(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
+    """plan.csv's rows without the per-tier columns (they go to tiers.csv)."""
+    drop = [c for c in tier_columns(scenario.tier_count()) if c in plan.columns]
+    return plan.drop(columns=drop) if drop else plan
