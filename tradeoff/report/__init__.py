@@ -2,7 +2,8 @@
 
 `render_report(result) -> str`: headline (cost-optimal level and cost, the target's extra cost and the
 value of a lost unit it implies against the margin), the exchange curve, cost by bucket (current vs
-recommended when audited), service metrics per class, the audit, the per-SKU plan (sortable), the
+recommended when audited), service metrics per class, service by customer tier (when the scenario has
+customer_tiers: the allocation rule, each tier's figures and floor, each SKU's fill rate per tier), the audit, the per-SKU plan (sortable), the
 frontier in numbers and the run's provenance. `render_compare(results) -> str`: several runs side by
 side (costs by bucket, aggregate metrics, exchange curves overlaid). Money per year in the scenario's
 currency (the engine's per-period money times horizon.periods_per_year); charts are inline SVG.

@@ -159,12 +159,14 @@ def _report_charts(result, h: Headline) -> dict:
 
 
 def _report_tables(result) -> dict:
-    """The report's tables (None when the result has no such rows)."""
+    """The report's tables (None when the result has no such rows); `tiers` the customer-tier section
+    (tables.TierSection, None without customer tiers)."""
     planned = _has_rows(result.plan)
     return {"class_metrics": tables.class_table(result) if planned else None,
             "audit": tables.audit_table(result) if _has_rows(result.audit) else None,
             "sku": tables.sku_table(result) if planned else None,
-            "frontier": tables.frontier_table(result) if _has_rows(result.frontier) else None}
+            "frontier": tables.frontier_table(result) if _has_rows(result.frontier) else None,
+            "tiers": tables.tier_section(result)}
 
 
 def render_report(result) -> str:

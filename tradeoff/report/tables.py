@@ -1,6 +1,6 @@
 """The report's tables as plain data for the templates (`Table`: headers and rows of `Cell`s, whose
-content is rich text, never HTML): service per class, the per-SKU plan, the audit, the frontier, the
-run's provenance and the service rules. Numeric cells carry their raw value (`Cell.sort`, written to
+content is rich text, never HTML): service per class, service per customer tier (and per SKU and tier),
+the per-SKU plan, the audit, the frontier, the run's provenance and the service rules. Numeric cells carry their raw value (`Cell.sort`, written to
 `data-v`) so the page can sort them; money per year."""
 
 from __future__ import annotations
@@ -181,13 +181,27 @@ def class_table(result) -> Table:
 
 
 def policy_text(r: pd.Series, prefix: str = "") -> str:
-    """A policy's parameters in a few characters: `s 20 · S 60 · R 7` (only those it uses)."""
+    """A policy's parameters in a few characters: `s 20 · S 60 · R 7` (only those it uses); a
+    critical level above 0 (customer tiers, docs/tiers.md) as `c 12`."""
     parts = []
     for p in ("s", "S", "Q", "R", "cap"):
         v = r.get(prefix + p)
         if is_number(v) and not (p == "R" and float(v) == 0):
             parts.append(f"{p} {float(v):g}")
+    c = r.get(prefix + "critical_level")
+    if is_number(c) and float(c) > 0:
+        parts.append(f"c {float(c):g}")
     return " · ".join(parts)
+
+
+POLICY_TITLE = "s: reorder point, S: order-up-to, Q: lot, R: review period (periods), cap: order cap"
+CRITICAL_TITLE = ", c: critical level (units kept for the tiers above the lowest)"
+
+
+def _uses_critical_level(table: pd.DataFrame, prefix: str = "") -> bool:
+    """True when some row of `table` has a critical level above 0."""
+    k = prefix + "critical_level"
+    return k in table.columns and bool((pd.to_numeric(table[k], errors="coerce") > 0).any())
 
 
 def sku_table(result) -> Table:
@@ -199,7 +213,7 @@ def sku_table(result) -> Table:
     cols = [Column("SKU", lambda r: str(r["sku"])),
             Column("Class", lambda r: str(r["class"])),
             Column("Policy · parameters · mode", lambda r: f"{r.get('family', '')} {policy_text(r)} · {r.get('mode', '')}",
-                   title="s: reorder point, S: order-up-to, Q: lot, R: review period (periods), cap: order cap"),
+                   title=POLICY_TITLE + (CRITICAL_TITLE if _uses_critical_level(plan) else "")),
             Column("Demand / period", lambda r: num(r["demand_per_period"]), lambda r: r["demand_per_period"])]
     if "fill_rate" in plan.columns:
         cols.append(Column("Fill rate", lambda r: line(pct(r["fill_rate"]), *(
@@ -222,6 +236,168 @@ def sku_table(result) -> Table:
         cols.append(Column("Avg on hand", lambda r: num(r["avg_on_hand"], 1), lambda r: r["avg_on_hand"], "units"))
     shown, total = largest(plan, plan["cost_total"] if "cost_total" in plan.columns else pd.Series(0.0, index=plan.index))
     return table(shown, cols, "sku-table", total=total)
+
+
+# ---------------------------------------------------------------- customer tiers (docs/tiers.md)
+
+TIER_RATES = ("fill_rate", "order_fill_rate", "on_time_rate", "lost_sales_rate")
+
+# One sentence per allocation rule (docs/tiers.md, "Allocation"), after "Allocation <rule>: ".
+ALLOCATION_TEXT = {
+    "fifo": "first come, first served: one backorder queue, oldest first, and every order is served from any stock "
+            "on hand, whatever its tier.",
+    "priority": "one queue per tier; on every receipt the top tier's waiting orders are served first (oldest first), "
+                "then the next tier's, and so on, while new orders are served as they come.",
+    "critical_level": "as priority, and a lower tier's order is served only from the units on hand above its "
+                      "critical level (0 for the top tier, the policy's c for the lowest, the tiers between spread "
+                      "evenly): the units at or below it are kept for the tiers above.",
+}
+
+
+@dataclass(frozen=True)
+class TierSection:
+    """The report's "Service by customer tier": the allocation rule in one sentence, the tiers'
+    demand-weighted figures (`table`, from summary["tiers"]) and each SKU's fill rate per tier
+    (`skus`, from result.tiers, capped like the other per-SKU tables and ordered by `cost_by`)."""
+
+    allocation: Line
+    table: Table | None
+    skus: Table | None
+    cost_by: str = "the highest total cost per year"
+
+
+def tier_frame(result) -> pd.DataFrame | None:
+    """result.tiers (one row per SKU and tier) when the run has it, else None. Read with getattr: a
+    Result from before customer tiers has no such attribute."""
+    frame = getattr(result, "tiers", None)
+    if not isinstance(frame, pd.DataFrame) or not len(frame) or not {"sku", "tier"} <= set(frame.columns):
+        return None
+    return frame
+
+
+def tier_summary(result) -> list[dict]:
+    """summary["tiers"] (top tier first), only its well-formed entries; [] when there is none."""
+    rows = get(result.summary, "tiers")
+    if not isinstance(rows, list):
+        return []
+    return [r for r in rows if isinstance(r, dict) and r.get("tier") is not None]
+
+
+def _scenario_tiers(result):
+    sc = getattr(result, "scenario", None)
+    return getattr(sc, "customer_tiers", None) if sc is not None else None
+
+
+def tier_names(result) -> list[str]:
+    """The tiers' names, the top tier first: summary["tiers"]' order, then the scenario's, then any
+    other tier of result.tiers in the order it comes."""
+    names = [str(r["tier"]) for r in tier_summary(result)]
+    ct = _scenario_tiers(result)
+    if ct is not None:
+        names += [t.name for t in ct.tiers]
+    frame = tier_frame(result)
+    if frame is not None:
+        names += [str(t) for t in pd.unique(frame["tier"])]
+    return list(dict.fromkeys(names))
+
+
+def allocation(result) -> str | None:
+    """The allocation rule in force (fifo, priority or critical_level): summary["tiers"]' own, else the
+    scenario's; None when neither says."""
+    for r in tier_summary(result):
+        if r.get("allocation") in ALLOCATION_TEXT:
+            return str(r["allocation"])
+    ct = _scenario_tiers(result)
+    a = getattr(ct, "allocation", None)
+    return a if a in ALLOCATION_TEXT else None
+
+
+def allocation_text(result) -> Line:
+    """"Allocation `critical_level`: as priority, and …" (an empty Line when the rule is unknown)."""
+    a = allocation(result)
+    return line("Allocation ", code(a), ": " + ALLOCATION_TEXT[a]) if a else Line()
+
+
+def _floor_met(r: pd.Series) -> str | Span:
+    met = r.get("floor_met")
+    if isinstance(met, bool | np.bool_):
+        return styled("✔ met", "good") if met else styled("✘ missed", "bad")
+    return "–"
+
+
+def tier_table(result) -> Table | None:
+    """summary["tiers"] as a table, the top tier first: demand per period, fill rate, order fill rate,
+    on-time rate, lost-sales rate (demand-weighted over SKUs, out of sample), shortage cost per year,
+    the tier's floor (on service.metric) and whether the plan meets it. None without tiers."""
+    rows = tier_summary(result)
+    if not rows:
+        return None
+    t = pd.DataFrame(rows)
+    ppy = float(result.scenario.horizon.periods_per_year)
+    cur = result.scenario.currency
+    metric = metric_label(get(result.summary, "service", "metric", default=result.scenario.service.metric))
+
+    def g(r, k):
+        v = r.get(k)
+        return float(v) if is_number(v) else None
+
+    cols = [Column("Tier", lambda r: b(r["tier"])),
+            Column("Demand / period", lambda r: num(g(r, "demand_per_period")), lambda r: g(r, "demand_per_period"),
+                   "units per period, all SKUs")]
+    for m in TIER_RATES:
+        label = "Lost-sales rate" if m == "lost_sales_rate" else metric_label(m).capitalize()
+        cols.append(Column(label, lambda r, m=m: pct(g(r, m)), lambda r, m=m: g(r, m)))
+    cols += [Column(f"Shortage cost / yr ({cur})", lambda r: money(per(g(r, "cost_shortage"), ppy), cur),
+                    lambda r: per(g(r, "cost_shortage"), ppy), "the tier's lost sales, goodwill and lost customers"),
+             Column(f"Floor ({metric})", lambda r: pct(g(r, "floor")), lambda r: g(r, "floor"),
+                    f"the tier's floor on its demand-weighted {metric} (customer_tiers.tiers[].floor)"),
+             Column("Floor met", _floor_met, title="out of sample")]
+    return table(t, cols, "tier-table", sortable=False)
+
+
+def tier_sku_table(result) -> tuple[Table, str] | None:
+    """Each SKU's fill rate per tier (out of sample): the SKU, then one column per tier, the top tier
+    first; the REPORT_ROWS_MAX SKUs of highest total cost per year when there are more (highest shortage
+    cost when the plan has no total cost). With the words of that order for the capped note; None
+    without result.tiers."""
+    frame = tier_frame(result)
+    if frame is None or "fill_rate" not in frame.columns:
+        return None
+    present = {str(t) for t in frame["tier"]}
+    names = [n for n in tier_names(result) if n in present]
+    rate = {(str(s), str(t)): v for s, t, v in zip(frame["sku"], frame["tier"], frame["fill_rate"])}
+    skus = list(dict.fromkeys(str(s) for s in frame["sku"]))
+    wide = pd.DataFrame({"sku": skus})
+    for k, name in enumerate(names):
+        wide[f"t{k}"] = [rate.get((s, name), np.nan) for s in skus]
+    plan = result.plan
+    if plan is not None and "cost_total" in plan.columns and "sku" in plan.columns:
+        by = "the highest total cost per year"
+        cost = wide["sku"].map(dict(zip(plan["sku"].astype(str), pd.to_numeric(plan["cost_total"], errors="coerce"))))
+    elif "cost_shortage" in frame.columns:
+        by = "the highest shortage cost per year"
+        cost = wide["sku"].map(pd.to_numeric(frame["cost_shortage"], errors="coerce").groupby(frame["sku"].astype(str)).sum())
+    else:
+        by, cost = "", pd.Series(0.0, index=wide.index)
+
+    def val(r, k):
+        return r[k] if is_number(r[k]) else None
+
+    cols = [Column("SKU", lambda r: str(r["sku"]))]
+    cols += [Column(f"Fill rate: {name}", lambda r, k=f"t{k}": pct(val(r, k)), lambda r, k=f"t{k}": val(r, k),
+                    f"unit fill rate of tier {name}'s orders, out of sample") for k, name in enumerate(names)]
+    shown, total = largest(wide, cost.astype(float))
+    return table(shown, cols, "tier-sku-table", total=total), by
+
+
+def tier_section(result) -> TierSection | None:
+    """The report's customer-tier section, or None when the run has no customer tiers."""
+    summary_table = tier_table(result)
+    per_sku = tier_sku_table(result)
+    if summary_table is None and per_sku is None:
+        return None
+    skus, by = per_sku if per_sku is not None else (None, "")
+    return TierSection(allocation_text(result), summary_table, skus, by)
 
 
 def audit_table(result) -> Table:
