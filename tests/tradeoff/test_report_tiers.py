@@ -8,6 +8,7 @@ The Result is the synthetic one of test_report_synthetic.py with the tier tables
 
 from __future__ import annotations
 
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from scenarios.schema import CustomerTiers
 from tradeoff.report import render_report, tables
+from tradeoff.report.format import money
 from tradeoff.result import Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -317,3 +319,21 @@ def test_the_plan_table_shows_c_and_explains_it():
     t = tables.sku_table(result)
     assert "c: critical level" in t.headers[2].title
     assert "c: critical level" not in tables.sku_table(synthetic_result()).headers[2].title
+
+
+def test_the_saving_against_fifo_is_stated_per_year():
+    result = tiered_result()
+    ppy = float(result.scenario.horizon.periods_per_year)
+    result.summary["allocation_comparison"] = {
+        "allocation": "fifo", "status": "optimal", "cost_per_period": 110.0, "cost_per_period_used": 100.0,
+        "saving_per_period": 10.0, "allocation_used": "critical_level",
+        "tiers": [{"tier": "key", "fill_rate": 0.991}, {"tier": "rest", "fill_rate": 0.989}]}
+    text = re.sub(r"<[^>]+>", "", render_report(result))
+    assert f"costs {money(110.0 * ppy, result.scenario.currency)} per year" in text
+    assert f"{money(10.0 * ppy, result.scenario.currency)} per year saved (9.1 %)" in text
+    assert "key 99.1 %" in text
+    result.summary["allocation_comparison"] = {"allocation": "fifo", "status": "infeasible",
+                                               "allocation_used": "critical_level"}
+    assert "the same rules cannot be met" in render_report(result)
+    del result.summary["allocation_comparison"]
+    assert "Against FIFO" not in render_report(result)

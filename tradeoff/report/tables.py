@@ -264,6 +264,7 @@ class TierSection:
     table: Table | None
     skus: Table | None
     cost_by: str = "the highest total cost per year"
+    saving: Line | None = None  # what the allocation rule saves against FIFO (summary allocation_comparison)
 
 
 def tier_frame(result) -> pd.DataFrame | None:
@@ -397,7 +398,29 @@ def tier_section(result) -> TierSection | None:
     if summary_table is None and per_sku is None:
         return None
     skus, by = per_sku if per_sku is not None else (None, "")
-    return TierSection(allocation_text(result), summary_table, skus, by)
+    return TierSection(allocation_text(result), summary_table, skus, by, saving_text(result))
+
+
+def saving_text(result) -> Line | None:
+    """What the scenario's allocation rule saves against FIFO, from summary["allocation_comparison"]
+    (the same scenario planned with FIFO): both costs per year and the difference; None without it."""
+    comp = get(result.summary, "allocation_comparison", default=None)
+    if not isinstance(comp, dict) or result.scenario is None:
+        return None
+    ppy = float(result.scenario.horizon.periods_per_year)
+    cur = result.scenario.currency
+    used = comp.get("allocation_used")
+    if comp.get("status") != "optimal":
+        return line("With FIFO allocation (every tier served alike) the same rules cannot be met; ",
+                    code(str(used)), " meets them.")
+    fifo, cost, saving = (per(comp.get(k), ppy) for k in ("cost_per_period", "cost_per_period_used", "saving_per_period"))
+    fills = ", ".join(f"{t.get('tier')} {pct(t.get('fill_rate'))}" for t in comp.get("tiers") or [] if isinstance(t, dict))
+    share = saving / fifo if is_number(saving) and is_number(fifo) and fifo else None
+    return line("Against FIFO allocation: the same scenario planned with every tier served alike costs ",
+                money(fifo, cur), " per year (fill rate by tier: ", fills, "); with ", code(str(used)), " it costs ",
+                money(cost, cur), ": ", b(f"{money(saving, cur)} per year saved ({pct(share)})" if not is_number(saving)
+                                          or saving >= 0 else f"{money(-saving, cur)} per year more ({pct(-share)})"),
+                ". Both plans meet the same rules; costs out of sample.")
 
 
 def audit_table(result) -> Table:
