@@ -67,6 +67,7 @@ MEANING: dict[str, str] = {
     "CustomerReaction.partial_shipments": "ship what is available now; the reaction applies to the rest",
     "CustomerReaction.repeated_stockout": "optional defection after repeated stockouts",
     "Scenario.customer_tiers": "optional customer tiers and the allocation of scarce stock (docs/tiers.md)",
+    "Service.frontier_tier": "draw the exchange curve for this customer tier's level (a tier name; docs/tiers.md)",
     "Sku.tier_shares": "each tier's share of this SKU's customer orders (overrides the tiers' shares; sum 1)",
     "CustomerTiers.allocation": "fifo (first come, first served) | priority (top tier's waiting orders first) | critical_level (rationing)",
     "CustomerTiers.tiers": "the tiers, top tier first (2 to 8)",

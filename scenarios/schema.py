@@ -615,6 +615,8 @@ class Service(Strict):
         0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995,
     )
     abc: Abc = Abc()
+    # Added to format 1 (docs/tiers.md): draw the exchange curve for one customer tier's level.
+    frontier_tier: str | None = None
 
     @field_validator("floors")
     @classmethod
@@ -815,12 +817,20 @@ def tier_problems(scenario: "Scenario") -> list[str]:
     the history's customer column); a floor is on a metric measured per tier."""
     problems: list[str] = []
     ct = scenario.customer_tiers
+    ft = scenario.service.frontier_tier
     if ct is None:
         for i, sku in enumerate(scenario.skus):
             if sku.tier_shares is not None:
                 problems.append(f"skus[{i}].tier_shares: given, but the scenario has no customer_tiers")
+        if ft is not None:
+            problems.append(f"service.frontier_tier: {_show(ft)} given, but the scenario has no customer_tiers")
         return problems
     names = ct.names()
+    if ft is not None and ft not in names:
+        problems.append(f"service.frontier_tier: {_show(ft)} is not a tier of customer_tiers {list(names)}")
+    if ft is not None and scenario.service.metric == "cycle_service_level":
+        problems.append("service.frontier_tier: the cycle service level is one per SKU, not per tier (set "
+                        "service.metric to fill_rate, order_fill_rate or on_time_rate)")
     shares_given = all(t.share is not None for t in ct.tiers)
     for i, sku in enumerate(scenario.skus):
         ts = sku.tier_shares
