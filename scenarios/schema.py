@@ -690,6 +690,9 @@ class Policies(Strict):
     moq: Annotated[int, Field(ge=0)] = 0
     pack_size: Annotated[int, Field(ge=1)] = 1
     candidates: Literal["auto"] | dict[Family, tuple[dict[str, float], ...]] = "auto"
+    # false: the explicit candidates are the only policies simulated (no refine neighbours, no
+    # exchange-curve or price refinement); needs explicit `candidates`.
+    expand: bool = True
 
     @field_validator("families", "review_periods")
     @classmethod
@@ -920,6 +923,10 @@ class Scenario(Strict):
         backlog = backlog_possible(self.customer_reaction.wait, self.expedite)
         problems += candidate_problems(self.policies.candidates, self.policies.families,
                                        self.policies.review_periods, backlog)
+        if not self.policies.expand and self.policies.candidates == "auto":
+            problems.append("policies.expand: false keeps only the explicit candidates, but policies.candidates is "
+                            "auto (the engine's grid); list the candidates per family under policies.candidates, "
+                            "or remove expand: false")
         for i, sku in enumerate(self.skus):
             if sku.demand is None and self.demand_history_csv is None:
                 problems.append(f"skus[{i}].demand: missing (required unless demand_history_csv is given)")

@@ -182,9 +182,12 @@ class _Chunk:
         """Rounds of one-step neighbours around each level's price-optimal candidate of every SKU
         (in the first round also around the head's choice and, at the first level's prices, the best
         candidate of each way of replenishing), simulated and added, until no SKU's choice moves or
-        each level's rounds are spent."""
+        each level's rounds are spent. None with policies.expand false: the explicit candidates are
+        then the only ones simulated."""
         from optimizer import refine
 
+        if not self.scenario.policies.expand:
+            return table
         previous: list[np.ndarray | None] = [None] * len(levels)
         for r in range(max((lv.rounds for lv in levels), default=0)):
             codes, cls = self.codes(table), self.classes(table)
@@ -250,10 +253,13 @@ def head_columns(scenario: Scenario) -> list[str]:
         used += limits["costs.warehousing.capacity_units"]
     if any(mode.capacity_per_period is not None for mode in scenario.transport):
         used.append("vehicles_per_period")
-    from optimizer.problem import tier_floors
+    from optimizer.problem import target_tier, tier_floors
 
     for _, _, d_col, m_col in tier_floors(scenario):
         used += [d_col, m_col]
+    tt = target_tier(scenario)
+    if tt is not None and tt[1] not in used:
+        used += [tt[1], tt[2]]
     return [*POLICY_COLUMNS, *COST_BUCKETS, "cost_total", "cost_total_ci", scenario.service.metric,
             "demand_per_period", "replications", *used]
 
