@@ -73,8 +73,9 @@ def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, t
 
 def _solve_sweep(scenario: Scenario, evaluations: pd.DataFrame, levels: list[float], method: str,
                  options: hs.SolverOptions) -> tuple[list[Plan], list[tuple[float, float]]]:
-    plans = [Selector(scenario, evaluations, True, method, options).solve(None)]
-    sweep = Selector(scenario, evaluations, False, method, options)
+    by_tier = scenario.service.frontier_tier is not None  # levels of one tier's service (docs/tiers.md)
+    plans = [Selector(scenario, evaluations, True, method, options, tier_target=by_tier).solve(None)]
+    sweep = Selector(scenario, evaluations, False, method, options, tier_target=by_tier)
     infeasible = []
     for level in levels:  # ascending: each level starts from what the lower ones proved
         try:

@@ -55,7 +55,8 @@ class Prices:
     @classmethod
     def from_duals(cls, objective: str, metric: str, duals: Mapping[str, float], target: float | None,
                    floors: Mapping[str, float], demand_total: float, class_demand: Mapping[str, float],
-                   tier_scenario: Scenario | None = None, tier_demand: Mapping[str, float] | None = None) -> Prices:
+                   tier_scenario: Scenario | None = None, tier_demand: Mapping[str, float] | None = None,
+                   target_columns: tuple[str, str] | None = None, target_demand: float | None = None) -> Prices:
         """The prices of a solved selection: `duals` rule -> LP dual (optimizer.Plan.duals), the target
         and class floors it was solved with, and the demand scales of its service rows
         (optimizer.problem.Prepared.demand_total and extra["class_demand"])."""
@@ -70,6 +71,10 @@ class Prices:
                 level, d_col, m_col = tier_rules[rule]
                 scale = float((tier_demand or {}).get(rule, D)) or D
                 tiers.append((d_col, m_col, level, float(dual) / scale))
+            elif rule == TARGET_RULE and target is not None and target_columns is not None:
+                # A target on one tier's level (service.frontier_tier): priced like a tier floor.
+                scale = float(target_demand or D) or D
+                tiers.append((target_columns[0], target_columns[1], float(target), float(dual) / scale))
             elif rule == TARGET_RULE and target is not None:
                 service.append((None, float(target), float(dual) / D))
             elif rule.startswith(FLOOR_PREFIX):

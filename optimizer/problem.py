@@ -79,6 +79,23 @@ class Prepared:
     objective: str  # "total" or "logistics"
     n_before_prune: int = 0
     extra: dict = field(default_factory=dict)
+    # The target row's demand and metric per candidate and its demand scale: the aggregate's (d, m,
+    # demand_total) unless the target is one customer tier's level (service.frontier_tier).
+    target_d: np.ndarray | None = None
+    target_m: np.ndarray | None = None
+    target_D: float | None = None
+
+    @property
+    def td(self) -> np.ndarray:
+        return self.d if self.target_d is None else self.target_d
+
+    @property
+    def tm(self) -> np.ndarray:
+        return self.m if self.target_m is None else self.target_m
+
+    @property
+    def tD(self) -> float:
+        return self.demand_total if self.target_D is None else self.target_D
 
     def coupling_rows(self, target: float | None) -> list[Row]:
         """The rules as rows: aggregate target (if any), class floors, then the limits that are set.
@@ -88,7 +105,7 @@ class Prepared:
         out: list[Row] = []
         D = self.demand_total
         if target is not None:
-            out.append(Row("service.target", self.d * (self.m - target) / D, 0.0, "service"))
+            out.append(Row("service.target", self.td * (self.tm - target) / self.tD, 0.0, "service"))
         for cls, floor in sc.service.floors.items():
             mask = self.classes == cls
             if not mask.any():
@@ -132,11 +149,25 @@ def tier_floors(scenario: Scenario) -> list[tuple[str, float, str, str]]:
              tier_column(k, metric)) for k, t in enumerate(scenario.customer_tiers.tiers) if t.floor is not None]
 
 
+def target_tier(scenario: Scenario) -> tuple[int, str, str] | None:
+    """(tier index, demand column, metric column) of service.frontier_tier, or None."""
+    ft = scenario.service.frontier_tier
+    if ft is None or scenario.customer_tiers is None:
+        return None
+    k = scenario.customer_tiers.names().index(ft)
+    return k, tier_column(k, "demand_per_period"), tier_column(k, scenario.service.metric)
+
+
 def tier_benefits(scenario: Scenario, rows: pd.DataFrame) -> list[np.ndarray]:
-    """d_k m_k and d_k (m_k - 1) per row of `rows` for each tier with a floor: with those kept in
-    the dominance test, pruning keeps every row a tier floor at any level may need."""
+    """d_k m_k and d_k (m_k - 1) per row of `rows` for each tier with a floor and for the tier the
+    exchange curve is drawn for: with those kept in the dominance test, pruning keeps every row a
+    tier rule at any level may need."""
     out = []
-    for _, _, d_col, m_col in tier_floors(scenario):
+    columns = [(d_col, m_col) for _, _, d_col, m_col in tier_floors(scenario)]
+    tt = target_tier(scenario)
+    if tt is not None and (tt[1], tt[2]) not in columns:
+        columns.append((tt[1], tt[2]))
+    for d_col, m_col in columns:
         d, m = rows[d_col].to_numpy(float), rows[m_col].to_numpy(float)
         out += [d * m, d * (m - 1.0)]
     return out
@@ -172,10 +203,11 @@ def objective_cost(evaluations: pd.DataFrame, objective: str) -> np.ndarray:
 
 
 def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_service: bool,
-            prune: bool = True) -> Prepared:
+            prune: bool = True, tier_target: bool = False) -> Prepared:
     """Check the evaluations, apply the SKU floor (InfeasibleError when a SKU has no candidate left),
     attach classes and prune dominated candidates. `with_service`: keep service attributes in the
-    dominance test (needed when a target or a floor applies)."""
+    dominance test (needed when a target or a floor applies). `tier_target`: the target (and the
+    achieved level) is service.frontier_tier's demand-weighted metric, not the aggregate's."""
     metric = scenario.service.metric
     ids = [s.id for s in scenario.skus]
     # SKU index per row by category codes (-1: not a SKU of the scenario); a Python-level map over
@@ -224,6 +256,12 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
                                    / np.maximum(np.bincount(group, minlength=len(ids)), 1)).sum())
     prep = Prepared(scenario, ev, np.arange(len(ev)), group, len(ids), cost, d, m, ev["class"].to_numpy(object), D, objective,
                     n_before_prune=len(ev), extra={"class_demand": class_demand, "tier_demand": tier_demand})
+    tt = target_tier(scenario) if tier_target else None
+    if tt is not None:
+        prep.target_d, prep.target_m = ev[tt[1]].to_numpy(float), ev[tt[2]].to_numpy(float)
+        prep.target_D = float((np.bincount(group, weights=prep.target_d, minlength=len(ids))
+                               / np.maximum(np.bincount(group, minlength=len(ids)), 1)).sum()) or D
+        prep.extra["target_columns"] = (tt[1], tt[2])
     if prune:
         benefits = []
         if with_service or scenario.service.floors:
@@ -237,5 +275,7 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
 
 
 def _subset(p: Prepared, keep: np.ndarray) -> Prepared:
+    sub = lambda a: None if a is None else a[keep]  # noqa: E731
     return Prepared(p.scenario, p.rows, p.src[keep], p.group[keep], p.n_groups, p.cost[keep],
-                    p.d[keep], p.m[keep], p.classes[keep], p.demand_total, p.objective, p.n_before_prune, p.extra)
+                    p.d[keep], p.m[keep], p.classes[keep], p.demand_total, p.objective, p.n_before_prune, p.extra,
+                    sub(p.target_d), sub(p.target_m), p.target_D)

@@ -28,7 +28,7 @@ from optimizer.errors import InfeasibleError, SolverTimeLimitError
 from optimizer.model import ParametricMILP, Solution, solve_milp
 from optimizer.plan import Plan, SolveStatus
 from optimizer.prices import Prices
-from optimizer.problem import ParamRows, Prepared, Row, prepare
+from optimizer.problem import ParamRows, Prepared, Row, prepare, tier_floors
 from scenarios.schema import Scenario
 
 COST_OPTIMAL = "cost_optimal"  # pass as `target` to ignore scenario.service.target
@@ -45,11 +45,11 @@ class Selector:
     and is within the MIP gap of the bound is the answer without a MILP."""
 
     def __init__(self, scenario: Scenario, evaluations: pd.DataFrame, cost_optimal: bool, method: str = "auto",
-                 options: hs.SolverOptions | None = None):
+                 options: hs.SolverOptions | None = None, tier_target: bool = False):
         t0 = time.perf_counter()
         self.scenario = scenario
         self.objective = "total" if cost_optimal else "logistics"
-        prep = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal)
+        prep = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal, tier_target=tier_target)
         # Keep only the evaluation rows that survived pruning (the Selector may outlive the table).
         if len(prep.src) < len(prep.rows):
             prep.rows = prep.rows.iloc[prep.src].reset_index(drop=True)
@@ -136,12 +136,12 @@ class Selector:
             if np.isfinite(sol.bound):
                 self._bounds.append((0.0 if target is None else float(target), float(sol.bound)))
         choice = p.rows.iloc[p.src[sol.choice]].reset_index(drop=True)
-        d, m = p.d[sol.choice], p.m[sol.choice]
+        d, m = p.td[sol.choice], p.tm[sol.choice]
         achieved = float((d * m).sum() / d.sum()) if d.sum() > 0 else 1.0
         service_dual = implied = None
         if target is not None and sol.duals is not None:
             service_dual = float(sol.duals[0])
-            implied = service_dual / p.demand_total
+            implied = service_dual / p.tD
         timings = {"prune": self.prune_seconds, "build": _sum(sol.timings, "build", "finish_build", "master"),
                    "solve": _sum(sol.timings, "solve", "finish_solve", "pricing", "duals")}
         timings["total"] = time.perf_counter() - t0 + self.prune_seconds
@@ -157,7 +157,8 @@ class Selector:
         p = self.prep
         return Prices.from_duals(self.objective, self.scenario.service.metric, duals, target,
                                  self.scenario.service.floors, p.demand_total, p.extra.get("class_demand", {}),
-                                 tier_scenario=self.scenario, tier_demand=p.extra.get("tier_demand", {}))
+                                 tier_scenario=self.scenario, tier_demand=p.extra.get("tier_demand", {}),
+                                 target_columns=p.extra.get("target_columns"), target_demand=p.tD)
 
     # ---- infeasibility: which rule, and the best level the candidates allow
     def _diagnose(self, rows: list[Row]) -> InfeasibleError:
@@ -188,7 +189,8 @@ class Selector:
         Dinkelbach's method on the ratio sum d m x / sum d x, each step a selection solve."""
         p = self.prep
         mask = row.coef != 0 if row.name != "service.target" else np.ones(len(p.cost), dtype=bool)
-        dm, dd = np.where(mask, p.d * p.m, 0.0), np.where(mask, p.d, 0.0)
+        d, m = _row_columns(p, row)
+        dm, dd = np.where(mask, d * m, 0.0), np.where(mask, d, 0.0)
         # Subtracting each SKU's mean demand x level is a constant per SKU (the choice is unchanged) and
         # keeps the objective near -sum d*m instead of near 0, where a relative MIP gap means nothing.
         d_mean = np.bincount(p.group, weights=dd, minlength=p.n_groups) / np.maximum(
@@ -227,7 +229,8 @@ def _check_rows_alone(p: Prepared, rows: list[Row]) -> None:
                                   f"of every SKU uses {use:.6g}")
         mask = r.coef != 0 if r.name != "service.target" else np.ones(len(p.cost), dtype=bool)
         # The best level alone: per SKU the candidate of highest metric (Dinkelbach with no coupling).
-        dm, dd = np.where(mask, p.d * p.m, 0.0), np.where(mask, p.d, 0.0)
+        d, m = _row_columns(p, r)
+        dm, dd = np.where(mask, d * m, 0.0), np.where(mask, d, 0.0)
         level = 0.0
         for _ in range(50):
             score = (dm - level * dd)[order]
@@ -238,6 +241,17 @@ def _check_rows_alone(p: Prepared, rows: list[Row]) -> None:
             level = new
         metric = p.scenario.service.metric
         raise InfeasibleError(r.name, level, f"{r.name} cannot be met: the best achievable {metric} is {level:.6g}")
+
+
+def _row_columns(p: Prepared, row: Row) -> tuple[np.ndarray, np.ndarray]:
+    """(demand, metric) per candidate of a service row: the target's (the aggregate or a tier's), a
+    tier floor's tier columns, or the aggregate's for a class floor."""
+    if row.name == "service.target":
+        return p.td, p.tm
+    for rule, _, d_col, m_col in tier_floors(p.scenario):
+        if rule == row.name:
+            return p.rows[d_col].to_numpy(float)[p.src], p.rows[m_col].to_numpy(float)[p.src]
+    return p.d, p.m
 
 
 def _sum(d: dict, *keys: str) -> float:

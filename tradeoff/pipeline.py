@@ -573,6 +573,8 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
     )
     if tiers is not None:
         summary["tiers"] = tier_summary(scenario, tiers, checks)
+    if scenario.service.frontier_tier is not None:
+        summary["frontier_tier"] = scenario.service.frontier_tier  # frontier.csv's levels are this tier's
     if comparison is not None:
         cost = float(plan_table["cost_total"].sum())
         comparison = dict(comparison, allocation_used=scenario.customer_tiers.allocation, cost_per_period_used=cost,

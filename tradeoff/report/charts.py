@@ -142,9 +142,10 @@ class Point:
 
 
 def exchange_curve(frontier: pd.DataFrame, currency: str, periods_per_year: float, metric: str,
-                   chosen: Point | None = None, target: float | None = None) -> Markup:
+                   chosen: Point | None = None, target: float | None = None, level_of: str | None = None) -> Markup:
     """The exchange curve: total, logistics and shortage cost per year against the achieved service
-    level, the cost-optimal and chosen plans marked, the marginal cost of each extra point labelled."""
+    level, the cost-optimal and chosen plans marked, the marginal cost of each extra point labelled.
+    `level_of`: whose level the curve is drawn for (a customer tier's name; None: all demand)."""
     f = frontier.sort_values("achieved", kind="stable").reset_index(drop=True)
     ppy = float(periods_per_year)
     x = f["achieved"].astype(float).to_numpy()
@@ -185,7 +186,8 @@ def exchange_curve(frontier: pd.DataFrame, currency: str, periods_per_year: floa
                     ls="none", zorder=6, label=chosen.label)
         pct_axis(ax, "x")
         money_axis(ax, currency, "y")
-        ax.set_xlabel(f"{metric_label(metric).capitalize()} achieved (%, demand-weighted)")
+        whose = f" of tier {level_of}" if level_of else ""
+        ax.set_xlabel(f"{metric_label(metric).capitalize()}{whose} achieved (%, demand-weighted)")
         ax.set_ylabel(f"Cost per year ({currency})")
         ax.set_ylim(bottom=0)
         if target is not None:  # the label on the side of the line with more room

@@ -87,6 +87,16 @@ def tiles(h: Headline) -> list[Tile]:
     return out
 
 
+def _tier_point(result, h: Headline, tier: str) -> charts.Point | None:
+    """The chosen plan on a tier's exchange curve: that tier's level and the plan's cost, out of sample."""
+    rows = [t for t in get(result.summary, "tiers", default=None) or [] if isinstance(t, dict) and t.get("tier") == tier]
+    level = rows[0].get(h.metric) if rows else None
+    if not is_number(level) or h.cost is None:
+        return None
+    return charts.Point(float(level), h.cost, f"Recommended plan: tier {tier} {pct(level)}, "
+                        f"{money(h.cost, h.currency, compact=True)}/yr (out of sample)")
+
+
 def _chosen_point(result, h: Headline) -> charts.Point | None:
     """The chosen plan on the exchange curve, in sample (the curve's own streams) when known."""
     level = h.achieved_in_sample if h.achieved_in_sample is not None else h.achieved
@@ -148,8 +158,13 @@ def _report_charts(result, h: Headline) -> dict:
     sc, f = result.scenario, result.frontier
     curve = None
     if _has_rows(f) and {"achieved", "cost_total"} <= set(f.columns):
-        curve = charts.exchange_curve(f, sc.currency, h.periods_per_year, h.metric,
-                                      chosen=_chosen_point(result, h), target=h.target)
+        tier = get(result.summary, "frontier_tier", default=None)
+        if tier:  # the curve of one customer tier's level: the plan at that tier's level, no aggregate target
+            curve = charts.exchange_curve(f, sc.currency, h.periods_per_year, h.metric,
+                                          chosen=_tier_point(result, h, str(tier)), level_of=str(tier))
+        else:
+            curve = charts.exchange_curve(f, sc.currency, h.periods_per_year, h.metric,
+                                          chosen=_chosen_point(result, h), target=h.target)
     rows = tables.class_service_rows(result) if _has_rows(result.plan) else None
     by_class = None
     if rows is not None and rows["recommended"].notna().any():
