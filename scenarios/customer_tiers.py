@@ -134,10 +134,16 @@ def tier_problems_and_shares(scenario: Scenario, hist: "History", history_name: 
     shares = sku_tier_shares(hist.customer_units, ranking, scenario.customer_tiers.names())
     out: dict[int, dict[str, float]] = {}
     missing = []
+    names = scenario.customer_tiers.names()
     for i in need:
-        sid = scenario.skus[i].id
-        if sid in shares:
-            out[i] = shares[sid]
+        sku = scenario.skus[i]
+        x = hist.series.get(sku.id)
+        if sku.id in shares:
+            out[i] = shares[sku.id]
+        elif sku.demand is None and x is not None and not (x > 0).any():
+            # rows but no sale: demand 0 (scenarios.history), so the shares never act; equal ones
+            # keep the SKU complete instead of refusing the scenario
+            out[i] = {name: 1.0 / len(names) for name in names}
         else:
             missing.append(i)
     if partial:

@@ -7,8 +7,10 @@ YYYYMMDD dates are read as dates). Dates are bucketed by
 `horizon.periods_per_year`: 360-366 -> day, 50-53 -> week (Monday to Sunday), 12 -> month,
 4 -> quarter, 1 -> year, anything else -> blocks of round(365.25 / periods_per_year) days from the
 first date. Rows of the same SKU and period are summed; periods inside the history window (first to
-last period in the whole file) with no row are zero demand. A partial first or last bucket (dates
-not covering it fully) is dropped, so that a half week does not read as a slow week.
+last period in the rows of the scenario's SKUs) with no row are zero demand. A partial first or last
+bucket (dates not covering it fully) is dropped, so that a half week does not read as a slow week.
+Rows of SKUs the scenario does not plan are ignored and named once (history_warnings); a SKU whose
+rows hold no sale gets demand 0 (no stock).
 An optional `customer` column (text identifiers) is summed over for the demand; when the scenario's
 `customer_tiers` give no `share`, it also ranks the customers by annual spend into tiers and gives
 each SKU its `tier_shares` (scenarios.customer_tiers). Otherwise it is ignored.
@@ -31,7 +33,7 @@ import pandas as pd
 from scenarios.customer_tiers import tier_problems_and_shares, tiers_from_history, with_tier_shares
 from scenarios.demand_fit import DemandFit, fit_demand
 from scenarios.errors import Problem, ScenarioError, excerpt, show
-from scenarios.schema import Scenario, dist_mean, dist_var, identifier_rule, normal_id
+from scenarios.schema import Fixed, Scenario, dist_mean, dist_var, identifier_rule, normal_id
 from scenarios.skus_csv import NUMBER, NUMBER_RULE
 from scenarios.yaml_io import MAX_HISTORY_BYTES, read_bytes
 
@@ -51,6 +53,9 @@ class History:
     last: str
     listed: frozenset = frozenset()  # SKU ids with at least one row, valid or not
     flagged: frozenset = frozenset()  # SKU ids with at least one invalid row
+    # SKUs in the file that the scenario does not plan: (id, rows, first line), in file order; their
+    # rows are ignored (not checked, not in the window)
+    unplanned: tuple = ()
     # units per (sku, customer) inside the window (columns sku, customer, quantity), when the CSV has
     # a customer column and the scenario's tiers are taken from it; else None
     customer_units: pd.DataFrame | None = field(default=None, compare=False)
@@ -183,6 +188,19 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
     time_col = time_cols[0]
     line = np.arange(len(df)) + 2
     sku = df["sku"].str.strip().map(normal_id)  # ids compare as NFC, as the scenario's own
+
+    # SKUs the scenario does not plan: listed once (warning) and their rows ignored, unchecked; the
+    # history window is that of the scenario's SKUs
+    empty = (sku == "").to_numpy()
+    unknown = ~sku.isin(known).to_numpy() & ~empty
+    unplanned: tuple = ()
+    if unknown.any():
+        first_rows = pd.Series(line[unknown]).groupby(sku[unknown].to_numpy()).agg(["min", "size"])
+        unplanned = tuple((str(sid), int(r["size"]), int(r["min"]))
+                          for sid, r in first_rows.sort_values("min").iterrows())
+        keep_rows = ~unknown
+        df, line, sku, empty = df[keep_rows].reset_index(drop=True), line[keep_rows], \
+            sku[keep_rows].reset_index(drop=True), empty[keep_rows]
     ok = np.ones(len(df), dtype=bool)
 
     # quantity: a finite number >= 0, written as a CSV number (ASCII digits, no separators, no nan/inf)
@@ -199,17 +217,10 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
                        for i in np.nonzero(neg)[0]], name, "a negative quantity")
     ok &= ~bad_num & ~neg
 
-    # sku: non-empty and a SKU of the scenario (one problem per unknown id, naming its first row)
-    empty = (sku == "").to_numpy()
+    # sku: non-empty (ids the scenario does not plan were set aside above)
     _capped(problems, [Problem(name, f"{FIELD}[{line[i]}].sku", "is empty") for i in np.nonzero(empty)[0]],
             name, "an empty sku")
-    unknown = ~sku.isin(known).to_numpy() & ~empty
-    if unknown.any():
-        first_rows = pd.Series(line[unknown]).groupby(sku[unknown].to_numpy()).agg(["min", "size"])
-        _capped(problems, [Problem(name, f"{FIELD}[{int(r['min'])}].sku", f"is not a SKU of the scenario "
-                                   f"({int(r['size'])} rows)", sid, True)
-                           for sid, r in first_rows.iterrows()], name, "unknown SKUs")
-    ok &= ~empty & ~unknown
+    ok &= ~empty
 
     # customer: read only when the tiers come from it; an identifier (no hidden characters)
     cust = None
@@ -292,7 +303,7 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
     listed = frozenset(sku[~empty].unique())
     flagged = frozenset(sku[~empty & ~ok].unique())
     hist = History(series=series, periods=periods, bucket=bucket, first=first, last=last, listed=listed,
-                   flagged=flagged, customer_units=customer_units)
+                   flagged=flagged, unplanned=unplanned, customer_units=customer_units)
     return hist, problems
 
 
@@ -322,7 +333,6 @@ def _read(path: Path, scenario: Scenario, file: str) -> tuple[History, list[Prob
     except OSError:
         hist, problems = _parse(path, known, ppy, customers)  # reports the unreadable file
     problems = list(problems)
-    series = hist.series
     name = path.name
     for i, s in enumerate(scenario.skus):
         if s.demand is not None:
@@ -330,10 +340,33 @@ def _read(path: Path, scenario: Scenario, file: str) -> tuple[History, list[Prob
         if s.id not in hist.listed:
             problems.append(Problem(file, f"skus[{i}].demand", f"missing, and {name} has no history for "
                                     f"SKU {show(s.id)} (give demand or add its rows)"))
-        elif s.id not in hist.flagged and not (series.get(s.id, np.zeros(1)) > 0).any():
-            problems.append(Problem(file, f"skus[{i}].demand", f"missing, and the history of SKU {show(s.id)} in "
-                                    f"{name} has no positive quantity (give demand explicitly)"))
+        # a SKU whose rows are all 0 has no demand: it gets demand 0 (no stock), see apply_history
     return hist, problems
+
+
+NO_DEMAND_REASON = "no demand in the history: no stock"
+MAX_LISTED = 20  # unplanned SKUs named in the warning; then how many more
+
+
+def no_demand(x: np.ndarray | None) -> bool:
+    """Whether a SKU's history series has rows but no positive quantity (it gets demand 0)."""
+    return x is not None and not (x > 0).any()
+
+
+def history_warnings(scenario: Scenario) -> list[str]:
+    """The warnings of the scenario's demand history, one line each: the SKUs in the history that the
+    scenario does not plan (ignored), named once with their number of rows. Empty without history."""
+    path = scenario.demand_history_csv
+    if path is None:
+        return []
+    hist = read_history(Path(path), scenario)
+    if not hist.unplanned:
+        return []
+    names = [f"{show(sid)} ({rows} row{'s' if rows != 1 else ''})" for sid, rows, _ in hist.unplanned[:MAX_LISTED]]
+    more = f" and {len(hist.unplanned) - MAX_LISTED} more" if len(hist.unplanned) > MAX_LISTED else ""
+    n = len(hist.unplanned)
+    return [f"{Path(path).name}: {n} SKU{'s' if n != 1 else ''} in the history {'are' if n != 1 else 'is'} not "
+            f"planned by the scenario and ignored: {', '.join(names)}{more}"]
 
 
 @lru_cache(maxsize=8)
@@ -367,11 +400,19 @@ def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str | N
         raise ScenarioError(problems)
     method = history_method(scenario, method)
     skus = tuple(
-        s if s.demand is not None else s.model_copy(update={"demand": fit_demand(hist.series[s.id], method).model})
+        s if s.demand is not None else s.model_copy(update={"demand": _model(hist.series[s.id], method)})
         for s in scenario.skus
     )
     scenario = scenario.model_copy(update={"skus": skus, FIELD: str(csv_path)})
     return with_tier_shares(scenario, shares)
+
+
+def _model(x: np.ndarray, method: str):
+    """The demand model of a history series: demand 0 (fixed) when it has no positive quantity (the
+    optimiser then holds no stock), else the rule's model (scenarios.demand_fit)."""
+    if no_demand(x):
+        return Fixed(value=0)
+    return fit_demand(x, method).model
 
 
 TABLE_COLUMNS = (
@@ -407,13 +448,16 @@ def demand_model_table(
                     alt = fit_demand(x, other)
                     if s.demand == alt.model:
                         fit, from_history = alt, True
-        model = fit.model if (from_history and s.demand is None) else s.demand
+        empty = no_demand(x) and (s.demand is None or s.demand == Fixed(value=0))
+        if empty:  # rows, none positive: demand 0, no stock
+            from_history = True
+        model = fit.model if (from_history and s.demand is None and fit) else s.demand
         row = {
             "sku": s.id,
             "demand_source": "history" if from_history else "explicit",
             "demand_model": getattr(model, "dist", ""),
             "demand_pattern": fit.pattern if fit else "",
-            "demand_reason": (fit.reason if from_history else "explicit demand in the scenario"
+            "demand_reason": (fit.reason if (from_history and fit) else "explicit demand in the scenario"
                               + (f" (history: {fit.pattern})" if fit else "")),
             "model_mean": dist_mean(model) if model is not None else math.nan,
             "model_variance": dist_var(model) if model is not None else math.nan,
@@ -427,5 +471,8 @@ def demand_model_table(
         row["fit_p"] = fit.fit_p if (fit and from_history) else math.nan
         if fit and not from_history:
             row["fit_stat"] = math.nan
+        if empty:
+            row.update(demand_model="fixed", demand_pattern="none", demand_reason=NO_DEMAND_REASON, model_mean=0.0,
+                       model_variance=0.0, mean=0.0, variance=0.0, zero_fraction=1.0, fit_test="none")
         rows.append(row)
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

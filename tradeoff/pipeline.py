@@ -436,7 +436,19 @@ def with_demand_models(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
     models = demand_model_table(scenario)
     if models is None:
         return plan
-    return plan.merge(models[["sku", *DEMAND_MODEL_COLUMNS]], on="sku", how="left", validate="one_to_one")
+    out = plan.merge(models[["sku", *DEMAND_MODEL_COLUMNS]], on="sku", how="left", validate="one_to_one")
+    # A SKU without demand in its history gets demand 0: the cheapest plan holds no stock, unless no
+    # candidate holds none (sS, RsS, rQ with s >= 0 keep a unit; explicit candidates): then say so.
+    from scenarios.history import NO_DEMAND_REASON
+
+    holds = (out["demand_reason"] == NO_DEMAND_REASON) & ((out["avg_on_hand"] > 0) | (out["avg_in_transit"] > 0))
+    for k in np.flatnonzero(holds.to_numpy()):
+        units = float(out["avg_on_hand"].iat[k])
+        out.loc[out.index[k], "demand_reason"] = (
+            f"no demand in the history, but no candidate holds no stock: this plan keeps {units:.4g} "
+            f"unit{'' if units == 1 else 's'} on hand on average (sS, RsS and rQ with s >= 0 keep at least "
+            "one unit; base_stock or RS with S = 0 hold none)")
+    return out
 
 
 def _check_options(engine: str, jobs: int, executor: str, scheduler: str | None) -> None:
@@ -573,6 +585,12 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
     )
     if tiers is not None:
         summary["tiers"] = tier_summary(scenario, tiers, checks)
+    if scenario.demand_history_csv is not None:
+        from scenarios.history import history_warnings
+
+        warnings = history_warnings(scenario)
+        if warnings:  # e.g. SKUs in the history that the scenario does not plan (ignored)
+            summary["warnings"] = warnings
     if scenario.service.frontier_tier is not None:
         summary["frontier_tier"] = scenario.service.frontier_tier  # frontier.csv's levels are this tier's
     if comparison is not None:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from scenarios.errors import ScenarioError
-from scenarios.history import TABLE_COLUMNS, apply_history, demand_model_table, period_rule, read_history
-from scenarios.schema import Scenario, dist_mean
+from scenarios.history import (TABLE_COLUMNS, apply_history, demand_model_table, history_warnings, period_rule,
+                               read_history)
+from scenarios.schema import Fixed, Scenario, dist_mean
 
 
 def scenario(skus, ppy=365, csv="history.csv"):
@@ -109,8 +110,8 @@ def test_every_bad_row_named_at_once(tmp_path):
               "A,2024-01-01,3\n"
               "A,2024-01-02,-1\n"       # line 3: negative
               "A,2024-02-30,2\n"        # line 4: no such date
-              "ZZ,2024-01-03,1\n"       # line 5: unknown SKU
-              "ZZ,2024-01-04,1\n"
+              "ZZ,2024-01-03,1\n"       # line 5: a SKU the scenario does not plan: ignored, not a problem
+              "ZZ,2024-01-04,x\n"       # (its rows are not checked either)
               "A,2024-01-05,lots\n")    # line 7: not a number
     sc = scenario([sku("A"), sku("B"), sku("C", demand=4)])
     with pytest.raises(ScenarioError) as e:
@@ -118,11 +119,11 @@ def test_every_bad_row_named_at_once(tmp_path):
     msgs = [str(x) for x in e.value.problems]
     assert "history.csv: demand_history_csv[3].quantity: -1.0 is negative" in msgs[0]
     assert any("[4].date: '2024-02-30' is not a date" in m for m in msgs)
-    assert any("[5].sku: 'ZZ' is not a SKU of the scenario (2 rows)" in m for m in msgs)
+    assert not any("ZZ" in m or "[5]" in m or "[6]" in m for m in msgs)
     assert any("[7].quantity: 'lots' is not a number" in m for m in msgs)
     assert any(m.startswith("plan.yaml: skus[1].demand: missing") and "'B'" in m for m in msgs)
     assert not any("skus[2]" in m for m in msgs)  # C has explicit demand
-    assert len(msgs) == 5
+    assert len(msgs) == 4
 
 
 def test_missing_columns_and_non_utf8(tmp_path):
@@ -140,11 +141,36 @@ def test_missing_columns_and_non_utf8(tmp_path):
     assert "cannot be read" in str(e.value)
 
 
-def test_history_without_positive_demand(tmp_path):
-    p = write(tmp_path, "sku,period,quantity\nA,1,0\nA,2,0\nB,1,3\n")
+def test_history_without_positive_demand_gives_demand_zero(tmp_path):
+    # Issue 15: a SKU whose history has rows but no sale gets demand 0 ("no demand: no stock"),
+    # not a refusal of the whole scenario; a SKU with no row at all is still refused.
+    p = write(tmp_path, "sku,period,quantity\nA,1,0\nA,2,0\nB,1,3\nB,4,2\n")
+    out = apply_history(scenario([sku("A"), sku("B")]), p, "s.yaml")
+    assert out.skus[0].demand == Fixed(value=0)
+    assert dist_mean(out.skus[1].demand) == pytest.approx(5 / 4)
+    t = demand_model_table(out).set_index("sku")
+    assert t.loc["A", "demand_reason"] == "no demand in the history: no stock"
+    assert (t.loc["A", "demand_source"], t.loc["A", "demand_model"], t.loc["A", "demand_pattern"]) == \
+        ("history", "fixed", "none")
+    assert t.loc["A", "model_mean"] == 0 and t.loc["A", "history_periods"] == 4
     with pytest.raises(ScenarioError) as e:
-        read_history(p, scenario([sku("A"), sku("B")]), "s.yaml")
-    assert "s.yaml: skus[0].demand: missing, and the history of SKU 'A'" in str(e.value)
+        apply_history(scenario([sku("A"), sku("B"), sku("C")]), p, "s.yaml")
+    assert [str(m) for m in e.value.problems] == [
+        "s.yaml: skus[2].demand: missing, and history.csv has no history for SKU 'C' (give demand or add its rows)"]
+
+
+def test_history_skus_the_scenario_does_not_plan_are_a_warning(tmp_path):
+    # Issue 15: ids in the history the scenario does not plan are ignored (rows not checked, not in
+    # the window) and named once in one warning line with their row counts, in file order.
+    p = write(tmp_path, "sku,period,quantity\nOLD,0,9\nA,3,2\nZZ,4,-1\nA,5,4\nOLD,9,1\nZZ,bad,1\n")
+    sc = scenario([sku("A")])
+    out = apply_history(sc, p, "s.yaml")
+    h = read_history(p, sc, "s.yaml")
+    assert h.series["A"].tolist() == [2, 0, 4]  # the window is A's: periods 3..5
+    assert h.unplanned == (("OLD", 2, 2), ("ZZ", 2, 4))
+    assert history_warnings(out) == [
+        "history.csv: 2 SKUs in the history are not planned by the scenario and ignored: 'OLD' (2 rows), 'ZZ' (2 rows)"]
+    assert history_warnings(out.model_copy(update={"demand_history_csv": None})) == []
 
 
 def test_many_bad_rows_are_capped_with_a_count(tmp_path):

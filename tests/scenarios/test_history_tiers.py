@@ -233,6 +233,17 @@ def test_sku_without_units_and_without_tier_shares_is_refused(load):
     assert p.path == "skus[2].tier_shares" and "no units of SKU 'N'" in p.rule
 
 
+def test_sku_without_a_sale_gets_demand_zero_and_equal_tier_shares(load):
+    # Issue 15: rows but no sale is no demand (no stock), not a refusal, with tiers from the history too
+    skus = [{"id": "A", "unit_cost": 1.0, "price": 2.0}, {"id": "B", "unit_cost": 5.0, "price": 10.0},
+            {"id": "Z", "unit_cost": 1.0, "price": 2.0}]
+    sc = load(data(skus=skus), ROWS + [("Z", "2024-01-03", "c2", 0)])
+    z = sc.skus[2]
+    assert z.demand.dist == "fixed" and z.demand.value == 0
+    assert dict(z.tier_shares) == pytest.approx({"key": 1 / 3, "medium": 1 / 3, "small": 1 / 3})
+    assert shares(sc)["A"] == pytest.approx({"key": 75 / 95, "medium": 15 / 95, "small": 5 / 95})
+
+
 def test_bad_rows_and_tier_problems_are_reported_together(load):
     rows = ROWS + [("A", "2024-01-08", "c1", -1)]
     with pytest.raises(ScenarioError) as e:

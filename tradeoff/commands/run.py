@@ -74,6 +74,8 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
         if missing:  # a few names, then how many more: a catalogue can leave thousands unaudited
             more = f" and {len(missing) - 20} more (audit.csv lists them)" if len(missing) > 20 else ""
             typer.echo(f"audit: no current policy for {', '.join(missing[:20])}{more}")
+    for warning in s.get("warnings") or []:  # e.g. SKUs in the history that the scenario does not plan
+        typer.echo(f"warning: {warning}", err=True)
     for rule in result.extras.get("rules", []):
         if not rule.met:
             typer.echo(f"warning: {rule.rule} missed out of sample: {rule.metric} {rule.achieved:.6g} "

@@ -17,6 +17,7 @@ def validate_files(files: list[str], sets: list[str] | None = None, variant: str
     from scenarios.errors import ScenarioError
     from scenarios.hashing import content_hash
     from scenarios.loader import load, summary
+    from scenarios.history import history_warnings
 
     ok_lines: list[str] = []
     bad_lines: list[str] = []
@@ -30,6 +31,7 @@ def validate_files(files: list[str], sets: list[str] | None = None, variant: str
             continue
         variants = f"; variants {', '.join(scenario.variants)}" if scenario.variants else ""
         ok_lines.append(f"{f}: ok: {summary(scenario)}{variants}; hash {content_hash(scenario)}")
+        ok_lines.extend(f"{f}: warning: {w}" for w in history_warnings(scenario))
     return (2 if bad_lines else 0), ok_lines, bad_lines
 
 
