@@ -422,10 +422,59 @@ def unshare(value: Any) -> Any:
     return value
 
 
+# A YAML path with list indexes (`transport[1].lead_time`) as a key of an inline mapping: YAML ends a
+# plain scalar at `[` inside `{...}`, so `{transport[1].lead_time: 4}` is a syntax error there.
+_PATH_KEY_REST = re.compile(r"(?:\[\d+\])+(?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)*(?=[ \t]*:(?:[\s,{}\[\]]|$))")
+_PATH_KEY_HEAD = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$")
+MAX_PATH_KEY_FIXES = 1000
+
+
+def _quote_path_key(text: str, mark: Any) -> tuple[str, tuple] | None:
+    """`text` with the YAML path key at a syntax error's mark quoted (and where the two quotes went,
+    (line, column) each), or None when the error is not
+    a path key with list indexes inside an inline mapping (`{transport[1]: ...}`: YAML ends a plain
+    key at `[` there). Only text that YAML refuses is changed, so no valid file changes meaning."""
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    if not 0 <= mark.line < len(lines):
+        return None
+    line, col = lines[mark.line], mark.column
+    if not (0 < col < len(line) and line[col] == "["):
+        return None
+    head = _PATH_KEY_HEAD.search(line[:col])
+    rest = _PATH_KEY_REST.match(line, col)
+    if head is None or rest is None:
+        return None
+    before = line[: head.start()].rstrip(" \t")
+    if not before.endswith(("{", ",")):
+        return None  # a key of an inline mapping only (block keys already take `[`)
+    start, end = head.start(), rest.end()
+    lines[mark.line] = f'{line[:start]}"{line[start:end]}"{line[end:]}'
+    return "\n".join(lines), ((mark.line, start), (mark.line, end + 1))
+
+
 def parse_yaml(text: str, display: str) -> Any:
     """Parse one YAML document of plain data (mappings, lists, text, numbers, booleans, null).
     Raises ScenarioError naming the file and line for syntax errors, object tags, duplicate keys,
-    alias bombs, recursion, deep nesting and multi-document files."""
+    alias bombs, recursion, deep nesting and multi-document files. A YAML path with list indexes
+    as a key of an inline mapping (`high_air: {transport[1].lead_time: 4}`, which YAML itself
+    refuses) is read as if quoted."""
+    quotes: tuple = ()  # (line, column) of each quote added, to report columns of the text as written
+    for _ in range(MAX_PATH_KEY_FIXES):
+        try:
+            return _parse_yaml(text, display, quotes)
+        except _PathKey as fix:
+            text, quotes = fix.text, quotes + fix.quotes
+    return _parse_yaml(text, display, quotes)
+
+
+class _PathKey(Exception):
+    def __init__(self, text: str, quotes: tuple):
+        self.text, self.quotes = text, quotes
+
+
+def _parse_yaml(text: str, display: str, quotes: tuple = ()) -> Any:
     check_characters(text, display)
     try:
         check_nesting(text, display)
@@ -460,8 +509,12 @@ def parse_yaml(text: str, display: str) -> Any:
             ) from None
         raise _fail(display, f"{where}{problem or exc}") from None
     except yaml.MarkedYAMLError as exc:
+        fixed = _quote_path_key(text, exc.problem_mark)
+        if fixed is not None:
+            raise _PathKey(*fixed) from None
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
+        column = 0 if mark is None else mark.column - sum(1 for q in quotes if q[0] == mark.line and q[1] < mark.column)
+        where = f"line {mark.line + 1} column {column + 1}: " if mark is not None else ""
         what = " ".join(x for x in (exc.context, exc.problem) if x)
         raise _fail(display, f"{where}YAML syntax error: {excerpt(what, 200)}{_tab_hint(text, mark)}") from None
     except yaml.YAMLError as exc:

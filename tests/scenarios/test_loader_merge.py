@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import yaml
 from scenario_factory import base, dump
 
 import scenarios
@@ -129,6 +130,41 @@ def test_variant_with_misspelt_path_is_reported_even_when_not_applied(write):
     with pytest.raises(ScenarioError) as info:
         scenarios.load(write(data))
     assert "variants.typo.costs.carying_rate: unknown key 'carying_rate' (did you mean 'carrying_rate'?)" in str(info.value)
+
+
+def test_inline_variants_on_list_paths(write):
+    # Issue 15: variants written inline (flow style, as the format's own example) on paths with list
+    # indexes; plain YAML ends a key at `[` inside {...}, so these keys were a syntax error.
+    text = dump({k: v for k, v in base().items() if k != "skus"}) + (
+        "variants:\n"
+        "  slow_air: {transport[1]: {name: air, lead_time: 4, cost_per_shipment: 950}, skus[0].demand: {dist: poisson, mean: 3}}\n"
+        "  cheap_b: {skus[1].price: 7.5, transport[0].lead_time.mean: 6}\n"
+        "skus:\n" + "".join(f"  - {yaml_flow(s)}\n" for s in base()["skus"]))
+    p = write(text)
+    s = scenarios.load(p, variants="slow_air")
+    # the definition: the variant's values at those places, nothing else changed
+    assert s.transport[1].model_dump(include={"name", "cost_per_shipment", "cost_per_unit"}) == \
+        {"name": "air", "cost_per_shipment": 950.0, "cost_per_unit": 0.0}  # the whole item replaced
+    assert s.transport[1].lead_time.value == 4
+    assert s.skus[0].demand.dist == "poisson" and s.skus[0].demand.mean == 3
+    plain = scenarios.load(p)
+    assert plain.transport[1].cost_per_shipment == 900 and plain.skus[0].demand.mean == 8
+    assert plain.transport[0] == s.transport[0] and plain.skus[1:] == s.skus[1:]
+    cheap = scenarios.load(p, variants=["cheap_b"])
+    assert cheap.skus[1].price == 7.5 and cheap.transport[0].lead_time.mean == 6
+    # a path key that is still wrong is reported with its variant path; YAML errors keep their columns
+    bad = write(text.replace("skus[1].price", "skus[9].price"), "bad.yaml")
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(bad, variants="cheap_b")
+    assert "skus[9].price" in str(info.value) and "out of range" in str(info.value)
+    broken = write("a: 1\nv: {x[1]: 2, y: [z[0]]}\n", "broken.yaml")
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(broken)
+    assert "line 2 column 19: YAML syntax error" in str(info.value)  # the column as written (z's '[')
+
+
+def yaml_flow(data) -> str:
+    return yaml.safe_dump(data, default_flow_style=True, width=10_000).strip()
 
 
 def test_set_strings_are_yaml_typed_and_list_indices_work(write):
