@@ -528,33 +528,6 @@ class CustomerTiers(Strict):
     allocation: Literal["fifo", "priority", "critical_level"] = "fifo"
     tiers: tuple[CustomerTier, ...] = Field(min_length=2, max_length=8)
 
-    @model_validator(mode="after")
-    def _tiers(self) -> "CustomerTiers":
-        problems = []
-        names = [t.name for t in self.tiers]
-        for i, name in enumerate(names):
-            if names.index(name) != i:
-                problems.append(f"tiers[{i}].name: {name!r} is a duplicate tier name")
-        given = [t.share is not None for t in self.tiers]
-        if any(given) and not all(given):
-            missing = [f"tiers[{i}].share" for i, g in enumerate(given) if not g]
-            problems.append(f"tiers: {', '.join(missing)} missing (give every tier a share, or none and take "
-                            "them from the history's customer column)")
-        if all(given):
-            total = sum(t.share for t in self.tiers)
-            if abs(total - 1.0) > 1e-9:
-                problems.append(f"tiers: the shares sum to {total:g}, must sum to 1")
-        spend = [t.spend_share for t in self.tiers]
-        if any(x is not None for x in spend):
-            if any(x is None for x in spend[:-1]) or spend[-1] is not None:
-                problems.append("tiers: spend_share is a cumulative cut-off of annual spend, given on every tier "
-                                "but the last (which takes the rest)")
-            elif any(b <= a for a, b in zip(spend[:-2], spend[1:-1])) or spend[-2] >= 1.0:
-                problems.append("tiers: spend_share cut-offs must rise from tier to tier and stay below 1")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
-
     def names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tiers)
 
@@ -814,6 +787,32 @@ def _size_problems(scenario: "Scenario") -> list[str]:
     return problems
 
 
+def _tiers_problems(ct: "CustomerTiers") -> list[str]:
+    """The rules among customer_tiers' own tiers ("path: message" lines)."""
+    problems = []
+    names = [t.name for t in ct.tiers]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            problems.append(f"customer_tiers.tiers[{i}].name: {name!r} is a duplicate tier name")
+    given = [t.share is not None for t in ct.tiers]
+    if any(given) and not all(given):
+        missing = [f"tiers[{i}].share" for i, g in enumerate(given) if not g]
+        problems.append(f"customer_tiers.tiers: {', '.join(missing)} missing (give every tier a share, or none and "
+                        "take them from the history's customer column)")
+    if all(given):
+        total = sum(t.share for t in ct.tiers)
+        if abs(total - 1.0) > 1e-9:
+            problems.append(f"customer_tiers.tiers: the shares sum to {total:g}, must sum to 1")
+    spend = [t.spend_share for t in ct.tiers]
+    if any(x is not None for x in spend):
+        if any(x is None for x in spend[:-1]) or spend[-1] is not None:
+            problems.append("customer_tiers.tiers: spend_share is a cumulative cut-off of annual spend, given on "
+                            "every tier but the last (which takes the rest)")
+        elif any(b <= a for a, b in zip(spend[:-2], spend[1:-1])) or spend[-2] >= 1.0:
+            problems.append("customer_tiers.tiers: spend_share cut-offs must rise from tier to tier and stay below 1")
+    return problems
+
+
 def tier_problems(scenario: "Scenario") -> list[str]:
     """The customer-tier rules that need the whole scenario ("path: message" lines): a SKU's
     tier_shares name the scenario's tiers and sum to 1; every tier's share is known (given, or from
@@ -828,6 +827,7 @@ def tier_problems(scenario: "Scenario") -> list[str]:
         if ft is not None:
             problems.append(f"service.frontier_tier: {_show(ft)} given, but the scenario has no customer_tiers")
         return problems
+    problems += _tiers_problems(ct)
     names = ct.names()
     if ft is not None and ft not in names:
         problems.append(f"service.frontier_tier: {_show(ft)} is not a tier of customer_tiers {list(names)}")
@@ -854,6 +854,25 @@ def tier_problems(scenario: "Scenario") -> list[str]:
                 problems.append(f"customer_tiers.tiers[{i}].floor: the cycle service level is one per SKU, not "
                                 "per tier (set service.metric to fill_rate, order_fill_rate or on_time_rate)")
     return problems
+
+
+def defection_problems(scenario: "Scenario") -> list[str]:
+    """The defection rule (issue 15): customer_reaction.repeated_stockout needs every SKU's
+    `customers` count (the customers whose stockouts are remembered); a SKU without one would simply
+    not defect, so it is refused ("path: message" lines; the first LISTED_MISSING SKUs by path, then
+    how many more)."""
+    if scenario.customer_reaction.repeated_stockout is None:
+        return []
+    missing = [i for i, sku in enumerate(scenario.skus) if sku.customers is None]
+    out = [f"skus[{i}].customers: missing, but customer_reaction.repeated_stockout is set (defection needs the "
+           "SKU's number of customers; give customers, or remove repeated_stockout)" for i in missing[:LISTED_MISSING]]
+    if len(missing) > LISTED_MISSING:
+        out.append(f"skus: {len(missing) - LISTED_MISSING} more SKUs have no customers count while "
+                   "customer_reaction.repeated_stockout is set")
+    return out
+
+
+LISTED_MISSING = 20
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -939,6 +958,7 @@ class Scenario(Strict):
                                 "position never falls below 0 and this policy would never order")
         problems += tier_problems(self)
         problems += _size_problems(self)
+        problems += defection_problems(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self
