@@ -49,8 +49,11 @@ def _needs_shares(scenario: Scenario) -> list[int]:
 
 def spend_cutoffs(scenario: Scenario, file: str) -> tuple[tuple[float, ...], list[Problem]]:
     """The cumulative spend cut-offs of every tier but the last (rising, below 1), and the problems
-    that leave them unknown (no spend_share on a scenario with other than 3 tiers)."""
+    that leave them unknown (no spend_share on a scenario with other than 3 tiers). Empty, without
+    problems, when the tiers are cut by min_annual_spend thresholds instead."""
     tiers = scenario.customer_tiers.tiers
+    if tiers[0].min_annual_spend is not None:
+        return (), []
     given = [t.spend_share for t in tiers[:-1]]
     if all(x is not None for x in given):
         return tuple(float(x) for x in given), []
@@ -65,10 +68,12 @@ def spend_cutoffs(scenario: Scenario, file: str) -> tuple[tuple[float, ...], lis
 
 
 def rank_customers(units: pd.DataFrame, prices: dict[str, float], scale: float, cutoffs: tuple[float, ...],
-                   names: tuple[str, ...]) -> pd.DataFrame:
+                   names: tuple[str, ...], thresholds: tuple[float, ...] = ()) -> pd.DataFrame:
     """The ranking (RANKING_COLUMNS, largest annual spend first, ties by customer id) of the
     customers in `units` (columns sku, customer, quantity; one row per pair or more). `scale`
-    turns the history's total into a year (periods_per_year / periods of the history)."""
+    turns the history's total into a year (periods_per_year / periods of the history). With
+    `thresholds` (each tier's least annual spend but the last's, falling) a customer goes to the
+    first tier whose threshold its annual spend reaches, instead of by the cumulative `cutoffs`."""
     spend = (units["quantity"].to_numpy(dtype=float) * units["sku"].map(prices).to_numpy(dtype=float))
     per = pd.Series(spend, index=units["customer"].to_numpy()).groupby(level=0).sum()
     order = sorted(per.index, key=lambda c: (-per[c], c))
@@ -78,6 +83,10 @@ def rank_customers(units: pd.DataFrame, prices: dict[str, float], scale: float, 
     before = np.concatenate(([0.0], cum[:-1])) / total if total > 0 else np.zeros(len(amount))
     # a share before it equal to a cut-off (up to rounding) has reached it: the customer goes below
     tier_idx = np.searchsorted(np.asarray(cutoffs, dtype=float), before + SHARE_EPS, side="right")
+    if thresholds:
+        yearly = amount * scale
+        tier_idx = np.array([next((k for k, t in enumerate(thresholds) if y >= t), len(thresholds)) for y in yearly],
+                            dtype=np.int64)
     return pd.DataFrame({
         "customer": pd.Series(order, dtype=object),
         "annual_spend": amount * scale,
@@ -108,7 +117,9 @@ def _ranking_of(scenario: Scenario, hist: "History", file: str) -> tuple[pd.Data
         return None, problems
     prices = {s.id: float(s.price) for s in scenario.skus}
     scale = float(scenario.horizon.periods_per_year) / max(hist.periods, 1)
-    return rank_customers(hist.customer_units, prices, scale, cutoffs, scenario.customer_tiers.names()), []
+    tiers = scenario.customer_tiers.tiers
+    thresholds = tuple(float(t.min_annual_spend) for t in tiers[:-1]) if tiers[0].min_annual_spend is not None else ()
+    return rank_customers(hist.customer_units, prices, scale, cutoffs, scenario.customer_tiers.names(), thresholds), []
 
 
 def tier_problems_and_shares(scenario: Scenario, hist: "History", history_name: str, file: str,

@@ -74,6 +74,7 @@ MEANING: dict[str, str] = {
     "CustomerTier.name": "tier name, referred to by skus[].tier_shares",
     "CustomerTier.share": "share of each SKU's customer orders (all tiers' sum to 1); unset: from the history's customer column",
     "CustomerTier.spend_share": "cumulative share of annual spend this tier's customers cover (ranking from the history; not on the last tier)",
+    "CustomerTier.min_annual_spend": "least annual spend of this tier's customers (ranking from the history, instead of spend_share; not on the last tier)",
     "CustomerTier.reaction": "the tier's own reaction shares (default customer_reaction's)",
     "CustomerTier.goodwill": "per lost unit of this tier, on top of the lost sale (default costs.goodwill)",
     "CustomerTier.lost_customer": "per customer of this tier who defects (default costs.lost_customer)",

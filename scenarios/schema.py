@@ -510,6 +510,7 @@ class CustomerTier(Strict):
     name: str = Field(pattern=NAME_PATTERN, max_length=40)
     share: Annotated[float, Field(gt=0, le=1)] | None = None
     spend_share: Annotated[float, Field(gt=0, le=1)] | None = None
+    min_annual_spend: NonNeg | None = None
     reaction: ReactionShares | None = None
     goodwill: NonNeg | None = None
     lost_customer: NonNeg | None = None
@@ -810,6 +811,15 @@ def _tiers_problems(ct: "CustomerTiers") -> list[str]:
                             "every tier but the last (which takes the rest)")
         elif any(b <= a for a, b in zip(spend[:-2], spend[1:-1])) or spend[-2] >= 1.0:
             problems.append("customer_tiers.tiers: spend_share cut-offs must rise from tier to tier and stay below 1")
+    floors = [t.min_annual_spend for t in ct.tiers]
+    if any(x is not None for x in floors):
+        if any(x is not None for x in spend):
+            problems.append("customer_tiers.tiers: give spend_share or min_annual_spend, not both")
+        elif any(x is None for x in floors[:-1]) or floors[-1] is not None:
+            problems.append("customer_tiers.tiers: min_annual_spend is the least annual spend of a tier's customers, "
+                            "given on every tier but the last (which takes the rest)")
+        elif any(b >= a for a, b in zip(floors[:-2], floors[1:-1])):
+            problems.append("customer_tiers.tiers: min_annual_spend thresholds must fall from tier to tier")
     return problems
 
 

@@ -100,6 +100,19 @@ def test_three_tiers_without_spend_share_take_the_abc_cutoffs(load):
     assert list(customer_ranking(moved)["tier"]) == ["key", "medium", "medium", "medium", "small"]
 
 
+def test_customers_cut_by_annual_spend_thresholds(load):
+    # Annual spend (x 36.5): c1 7300, c2 3650, c3 1825, c4 1460, c5 365.
+    sc = load(data(tiers=[{"name": "key", "min_annual_spend": 3650}, {"name": "medium", "min_annual_spend": 1500},
+                          {"name": "small"}]))
+    assert list(customer_ranking(sc)["tier"]) == ["key", "key", "medium", "small", "small"]
+    assert shares(sc)["A"] == pytest.approx({"key": 75 / 95, "medium": 0.0, "small": 20 / 95})
+
+
+def test_spend_share_and_thresholds_together_are_refused(load):
+    with pytest.raises(ScenarioError, match="spend_share or min_annual_spend, not both"):
+        load(data(tiers=[{"name": "key", "spend_share": 0.6, "min_annual_spend": 3650}, {"name": "small"}]))
+
+
 def test_two_tiers_of_four_customers_ties_by_id(load):
     # spend: x 40 (A 20 units), y 40 (B 4), w 20 (A 10), z 0 -> x and y tie: by id; y's share
     # before it is 0.4, not below the cut-off 0.4: rest
