@@ -5,7 +5,8 @@ Order (docs/scenario-reference.md, "Loading order"):
 1. read the YAML safely (yaml_io); relative file paths in it are resolved against that file's folder;
 2. resolve the `extends` chain (each path relative to the file that names it; cycles are an error)
    and deep-merge it: mappings merge, lists and scalars replace; a file that gives `skus` or
-   `skus_csv` replaces both inherited ones;
+   `skus_csv` replaces both inherited ones; `template` (true: a file only for `extends`, refused
+   by `load`) is read from each file and never inherited;
 3. apply the named `variants` in the order given (two of them setting the same path is an error);
 4. apply `overrides` (`--set PATH=VALUE`; later wins over variants);
    changes under `skus` are applied after step 5, so `skus[2].price=30` also works with `skus_csv`;
@@ -97,6 +98,7 @@ class Layer:
     display: str
     path: str
     data: dict
+    template: bool = False  # the file says `template: true` (only for extends; not inherited)
 
 
 def _read_chain(path: str, display: str) -> list[Layer]:
@@ -123,7 +125,11 @@ def _read_chain(path: str, display: str) -> list[Layer]:
         base_dir = os.path.dirname(os.path.abspath(cur_path))
         _resolve_layer(data, base_dir)
         parent = data.pop("extends", None)
-        chain.insert(0, Layer(cur_display, os.path.abspath(cur_path), data))
+        template = data.pop("template", False)
+        if not isinstance(template, bool):
+            raise ScenarioError([Problem(cur_display, "template", "is not true or false (true marks a template, a "
+                                         "file only for `extends`)", value=template, has_value=True)])
+        chain.insert(0, Layer(cur_display, os.path.abspath(cur_path), data, template))
         if parent is None:
             return chain
         if not isinstance(parent, str) or not parent.strip():
@@ -427,6 +433,9 @@ def load(path: str | os.PathLike, overrides: Any = None, variants: Any = None) -
     `variants`, applied after `extends` and before `overrides`. Raises ScenarioError listing every
     problem (file, YAML path, value, rule)."""
     merged, origin = load_data(path, overrides, variants)
+    if origin.chain[-1].template:
+        raise ScenarioError([Problem(str(path), "template", "this file is a template (template: true), only for "
+                                     "`extends`: it is not run or validated on its own; use a scenario that extends it")])
     problems = list(origin.pending)
     try:
         scenario = validate(merged, origin)
@@ -445,6 +454,17 @@ def load(path: str | os.PathLike, overrides: Any = None, variants: Any = None) -
     return scenario
 
 
+def is_template(path: str | os.PathLike) -> bool:
+    """Whether the scenario file at `path` says `template: true` at its top level (a file only for
+    `extends`: `tradeoff batch` and `validate` skip it, `run` refuses it). False for a file that
+    cannot be read or parsed (loading it then reports why)."""
+    try:
+        data = read_yaml(str(path), str(path))
+    except (ScenarioError, OSError):
+        return False
+    return isinstance(data, dict) and data.get("template") is True
+
+
 def summary(scenario: Scenario) -> str:
     """One line about a valid scenario: name, number of SKUs, modes, families."""
     modes = ", ".join(scenario.allowed_modes())
@@ -452,4 +472,4 @@ def summary(scenario: Scenario) -> str:
     return f"{scenario.name}: {len(scenario.skus)} SKUs, modes {modes}, families {fams}"
 
 
-__all__ = ["load", "load_data", "summary", "Layer", "Change", "Override"]
+__all__ = ["load", "load_data", "is_template", "summary", "Layer", "Change", "Override"]

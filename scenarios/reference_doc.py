@@ -265,6 +265,7 @@ def render() -> str:
         "",
         *_table(S.Scenario),
         "| `extends` | text or null | null |  | parent file, relative to this file (loader key) |",
+        "| `template` | true/false | false |  | true: a file only for `extends` (not inherited); `batch` and `validate` skip it, `run` refuses it (loader key) |",
         "| `skus_csv` | text or null | null |  | SKUs from a CSV file instead of `skus` (loader key) |",
         "",
     ]

@@ -2,7 +2,8 @@
 
 1. Expand the inputs (a folder means its `*.yaml` / `*.yml` files, not recursive) and validate every
    file first, in this process: each invalid file is reported with all its problems and gets an
-   `invalid` row; the valid ones go on.
+   `invalid` row; the valid ones go on. A template (`template: true`, a file only for `extends`)
+   gets a `skipped` row: not run, not counted invalid.
 2. Skip the finished ones (tradeoff.results_io.finished, the definition compare uses too): the
    folder's `summary.json` holds the same `scenario_hash` (and engine) and every file the folder's
    manifest names has the size and sha256 recorded when it was written. The result writer
@@ -61,13 +62,14 @@ from tradeoff.progress import BatchProgress, open_channel
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("ok", "invalid", "infeasible", "failed", "interrupted")
+STATUSES = ("ok", "invalid", "infeasible", "failed", "interrupted", "skipped")
+SKIPPED = "skipped"  # a template (`template: true`, only for extends): listed, not run, not invalid
 PENDING = "pending"  # only while the batch runs (or if it was killed outright): not finished yet
 INTERRUPTED = "interrupted"  # not finished when the batch stopped (written on the way out)
 COLUMNS = (
     "file", "scenario", "folder", "status", "message", "reused", "scenario_hash", "skus",
     "seconds_validate", "seconds_run", "service_metric", "service_target", "service_achieved",
-    "cost_total", "cost_logistics", "solver_status",
+    "cost_total", "cost_logistics", "solver_status", "rules_missed",
 )
 BATCH_CSV = "batch.csv"
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -218,6 +220,7 @@ def validate_files(
     import scenarios
     from scenarios.errors import ScenarioError
     from scenarios.hashing import content_hash
+    from scenarios.loader import is_template
     from tradeoff import results_io
 
     planned: list[Planned] = []
@@ -229,6 +232,9 @@ def validate_files(
         if os.path.isdir(file):
             lines = [f"{file}: no scenario files (*.yaml, *.yml) in this folder"]
             rows[index], problems[index] = _row(file, status="invalid", message=lines[0]), lines
+            continue
+        if is_template(file):
+            rows[index] = _row(file, status=SKIPPED, message="template (template: true), only for extends: not run")
             continue
         try:
             with _reads() as reads:
@@ -346,6 +352,8 @@ def headline(summary: dict) -> dict[str, Any]:
         "cost_total": totals.get("cost_total"),
         "cost_logistics": totals.get("cost_logistics"),
         "solver_status": solver.get("status"),
+        # the rules missed out of sample, ";"-joined (empty: none), visible without opening summary.json
+        "rules_missed": ";".join(str(r) for r in service.get("rules_missed") or []),
     }
     return {k: _plain(v) for k, v in values.items()}
 
@@ -497,8 +505,9 @@ class BatchOutcome:
 
 
 def exit_status(rows: Sequence[dict]) -> int:
-    """0 all ok; 2 when no file was valid; 4 when some scenario is not ok (partly done)."""
-    statuses = [r["status"] for r in rows]
+    """0 all ok; 2 when no file was valid; 4 when some scenario is not ok (partly done). Skipped
+    templates count for neither."""
+    statuses = [r["status"] for r in rows if r["status"] != SKIPPED]
     if statuses and all(s == "invalid" for s in statuses):
         return 2
     return 0 if all(s == "ok" for s in statuses) else 4

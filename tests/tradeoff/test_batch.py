@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,7 +22,10 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+import scenarios
+from scenarios.errors import ScenarioError
 from tradeoff.batch import COLUMNS, clear_unfinished, expand_inputs, run_batch
+from tradeoff.cli import main
 from tradeoff.results_io import finished
 
 
@@ -89,10 +93,12 @@ def fake_run(path, out=None, overrides=None, variants=None, engine="kernel", job
         raise RuntimeError("boom in the model")
     if "infeasible" in words.split():
         raise InfeasibleError("service.target", 0.91)
+    missed = ["service.target", "service.floors.A"] if "missed" in words.split() else []
     summary = {
         "scenario_hash": content_hash(scenario),
         "engine": engine,
-        "service": {"metric": scenario.service.metric, "target": scenario.service.target, "achieved": 0.95},
+        "service": {"metric": scenario.service.metric, "target": scenario.service.target, "achieved": 0.95,
+                    "rules_missed": missed},
         "totals": {"cost_total": sum(s.unit_cost for s in scenario.skus), "cost_logistics": 1.0},
         "solver": {"status": "optimal"},
         "timings": {"simulate": 0.5, "select": 0.25},
@@ -215,6 +221,57 @@ def test_all_invalid_exits_2(tmp_path):
     assert outcome.exit_status == 2
     assert [r["status"] for r in outcome.rows] == ["invalid", "invalid"]
     assert "not found" in outcome.rows[1]["message"]
+
+
+def test_a_template_is_skipped_not_invalid(tmp_path, monkeypatch, capsys):
+    # Issue 15: `template: true` marks a file only for extends (here incomplete: no name, no SKUs).
+    src = tmp_path / "scenarios"
+    src.mkdir()
+    base = scenario_data("unused")
+    template = {k: v for k, v in base.items() if k not in ("name", "skus")}
+    write_scenario(src, "a_base.yaml", {"template": True, **template})
+    write_scenario(src, "b_child.yaml", {"extends": "a_base.yaml", "name": "child", "skus": base["skus"]})
+    out = tmp_path / "out"
+    seen = Recorder()
+    outcome = run_batch([src], out, runner=fake_run, progress=seen)
+    rows = read_batch_csv(out)
+    assert {name: r["status"] for name, r in rows.items()} == {"a_base.yaml": "skipped", "b_child.yaml": "ok"}
+    assert "template" in rows["a_base.yaml"]["message"]
+    assert outcome.exit_status == 0 and seen.invalid == []
+    assert outcome.counts["skipped"] == 1 and outcome.counts["invalid"] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["batch.csv", "child"]  # the child is no template
+    # the command line lists it as skipped, exit 0
+    monkeypatch.setattr(sys, "argv", ["tradeoff", "validate", str(src / "a_base.yaml"), str(src / "b_child.yaml")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 0
+    assert "a_base.yaml: template (only for extends)" in capsys.readouterr().out
+    # run refuses it: exit 2, the file and the key named, no traceback
+    monkeypatch.setattr(sys, "argv", ["tradeoff", "run", str(src / "a_base.yaml"), "--out", str(tmp_path / "o2")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "a_base.yaml: template: this file is a template" in err and "Traceback" not in err
+    # a template value that is not a boolean is refused where it is written
+    write_scenario(src, "a_base.yaml", {"template": "yes", **template})
+    with pytest.raises(ScenarioError) as info:
+        scenarios.load(src / "b_child.yaml")
+    assert "a_base.yaml: template: 'yes' is not true or false" in str(info.value)
+
+
+def test_rules_missed_column(tmp_path):
+    # Issue 15: the rules missed out of sample (summary.json service.rules_missed), ";"-joined
+    write_scenario(tmp_path, "m.yaml", scenario_data("missing", "missed"))
+    write_scenario(tmp_path, "k.yaml", scenario_data("kept"))
+    run_batch([tmp_path / "m.yaml", tmp_path / "k.yaml"], tmp_path / "out", runner=fake_run)
+    rows = read_batch_csv(tmp_path / "out")
+    assert rows["m.yaml"]["rules_missed"] == "service.target;service.floors.A"
+    assert rows["k.yaml"]["rules_missed"] == ""
+    # a result reused by a later batch keeps its column (read from its summary.json)
+    again = run_batch([tmp_path / "m.yaml"], tmp_path / "out2", runner=fake_run)
+    assert again.rows[0]["rules_missed"] == "service.target;service.floors.A"
+    reused = run_batch([tmp_path / "m.yaml"], tmp_path / "out2", runner=fake_run)
+    assert reused.rows[0]["reused"] and reused.rows[0]["rules_missed"] == "service.target;service.floors.A"
 
 
 def test_a_half_written_or_stale_result_is_not_taken_for_a_finished_one(tmp_path):

@@ -79,8 +79,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run many scenarios: every file is validated first (each invalid one reported), the valid
         ones run one per worker process, each result folder is written atomically, and OUT/batch.csv
-        gets one row per file (status ok/invalid/infeasible/failed, message, timings, headline
-        figures). Re-running skips scenarios whose finished result has the same scenario hash.
+        gets one row per file (status ok/invalid/infeasible/failed, or skipped for a template,
+        message, timings, headline figures, rules missed out of sample). Re-running skips
+        scenarios whose finished result has the same scenario hash.
         Exit 0: all ok; 4: some scenario invalid, infeasible or failed; 2: no valid file; 1: an
         environment or cluster failure (one line; batch.csv marks unfinished scenarios interrupted)."""
         from tradeoff.batch import run_batch
@@ -90,7 +91,7 @@ def register(app: typer.Typer) -> None:
                                 overrides=list(set_ or []) or None, variants=variant, engine=engine, progress=display)
         c = outcome.counts
         parts = [f"{c['ok']} ok ({c['reused']} already finished)"] + [
-            f"{c[s]} {s}" for s in ("invalid", "infeasible", "failed", "interrupted", "pending") if c.get(s)
+            f"{c[s]} {s}" for s in ("invalid", "infeasible", "failed", "interrupted", "pending", "skipped") if c.get(s)
         ]
         typer.echo(f"{outcome.csv_path}: {len(outcome.rows)} scenario files: {', '.join(parts)}")
         if outcome.exit_status:
