@@ -13,7 +13,7 @@ import numpy as np
 
 from scenarios.schema import Scenario, Sku
 from simulation.counters import counter_width
-from simulation.kernel_loop import RQ, RSS, SS, Candidates, Draws, Settings, simulate_candidates
+from simulation.kernel_loop import RQ, RSS, SS, Candidates, Draws, Settings, TieredSettings, simulate_candidates
 from simulation.kernel_streams import StreamCache, stream_batch
 from simulation.streams import tier_customers
 from simulation.policy_arrays import PolicyArrays
@@ -42,7 +42,8 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
     if scenario.expedite is not None:
         cap = scenario.mode(scenario.expedite.mode).vehicle_capacity
         exp_capacity = float(cap) if cap is not None else 0.0
-    return Settings(
+    record = TieredSettings if scenario.tier_count() > 1 else Settings
+    return record(
         vehicle_capacity=np.array(
             [float(m.vehicle_capacity) if m.vehicle_capacity is not None else 0.0 for m in scenario.transport]
         ),

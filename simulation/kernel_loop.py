@@ -43,6 +43,7 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from simulation.counters import COUNTERS, N_COUNTERS, N_TIER_COUNTERS, TIER_INDEX
 
@@ -93,11 +94,25 @@ Draws = namedtuple(
 #   customers (all tiers'), window, threshold (int), defect_probability (float), expedite (bool),
 #   expedite_capacity (float, units per vehicle, <= 0 = unlimited), moq, pack_size (int, units),
 #   promised (float64[K], periods), n_tiers (int), allocation (int, FIFO / PRIORITY / CRITICAL_LEVEL).
-Settings = namedtuple(
-    "Settings",
-    "warmup periods wait wait_or_substitute partial defection customers window threshold "
-    "defect_probability expedite expedite_capacity moq pack_size promised vehicle_capacity n_tiers allocation",
-)
+_SETTINGS_FIELDS = ("warmup periods wait wait_or_substitute partial defection customers window threshold "
+                    "defect_probability expedite expedite_capacity moq pack_size promised vehicle_capacity n_tiers "
+                    "allocation")
+Settings = namedtuple("Settings", _SETTINGS_FIELDS)
+# The same fields for a scenario with customer tiers (n_tiers > 1). The record's class tells the
+# compiled loop whether there are tiers (`_tiered`), so the untiered loop is compiled without any of
+# the tiers' work: no per-order tier look-up, no tier counters, no branch on them.
+TieredSettings = namedtuple("TieredSettings", _SETTINGS_FIELDS)
+
+
+def _tiered(settings):
+    """Whether `settings` is a TieredSettings record (in compiled code: a constant of its type)."""
+    return isinstance(settings, TieredSettings)
+
+
+@overload(_tiered, inline="always")
+def _tiered_compiled(settings):
+    flag = getattr(settings, "instance_class", None) is TieredSettings
+    return (lambda settings: True) if flag else (lambda settings: False)
 
 # The counters of one candidate, one field per counter named as in simulation.counters.COUNTERS and
 # in its order (position C_x), every field 8 bytes: int64 units / counts / unit-periods, float64 for
@@ -225,6 +240,13 @@ def _receive(t, st, cnt, arrive):
 
 
 @njit(cache=True, inline="always")
+def _tier(i, draws, settings):
+    """Order i's customer tier (0 without tiers: the order's tier is then not read at all, which
+    keeps the untiered loop as fast as it was)."""
+    return draws.order_tier[i] if _tiered(settings) else 0
+
+
+@njit(cache=True, inline="always")
 def _complete(cnt, ct, ct_sq, on_time):
     """Count one completed customer order: cycle time ct (periods), ct_sq = ct * ct, on_time 0/1."""
     cnt.completed_orders += 1
@@ -247,9 +269,9 @@ def _complete_tier(k, work, ct, ct_sq, on_time):
 def _complete_after(i, waited, cnt, work, draws, orders, settings):
     """Count order i completed `waited` periods after its own period (a backorder or an expedite)."""
     ct = draws.transmittal[i] + draws.processing[i] + float(waited) + draws.delivery[i]
-    on_time = 1 if ct <= orders.on_time_limit[draws.order_tier[i]] else 0
+    on_time = 1 if ct <= orders.on_time_limit[_tier(i, draws, settings)] else 0
     _complete(cnt, ct, ct * ct, on_time)
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         _complete_tier(draws.order_tier[i], work, ct, ct * ct, on_time)
 
 
@@ -257,7 +279,7 @@ def _complete_after(i, waited, cnt, work, draws, orders, settings):
 def _complete_now(i, cnt, work, draws, orders, settings):
     """Count order i completed in its own period (precomputed, same arithmetic as _complete_after)."""
     _complete(cnt, orders.ct_now[i], orders.ct_now_sq[i], orders.on_time_now[i])
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         _complete_tier(draws.order_tier[i], work, orders.ct_now[i], orders.ct_now_sq[i], orders.on_time_now[i])
 
 
@@ -270,7 +292,7 @@ def _ship_waiting(i, units, st, work, draws, settings):
     """`units` leave on hand for waiting order i."""
     st.on_hand -= units
     st.backlog -= units
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         work.tier_owed[draws.order_tier[i]] -= units
 
 
@@ -283,6 +305,8 @@ def _serve_backlog(t, st, cnt, work, draws, orders, settings):
     first order whose whole owed quantity is not available (no overtaking). Completions count only
     for orders of counted periods (index >= first_counted).
     """
+    if st.backlog == 0:  # nobody waits (always so under lost sales): the common case, decided at once
+        return
     for q in range(work.queue_head.shape[0]):
         reserve = work.crit[q]
         while work.queue_head[q] < work.queue_tail[q] and st.on_hand > reserve:
@@ -308,7 +332,7 @@ def _expedites_arrive(t, st, work, settings):
     e = work.exp_due[t]
     if e > 0:
         st.exp_out -= e
-        if settings.n_tiers > 1:
+        if _tiered(settings):
             for k in range(settings.n_tiers):
                 work.tier_owed[k] -= work.exp_due_tier[t, k]
 
@@ -335,13 +359,13 @@ def _allocate(size, on_hand, reserve, partial):
 def _backorder(i, short, st, work, draws, settings):
     """Order i waits for `short` units at the tail of its queue (the FIFO queue, or its tier's;
     owed, in IP)."""
-    q = draws.order_tier[i] if settings.allocation != FIFO else 0
+    q = draws.order_tier[i] if _tiered(settings) and settings.allocation != FIFO else 0
     tail = work.queue_tail[q]
     work.queue_order[q, tail] = i
     work.queue_owed[q, tail] = short
     work.queue_tail[q] = tail + 1
     st.backlog += short
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         work.tier_owed[draws.order_tier[i]] += short
 
 
@@ -358,7 +382,7 @@ def _expedite(t, i, short, st, cnt, work, draws, orders, settings):
     if lead > 0:
         work.exp_due[t + lead] += short
         st.exp_out += short
-        if settings.n_tiers > 1:
+        if _tiered(settings):
             k = draws.order_tier[i]
             work.exp_due_tier[t + lead, k] += short
             work.tier_owed[k] += short
@@ -369,8 +393,8 @@ def _react(t, i, short, st, cnt, work, draws, orders, settings):
     """The customer of order i, `short` units short, waits (backorder, or expedite when set),
     substitutes (complete now) or is lost, by the order's reaction draw and its tier's shares."""
     u = draws.u_reaction[i]
-    k = draws.order_tier[i]
-    tiers = settings.n_tiers > 1
+    k = _tier(i, draws, settings)
+    tiers = _tiered(settings)
     if u < settings.wait[k]:
         cnt.backordered_units += short
         cnt.backordered_orders += 1
@@ -408,7 +432,7 @@ def _note_stockout(t, i, cnt, work, draws, settings):
         if draws.u_defect[i] < settings.defect_probability:
             work.defected[c] = True
             cnt.customers_lost += 1
-            if settings.n_tiers > 1:
+            if _tiered(settings):
                 work.tier_counts[draws.order_tier[i], T_CUSTOMERS_LOST] += 1.0
 
 
@@ -417,14 +441,15 @@ def _customer_order(t, i, st, cnt, work, draws, orders, settings):
     """Order i (of an active customer) in period t: ship what the allocation rule gives; the
     shortfall goes to the customer's reaction. Returns True when the order was short."""
     size = draws.order_size[i]
-    k = draws.order_tier[i]
+    k = _tier(i, draws, settings)
     cnt.demand_units += size
     cnt.customer_orders += 1
-    filled = _allocate(size, st.on_hand, work.crit[k], settings.partial)
+    filled = _allocate(size, st.on_hand, work.crit[k] if _tiered(settings) and settings.allocation == CRITICAL_LEVEL else 0,
+                       settings.partial)
     st.on_hand -= filled
     cnt.filled_units += filled
     short = size - filled
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         row = work.tier_counts[k]
         row[T_DEMAND] += size
         row[T_ORDERS] += 1.0
@@ -468,7 +493,7 @@ def _end_period(st, cnt, work, settings):
     cnt.on_hand_sum += st.on_hand
     cnt.in_transit_sum += st.on_order
     cnt.backlog_sum += st.backlog + st.exp_out
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         for k in range(settings.n_tiers):
             work.tier_counts[k, T_BACKLOG] += work.tier_owed[k]
 
@@ -506,11 +531,11 @@ def _start(pol, st, work, settings):
     if settings.defection:
         work.defected[:] = False
         work.hist_count[:] = 0
-    if settings.allocation == CRITICAL_LEVEL:
+    if _tiered(settings) and settings.allocation == CRITICAL_LEVEL:
         K = settings.n_tiers
         for k in range(K):
             work.crit[k] = (2 * pol.crit * k + (K - 1)) // (2 * (K - 1)) if pol.crit > 0 else 0
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         work.tier_owed[:] = 0
         if settings.expedite:
             work.exp_due_tier[:, :] = 0
@@ -521,7 +546,7 @@ def _zero_counters(counts, work, settings):
     """Every counter of the record in counts (COUNTS[1]) to 0 (all-zero bits are 0 and 0.0), and the
     tiers' counters."""
     counts.view(np.int64)[:] = 0
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         work.tier_counts[:, :] = 0.0
 
 
@@ -533,7 +558,7 @@ def _write_counters(counts, work, settings, row):
     floats = counts.view(np.float64)
     for c in range(N_COUNTERS):
         row[c] = floats[c] if _IS_FLOAT[c] else ints[c]
-    if settings.n_tiers > 1:
+    if _tiered(settings):
         for k in range(settings.n_tiers):
             for j in range(N_TIER_COUNTERS):
                 row[N_COUNTERS + k * N_TIER_COUNTERS + j] = work.tier_counts[k, j]
@@ -585,7 +610,7 @@ def _order_tables(draws, settings):
         ct = draws.transmittal[i] + draws.processing[i] + 0.0 + draws.delivery[i]
         ct_now[i] = ct
         ct_now_sq[i] = ct * ct
-        on_time_now[i] = 1 if ct <= on_time_limit[draws.order_tier[i]] else 0
+        on_time_now[i] = 1 if ct <= on_time_limit[_tier(i, draws, settings)] else 0
     period = np.empty(n_orders, np.int64)
     for t in range(T):
         for i in range(draws.order_start[t], draws.order_start[t + 1]):
