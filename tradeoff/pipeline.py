@@ -67,16 +67,20 @@ def _variant_list(variants: Any) -> list[str]:
     return [n.strip() for v in variants for n in str(v).split(",") if n.strip()]
 
 
+def _argument_changes(target: float | None, time_limit: float | None, mip_gap: float | None) -> dict:
+    """The run arguments that stand for scenario paths: path -> (value, label)."""
+    return {path: (value, f"the {name} argument") for path, value, name in (
+        ("service.target", target, "target"), ("solver.time_limit", time_limit, "time_limit"),
+        ("solver.mip_gap", mip_gap, "mip_gap")) if value is not None}
+
+
 def load_scenario(path_or_scenario: str | Path | Scenario, overrides: Any = None, variants: Any = None,
                   target: float | None = None, time_limit: float | None = None,
                   mip_gap: float | None = None) -> Scenario:
     """The validated scenario of a run: a file loaded with its variants and overrides, or a Scenario
     given directly (its variants and the overrides then re-applied through the loader's rules).
     `target`, `time_limit`, `mip_gap` set service.target, solver.time_limit, solver.mip_gap."""
-    extra = {path: (value, f"the {name} argument") for path, value, name in (
-        ("service.target", target, "target"), ("solver.time_limit", time_limit, "time_limit"),
-        ("solver.mip_gap", mip_gap, "mip_gap")) if value is not None}
-    changes = _with_changes(overrides, extra)
+    changes = _with_changes(overrides, _argument_changes(target, time_limit, mip_gap))
     if isinstance(path_or_scenario, Scenario):
         if not changes and not variants:
             return path_or_scenario
@@ -84,6 +88,22 @@ def load_scenario(path_or_scenario: str | Path | Scenario, overrides: Any = None
     import scenarios
 
     return scenarios.load(path_or_scenario, overrides=changes, variants=_variant_list(variants) or None)
+
+
+def check_plannable(scenario: Scenario, path_or_scenario: str | Path | Scenario, overrides: Any = None,
+                    variants: Any = None, target: float | None = None, time_limit: float | None = None,
+                    mip_gap: float | None = None) -> None:
+    """Refuse (ScenarioError, exit 2) a loaded scenario the engine cannot plan honestly
+    (scenarios.planning_rules: shortage that costs nothing in cost-optimal mode, a horizon shorter
+    than the dynamics), once its service target (--target included) is known. Each problem names
+    the file that gave the value at its path."""
+    from scenarios.planning_rules import check_plannable as check
+
+    if isinstance(path_or_scenario, Scenario):
+        check(scenario)
+        return
+    changes = _with_changes(overrides, _argument_changes(target, time_limit, mip_gap))
+    check(scenario, path_or_scenario, changes, _variant_list(variants) or None)
 
 
 def _changed_scenario(scenario: Scenario, changes: Any, variants: list[str]) -> Scenario:
@@ -482,6 +502,7 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     stages = Stages(progress)
     with stages("load"):
         scenario = load_scenario(path_or_scenario, overrides, variants, target, time_limit, mip_gap)
+        check_plannable(scenario, path_or_scenario, overrides, variants, target, time_limit, mip_gap)
         folder = result_folder_name(scenario, variants)
         if out is not None:
             results_io.check_target(out, folder, results_io.RUN_FILES)  # refuse before any work

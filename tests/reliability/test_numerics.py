@@ -26,18 +26,20 @@ EDGES = """\
 format: 1
 name: edges
 seed: 11
-horizon: {periods: 30, warmup: 0}
+horizon: {periods: 30, warmup: 1}
 replications: 2
 costs: {order_cost: 20.0}
 customer_reaction: {wait: 0.5, lost_sale: 0.5}
 transport:
   - {name: truck, lead_time: 0, cost_per_shipment: 10, cost_per_unit: 0.1}
-service: {frontier: [0.9, 0.95]}
+# flat's shortage costs nothing (no margin, waiting free): a cost-optimal run refuses that
+# (scenarios.planning_rules), so its class has a service floor.
+service: {frontier: [0.9, 0.95], floors: {F: 0.5}}
 policies: {families: [base_stock, sS], review_periods: [0, 1]}
 skus:
   - {id: zero, unit_cost: 5, price: 9, demand: 0}
   - {id: huge, unit_cost: 2, price: 3, demand: {dist: poisson, mean: 1000000000}}
-  - {id: flat, unit_cost: 5, price: 5, demand: {dist: poisson, mean: 3}}
+  - {id: flat, unit_cost: 5, price: 5, class: F, demand: {dist: poisson, mean: 3}}
   - {id: plain, unit_cost: 4, price: 7, demand: {dist: poisson, mean: 4}}
 """
 ONE_PERIOD = """\
@@ -48,10 +50,10 @@ horizon: {periods: 1, warmup: 0}
 replications: 1
 costs: {order_cost: 5.0}
 customer_reaction: {wait: 0.0, lost_sale: 1.0}
-transport:
-  - {name: truck, lead_time: 2, cost_per_shipment: 10, cost_per_unit: 0.1}
+transport:  # lead time 0, continuous review: the protection period is 0, so no warm-up is needed
+  - {name: truck, lead_time: 0, cost_per_shipment: 10, cost_per_unit: 0.1}
 service: {frontier: [0.9]}
-policies: {families: [base_stock, sS], review_periods: [0, 1]}
+policies: {families: [base_stock, sS], review_periods: [0]}
 skus:
   - {id: a, unit_cost: 5, price: 9, demand: 4}
   - {id: b, unit_cost: 3, price: 8, demand: 0}
@@ -237,10 +239,12 @@ def test_customer_history_too_big_is_refused(tmp_path):
     p = tmp_path / "s.yaml"
     p.write_text(EDGES)
     reaction = {"wait": 1.0, "repeated_stockout": {"window": 5, "threshold": 2, "defect_probability": 0.5}}
+    others = {f"skus[{i}].customers": 1 for i in range(3)}  # defection needs every SKU's customers count
     with pytest.raises(ScenarioError) as info:
-        scenarios.load(p, overrides={"skus[3].customers": 10**10, "customer_reaction": reaction})
+        scenarios.load(p, overrides={**others, "skus[3].customers": 10**10, "customer_reaction": reaction})
     assert "skus[3].customers:" in str(info.value) and str(MAX_CUSTOMER_HISTORY) in str(info.value)
-    ok = scenarios.load(p, overrides={"skus[3].customers": MAX_CUSTOMER_HISTORY // 2, "customer_reaction": reaction})
+    ok = scenarios.load(p, overrides={**others, "skus[3].customers": MAX_CUSTOMER_HISTORY // 2,
+                                      "customer_reaction": reaction})
     assert ok.skus[3].customers == MAX_CUSTOMER_HISTORY // 2
 
 

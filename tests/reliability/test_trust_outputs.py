@@ -42,6 +42,7 @@ description: "=cmd|' /C calc'!A0"
 seed: 7
 horizon: {periods: 40, warmup: 5}
 replications: 2
+costs: {backorder_per_unit: 0.5}  # a shortage that costs nothing is refused in a cost-optimal run
 transport:
   - {name: "-truck", lead_time: 2, cost_per_shipment: 50}
 skus:

@@ -123,6 +123,8 @@ def scenario_data(draw):
     if draw(st.booleans()):
         data["customer_reaction"]["repeated_stockout"] = {"window": draw(st.integers(1, 90)), "threshold": draw(st.integers(1, 5)),
                                                           "defect_probability": draw(share)}
+        for k in data["skus"]:  # defection needs every SKU's customers count
+            k.setdefault("customers", draw(st.integers(1, 500)))
     if draw(st.booleans()):
         data["service"]["target"] = draw(st.integers(50, 100)) / 100
     classes = sorted({k.get("class") or c for k in data["skus"] for c in (["A", "B", "C"] if "class" not in k else [])}

@@ -106,7 +106,7 @@ def scenarios(draw, tiered=False):
     substitute = round((1 - wait) * draw(st.sampled_from((0.0, 1.0, 0.5, 0.4))), 6)
     reaction = dict(wait=wait, substitute=substitute, lost_sale=1 - wait - substitute,
                     partial_shipments=draw(st.booleans()))
-    if draw(st.booleans()):
+    if customers is not None and draw(st.booleans()):  # defection needs the SKU's customers count
         reaction["repeated_stockout"] = dict(
             window=draw(st.integers(1, 10)), threshold=draw(st.integers(1, 3)),
             defect_probability=draw(st.sampled_from((0.0, 0.5, 1.0, 0.25))),

@@ -41,7 +41,8 @@ def scenario_data(name: str, description: str = "", unit_costs=(4.0, 9.0), seed:
         "seed": seed,
         "horizon": {"periods": periods, "warmup": 10, "periods_per_year": 365},
         "replications": 2,
-        "costs": {"carrying_rate": 0.25, "order_cost": 30.0},
+        # a backorder costs something: free shortage is refused in a cost-optimal run
+        "costs": {"carrying_rate": 0.25, "order_cost": 30.0, "backorder_per_unit": 0.5},
         "transport": [{"name": "truck", "lead_time": 2, "cost_per_shipment": 50.0, "cost_per_unit": 0.1}],
         "service": {"metric": "fill_rate", "frontier": [0.9, 0.95]},
         "policies": {"families": ["sS"], "review_periods": [0]},

@@ -218,7 +218,8 @@ def test_chart_text_is_escaped_and_unsafe_svg_is_refused():
             charts.check_svg(bad)
 
 
-# The shared case /work/shared/cases/trust/i04_currency_html.yaml, copied so that the test runs anywhere.
+# The shared case /work/shared/cases/trust/i04_currency_html.yaml, copied so that the test runs anywhere,
+# with a backorder cost (a cost-optimal run refuses a shortage that costs nothing).
 I04 = """\
 format: 1
 name: i04
@@ -227,6 +228,7 @@ seed: 7
 currency: "<svg onload=alert(4)>"
 horizon: {periods: 60, warmup: 5}
 replications: 2
+costs: {backorder_per_unit: 0.5}
 transport:
   - name: truck
     lead_time: 2
