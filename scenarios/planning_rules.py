@@ -1,17 +1,23 @@
 """Rules a scenario must keep before the engine plans it (`tradeoff run`), beyond being valid data.
 
-A scenario can be valid and still make the optimiser's answer meaningless. Refused here, as invalid
-input (ScenarioError, exit status 2), once the run's service target is known (`--target` is applied
-to service.target before this check):
+A scenario can be valid and still make the optimiser's answer meaningless. Two kinds are refused
+here, as invalid input (ScenarioError, exit status 2), once the run's service target is known
+(`--target` is applied to service.target before this check):
 
 - Free shortage in cost-optimal mode (`free_shortage_problems`): when every unit short costs
   nothing (every customer waits and a backorder costs nothing, or a lost sale costs nothing, ...),
   the cheapest plan carries no stock at all (low fill, negative reorder points). Refused for the SKUs
   no service rule covers, with the paths to set.
+- Horizons that do not cover the dynamics (`horizon_problems`): a warm-up shorter than the
+  protection period (lead time + review period: the pipeline of a policy that starts with its
+  order-up-to level on hand and nothing on order fills within it), or counted periods fewer than
+  HORIZON_CYCLES replenishment cycles (the smallest lot any policy may order, max(MOQ, 1) rounded up
+  to the pack size, over the mean demand per period): a plan could then live off its starting stock
+  and never order inside the horizon.
 
 Each rule is a "path: message" line like the schema's cross rules; `check_plannable` turns them into
 Problems naming the file the value came from. docs/contract-additions.md ("Issue 15 (decisions)")
-states the rules.
+and docs/simulation.md state the rules.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from scenarios.schema import Scenario, Sku, dist_mean
 
+HORIZON_CYCLES = 3  # counted periods must hold at least this many replenishment cycles of every SKU
 LISTED_SKUS = 10  # SKU ids a message names before "and N more"
 
 
@@ -156,10 +163,81 @@ def free_shortage_problems(scenario: Scenario) -> list[str]:
             "or a service rule: service.target (or --target), service.sku_floor or service.floors"]
 
 
+# --------------------------------------------------------------------------- horizons
+def protection_period(scenario: Scenario) -> tuple[int, int, str]:
+    """(lead time, review period, mode name) of the longest protection period a candidate may have:
+    the longest mean lead time (rounded up to whole periods) of the modes candidates may use, and the
+    longest review period (policies.review_periods, R of explicit candidates)."""
+    best_lead, best_mode = 0, scenario.allowed_modes()[0]
+    for name in scenario.allowed_modes():
+        lead = math.ceil(dist_mean(scenario.mode(name).lead_time) - 1e-9)
+        if lead > best_lead:
+            best_lead, best_mode = lead, name
+    reviews = [int(r) for r in scenario.policies.review_periods]
+    candidates = scenario.policies.candidates
+    if not isinstance(candidates, str):
+        reviews += [int(row["R"]) for rows in candidates.values() for row in rows if "R" in row]
+    return best_lead, max(reviews), best_mode
+
+
+def smallest_lot(scenario: Scenario) -> tuple[int, str]:
+    """The fewest units any replenishment order can have (max(policies.moq, 1) rounded up to a
+    multiple of policies.pack_size), and what forces it in words."""
+    moq, pack = scenario.policies.moq, scenario.policies.pack_size
+    lot = -(-max(moq, 1) // pack) * pack
+    if lot <= 1:
+        return 1, "one unit"
+    parts = []
+    if moq > 1:
+        parts.append(f"policies.moq {moq}")
+    if pack > 1:
+        parts.append(f"policies.pack_size {pack}")
+    return lot, " and ".join(parts)
+
+
+def horizon_problems(scenario: Scenario) -> list[str]:
+    """The horizon rules ("path: message" lines): horizon.warmup at least the protection period
+    (protection_period: lead time + review period); horizon.periods at least HORIZON_CYCLES
+    replenishment cycles of every SKU with demand (smallest_lot / mean demand per period)."""
+    problems: list[str] = []
+    h = scenario.horizon
+    lead, review, mode = protection_period(scenario)
+    protection = lead + review
+    if h.warmup < protection:
+        problems.append(f"horizon.warmup: {h.warmup} periods is shorter than the protection period, {protection} "
+                        f"periods (lead time {lead} of transport mode {mode} + review period {review}): a policy "
+                        "starts with its stock on hand and nothing on order, and its first periods would be counted "
+                        f"before any replenishment could arrive. Set horizon.warmup to at least {protection}")
+    lot, forced = smallest_lot(scenario)
+    short: list[tuple[int, str, float]] = []
+    for sku in scenario.skus:
+        mu = dist_mean(sku.demand) if sku.demand is not None else 0.0
+        if mu <= 0:
+            continue
+        need = math.ceil(HORIZON_CYCLES * lot / mu - 1e-9)
+        if h.periods < need:
+            short.append((need, sku.id, mu))
+    if short:
+        short.sort(key=lambda x: (-x[0], x[1]))
+        need, sku_id, mu = short[0]
+        ids = [s for _, s, _ in short]
+        from scenarios.schema import MAX_PERIODS
+
+        fix = (f"Set horizon.periods to at least {need}" if need + h.warmup <= MAX_PERIODS else
+               f"No horizon can (at most {MAX_PERIODS:,} periods): lower policies.moq or policies.pack_size, or "
+               "plan these SKUs without them")
+        problems.append(f"horizon.periods: {h.periods} counted periods hold fewer than {HORIZON_CYCLES} replenishment "
+                        f"cycles of SKU {_ids(ids)}: the smallest order is {lot} units ({forced}), which lasts "
+                        f"{lot / mu:.6g} periods at SKU {sku_id}'s mean demand of {mu:.6g} per period, so a plan "
+                        "could live off its starting stock and never order inside the horizon. "
+                        f"{fix} ({HORIZON_CYCLES} cycles of SKU {sku_id})")
+    return problems
+
+
 # --------------------------------------------------------------------------- the check
 def planning_problems(scenario: Scenario) -> list[str]:
-    """Every planning rule broken, as "path: message" lines."""
-    return free_shortage_problems(scenario)
+    """Every planning rule broken, as "path: message" lines (free shortage, then horizons)."""
+    return free_shortage_problems(scenario) + horizon_problems(scenario)
 
 
 def check_plannable(scenario: Scenario, source: Any = None, overrides: Any = None, variants: Any = None) -> None:

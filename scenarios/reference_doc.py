@@ -16,6 +16,7 @@ from pydantic_core import PydanticUndefined
 
 from scenarios import schema as S
 from scenarios.schema import DEMAND_SPREAD_SDS, MAX_CUSTOMER_HISTORY, MAX_PERIODS, MAX_UNITS
+from scenarios.planning_rules import HORIZON_CYCLES
 from scenarios.schema_walk import dist_tag, keys_of, members
 from scenarios.skus_csv import REQUIRED_COLUMNS, sku_columns
 from scenarios.yaml_io import MAX_ALIAS_RATIO, MAX_BYTES, MAX_DEPTH, MAX_NODES
@@ -346,7 +347,11 @@ def render() -> str:
         "- a shortage that costs nothing in a cost-optimal run: a SKU with demand whose every short unit costs nothing",
         "  (waiting with no `costs.backorder_per_unit`, `backorder_per_unit_period` or `order_processing`, or a free",
         "  expedite; `costs.lost_sale: 0` or no margin, with no goodwill; `costs.substitution: 0` or no margin)",
-        "  and that no service rule covers (`service.target` or `--target`, `sku_floor`, its class's floor, a tier floor).",
+        "  and that no service rule covers (`service.target` or `--target`, `sku_floor`, its class's floor, a tier floor);",
+        "- `horizon.warmup` shorter than the protection period (the longest mean lead time of the modes candidates may",
+        "  use, rounded up, + the longest review period);",
+        f"- `horizon.periods` shorter than {HORIZON_CYCLES} replenishment cycles of a SKU: the smallest order"
+        " (`max(moq, 1)` rounded up to `pack_size`) over its mean demand per period.",
         "",
         "## Input safety",
         "",

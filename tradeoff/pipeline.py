@@ -612,6 +612,11 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         warnings = history_warnings(scenario)
         if warnings:  # e.g. SKUs in the history that the scenario does not plan (ignored)
             summary["warnings"] = warnings
+    from tradeoff.verify import never_ordered_warning
+
+    never_ordered = never_ordered_warning(plan_table)
+    if never_ordered is not None:  # a plan that never orders is not reported as full service without a word
+        summary["warnings"] = [*summary.get("warnings", []), never_ordered]
     if scenario.service.frontier_tier is not None:
         summary["frontier_tier"] = scenario.service.frontier_tier  # frontier.csv's levels are this tier's
     if comparison is not None:

@@ -32,7 +32,11 @@ COSTS = list(COST_COLUMNS)
 # plan.csv, in the order of docs/outputs.md; the columns after PLAN_COLUMNS are additions.
 PLAN_COLUMNS = ["sku", "class", "family", "mode", "s", "S", "Q", "R", "cap", *METRICS, *COSTS, "fill_rate_ci", "cost_total_ci"]
 PLAN_EXTRA_COLUMNS = ["demand_per_period", "inventory_value", "vehicles_per_period", "replications", "service_floor_met",
-                      "cost_total_in_sample", "service_in_sample"]
+                      "cost_total_in_sample", "service_in_sample", "note"]
+# plan.csv `note` of a SKU with demand whose policy placed no replenishment order in any replication
+# of the verification: its service is that of its starting stock, not of the long run.
+NEVER_ORDERED = ("no replenishment order inside the horizon: its service figures are those of its starting stock, "
+                 "not of the long run (lengthen horizon.periods)")
 
 # Measures that add up over SKUs (counts, units); every other metric is a rate, averaged by demand.
 ADDITIVE_METRICS = ("customers_lost", "avg_on_hand", "avg_in_transit")
@@ -148,8 +152,32 @@ def verify(scenario: Scenario, choice: pd.DataFrame, evaluate: Evaluate, replica
     plan["service_floor_met"] = True if floor is None else (plan[metric] >= floor - 1e-12)
     plan["cost_total_in_sample"] = choice["cost_total"].to_numpy()
     plan["service_in_sample"] = choice[metric].to_numpy()
+    plan["note"] = never_ordered_notes(fresh)
     plan = plan[plan_columns(scenario)].reset_index(drop=True)
     return plan, check_rules(scenario, plan, target)
+
+
+def never_ordered_notes(evaluations: pd.DataFrame) -> np.ndarray:
+    """plan.csv's `note` per row: NEVER_ORDERED where the SKU has demand but its policy placed no
+    replenishment order (orders_per_period 0 over every replication), else None (an empty cell).
+    Such a plan lives off its starting stock, so a fill rate of 1 there says nothing about the long
+    run."""
+    never = (evaluations["orders_per_period"].to_numpy(dtype=float) == 0) & \
+        (evaluations["demand_per_period"].to_numpy(dtype=float) > 0)
+    return np.where(never, NEVER_ORDERED, None).astype(object)
+
+
+def never_ordered_warning(plan: pd.DataFrame) -> str | None:
+    """One warning line naming the plan's SKUs whose note is NEVER_ORDERED (None when there is none)."""
+    if "note" not in plan.columns:
+        return None
+    skus = plan.loc[plan["note"] == NEVER_ORDERED, "sku"].astype(str).tolist()
+    if not skus:
+        return None
+    shown = ", ".join(skus[:10]) + (f" and {len(skus) - 10} more" if len(skus) > 10 else "")
+    return (f"{len(skus)} SKU{'s' if len(skus) != 1 else ''} ({shown}) placed no replenishment order inside the "
+            "verification horizon: their service figures are those of their starting stock, not of the long run "
+            "(plan.csv note; lengthen horizon.periods)")
 
 
 def plan_columns(scenario: Scenario) -> list[str]:

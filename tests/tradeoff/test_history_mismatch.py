@@ -37,7 +37,7 @@ SCENARIO = """\
 format: 1
 name: {name}
 seed: 5
-horizon: {{periods: 120, warmup: 10}}
+horizon: {{periods: 400, warmup: 10}}  # 120 periods: a's cheapest plan lived off its starting stock (never ordered)
 replications: 3
 costs: {{order_cost: 20.0}}
 customer_reaction: {reaction}

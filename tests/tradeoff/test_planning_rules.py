@@ -1,25 +1,47 @@
-"""Issue 15, point 2: honest defaults.
+"""Issue 15, points 2 and 4: honest defaults and horizons that cover the dynamics.
 
 - A lost sale costs at least its lost margin unless the scenario says otherwise.
 - A scenario whose shortage is free is refused in cost-optimal mode (exit 2, file, path, rule), and
   allowed once a service rule covers the SKUs.
 - Defection parameters on SKUs without a `customers` count are refused (skus[i].customers).
+- A horizon shorter than the protection period (warm-up) or than a few replenishment cycles
+  (counted periods) is refused with the length needed; every shipped example passes.
+- A plan row whose policy never ordered in the verification is never reported without a word.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import scenarios
 from scenarios.errors import ScenarioError
-from scenarios.planning_rules import free_shortage_problems
+from scenarios.planning_rules import (HORIZON_CYCLES, check_plannable, free_shortage_problems, horizon_problems,
+                                      planning_problems)
 from tradeoff.cli import main
 from tradeoff.pipeline import run
+from tradeoff.verify import NEVER_ORDERED
 
 ROOT = Path(__file__).resolve().parents[2]
+SHARED_MOQ = ROOT.parent / "shared" / "cases" / "decisions" / "moq_slow_mover" / "scenario.yaml"
+# ../shared/cases/decisions/moq_slow_mover/scenario.yaml, as it was when the rule was written.
+MOQ_SLOW_MOVER = """\
+format: 1
+name: moq-big
+seed: 4
+horizon: {periods: 365, warmup: 0, periods_per_year: 365}
+replications: 10
+costs: {carrying_rate: 0.25, order_cost: 30}
+customer_reaction: {wait: 0.5, lost_sale: 0.5}
+transport: [{name: truck, lead_time: 5}]
+policies: {families: [sS, rQ, base_stock], review_periods: [1], moq: 100}
+skus:
+  - {id: slow-part, unit_cost: 40, price: 70, demand: {dist: poisson, mean: 0.05}}
+"""
 # Every customer waits and a backorder costs nothing: the shortage is free.
 FREE = """\
 format: 1
@@ -169,3 +191,108 @@ def test_defection_without_customers_lists_twenty_skus_then_a_count(tmp_path):
     paths = [p.path for p in info.value.problems]
     assert paths == [f"skus[{i}].customers" for i in range(20)] + ["skus"]
     assert "5 more SKUs" in info.value.problems[-1].rule
+
+
+# --------------------------------------------------------------------------- horizons
+def test_the_moq_slow_mover_is_refused_with_the_periods_needed(tmp_path):
+    """MOQ 100 on 0.05 a period: one lot lasts 2,000 periods, so a year is not one cycle; the plan
+    would live off its starting stock (before: fill 1.0000 out of sample, long-run 0.58)."""
+    path = write(tmp_path, MOQ_SLOW_MOVER, "moq.yaml")
+    with pytest.raises(ScenarioError) as info:
+        run(path)
+    by_path = {p.path: p for p in info.value.problems}
+    assert set(by_path) == {"horizon.periods", "horizon.warmup"}
+    periods = by_path["horizon.periods"].rule
+    assert f"at least {HORIZON_CYCLES * 2000}" in periods and "slow-part" in periods and "policies.moq 100" in periods
+    assert "at least 6" in by_path["horizon.warmup"].rule and "lead time 5" in by_path["horizon.warmup"].rule
+    assert all(p.file == str(path) for p in info.value.problems)
+
+
+@pytest.mark.skipif(not SHARED_MOQ.exists(), reason="../shared/cases/decisions is not next to this checkout")
+def test_the_shared_moq_case_is_refused_on_the_command_line(tmp_path, monkeypatch, capsys):
+    code, out, err = cli(monkeypatch, capsys, "run", SHARED_MOQ, "--out", tmp_path / "out")
+    assert code == 2, err
+    assert "horizon.periods: 365 counted periods" in err and "at least 6000" in err
+    assert "Traceback" not in err
+
+
+def test_a_long_enough_horizon_passes_and_a_pack_size_counts(tmp_path):
+    sc = load(tmp_path, MOQ_SLOW_MOVER, horizon={"periods": 6000, "warmup": 6})
+    assert horizon_problems(sc) == []
+    # no MOQ, packs of 10: 3 x 10 / 0.05 = 600 periods
+    sc = load(tmp_path, MOQ_SLOW_MOVER, **{"policies.moq": 0, "policies.pack_size": 10,
+                                           "horizon": {"periods": 599, "warmup": 6}})
+    (line,) = horizon_problems(sc)
+    assert line.startswith("horizon.periods: 599") and "at least 600" in line and "policies.pack_size 10" in line
+
+
+def test_the_warm_up_covers_the_longest_protection_period(tmp_path):
+    sc = load(tmp_path, FREE, **{"policies.review_periods": [0, 7], "service.target": 0.9})
+    (line,) = horizon_problems(sc)  # lead time 2 + review 7 = 9 > warm-up 5
+    assert line.startswith("horizon.warmup: 5 periods") and "at least 9" in line
+
+
+def test_a_horizon_problem_set_by_an_override_says_so(tmp_path):
+    path = write(tmp_path, FREE)
+    with pytest.raises(ScenarioError) as info:
+        run(path, overrides=["horizon.warmup=0"], target=0.9)
+    (problem,) = info.value.problems
+    assert problem.path == "horizon.warmup" and "(set by" in problem.rule
+
+
+def shipped() -> list[tuple[str, str | None]]:
+    files = sorted((ROOT / "scenarios" / "examples").glob("*.yaml")) + sorted((ROOT / "scenarios" / "bench").glob("*.yaml"))
+    out = []
+    for f in files:
+        sc = scenarios.load(f)
+        out += [(str(f), None)] + [(str(f), v) for v in sc.variants]
+    return out
+
+
+SHIPPED = shipped()
+
+
+@pytest.mark.parametrize("file,variant", SHIPPED, ids=[f"{Path(f).name}-{v or 'base'}" for f, v in SHIPPED])
+def test_every_shipped_example_is_plannable(file, variant):
+    sc = scenarios.load(file, variants=variant)
+    assert planning_problems(sc) == []
+    check_plannable(sc, file, variants=variant)
+
+
+# --------------------------------------------------------------------------- plans that never order
+NEVER = """\
+format: 1
+name: never
+seed: 3
+horizon: {periods: 200, warmup: 3}
+replications: 3
+costs: {order_cost: 10.0, backorder_per_unit: 1.0}
+customer_reaction: {wait: 0.5, lost_sale: 0.5}
+transport: [{name: truck, lead_time: 2}]
+service: {frontier: [0.9]}
+policies:
+  families: [sS]
+  review_periods: [1]
+  expand: false
+  candidates: {sS: [{s: 0, S: 500}]}
+skus:
+  - {id: slow, unit_cost: 4, price: 7, demand: {dist: poisson, mean: 0.5}}
+  - {id: busy, unit_cost: 4, price: 7, demand: {dist: poisson, mean: 20}}
+"""
+
+
+def test_a_plan_that_never_orders_is_flagged_not_reported_as_full_service(tmp_path):
+    """S = 500 and s = 0 on 0.5 a period: 100 of 200 periods' demand never brings the position to s,
+    so the policy never orders; its fill of 1 is its starting stock's. The row carries a note, the
+    summary a warning; a SKU that orders has no note."""
+    out = tmp_path / "out"
+    result = run(write(tmp_path, NEVER, "never.yaml"), out=out)
+    plan = result.plan.set_index("sku")
+    assert plan.loc["slow", "fill_rate"] == 1.0
+    assert plan.loc["slow", "note"] == NEVER_ORDERED
+    assert pd.isna(plan.loc["busy", "note"])
+    summary = json.loads((out / "never" / "summary.json").read_text())
+    (warning,) = summary["warnings"]
+    assert warning.startswith("1 SKU (slow) placed no replenishment order")
+    written = pd.read_csv(out / "never" / "plan.csv", keep_default_na=False).set_index("sku")
+    assert written.loc["slow", "note"] == NEVER_ORDERED and written.loc["busy", "note"] == ""
