@@ -632,7 +632,10 @@ def run_batch(
             summary = check.summary
             timings = summary.get("timings") or {}
             seconds = sum(v for v in timings.values() if isinstance(v, int | float)) or None
-            rows[p.index] = _row(p.file, **{**base, **headline(summary)}, status="ok", message="already finished",
+            # A finished result whose rules cannot be met (issue 15: written, no plan) stays infeasible.
+            status, message = (("infeasible", _one_line(f"{summary.get('message') or 'infeasible'} (already finished)"))
+                               if summary.get("status") == "infeasible" else ("ok", "already finished"))
+            rows[p.index] = _row(p.file, **{**base, **headline(summary)}, status=status, message=message,
                                  reused=True, seconds_run=round(seconds, 3) if seconds else None)
         else:
             notes[p.index] = check.rerun_message

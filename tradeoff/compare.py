@@ -85,6 +85,14 @@ def run_or_reuse(job: Job, out: Path, engine: str = "kernel", jobs: int = 1) -> 
     folder = result_folder_name(scenario, job.variants)
     scenario_hash = scenarios.content_hash(scenario)
     found, why = _load(Path(out) / folder, scenario, scenario_hash, engine)
+    if found is not None and found.infeasible:  # a finished result with no plan: as a fresh run would
+        from optimizer import InfeasibleError
+
+        s = found.summary
+        exc = InfeasibleError(str(s.get("rule")), s.get("best_achievable") if s.get("best_achievable") is not None
+                              else float("nan"), s.get("message"))
+        exc.result = found
+        raise exc
     if found is not None:
         return found
     if why:

@@ -327,6 +327,7 @@ class Searched:
     rounds: int = 0
     generation: int = 0  # the chunk files of the last step
     steps: list = field(default_factory=list)  # (step, policy rows simulated, policy-periods, CPU s) in order
+    infeasible: Any = None  # the optimizer.InfeasibleError of the selection (plan None), or None
 
 
 def plan_chunks(scenario: Scenario, jobs: int) -> list:
@@ -380,8 +381,11 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     efficient sets, then send the prices of the plan and of every exchange-curve level back to the
     chunks (refine around the price-optimal choices, contenders), until the plan settles.
 
-    Raises optimizer.InfeasibleError when the service rules cannot be met."""
+    When the service rules cannot be met, the selection's optimizer.InfeasibleError is kept in
+    `infeasible` (plan None, no price rounds) with the explored efficient set, so that the run can
+    still draw what is reachable."""
     import optimizer
+    from optimizer import InfeasibleError
     from optimizer import refine
     from optimizer.frontier import clear_memo
     from tradeoff.search import FRONTIER_REFINE_ROUNDS, MAX_REFINE_ROUNDS, Level, Task, chunk_path
@@ -411,7 +415,11 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     with stages("simulate"):
         step("explore")
     with stages("select"):
-        found.plan = optimizer.select(scenario, found.efficient, target=target)
+        try:
+            found.plan = optimizer.select(scenario, found.efficient, target=target)
+        except InfeasibleError as exc:
+            found.infeasible = exc
+            return found
     with stages("refine"):
         for _ in range(PRICE_ROUNDS):
             # The sweeps of earlier efficient sets are of no more use: free their plans (a few MB per
@@ -422,7 +430,11 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
             choices = [_slice_by_chunk(p.choice, chunks) for p in plans]
             step("refine", lambda k: tuple(Level(p.prices, choice[k], n, contenders=(i == 0))
                                            for i, (p, choice, n) in enumerate(zip(plans, choices, rounds))))
-            previous, found.plan = found.plan, optimizer.select(scenario, found.efficient, target=target)
+            try:
+                previous, found.plan = found.plan, optimizer.select(scenario, found.efficient, target=target)
+            except InfeasibleError as exc:  # the refined efficient set no longer meets the rules
+                found.plan, found.infeasible = None, exc
+                break
             if refine.gain_within_noise(previous, found.plan):
                 break
     return found
@@ -493,7 +505,9 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     ("local" or "dask"), scheduler: where the simulation runs; progress(stage, done, total) is told
     as each stage starts; audit: True to compare current policies (audit.csv), False not to, None
     to audit when any SKU has a current policy. Raises ScenarioError (invalid input, nothing
-    written) or optimizer.InfeasibleError (a service rule cannot be met, nothing written);
+    written) or optimizer.InfeasibleError (a service rule cannot be met: its `result` attribute is
+    the Result of what can be met, written with `out` as a finished folder: frontier.csv, summary.json
+    with status "infeasible", report.html, no plan.csv; plan None);
     tradeoff.environment.ResultNotWritten (an OSError) when the disk, a file size limit or
     permissions stop the write (nothing in the folder changed)."""
     from tradeoff import environment, results_io
@@ -568,31 +582,38 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         evaluate = Evaluator(scenario, engine, pool, chunks=max(1, int(jobs)) * CHUNKS_PER_JOB,
                              progress=stages.chunk_progress if progress is not None else None, shared=shared)
         found = search(scenario, pool, stages, engine, jobs, store, shared)
-        plan = found.plan
-        with stages("frontier"):
-            import optimizer
+        if found.infeasible is not None:  # no plan: draw what can be met, write it, then raise (exit 3)
+            with stages("frontier"):
+                frontier = reachable_frontier(scenario, found.efficient, found.infeasible)
+                alone = rules_failing_alone(scenario, found.efficient)
+        else:
+            plan = found.plan
+            with stages("frontier"):
+                import optimizer
 
-            frontier = optimizer.frontier(scenario, found.efficient)
-        with stages("verify"):
-            reps_verify = verification_replications(scenario, int(found.efficient["replications"].max()))
-            plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
-            # A rule missed out of sample: choose again with it tightened by the plan's optimism.
-            tightened = tighten(
-                scenario, plan, plan_table, checks,
-                select=lambda sc, level: optimizer.select(sc, found.efficient, target=level),
-                verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
-            plan_table, checks = tightened.plan_table, tightened.checks
-            plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
-        plan_table = with_demand_models(scenario, plan_table)
-        tiers = tier_table(scenario, plan_table)
-        plan_table = without_tier_columns(scenario, plan_table)
-        audit_rows = None
-        if audit:
-            with stages("audit"):
-                audit_rows = audit_table(scenario, plan_table, evaluate, reps_verify)
-        with stages("candidates"):
-            candidates = write_candidates(pool, found, plan.choice, engine, store, shared)
+                frontier = optimizer.frontier(scenario, found.efficient)
+            with stages("verify"):
+                reps_verify = verification_replications(scenario, int(found.efficient["replications"].max()))
+                plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
+                # A rule missed out of sample: choose again with it tightened by the plan's optimism.
+                tightened = tighten(
+                    scenario, plan, plan_table, checks,
+                    select=lambda sc, level: optimizer.select(sc, found.efficient, target=level),
+                    verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
+                plan_table, checks = tightened.plan_table, tightened.checks
+                plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
+            plan_table = with_demand_models(scenario, plan_table)
+            tiers = tier_table(scenario, plan_table)
+            plan_table = without_tier_columns(scenario, plan_table)
+            audit_rows = None
+            if audit:
+                with stages("audit"):
+                    audit_rows = audit_table(scenario, plan_table, evaluate, reps_verify)
+            with stages("candidates"):
+                candidates = write_candidates(pool, found, plan.choice, engine, store, shared)
 
+    if found.infeasible is not None:
+        _infeasible_result(scenario, out, folder, variants, engine, found, frontier, alone, stages, work)
     summary = build_summary(
         scenario=scenario, scenario_hash=scenarios.content_hash(scenario), variants=_variant_list(variants),
         engine=engine, selection=plan, plan=plan_table, in_sample=plan.choice, checks=checks,
@@ -643,3 +664,91 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
             finally:
                 work.remove()
     return result
+
+
+# --------------------------------------------------------------------------- an infeasible selection
+def reachable_frontier(scenario: Scenario, efficient: pd.DataFrame, error: Any = None) -> pd.DataFrame:
+    """frontier.csv of a run whose rules cannot be met: the exchange curve over the levels that can be
+    met (optimizer.frontier: the target's unreachable levels listed in attrs["infeasible"]), with one
+    more level at the best achievable aggregate level (rounded down to 0.01 point) when `error` is the
+    aggregate target's, so that the curve reaches the top of what can be met; or an empty table with
+    frontier.csv's columns when floors or limits fail at every level."""
+    import math
+
+    import optimizer
+    from optimizer.frontier import EXTRA_COLUMNS, FRONTIER_COLUMNS
+
+    levels = None
+    best = getattr(error, "best_achievable", float("nan"))
+    if (getattr(error, "rule", None) == "service.target" and scenario.service.frontier_tier is None
+            and math.isfinite(best) and best > 0):
+        top = math.floor(best * 1e4) / 1e4
+        levels = sorted({float(x) for x in scenario.service.frontier} | {top})
+    try:
+        return optimizer.frontier(scenario, efficient, levels=levels)
+    except optimizer.InfeasibleError:
+        empty = pd.DataFrame({c: pd.Series(dtype=bool if c == "cost_optimal" else object if c in ("status", "method")
+                                           else float) for c in FRONTIER_COLUMNS + EXTRA_COLUMNS})
+        empty.attrs["infeasible"] = []
+        return empty
+
+
+def rules_failing_alone(scenario: Scenario, efficient: pd.DataFrame) -> list[dict]:
+    """Each rule no plan meets even on its own (every other rule dropped), with the best level the
+    candidates allow for it alone: {rule, best_achievable, message}. Cheap (no solve): one rule alone
+    is met exactly when every SKU taking its best candidate for that rule meets it
+    (optimizer.select's check of rows alone); the SKU floor is checked per SKU by the preparation."""
+    from optimizer import InfeasibleError
+    from optimizer.problem import prepare
+    from optimizer.select import _check_rows_alone
+
+    out: list[dict] = []
+
+    def note(exc: InfeasibleError) -> None:
+        out.append({"rule": exc.rule, "best_achievable": exc.best_achievable, "message": str(exc)})
+
+    if scenario.service.sku_floor is not None:
+        try:
+            prepare(scenario, efficient, "logistics", with_service=True, prune=False)
+        except InfeasibleError as exc:
+            note(exc)
+            service = scenario.service.model_copy(update={"sku_floor": None})
+            scenario = scenario.model_copy(update={"service": service})
+    prepared = prepare(scenario, efficient, "logistics", with_service=True, prune=False)
+    for row in prepared.coupling_rows(scenario.service.target):
+        try:
+            _check_rows_alone(prepared, [row])
+        except InfeasibleError as exc:
+            note(exc)
+    return out
+
+
+def _infeasible_result(scenario: Scenario, out: str | Path | None, folder: str, variants: Any, engine: str,
+                       found: Searched, frontier: pd.DataFrame, alone: list[dict], stages: Stages,
+                       work: WorkFolder) -> None:
+    """The result of a run whose rules cannot be met, written with `out` (frontier.csv, summary.json
+    with status "infeasible", report.html; no plan.csv: no plan meets the rules, and none is shown as
+    if it did), then the selection's InfeasibleError raised again (exit 3) with `result` set to it."""
+    import scenarios
+    from tradeoff import environment, results_io
+    from tradeoff.summary import build_infeasible_summary
+
+    exc = found.infeasible
+    summary = build_infeasible_summary(
+        scenario=scenario, scenario_hash=scenarios.content_hash(scenario), variants=_variant_list(variants),
+        engine=engine, error=exc, rules_alone=alone, candidates=found.candidates, simulations=found.simulated,
+        frontier=frontier, timings=stages.seconds)
+    result = Result(scenario=scenario, plan=None, frontier=frontier, candidates=None, summary=summary,
+                    extras={"folder": folder, "search": found, "work": work, "infeasible": exc})
+    if out is not None:
+        with stages("write"):
+            try:
+                result.out_dir = results_io.write_run(result, out, folder)
+            except OSError as error:
+                if environment.meaning(error) is None:
+                    raise
+                raise environment.ResultNotWritten.from_error(Path(out) / folder, error) from error
+            finally:
+                work.remove()
+    exc.result = result
+    raise exc

@@ -29,7 +29,9 @@ def _get(d: Any, *keys: str) -> Any:
 class Result:
     """Everything `tradeoff run` produces.
 
-    plan: one row per SKU (plan.csv columns, out-of-sample figures, money per period);
+    plan: one row per SKU (plan.csv columns, out-of-sample figures, money per period); None when no
+    plan meets the rules (summary["status"] "infeasible": `infeasible` is True, `rules_missed` names
+    the rule, summary["best_achievable"] its best level; frontier holds what can be met);
     frontier: one row per service level (frontier.csv columns);
     candidates: every candidate simulated with its metrics and costs (candidates.parquet), read from
     its files the first time it is asked for (a run never holds it in memory; empty when there is
@@ -105,6 +107,11 @@ class Result:
         return [RuleCheck(**row) for row in (_get(self.summary, "service", "rules") or [])]
 
     @property
+    def infeasible(self) -> bool:
+        """True when no plan meets the rules (summary.json status "infeasible"; plan is None)."""
+        return _get(self.summary, "status") == "infeasible"
+
+    @property
     def rules_missed(self) -> list[str]:
         """The rules (YAML paths) the plan misses out of sample; [] when every rule is met."""
         return list(_get(self.summary, "service", "rules_missed") or [])
@@ -159,6 +166,13 @@ class Result:
             return "–" if x is None else f"{float(x):.2%}"
 
         target = pct(self.service_target) if self.service_target is not None else "none (cost-optimal)"
+        if self.infeasible:
+            best = _get(self.summary, "best_achievable")
+            best = "–" if best is None else f"{float(best):.6g}"
+            return (f"Result {self.scenario_name!r}{' in ' + str(self.out_dir) if self.out_dir is not None else ''}\n"
+                    f"  infeasible: {_get(self.summary, 'rule')} cannot be met (best achievable {best}); no plan\n"
+                    f"  {self.service_metric or 'service'}: target {target}\n"
+                    f"  frontier: {len(self.frontier) if self.frontier is not None else 0} levels that can be met")
         missed = ", ".join(self.rules_missed) or "none"
         where = f" in {self.out_dir}" if self.out_dir is not None else ""
         return (f"Result {self.scenario_name!r}{where}\n"
@@ -207,20 +221,23 @@ def _bools(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 def from_finished(folder: Path | str, summary: dict, scenario: Scenario | None = None, candidates: bool = True) -> Result:
     """The Result in `folder`, whose summary.json content `summary` tradeoff.results_io.finished has
-    just verified (with every file of the manifest): plan.csv, frontier.csv and audit.csv (when
-    present) read with tradeoff.csv_safe.read_csv (ids kept as text, neutralised cells restored),
+    just verified (with every file of the manifest): plan.csv (None for a result whose rules cannot
+    be met: summary.json status "infeasible"), frontier.csv and audit.csv (when present) read with tradeoff.csv_safe.read_csv (ids kept as text, neutralised cells restored),
     candidates.parquet with pandas (empty when absent or `candidates` is False). Raises
     ResultUnreadable when a table is missing or unreadable."""
     from tradeoff.csv_safe import read_csv
     from tradeoff.results_io import read_manifest
 
+    from tradeoff.summary import is_infeasible
+
     folder = Path(folder)
     listed = read_manifest(folder)
-    for name in ("plan.csv", "frontier.csv"):
+    infeasible = is_infeasible(summary)  # no plan meets the rules: no plan.csv (Result.plan None)
+    for name in ("frontier.csv",) if infeasible else ("plan.csv", "frontier.csv"):
         if name not in listed:
             raise ResultUnreadable(folder, f"incomplete ({name} not in its manifest)")
     try:
-        plan = read_csv(folder / "plan.csv")
+        plan = None if infeasible else read_csv(folder / "plan.csv")
         frontier = _bools(read_csv(folder / "frontier.csv"), ("cost_optimal",))
         audit = _bools(read_csv(folder / "audit.csv"), ("has_current_policy",)) if "audit.csv" in listed else None
         table = (pd.read_parquet(folder / "candidates.parquet")

@@ -358,7 +358,9 @@ def finished(folder: Path | str, scenario_hash: str, engine: str | None = None) 
 
     Finished: the folder's manifest names summary.json; every file it names exists with the size
     and sha256 recorded when it was written; summary.json parses to a mapping whose scenario_hash
-    (and engine, when given and recorded) match. Anything else is run again."""
+    (and engine, when given and recorded) match. Anything else is run again. A result whose rules
+    cannot be met (summary.json status "infeasible", no plan.csv) is finished too: its callers
+    tell it by that status."""
     folder = Path(folder)
     if not folder.is_dir():
         return ResultCheck(None, "absent", "no result yet")
@@ -426,20 +428,27 @@ def _candidates_content(result) -> Content:
 def write_run(result, out: Path | str, folder: str) -> Path:
     """Write a run's files (plan.csv, frontier.csv, candidates.parquet, summary.json, report.html,
     and audit.csv when audited) as one complete result in `out/<folder>/`; return that folder.
+    A run whose rules cannot be met (summary.json status "infeasible") writes frontier.csv (the
+    levels that can be met, possibly none), summary.json and report.html only: no plan.csv and no
+    candidates.parquet; it is a finished result like any other (`finished`).
     The report is rendered first, so that its time is in summary.json; nothing reaches the folder
     unless everything could be produced."""
     import time
 
     from tradeoff.summary import summary_json
 
+    from tradeoff.summary import is_infeasible
+
     start = time.perf_counter()
     report = render_html(result)
     result.summary.setdefault("timings", {})["report"] = round(time.perf_counter() - start, 6)
-    files: dict[str, Content] = {
-        "plan.csv": csv_text(result.plan),
-        "frontier.csv": csv_text(result.frontier),
-        "candidates.parquet": _candidates_content(result),
-    }
+    files: dict[str, Content] = {}
+    if is_infeasible(result.summary):  # no plan meets the rules: the reachable frontier, no plan.csv
+        files["frontier.csv"] = csv_text(result.frontier)
+    else:
+        files["plan.csv"] = csv_text(result.plan)
+        files["frontier.csv"] = csv_text(result.frontier)
+        files["candidates.parquet"] = _candidates_content(result)
     if result.audit is not None:
         files["audit.csv"] = csv_text(result.audit)
     if getattr(result, "tiers", None) is not None:

@@ -9,7 +9,15 @@ per period by bucket and cost_logistics, out of sample; totals_in_sample beside 
 (demand-weighted aggregates, out of sample), solver {status, gap, objective, bound, method,
 candidates_used}, implied_shortage_cost, service_dual, duals (LP dual per rule), frontier_levels
 (rows of frontier.csv), frontier_infeasible (levels no plan meets, with the best achievable), audit
-(when audited), timings (seconds per stage), versions. Money per period in the scenario's currency.
+(when audited), timings (seconds per stage), versions, and status "ok" (a plan was chosen). Money
+per period in the scenario's currency.
+
+A run whose rules cannot be met (build_infeasible_summary) has status "infeasible", the rule the
+selection names (`rule`), its `best_achievable` level and the selection's words (`message`),
+`rules_failing_alone` (each rule no plan meets even on its own, with its best level alone), `plan`
+(why plan.csv is not written), the scenario keys, service {metric, target, achieved null, rules [],
+rules_missed [rule]}, totals null, solver {status "infeasible"}, frontier_levels and
+frontier_infeasible (the exchange curve of the levels that can be met), timings and versions.
 """
 
 from __future__ import annotations
@@ -73,6 +81,7 @@ def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: 
     metric = scenario.service.metric
     out_metrics = aggregate_metrics(plan)
     summary = {
+        "status": "ok",
         "scenario": {
             "name": scenario.name,
             "description": scenario.description,
@@ -116,6 +125,73 @@ def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: 
         "frontier_infeasible": [{"target": level, "best_achievable": best}
                                 for level, best in frontier.attrs.get("infeasible", [])],
         "audit": audit,
+        "timings": {k: round(v, 6) for k, v in timings.items()},
+        "versions": versions(),
+    }
+    return _clean(summary)
+
+
+INFEASIBLE = "infeasible"
+PLAN_NOT_WRITTEN = ("not written: no plan meets the rules, and a plan that breaks one is not presented as a "
+                    "recommendation; frontier.csv and report.html show the levels that can be met")
+
+
+def is_infeasible(summary: dict | None) -> bool:
+    """Whether summary.json is that of a run whose rules cannot be met (no plan.csv)."""
+    return isinstance(summary, dict) and summary.get("status") == INFEASIBLE
+
+
+def _is_service_rule(rule: str) -> bool:
+    return str(rule).startswith("service")
+
+
+def build_infeasible_summary(*, scenario, scenario_hash: str, variants: list[str], engine: str, error,
+                             rules_alone: list[dict], candidates: int, simulations: int, frontier: pd.DataFrame,
+                             timings: dict[str, float]) -> dict:
+    """The summary.json of a run whose rules cannot be met (see the module docstring). error: the
+    selection's optimizer.InfeasibleError; rules_alone: each rule failing on its own
+    ({rule, best_achievable, message})."""
+    metric = scenario.service.metric
+
+    def measure(rule: str) -> str:
+        return metric if _is_service_rule(rule) else "smallest use, in the limit's unit"
+
+    summary = {
+        "status": INFEASIBLE,
+        "rule": error.rule,
+        "best_achievable": error.best_achievable,
+        "best_achievable_measure": measure(error.rule),
+        "message": str(error),
+        "rules_failing_alone": [dict(r, measure=measure(r["rule"])) for r in rules_alone],
+        "plan": PLAN_NOT_WRITTEN,
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "currency": scenario.currency,
+            "scenario_hash": scenario_hash,
+            "seed": scenario.seed,
+            "variants": list(variants),
+        },
+        "scenario_hash": scenario_hash,
+        "seed": scenario.seed,
+        "engine": engine,
+        "replications": scenario.replications,
+        "candidates": int(candidates),
+        "simulations": int(simulations),
+        "skus": len(scenario.skus),
+        "service": {
+            "metric": metric,
+            "target": scenario.service.target,
+            "achieved": None,
+            "achieved_in_sample": None,
+            "rules": [],
+            "rules_missed": [error.rule],
+        },
+        "totals": None,
+        "solver": {"status": INFEASIBLE},
+        "frontier_levels": int(len(frontier)),
+        "frontier_infeasible": [{"target": level, "best_achievable": best}
+                                for level, best in frontier.attrs.get("infeasible", [])],
         "timings": {k: round(v, 6) for k, v in timings.items()},
         "versions": versions(),
     }

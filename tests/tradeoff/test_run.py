@@ -179,13 +179,14 @@ def test_invalid_scenario_exits_2_and_writes_nothing(tiny, tmp_path, monkeypatch
     assert not out.exists()
 
 
-def test_infeasible_target_exits_3_and_writes_nothing(tiny, tmp_path, monkeypatch, capsys):
+def test_infeasible_target_exits_3_and_writes_no_plan(tiny, tmp_path, monkeypatch, capsys):
+    # Issue 15, point 8: what can be met is still written (tests/tradeoff/test_infeasible_result.py).
     out = tmp_path / "out"
     status = cli(monkeypatch, "run", tiny, "--out", out, "--set", "policies.families=[base_stock]",
                  "--set", "policies.candidates={base_stock: [{S: 2}, {S: 3}]}", "--target", "0.99")
     assert status == 3
     assert "best achievable" in capsys.readouterr().err
-    assert not out.exists()
+    assert {p.name for p in (out / "tiny").iterdir()} == {"frontier.csv", "summary.json", "report.html", MANIFEST}
 
 
 def test_audit_command_with_variant(tiny, tmp_path, monkeypatch, capsys):

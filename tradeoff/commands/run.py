@@ -58,9 +58,21 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
         # The chunk tasks write in the run's work folder inside --out, on the workers: a relative
         # path would be taken from each worker's own working folder (another one on every machine).
         out = Path(os.path.abspath(out))
-    with terminal_progress() as progress:
-        result = run(str(file), out=out, overrides=changes or None, variants=variant, engine=engine,
-                     jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit)
+    from optimizer import InfeasibleError
+
+    try:
+        with terminal_progress() as progress:
+            result = run(str(file), out=out, overrides=changes or None, variants=variant, engine=engine,
+                         jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, audit=audit)
+    except InfeasibleError as exc:
+        # The rules cannot be met: what is reachable was written (no plan.csv); the error's own line
+        # (the rule and its best achievable level) follows on stderr and the exit status is 3.
+        written = getattr(getattr(exc, "result", None), "out_dir", None)
+        if written is not None:
+            levels = int(exc.result.summary.get("frontier_levels") or 0)
+            typer.echo(f"{written}: infeasible: no plan written; frontier.csv ({levels} reachable "
+                       f"level{'s' if levels != 1 else ''}), summary.json, report.html")
+        raise
     s = result.summary
     service = s["service"]
     typer.echo(f"{result.out_dir}: {len(result.plan)} SKUs, cost_total {s['totals']['cost_total']:.2f} "
@@ -110,5 +122,6 @@ def register(app: typer.Typer) -> None:
     app.command("run", help=(
         "The whole job: candidates, simulation, optimisation, out-of-sample verification, frontier, "
         "report. Writes plan.csv, frontier.csv, candidates.parquet, summary.json, report.html (and "
-        "audit.csv when SKUs carry a current policy). Exit 2: invalid input; 3: infeasible."
+        "audit.csv when SKUs carry a current policy). Exit 2: invalid input; 3: infeasible (frontier.csv, "
+        "summary.json and report.html still show what can be met; no plan.csv)."
     ))(run_command(audit=None, file_help="Scenario YAML file."))

@@ -5,6 +5,10 @@ summary.json; the extra cost of the target is measured in sample (the frontier a
 share the same random streams, so the difference is not blurred by noise); the implied value of a
 lost unit (the optimiser's dual) is set against the demand-weighted mean margin (price - unit_cost).
 Every figure that is missing from the result is simply left out. Money per year.
+
+A run whose rules cannot be met (summary.json status "infeasible") has no plan: its headline says so
+plainly (`notice`: the rule and its best achievable level), that no plan is recommended and
+plan.csv not written, and what can be met (the levels of the exchange curve, the cost-optimal point).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tradeoff.report.format import is_number, metric_label, money, pct
-from tradeoff.report.spans import Line, b, line
+from tradeoff.report.spans import Line, b, code, line, styled
 
 SAME_COST = 1e-6  # relative: a target that costs less than this more than the optimum "costs nothing"
 
@@ -85,6 +89,8 @@ class Headline:
     lost_unit_cost: float | None = None
     audit: dict | None = None
     sentences: list[Line] = field(default_factory=list)
+    infeasible: dict | None = None  # summary.json's rule, best_achievable, ... when no plan meets the rules
+    notice: Line | None = None  # the one line a reader must not miss (the rule that cannot be met)
 
 
 def _implied(result, target: float | None) -> float | None:
@@ -136,6 +142,10 @@ def headline(result) -> Headline:
         h.lost_unit_cost = None
     a = get(s, "audit")
     h.audit = a if isinstance(a, dict) else None
+    if get(s, "status") == "infeasible":
+        h.infeasible = s
+        h.notice, h.sentences = _infeasible_sentences(result, h, name, cur)
+        return h
 
     out = []
     if h.optimal_level is not None:
@@ -228,3 +238,69 @@ def _target_sentences(h: Headline, name: str, cur: str) -> list[Line]:
             out.append(line(f"The target prices a lost unit at {ratio:.2f}× what losing it costs: "
                             "more service would pay for itself."))
     return out
+
+
+def _required(result, rule: str, h: Headline) -> float | None:
+    """The level a service rule asks for (the target, a class floor, the SKU floor), None if unknown."""
+    service = result.scenario.service
+    if rule == "service.target":
+        return h.target
+    if rule.startswith("service.floors."):
+        return service.floors.get(rule[len("service.floors."):])
+    if rule == "service.sku_floor":
+        return service.sku_floor
+    value: Any = result.scenario  # a limit: its value at its YAML path (budget.inventory_value, ...)
+    for key in rule.split("."):
+        value = value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+    return float(value) if is_number(value) else None
+
+
+def _failing(result, rule: str, best: Any, h: Headline, name: str) -> list:
+    """"<rule> cannot be met: the best achievable <metric> is X" as spans (a limit: the smallest use)."""
+    if not str(rule).startswith("service"):
+        limit = _required(result, str(rule), h)
+        what = [code(rule), *((" ", b(f"{limit:,.6g}")) if limit is not None else ()), " cannot be met"]
+        return what + ([": the smallest achievable use is ", b(f"{float(best):,.6g}")] if is_number(best) else [])
+    required = _required(result, str(rule), h)
+    if rule == "service.target" and required is not None:
+        what = ["Your target ", b(pct(required)), f" {name} (", code(rule), ") cannot be met"]
+    else:
+        what = [code(rule), *((" ", b(pct(required))) if required is not None else ()), " cannot be met"]
+    if rule == "service.sku_floor" and is_number(best):
+        return what + [f": a SKU's best candidate reaches {name} ", b(pct(best))]
+    return what + ([f": the best achievable {name} is ", b(pct(best))] if is_number(best) else [])
+
+
+def _infeasible_sentences(result, h: Headline, name: str, cur: str) -> tuple[Line, list[Line]]:
+    """The notice and the sentences of a run whose rules cannot be met: the rule and its best achievable
+    level, no plan recommended (no plan.csv), what can be met (the exchange curve), other rules that
+    fail on their own."""
+    s = h.infeasible
+    rule = str(s.get("rule") or "service")
+    notice = line(styled("No plan meets the rules. ", "bad"), *_failing(result, rule, s.get("best_achievable"), h, name),
+                  " (with the other rules in force and the candidates simulated).")
+    out = [line("No plan is recommended and ", code("plan.csv"), " is not written: a plan that breaks the rule is not "
+                "presented as if it held. Lower the rule to a level that can be met, or widen the candidates.")]
+    f = result.frontier
+    if f is not None and len(f) and "achieved" in f.columns:
+        lo, hi = float(f["achieved"].min()), float(f["achieved"].max())
+        span = [b(pct(lo))] if abs(hi - lo) < 5e-4 else [b(pct(lo)), " to ", b(pct(hi))]
+        text = ["What can be met: ", name, " from " if len(span) > 1 else " of ", *span,
+                " on the exchange curve below"]
+        if h.optimal_level is not None:
+            text += ["; the cost-optimal plan reaches ", b(pct(h.optimal_level))]
+            if h.optimal_cost is not None:
+                text += [" at ", b(f"{money(h.optimal_cost, cur, compact=True)} per year")]
+        out.append(line(*text, "."))
+        unreachable = [x.get("target") for x in s.get("frontier_infeasible") or [] if isinstance(x, dict)]
+        unreachable = [float(x) for x in unreachable if is_number(x)]
+        if unreachable:
+            shown = ", ".join(pct(x) for x in unreachable[:8]) + (" ..." if len(unreachable) > 8 else "")
+            out.append(line(f"Levels of the curve that no plan reaches: {shown}."))
+    else:
+        out.append(line("No level of service can be met under the floors and limits, so there is no exchange curve "
+                        "to draw: the rule above has to change first."))
+    others = [r for r in s.get("rules_failing_alone") or [] if isinstance(r, dict) and r.get("rule") != rule]
+    for r in others:
+        out.append(line("Also on its own: ", *_failing(result, str(r.get("rule")), r.get("best_achievable"), h, name), "."))
+    return notice, out

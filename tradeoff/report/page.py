@@ -68,6 +68,14 @@ def tiles(h: Headline) -> list[Tile]:
     of a lost unit, and the audit's saving."""
     name, cur = metric_label(h.metric), h.currency
     out = []
+    if h.infeasible is not None:  # no plan: the rule's best achievable level instead of the plan's figures
+        rule, best = str(h.infeasible.get("rule") or ""), h.infeasible.get("best_achievable")
+        if rule.startswith("service"):
+            out.append(Tile(f"Best achievable {name}", pct(best) if is_number(best) else "–",
+                            f"{rule}: cannot be met; no plan recommended"))
+        else:
+            out.append(Tile("Smallest achievable use", f"{float(best):,.6g}" if is_number(best) else "–",
+                            f"{rule}: cannot be met; no plan recommended"))
     if h.achieved is not None:
         out.append(Tile(f"Recommended plan: {name}", pct(h.achieved),
                         f"target {pct(h.target)}" if h.target is not None else "no target: cost-optimal"))
@@ -195,7 +203,7 @@ def render_report(result) -> str:
     return render(
         "report.html.j2", page_title=f"{title}: service and cost", title=title, description=sc.description,
         n_skus=len(result.plan) if result.plan is not None else len(sc.skus), metric=metric_label(h.metric),
-        currency=sc.currency, sentences=h.sentences, tiles=tiles(h), rules=tables.rules(result),
+        currency=sc.currency, notice=h.notice, sentences=h.sentences, tiles=tiles(h), rules=tables.rules(result),
         tightening=tables.tightening(result), charts=figures,
         audited=result.audit is not None, tables=_report_tables(result), missing_audit=[str(m) for m in missing],
         provenance=tables.provenance(result))
