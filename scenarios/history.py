@@ -1,4 +1,5 @@
-"""Demand from sales history: read `demand_history_csv`, aggregate it to the scenario's period, and
+"""Demand from sales history: read `demand_history_csv` (a CSV file, or an Excel workbook: its first
+worksheet, each cell read as the text a CSV would hold, see scenarios.workbook), aggregate it to the scenario's period, and
 give every SKU without an explicit `demand` the model chosen by scenarios.demand_fit.
 
 The CSV has columns `sku`, `quantity` and one of `period` (whole numbers: already scenario periods)
@@ -35,6 +36,7 @@ from scenarios.demand_fit import DemandFit, fit_demand
 from scenarios.errors import Problem, ScenarioError, excerpt, show
 from scenarios.schema import Fixed, Scenario, dist_mean, dist_var, identifier_rule, normal_id
 from scenarios.skus_csv import NUMBER, NUMBER_RULE
+from scenarios.workbook import UNSAVED_RULE, column_letter, extra_cells, is_workbook, read_sheet
 from scenarios.yaml_io import MAX_HISTORY_BYTES, read_bytes
 
 FIELD = "demand_history_csv"
@@ -161,18 +163,11 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
     `customers`: read and check the `customer` column (when there is one) into `customer_units`."""
     name = path.name
     problems: list[Problem] = []
-    text = _decode(path, name, problems)
-    if text is None:
-        raise ScenarioError(problems)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ScenarioError(Problem(name, FIELD, "is empty (needs a header row: sku, period or date, quantity)")) from None
-    except (pd.errors.ParserError, ValueError):
-        bad = _ragged(text)
-        if bad is not None:
-            raise ScenarioError(Problem(name, bad.path, bad.rule)) from None
-        raise ScenarioError(Problem(name, FIELD, "is not a readable CSV (a quoted field left open?)")) from None
+    if is_workbook(path):
+        df, line, name = _workbook_frame(path, problems)
+    else:
+        df = _csv_frame(path, name, problems)
+        line = np.arange(len(df)) + 2
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in ("sku", "quantity") if c not in df.columns]
     time_cols = [c for c in ("period", "date") if c in df.columns]
@@ -186,7 +181,6 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
     if len(df) == 0:
         raise ScenarioError(Problem(name, FIELD, "has no data rows"))
     time_col = time_cols[0]
-    line = np.arange(len(df)) + 2
     sku = df["sku"].str.strip().map(normal_id)  # ids compare as NFC, as the scenario's own
 
     # SKUs the scenario does not plan: listed once (warning) and their rows ignored, unchecked; the
@@ -305,6 +299,54 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
     hist = History(series=series, periods=periods, bucket=bucket, first=first, last=last, listed=listed,
                    flagged=flagged, unplanned=unplanned, customer_units=customer_units)
     return hist, problems
+
+
+def _csv_frame(path: Path, name: str, problems: list[Problem]) -> pd.DataFrame:
+    """The history CSV as a frame of text cells (its rows are file lines 2, 3, ...)."""
+    text = _decode(path, name, problems)
+    if text is None:
+        raise ScenarioError(problems)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ScenarioError(Problem(name, FIELD, "is empty (needs a header row: sku, period or date, quantity)")) from None
+    except (pd.errors.ParserError, ValueError):
+        bad = _ragged(text)
+        if bad is not None:
+            raise ScenarioError(Problem(name, bad.path, bad.rule)) from None
+        raise ScenarioError(Problem(name, FIELD, "is not a readable CSV (a quoted field left open?)")) from None
+
+
+def _workbook_frame(path: Path, problems: list[Problem]) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """The history workbook's first worksheet as a frame of text cells (scenarios.workbook: each cell
+    as the text a CSV would hold), the sheet row of each record, and the name problems carry:
+    "<file>, sheet '<name>'", so that `demand_history_csv[<row>]` names the sheet and its row."""
+    try:
+        sheet = read_sheet(path, path.name, "demand history workbook", MAX_HISTORY_BYTES)
+    except ScenarioError as e:
+        problems.extend(Problem(path.name, FIELD, f"cannot be read: {p.rule}") for p in e.problems)
+        raise ScenarioError(problems) from None
+    name = f"{path.name}, sheet {show(sheet.name)}"
+    problems.extend(Problem(name, f"{FIELD}[{r}]", f"cell {column_letter(j)}{r} {UNSAVED_RULE}")
+                    for r, j in sheet.unsaved)
+    if not sheet.header:
+        raise ScenarioError(problems + [Problem(name, FIELD, "is empty (needs a header row: sku, period or date, "
+                                                "quantity)")])
+    n = len(sheet.header)
+    unsaved = {r for r, _ in sheet.unsaved}
+    rows, line = [], []
+    for r, cells in sheet.rows:
+        extra = extra_cells(sheet, r, cells)
+        if extra is not None:
+            problems.append(Problem(name, f"{FIELD}[{r}]", "cell " + extra.path.rsplit("cell ", 1)[-1] + " "
+                                    + extra.rule))
+            continue
+        if r in unsaved:
+            continue  # named above; the rest of the sheet is still checked
+        rows.append(cells[:n])
+        line.append(r)
+    df = pd.DataFrame(rows, columns=sheet.header, dtype=str) if rows else pd.DataFrame(columns=sheet.header, dtype=str)
+    return df, np.asarray(line, dtype=np.int64), name
 
 
 def _line_of(p: Problem) -> tuple[int, int]:

@@ -315,7 +315,7 @@ class _Origins:
     chain: list[Layer]
     applied: list[Change] = field(default_factory=list)
     csv_display: str | None = None
-    csv_lines: list[int] = field(default_factory=list)
+    csv_lines: list[str] = field(default_factory=list)  # where each SKU row is: "CSV line 3", "sheet 'SKUs', row 3"
     pending: list[Problem] = field(default_factory=list)  # problems found before validation
 
     def __call__(self, segs: tuple[Segment, ...]) -> tuple[str, str]:
@@ -325,7 +325,7 @@ class _Origins:
                 return self.top, f" (set by {ch.label})"
         if self.csv_display is not None and segs and segs[0] == "skus":
             if len(segs) > 1 and isinstance(segs[1], int) and segs[1] < len(self.csv_lines):
-                return self.csv_display, f" (CSV line {self.csv_lines[segs[1]]})"
+                return self.csv_display, f" ({self.csv_lines[segs[1]]})"
             return self.csv_display, ""
         for layer in reversed(self.chain):
             cur: Any = layer.data

@@ -1,4 +1,4 @@
-"""SKUs from a CSV file (`skus_csv: path`) and empirical distributions from a CSV (`{dist: empirical, csv: path}`).
+"""SKUs from a CSV file or an Excel workbook (`skus_csv: path`; .xlsx: scenarios.workbook) and empirical distributions from a CSV (`{dist: empirical, csv: path}`).
 
 A SKU CSV has one row per SKU and the SKU's YAML keys as columns, nested keys flattened with dots:
 
@@ -21,7 +21,8 @@ from typing import Any
 from scenarios.errors import Problem, ScenarioError, show
 from scenarios.merge import PathError, parse_path, set_path
 from scenarios.schema_walk import did_you_mean
-from scenarios.yaml_io import read_text
+from scenarios.workbook import UNSAVED_RULE, extra_cells, is_workbook, read_sheet
+from scenarios.yaml_io import MAX_BYTES, read_text
 
 _DIST_PARAMS = ("value", "mean", "cv", "sd", "low", "high", "values", "csv", "block")
 _POLICY_PARAMS = ("family", "mode", "s", "S", "Q", "R", "cap")
@@ -81,12 +82,14 @@ def number(text: str) -> int | float | None:
     return None
 
 
-def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
-    """Read a SKU CSV into SKU mappings (as if written inline) and the file line of each row.
+def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[str]]:
+    """Read a SKU CSV (or an Excel workbook, scenarios.workbook) into SKU mappings (as if written
+    inline) and where each row is ("CSV line 3", or "sheet 'SKUs', row 3" in a workbook).
     Raises ScenarioError listing every problem of the file (unknown or missing columns, rows of the
     wrong length, cells that cannot be placed)."""
+    if is_workbook(path):
+        return _read_skus_workbook(path, display)
     text = read_text(path, display, what="SKU CSV")
-    problems: list[Problem] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -95,52 +98,98 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[int]]:
     except csv.Error as exc:
         raise ScenarioError([Problem(display, "", f"line 1: not a readable CSV ({exc})")]) from None
     header = [h.strip() for h in header]
-    known = sku_columns()
-    for j, col in enumerate(header):
-        if col in header[:j]:
-            problems.append(Problem(display, f"column {show(col)}", "appears twice in the header"))
-        elif col not in known:
-            problems.append(Problem(display, f"column {show(col)}", did_you_mean(col, known).replace("key", "column", 1)))
-    for col in REQUIRED_COLUMNS:
-        if col not in header:
-            problems.append(Problem(display, f"column {show(col)}", "is missing (required column)"))
-    if problems:
-        raise ScenarioError(problems)
-    rows: list[dict] = []
-    lines: list[int] = []
-    # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
-    order = sorted(range(len(header)), key=lambda j: header[j].count("."))
-    segs = {j: parse_path(header[j]) for j in order}
-    try:
-        for record in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in record):
-                continue  # blank line
-            if len(record) != len(header):
-                problems.append(Problem(display, f"line {line}", f"has {len(record)} fields, the header has {len(header)}"))
-                continue
-            i = len(rows)
-            sku: dict = {}
-            for j in order:
-                cell = record[j]
-                if cell.strip() == "":
-                    continue  # not given (an id of only spaces is then missing, and reported so)
-                col = header[j]
-                try:
-                    set_path(sku, segs[j], _cell(col, cell))
-                except PathError as exc:
-                    problems.append(Problem(display, f"skus[{i}].{col}", f"{exc} (CSV line {line})"))
-                except ValueError as exc:
-                    problems.append(Problem(display, f"skus[{i}].{col}", f"is not a number (CSV line {line}); "
-                                            f"{NUMBER_RULE}", exc.args[0], True))
-            rows.append(sku)
-            lines.append(line)
-    except csv.Error as exc:
-        problems.append(Problem(display, f"line {reader.line_num}", f"not readable as CSV ({exc})"))
+    _check_header(header, display)
+    problems: list[Problem] = []
+
+    def records():
+        try:
+            for record in reader:
+                line = reader.line_num
+                if not any(c.strip() for c in record):
+                    continue  # blank line
+                if len(record) != len(header):
+                    problems.append(Problem(display, f"line {line}", f"has {len(record)} fields, the header has {len(header)}"))
+                    continue
+                yield f"CSV line {line}", record, lambda j, line=line: f"CSV line {line}"
+        except csv.Error as exc:
+            problems.append(Problem(display, f"line {reader.line_num}", f"not readable as CSV ({exc})"))
+
+    rows, lines = _skus(header, records(), display, problems)
     if not rows and not problems:
         problems.append(Problem(display, "", "SKU CSV has a header but no SKU rows"))
     if problems:
         raise ScenarioError(problems)
+    return rows, lines
+
+
+def _read_skus_workbook(path: str, display: str) -> tuple[list[dict], list[str]]:
+    """read_skus_csv of an Excel workbook: its first worksheet, the same columns and cell rules;
+    problems name the sheet and the row or cell."""
+    sheet = read_sheet(path, display, "SKU workbook", MAX_BYTES)
+    problems = [Problem(display, sheet.where(r, j), UNSAVED_RULE) for r, j in sheet.unsaved]
+    if not sheet.header:
+        raise ScenarioError(problems + [Problem(display, f"sheet {show(sheet.name)}", "is empty (needs a header row: "
+                                                "id, unit_cost, price, ...)")])
+    _check_header(sheet.header, display, problems, where=f"sheet {show(sheet.name)}, row {sheet.header_row}, ")
+    n = len(sheet.header)
+
+    def records():
+        for r, cells in sheet.rows:
+            extra = extra_cells(sheet, r, cells)
+            if extra is not None:
+                problems.append(Problem(display, extra.path, extra.rule))
+                continue
+            yield sheet.where(r), cells[:n], lambda j, r=r: sheet.where(r, j)
+
+    rows, lines = _skus(sheet.header, records(), display, problems)
+    if not rows and not problems:
+        problems.append(Problem(display, f"sheet {show(sheet.name)}", "has a header but no SKU rows"))
+    if problems:
+        raise ScenarioError(problems)
+    return rows, lines
+
+
+def _check_header(header: list[str], display: str, problems: list[Problem] | None = None, where: str = "") -> None:
+    """Unknown, repeated and missing columns; raises ScenarioError (with `problems` found before) when any."""
+    problems = problems if problems is not None else []
+    known = sku_columns()
+    found = []
+    for j, col in enumerate(header):
+        if col in header[:j]:
+            found.append(Problem(display, f"{where}column {show(col)}", "appears twice in the header"))
+        elif col not in known:
+            found.append(Problem(display, f"{where}column {show(col)}", did_you_mean(col, known).replace("key", "column", 1)))
+    for col in REQUIRED_COLUMNS:
+        if col not in header:
+            found.append(Problem(display, f"{where}column {show(col)}", "is missing (required column)"))
+    if found:
+        raise ScenarioError(problems + found)
+
+
+def _skus(header: list[str], records, display: str, problems: list[Problem]) -> tuple[list[dict], list[str]]:
+    """SKU mappings from `records` ((where the row is, its cells, where cell j is)), problems appended."""
+    rows: list[dict] = []
+    lines: list[str] = []
+    # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
+    order = sorted(range(len(header)), key=lambda j: header[j].count("."))
+    segs = {j: parse_path(header[j]) for j in order}
+    for where, record, cell_at in records:
+        i = len(rows)
+        sku: dict = {}
+        for j in order:
+            cell = record[j]
+            if cell.strip() == "":
+                continue  # not given (an id of only spaces is then missing, and reported so)
+            col = header[j]
+            try:
+                set_path(sku, segs[j], _cell(col, cell))
+            except PathError as exc:
+                problems.append(Problem(display, f"skus[{i}].{col}", f"{exc} ({cell_at(j)})"))
+            except ValueError as exc:
+                problems.append(Problem(display, f"skus[{i}].{col}", f"is not a number ({cell_at(j)}); "
+                                        f"{NUMBER_RULE}", exc.args[0], True))
+        rows.append(sku)
+        lines.append(where)
     return rows, lines
 
 
