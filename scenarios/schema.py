@@ -326,7 +326,8 @@ class Gamma(Strict):
 
 
 class Uniform(Strict):
-    """Uniform on [low, high] (whole numbers drawn when it gives unit counts or periods)."""
+    """Uniform on [low, high]: whole numbers (ceil(low) .. floor(high)) for unit counts and lead times; real
+    numbers, not rounded, for the order cycle's transmittal, processing and delivery times."""
 
     dist: Literal["uniform"]
     low: NonNeg
@@ -534,7 +535,8 @@ class CustomerTiers(Strict):
 
 
 class OrderCycle(Strict):
-    """Outbound order cycle elements in periods; `promised` is the on-time limit."""
+    """Outbound order cycle elements in periods, drawn as real numbers (not rounded to whole periods);
+    `promised` is the on-time limit."""
 
     transmittal: Distribution = Fixed(value=0)
     processing: Distribution = Fixed(value=0)
