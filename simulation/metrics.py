@@ -40,7 +40,8 @@ COST_COLUMNS = (
     "cost_total",
 )
 CI_COLUMNS = tuple(f"{c}_ci" for c in METRIC_COLUMNS + COST_COLUMNS)
-EXTRA_COLUMNS = ("demand_per_period", "orders_per_period", "vehicles_per_period", "inventory_value", "replications")
+EXTRA_COLUMNS = ("demand_per_period", "orders_per_period", "vehicles_per_period", "inventory_value", "replications",
+                 "expedite_shipments_per_period", "expedite_units_per_period")
 SUMMARY_COLUMNS = METRIC_COLUMNS + COST_COLUMNS + CI_COLUMNS + EXTRA_COLUMNS
 # critical_level: the lowest customer tier's critical level (docs/tiers.md), 0 without rationing.
 POLICY_COLUMNS = ("sku", "family", "mode", "s", "S", "Q", "R", "cap", "critical_level")
@@ -169,6 +170,8 @@ def _per_replication(counters: np.ndarray, scenario: Scenario, rates: tuple, mod
     m["demand_per_period"] = demand / P
     m["orders_per_period"] = c["replenishment_orders"] / P
     m["vehicles_per_period"] = c["vehicles"] / P
+    m["expedite_shipments_per_period"] = c["expedite_shipments"] / P
+    m["expedite_units_per_period"] = c["expedite_units"] / P
     m["inventory_value"] = m["avg_on_hand"] * unit_cost
     return m
 
@@ -290,8 +293,9 @@ def _summary(counters: np.ndarray, per_rep: dict[str, np.ndarray]) -> dict[str, 
     for k, name in enumerate(names):
         out[name] = means[k]
         out[f"{name}_ci"] = cis[k]
-    for name in EXTRA_COLUMNS[:-1]:
-        out[name] = per_rep[name].mean(axis=1)
+    for name in EXTRA_COLUMNS:
+        if name != "replications":
+            out[name] = per_rep[name].mean(axis=1)
     out["replications"] = np.full(counters.shape[0], counters.shape[1], dtype=np.int64)
     n_tiers = (counters.shape[2] - N_COUNTERS) // N_TIER_COUNTERS
     for name in tier_columns(n_tiers):

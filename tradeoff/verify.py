@@ -33,6 +33,9 @@ COSTS = list(COST_COLUMNS)
 PLAN_COLUMNS = ["sku", "class", "family", "mode", "s", "S", "Q", "R", "cap", *METRICS, *COSTS, "fill_rate_ci", "cost_total_ci"]
 PLAN_EXTRA_COLUMNS = ["demand_per_period", "inventory_value", "vehicles_per_period", "replications", "service_floor_met",
                       "cost_total_in_sample", "service_in_sample", "note"]
+# With an expedite mode (scenario `expedite`), after vehicles_per_period: the expedited shipments and
+# units per period of each SKU's plan (out of sample).
+EXPEDITE_COLUMNS = ["expedite_shipments_per_period", "expedite_units_per_period"]
 # plan.csv `note` of a SKU with demand whose policy placed no replenishment order in any replication
 # of the verification: its service is that of its starting stock, not of the long run.
 NEVER_ORDERED = ("no replenishment order inside the horizon: its service figures are those of its starting stock, "
@@ -180,11 +183,22 @@ def never_ordered_warning(plan: pd.DataFrame) -> str | None:
             "(plan.csv note; lengthen horizon.periods)")
 
 
+def plan_extra_columns(scenario: Scenario) -> list[str]:
+    """PLAN_EXTRA_COLUMNS, with EXPEDITE_COLUMNS after vehicles_per_period when the scenario has an
+    expedite mode."""
+    extra = list(PLAN_EXTRA_COLUMNS)
+    if scenario.expedite is not None:
+        k = extra.index("vehicles_per_period") + 1
+        extra[k:k] = EXPEDITE_COLUMNS
+    return extra
+
+
 def plan_columns(scenario: Scenario) -> list[str]:
-    """The columns verify() returns: PLAN_COLUMNS and PLAN_EXTRA_COLUMNS; with customer tiers also
-    critical_level (after cap) and the per-tier columns (tradeoff.tiers moves them to tiers.csv)."""
+    """The columns verify() returns: PLAN_COLUMNS and PLAN_EXTRA_COLUMNS (with EXPEDITE_COLUMNS when
+    the scenario has `expedite`); with customer tiers also critical_level (after cap) and the per-tier
+    columns (tradeoff.tiers moves them to tiers.csv)."""
     if scenario.tier_count() <= 1:
-        return PLAN_COLUMNS + PLAN_EXTRA_COLUMNS
+        return PLAN_COLUMNS + plan_extra_columns(scenario)
     columns = list(PLAN_COLUMNS)
     columns.insert(columns.index("cap") + 1, "critical_level")
-    return columns + PLAN_EXTRA_COLUMNS + list(tier_columns(scenario.tier_count()))
+    return columns + plan_extra_columns(scenario) + list(tier_columns(scenario.tier_count()))

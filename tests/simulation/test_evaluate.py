@@ -34,7 +34,8 @@ def test_columns_cover_plan_csv_and_have_half_widths():
     assert set(PLAN_COLUMNS) == set(METRIC_COLUMNS + COST_COLUMNS)
     for name in PLAN_COLUMNS:
         assert f"{name}_ci" in EVALUATION_COLUMNS
-    for extra in ("demand_per_period", "orders_per_period", "vehicles_per_period", "inventory_value", "replications"):
+    for extra in ("demand_per_period", "orders_per_period", "vehicles_per_period", "inventory_value", "replications",
+                  "expedite_shipments_per_period", "expedite_units_per_period"):
         assert extra in EVALUATION_COLUMNS
     assert EVALUATION_COLUMNS[:8] == ("sku", "family", "mode", "s", "S", "Q", "R", "cap")
 

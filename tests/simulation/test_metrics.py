@@ -47,6 +47,7 @@ def test_formulas_on_one_replication():
         cost_transport=(20 * 5 + 0.5 * 90 + 60 * 2 + 2.0 * 7) / 10, cost_warehousing=0.1 * 150 / 10,
         cost_shortage=(3 * 4 + 1.5 * 6 + 0.2 * 10 + 0.4 * 12 + 9 * 2) / 10,
         demand_per_period=10.0, orders_per_period=0.3, vehicles_per_period=0.5, inventory_value=150.0,
+        expedite_shipments_per_period=0.2, expedite_units_per_period=0.7,
     )
     expected["cost_total"] = sum(expected[k] for k in COST_COLUMNS[:-1])
     for k, v in expected.items():

@@ -189,7 +189,8 @@ def _report_tables(result) -> dict:
             "audit": tables.audit_table(result) if _has_rows(result.audit) else None,
             "sku": tables.sku_table(result) if planned else None,
             "frontier": tables.frontier_table(result) if _has_rows(result.frontier) else None,
-            "tiers": tables.tier_section(result)}
+            "tiers": tables.tier_section(result),
+            "demand_models": tables.demand_model_table(result) if planned else None}
 
 
 def render_report(result) -> str:

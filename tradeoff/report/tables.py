@@ -1,6 +1,7 @@
 """The report's tables as plain data for the templates (`Table`: headers and rows of `Cell`s, whose
 content is rich text, never HTML): service per class, service per customer tier (and per SKU and tier),
-the per-SKU plan, the audit, the frontier, the run's provenance and the service rules. Numeric cells carry their raw value (`Cell.sort`, written to
+the per-SKU plan (with expedited shipments and the demand model when the run has them), the demand
+models by pattern, the audit, the frontier, the run's provenance and the service rules. Numeric cells carry their raw value (`Cell.sort`, written to
 `data-v`) so the page can sort them; money per year."""
 
 from __future__ import annotations
@@ -234,8 +235,92 @@ def sku_table(result) -> Table:
         cols.append(Column("Stockouts / period", lambda r: num(r["stockout_frequency"], 3), lambda r: r["stockout_frequency"]))
     if "avg_on_hand" in plan.columns:
         cols.append(Column("Avg on hand", lambda r: num(r["avg_on_hand"], 1), lambda r: r["avg_on_hand"], "units"))
+    if has_expedite(result, plan):
+        pw = period_word(result.scenario)
+        mode = result.scenario.expedite.mode if getattr(result.scenario, "expedite", None) is not None else "expedite"
+        cols += [Column(f"Expedited shipments / {pw}", lambda r: num(_value(r, "expedite_shipments_per_period"), 3),
+                        lambda r: _value(r, "expedite_shipments_per_period"),
+                        f"shipments of the expedite mode ({mode}) per period, out of sample"),
+                 Column(f"Expedited units / {pw}", lambda r: num(_value(r, "expedite_units_per_period"), 2),
+                        lambda r: _value(r, "expedite_units_per_period"),
+                        f"units shipped to waiting customers by the expedite mode ({mode}) per period, out of sample")]
+    if "demand_model" in plan.columns:
+        cols.append(Column("Demand model", _model_text,
+                           title="the demand model per period and the history's pattern (plan.csv demand_model, "
+                                 "demand_pattern; docs/demand-from-history.md)"))
     shown, total = largest(plan, plan["cost_total"] if "cost_total" in plan.columns else pd.Series(0.0, index=plan.index))
     return table(shown, cols, "sku-table", total=total)
+
+
+EXPEDITE_COLUMNS = ("expedite_shipments_per_period", "expedite_units_per_period")
+
+
+def has_expedite(result, plan: pd.DataFrame) -> bool:
+    """True when the run has an expedite mode (the scenario's `expedite`; plan.csv then has
+    EXPEDITE_COLUMNS) and the plan carries its columns."""
+    sc = getattr(result, "scenario", None)
+    return (sc is None or getattr(sc, "expedite", None) is not None) and all(c in plan.columns for c in EXPEDITE_COLUMNS)
+
+
+def _value(r: pd.Series, k: str):
+    v = r.get(k)
+    return float(v) if is_number(v) else None
+
+
+def _text(v) -> str:
+    """A text cell of plan.csv ('' for a missing one: NaN when read back from the CSV)."""
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _model_text(r: pd.Series) -> str:
+    """`negbin (erratic)`: the SKU's demand model and, when the history gave one, its pattern."""
+    model, pattern = _text(r.get("demand_model")) or "–", _text(r.get("demand_pattern"))
+    return f"{model} ({pattern})" if pattern else model
+
+
+# Demand patterns in the order of docs/demand-from-history.md; "none": a history without a sale.
+PATTERN_ORDER = ("smooth", "erratic", "intermittent", "lumpy", "none")
+
+
+def demand_models(result) -> pd.DataFrame | None:
+    """The SKUs counted per demand pattern and demand model (plan.csv demand_pattern, demand_model,
+    written when demand comes from history): pattern, model, skus, explicit (SKUs whose model the
+    scenario gave), demand_share; the patterns in PATTERN_ORDER, then any other, '–' (no history
+    pattern) last; then an "All" row. None when plan.csv has no such columns."""
+    plan = result.plan
+    if plan is None or not len(plan) or not {"demand_model", "demand_pattern"} <= set(plan.columns):
+        return None
+    p = with_demand(result, plan)
+    p = p.assign(pattern=[_text(v) or "–" for v in p["demand_pattern"]],
+                 model=[_text(v) or "–" for v in p["demand_model"]],
+                 explicit=(p["demand_source"].astype(str) == "explicit") if "demand_source" in p.columns else False)
+    total = float(p["demand_per_period"].sum())
+    rank = {name: k for k, name in enumerate(PATTERN_ORDER)}
+    rows = []
+    for (pattern, model), g in p.groupby(["pattern", "model"], sort=False):
+        rows.append({"pattern": pattern, "model": model, "skus": len(g), "explicit": int(g["explicit"].sum()),
+                     "demand_share": float(g["demand_per_period"].sum()) / total if total > 0 else float("nan")})
+    rows.sort(key=lambda r: (rank.get(r["pattern"], len(rank) + (r["pattern"] == "–")), r["pattern"], -r["skus"], r["model"]))
+    rows.append({"pattern": "All", "model": "", "skus": len(p), "explicit": int(p["explicit"].sum()),
+                 "demand_share": 1.0 if total > 0 else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def demand_model_table(result) -> Table | None:
+    """"Demand models": the count of SKUs per demand pattern and model (see demand_models), with the
+    share of demand; None without plan.csv's demand model columns."""
+    t = demand_models(result)
+    if t is None:
+        return None
+    cols = [Column("Pattern", lambda r: b(r["pattern"]) if r["pattern"] == "All" else str(r["pattern"]),
+                   title="the history's demand pattern (ADI and CV² per period); –: no history pattern"),
+            Column("Demand model", lambda r: str(r["model"])),
+            Column("SKUs", lambda r: str(int(r["skus"])), lambda r: r["skus"])]
+    if t["explicit"].iloc[-1] > 0:
+        cols.append(Column("Of which explicit", lambda r: str(int(r["explicit"])), lambda r: r["explicit"],
+                           "SKUs whose demand the scenario gives (not fitted to the history)"))
+    cols.append(Column("Share of demand", lambda r: pct(r["demand_share"]), lambda r: r["demand_share"]))
+    return table(t, cols, "demand-models", sortable=False)
 
 
 # ---------------------------------------------------------------- customer tiers (docs/tiers.md)
