@@ -54,4 +54,6 @@ def test_the_command_runs_good_files_and_reports_the_others(local_batch):
         assert float(rows[name]["service_achieved"]) == pytest.approx(summary["service"]["achieved"], rel=1e-9)
         # the solver status is the enum's value, in batch.csv as in summary.json (not `SolveStatus.optimal`)
         assert rows[name]["solver_status"] == summary["solver"]["status"] == "optimal"
-    assert sorted(p.name for p in out.iterdir()) == ["alpha", "batch.csv"]
+    # The infeasible scenario's result shows what is reachable, without a plan (issue 15, point 8).
+    assert sorted(p.name for p in out.iterdir()) == ["alpha", "batch.csv", "gamma"]
+    assert not (out / "gamma" / "plan.csv").exists() and (out / "gamma" / "frontier.csv").exists()
