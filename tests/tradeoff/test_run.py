@@ -256,3 +256,16 @@ def test_foreign_result_file_stops_the_run_before_any_work(tiny, tmp_path, monke
     assert cli(monkeypatch, "run", tiny, "--out", tmp_path) == 2
     assert (tmp_path / "tiny" / "summary.json").read_text() == "{}"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["summary.json", "tiny"]
+
+
+def test_the_console_line_gives_the_reports_figures(tiny, tmp_path, monkeypatch, capsys):
+    # Issue 15, point 3: money per year and service in percent, out of sample, as the report's headline.
+    out = tmp_path / "out"
+    assert cli(monkeypatch, "run", tiny, "--out", out, "--target", "0.9") == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    summary = json.loads((out / "tiny" / "summary.json").read_text(encoding="utf-8"))
+    sc = scenarios.load(tiny)
+    per_year = summary["totals"]["cost_total"] * sc.horizon.periods_per_year
+    assert f"total cost {per_year:,.0f} {sc.currency} per year" in line
+    assert f"{100 * summary['service']['achieved']:.1f} % out of sample" in line
+    assert "target 90 %" in line

@@ -75,9 +75,14 @@ def run_and_report(file: Path, out: Path, sets: list[str], variant: str | None, 
         raise
     s = result.summary
     service = s["service"]
-    typer.echo(f"{result.out_dir}: {len(result.plan)} SKUs, cost_total {s['totals']['cost_total']:.2f} "
-               f"{result.scenario.currency}/period, {service['metric']} {service['achieved']:.4f} out of sample "
-               f"(target {service['target'] if service['target'] is not None else 'none: cost-optimal'})")
+    # The report's headline figures, in its units (money per year; both out of sample), so that the
+    # console and the report say the same thing (issue 15, point 3).
+    ppy = float(result.scenario.horizon.periods_per_year)
+    cost = s["totals"]["cost_total"]
+    target = service["target"]
+    typer.echo(f"{result.out_dir}: {len(result.plan)} SKUs, total cost {cost * ppy:,.0f} {result.scenario.currency} per "
+               f"year ({cost:,.2f} per period), {service['metric']} {100 * service['achieved']:.1f} % out of sample "
+               f"({'target ' + format(100 * target, '.4g') + ' %' if target is not None else 'cost-optimal: no target'})")
     if s.get("audit"):
         a = s["audit"]
         typer.echo(f"audit: {a['skus_audited']} SKUs with a current policy, saving {a['saving']:.2f} "
