@@ -18,6 +18,15 @@ backlog has built); without a backlog (no customer waits, or waits are expedited
 falls below 0, so s is clamped at 0 there. Each level gets the (mode, review period, family, lot)
 ways of lowest analytic logistics cost, as many as the budget allows (per_sku + fill_per_sku rows per
 SKU in all, at least one per level).
+
+Analytic seeds (optimizer.seeds). EOQ lots miss optima far from the EOQ (high demand per period
+against the fixed cost: the optimum orders almost every period). Every way (family, mode, review
+period) also gets the exact optimum of the nearest analytic model on its protection-period demand:
+Zheng-Federgruen for (s, S) and (R, s, S), Federgruen-Zheng for (r, Q), the minimiser of the expected
+holding and shortage cost (the critical fractile for R <= 1) for base stock and RS; the lot families'
+cheapest way (by the model's cost) also gets its seed with the reorder level half a protection-demand
+standard deviation lower and higher. The seed lots also join the fill-rate ways. These rows come
+after the grid and the fill-rate rows (they do not take from their budget).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from optimizer import seeds
 from simulation.metrics import POLICY_COLUMNS as _POLICY
 from scenarios.schema import Scenario, Sku, dist_mean, dist_var
 
@@ -75,9 +85,7 @@ def _spread(values: tuple[int, ...], n: int) -> list[int]:
 def critical_fractile(scenario: Scenario, sku: Sku) -> float:
     """p / (p + h): p the expected shortage cost per unit short (reactions weighted), h holding per
     unit per period. The newsvendor's optimal cycle service level."""
-    c, r = scenario.costs, scenario.customer_reaction
-    p = (r.wait * (c.backorder_per_unit + c.backorder_per_unit_period)
-         + r.substitute * scenario.substitution_per_unit(sku) + r.lost_sale * scenario.lost_sale_per_unit(sku))
+    p = seeds.shortage_cost(scenario, sku)
     h = scenario.holding_per_unit_period(sku)
     return p / (p + h) if p + h > 0 else 0.5
 
@@ -270,8 +278,12 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int 
     betas = fill_levels(scenario)
     fill_per_sku = per_sku // 3 if fill_per_sku is None else fill_per_sku
     rows: list[tuple] = []
+    backlog = _backlog_possible(scenario)
     for sku in scenario.skus:
         ways: list[tuple] = []  # (family, mode, R, lot, protection-demand mean, var) for fill-rate levels
+        seeded: list[tuple] = []  # the analytic optima (optimizer.seeds), added after the fill-rate rows
+        optima: dict[tuple[str, int], dict | None] = {}  # per (mode, R): shared by the families
+        hedge: dict[str, tuple] = {}  # lot family -> (model cost, mode, R, spread) of its cheapest way
         first = len(rows)
         if sku.demand is None:
             raise ValueError(f"SKU {sku.id} has no demand model (load the scenario through scenarios.load)")
@@ -281,6 +293,16 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int 
             lt_mean, lt_var = dist_mean(mode.lead_time), dist_var(mode.lead_time)
             P = max(lt_mean, 1.0) if R == 0 else lt_mean + R
             ltd_mean, ltd_var = mu * P, var * P + mu * mu * lt_var
+            way_seeds: list[tuple] = []
+            if family != "capped_base_stock":
+                if (mode.name, R) not in optima:
+                    optima[mode.name, R] = seeds.way_optimum(scenario, sku, mode, R)
+                way_seeds = seeds.seed_rows(scenario, sku, family, mode, R, optima[mode.name, R], backlog)
+                seeded += way_seeds
+                if family in ("sS", "RsS", "rQ"):
+                    cost = seeds.way_cost(scenario, sku, family, mode, optima[mode.name, R])
+                    if cost < hedge.get(family, (math.inf,))[0]:
+                        hedge[family] = (cost, mode, R, 0.5 * math.sqrt(max(ltd_var, 0.0)))
             if family in ("base_stock", "RS"):
                 if R >= 1:  # one replenishment per review: the lot is the demand of a review period
                     ways.append((family, mode, R, mu * R, ltd_mean, ltd_var))
@@ -290,6 +312,10 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int 
                 lots = _lots(scenario, sku, mode, mu, 3 if n_combo >= 9 else 2)
                 n_s = max(2, n_combo // len(lots))
                 ways += [(family, mode, R, Q, ltd_mean, ltd_var) for Q in lots]
+                if way_seeds:  # the analytic optimum's lot at the fill-rate levels too
+                    exact = int(way_seeds[0][5]) if family == "rQ" else int(way_seeds[0][4] - way_seeds[0][3])
+                    if exact not in lots:
+                        ways.append((family, mode, R, exact, ltd_mean, ltd_var))
                 for s in _spread(_quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_s)), n_s):
                     for Q in lots:
                         if family == "rQ":
@@ -308,6 +334,9 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int 
         if fill_per_sku > 0:  # the fill-rate rows top the SKU up to per_sku + fill_per_sku
             budget = max(len(betas), per_sku + fill_per_sku - (len(rows) - first))
             rows += _fill_rate_rows(scenario, sku, ways, betas, budget)
+        for family, (_, mode, R, spread) in hedge.items():  # around the most promising way's seed
+            seeded += seeds.seed_rows(scenario, sku, family, mode, R, optima[mode.name, R], backlog, spread)
+        rows += seeded
     return with_critical_levels(scenario, _frame(rows))
 
 

@@ -2,6 +2,14 @@
 `frontier_neighbours` seed it from Plans), each SKU's price-optimal candidate and close rivals (the
 SKU-chunk tasks of tradeoff.search use them with optimizer.prices), and the stopping test.
 
+Growing steps (a pattern search, `_pattern`): besides the one-step moves, a seed that was reached by
+a move of k steps in some direction from a row evaluated in an earlier round (and so beat that row)
+gets the move of 2k steps on in that direction; the next round, if that one wins, 4k, and so on.
+Refine can so walk far from the initial grid and the analytic seeds in a few rounds, and the one-step
+moves still settle the last units. Which row led to which is read from the evaluations table: its
+`round` column (tradeoff.search writes it), else its row order (rows are appended as they are
+evaluated).
+
 Ranking and selection: replications are spent where they decide something. A rival is a candidate
 of the same SKU whose reduced cost (optimizer.prices) lies within the sum of the two 95 %
 half-widths of the price-optimal one's. Re-simulating rivals (and the chosen row) with more
@@ -29,7 +37,7 @@ def neighbours(scenario: Scenario, evaluations: pd.DataFrame, plan: Plan) -> pd.
     """New candidates (policy columns only) around each chosen policy and around the best candidate of
     each other family/mode/review period of its SKU: every parameter moved one step down and up, both levels of (s, S) moved together (keeping the lot), lot sizes kept at least the
     MOQ and multiples of the pack size; rows already in `evaluations` are left out."""
-    return _around(scenario, evaluations, _seeds(evaluations, plan))
+    return _moves(scenario, evaluations, _seeds(evaluations, plan))
 
 
 def frontier_neighbours(scenario: Scenario, evaluations: pd.DataFrame, plans) -> pd.DataFrame:
@@ -41,7 +49,7 @@ def frontier_neighbours(scenario: Scenario, evaluations: pd.DataFrame, plans) ->
     seeds = [policy_part(p.choice) for p in plans if p is not None and len(p.choice)]
     if not seeds:
         return pd.DataFrame(columns=POLICY_COLUMNS)
-    return _around(scenario, evaluations, pd.concat(seeds, ignore_index=True).drop_duplicates(ignore_index=True))
+    return _moves(scenario, evaluations, pd.concat(seeds, ignore_index=True).drop_duplicates(ignore_index=True))
 
 
 def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
@@ -49,11 +57,14 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
     seed by seed in the seeds' order and, per seed, the moves in the order of
     itertools.product((-1, 0, 1), ...). A negative reorder point s is kept when customers can wait
     (a backlog lets the position fall below 0); without a backlog s stops at 0."""
-    from optimizer.candidates import _backlog_possible
+    return add_new(evaluations, _one_step(scenario, seeds))
+
+
+def _one_step(scenario: Scenario, seeds: pd.DataFrame) -> pd.DataFrame:
+    """The valid one-step moves of `_around`, evaluated or not (repeats kept)."""
     from scenarios.schema import dist_mean
 
-    pack, moq = scenario.policies.pack_size, scenario.policies.moq
-    s_min = -np.inf if _backlog_possible(scenario) else 0.0
+    pack = scenario.policies.pack_size
     mu_of = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
     seeds = policy_part(seeds).reset_index(drop=True)
     parts, seed_pos, move_pos = [], [], []
@@ -87,18 +98,116 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
         return pd.DataFrame(columns=POLICY_COLUMNS)
     df = pd.concat(parts, ignore_index=True)
     df = df.iloc[np.lexsort((np.concatenate(move_pos), np.concatenate(seed_pos)))].reset_index(drop=True)
+    return _valid(scenario, df)
+
+
+def _lots(q: np.ndarray, moq: float, pack: float) -> np.ndarray:
+    """Lot sizes as moves make them: at least the MOQ (and 1), whole packs; NaN stays NaN."""
+    return np.where(np.isnan(q), q, np.maximum(np.ceil(np.maximum(np.maximum(q, moq), 1) / pack) * pack, 1))
+
+
+def _valid(scenario: Scenario, df: pd.DataFrame) -> pd.DataFrame:
+    """Moved policies with their lots rounded (_lots) and the invalid ones dropped: S < 0, s below 0
+    without a backlog, cap < 1, a negative critical level, s + Q < 0 for rQ, S <= s for sS / RsS."""
+    from optimizer.candidates import _backlog_possible
+
+    s_min = -np.inf if _backlog_possible(scenario) else 0.0
     num = {c: df[c].to_numpy(dtype=float) for c in ("s", "S", "Q", "cap")}
     q = num["Q"]
-    has_q = ~np.isnan(q)
-    if has_q.any():  # lot sizes at least the MOQ (and 1), whole packs
-        q = np.where(has_q, np.maximum(np.ceil(np.maximum(np.maximum(q, moq), 1) / pack) * pack, 1), q)
+    if (~np.isnan(q)).any():
+        q = _lots(q, scenario.policies.moq, scenario.policies.pack_size)
         df["Q"] = q
     s, S, cap, fam = num["s"], num["S"], num["cap"], df["family"].to_numpy(dtype=object)
     drop = (S < 0) | (s < s_min) | (cap < 1)  # NaN compares false: a missing level is no reason
     drop |= df["critical_level"].to_numpy(dtype=float) < 0
     drop |= (fam == "rQ") & (s + q < 0)  # the replication starts with s + Q on hand
     drop |= np.isin(fam, ("sS", "RsS")) & ~(S > s)
-    return add_new(evaluations, df[~drop])
+    return df[~drop]
+
+
+def _pattern(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
+    """Growing steps (a pattern search): for each seed x, a row z evaluated in an earlier round of the
+    same way (sku, family, mode, R, critical level) from which x is a move of k steps in one direction
+    d (x = z + k d step(z), steps and lot rounding as `_around` makes them, k >= 1). x is the seed
+    because it beat z, so d is a direction that paid: the new row is x + 2k d step(x), twice the step
+    that led to x. Rounds are the table's `round` column when it has one (tradeoff.search writes it),
+    else its row order (rows are appended as they are evaluated); of several such z the one of the
+    latest round, then the nearest, then the last leads (rows of x's own round are its siblings,
+    moves of the same seed, not its origin). A seed no earlier row moves to (a grid point, an
+    analytic seed) gets none; nor does a critical-level move (its own axis). The new rows are valid
+    (`_valid`), evaluated or not (`_moves` leaves the evaluated ones out)."""
+    from scenarios.schema import dist_mean
+
+    empty = pd.DataFrame(columns=POLICY_COLUMNS)
+    if seeds is None or seeds.empty or evaluations is None or evaluations.empty:
+        return empty
+    pack = float(scenario.policies.pack_size)
+    moq = float(scenario.policies.moq)
+    sd = policy_part(seeds).drop_duplicates(ignore_index=True)
+    n, m = len(evaluations), len(sd)
+    if "round" in evaluations.columns and pd.api.types.is_numeric_dtype(evaluations["round"]):
+        order = evaluations["round"].to_numpy(dtype=float)
+    else:
+        order = np.arange(n, dtype=float)
+    # one integer per way (sku, family, mode, R, critical level), shared by the table and the seeds
+    ids = np.zeros(n + m, dtype=np.int64)
+    for c in ("sku", "family", "mode", "R", "critical_level"):
+        col = evaluations[c] if c in evaluations.columns else pd.Series(0.0, index=evaluations.index)
+        codes, uniq = pd.factorize(np.concatenate([col.to_numpy(), sd[c].to_numpy()]))
+        ids = pd.factorize(ids * (len(uniq) + 1) + codes)[0]
+    ev_ids, sd_ids = ids[:n], ids[n:]
+    # the pairs (seed, row of its way): the table's rows sorted by way, a slice per seed
+    by_way = np.argsort(ev_ids, kind="stable")
+    first = np.searchsorted(ev_ids[by_way], sd_ids, side="left")
+    count = np.searchsorted(ev_ids[by_way], sd_ids, side="right") - first
+    if not count.sum():
+        return empty
+    seed = np.repeat(np.arange(m), count)
+    z = by_way[np.repeat(first, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)]
+    family = sd["family"].to_numpy(dtype=object)
+    mu_of = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
+    mu = sd["sku"].map(mu_of).to_numpy(dtype=float)[seed]
+    used = {p: np.isin(family, [f for f, ps in _PARAMS.items() if p in ps])[seed] for p in ("s", "S", "Q", "cap")}
+    xv = {p: sd[p].to_numpy(dtype=float)[seed] for p in used}
+    zv = {p: evaluations[p].to_numpy(dtype=float)[z] for p in used}
+    # the seed's own row: the last row of its way with its parameters
+    same = np.ones(len(seed), dtype=bool)
+    for p in used:
+        same &= ~used[p] | (xv[p] == zv[p])
+    x_pos = np.full(m, -1, dtype=np.int64)
+    np.maximum.at(x_pos, seed[same], z[same])
+    x_order = np.where(x_pos >= 0, order[np.maximum(x_pos, 0)], -np.inf)
+    step_z = {p: _steps(zv[p], mu) if p != "Q" else np.maximum(_steps(zv[p], mu), pack) for p in used}
+    k = np.zeros(len(seed))
+    for p in used:
+        k = np.maximum(k, np.where(used[p], np.abs(xv[p] - zv[p]) / step_z[p], 0.0))
+    k = np.rint(k)
+    ok = (order[z] < x_order[seed]) & (k >= 1)
+    for p in used:  # x must be exactly the move (sign, k) of z
+        moved = zv[p] + np.sign(xv[p] - zv[p]) * k * step_z[p]
+        if p == "Q":
+            moved = _lots(moved, moq, pack)
+        ok &= ~used[p] | (moved == xv[p])
+    if not ok.any():
+        return empty
+    rows = np.flatnonzero(ok)
+    # per seed: the latest round, then the smallest k, then the last row
+    rows = rows[np.lexsort((-z[rows], k[rows], -order[z[rows]], seed[rows]))]
+    rows = rows[np.r_[True, seed[rows][1:] != seed[rows][:-1]]]
+    new = sd.iloc[seed[rows]].reset_index(drop=True)
+    for p in used:
+        x = xv[p][rows]
+        step = _steps(x, mu[rows]) if p != "Q" else np.maximum(_steps(x, mu[rows]), pack)
+        new[p] = np.where(used[p][rows], x + np.sign(x - zv[p][rows]) * 2 * k[rows] * step, x)
+    return _valid(scenario, new[POLICY_COLUMNS])
+
+
+def _moves(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
+    """The one-step moves of the seeds (as `_around` orders them), then their growing steps
+    (`_pattern`), valid and not yet evaluated, without repeats."""
+    near = _one_step(scenario, seeds)
+    far = _pattern(scenario, evaluations, seeds)
+    return add_new(evaluations, pd.concat([near, far], ignore_index=True) if len(far) else near)
 
 
 def _rationing(scenario: Scenario) -> bool:
@@ -154,7 +263,7 @@ def around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) -
     `neighbours` makes them), valid and not already in `evaluations`."""
     if seeds is None or seeds.empty:
         return pd.DataFrame(columns=POLICY_COLUMNS)
-    return _around(scenario, evaluations, seeds)
+    return _moves(scenario, evaluations, seeds)
 
 
 def cheapest_per_sku(sku_codes: np.ndarray, score: np.ndarray) -> np.ndarray:

@@ -71,10 +71,12 @@ def test_explicit_candidates_replace_the_grid():
     assert set(c.loc[c["family"] == "RS", "R"]) == {7}
 
 
-def test_example_scenarios_give_30_to_80_per_sku():
+def test_example_scenarios_give_30_to_90_per_sku():
     import scenarios
 
+    # at most 80 from the grid and the fill-rate rows, plus the analytic seeds (optimizer.seeds: one
+    # per way, two more around the cheapest way of each lot family): 6 + 2 in retail_dc
     for name in ("retail_dc", "spare_parts"):
         sc = scenarios.load(f"scenarios/examples/{name}.yaml")
         per = initial_candidates(sc).groupby("sku").size()
-        assert per.between(30, 80).all(), (name, per.describe())
+        assert per.between(30, 90).all(), (name, per.describe())

@@ -25,12 +25,22 @@ def test_neighbours_new_valid_and_close():
     keys = set(map(tuple, ev[["sku", "family", "mode", "s", "S"]].to_numpy().tolist()))
     assert not any(tuple(r) in keys for r in new[["sku", "family", "mode", "s", "S"]].to_numpy().tolist())
     assert (new["S"] > new["s"]).all() and (new["s"] >= 0).all()
-    # each new row is one step (5 % of the level or of mean demand, >= 1 unit) from an evaluated row
+    # each new row is one step (5 % of the level or of mean demand, >= 1 unit) from an evaluated row,
+    # or a growing step: twice as far beyond an evaluated row x as x lies from a row z evaluated before
+    # it, in steps (optimizer.refine._pattern)
+    step = lambda v: max(1, round(0.05 * max(abs(v), 16.0)))  # noqa: E731  (mean demand <= 15 here)
+    far = 0
     for r in new.itertuples():
+        assert r.family == "sS" and r.R == 0
         same = ev[(ev["sku"] == r.sku) & (ev["mode"] == r.mode)]
-        step = lambda v: max(1, round(0.05 * max(abs(v), 16.0)))  # noqa: E731  (mean demand <= 15 here)
         near = same[((same["s"] - r.s).abs() <= same["s"].map(step)) & ((same["S"] - r.S).abs() <= same["S"].map(step))]
-        assert len(near) > 0 and r.family == "sS" and r.R == 0
+        if len(near):
+            continue
+        pattern = [(i, j) for i, x in same.iterrows() for j, z in same.loc[:i - 1].iterrows()
+                   if all((getattr(r, c) - x[c]) / step(x[c]) == 2 * (x[c] - z[c]) / step(z[c]) for c in ("s", "S"))]
+        assert pattern, r
+        far += 1
+    assert far < len(new) / 2
 
 
 def test_neighbours_respect_pack_and_moq():
