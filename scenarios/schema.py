@@ -469,26 +469,12 @@ class RepeatedStockout(Strict):
     defect_probability: Share = 0.3
 
 
-class CustomerReaction(Strict):
-    """Shares of the three reactions to a short order; they must sum to 1."""
-
-    wait: Share = 1.0
-    substitute: Share = 0.0
-    lost_sale: Share = 0.0
-    partial_shipments: bool = True
-    repeated_stockout: RepeatedStockout | None = None
-
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> "CustomerReaction":
-        total = self.wait + self.substitute + self.lost_sale
-        if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"wait + substitute + lost_sale = {total:g}, must sum to 1")
-        return self
 
 
 class ReactionShares(Strict):
-    """A customer tier's own reaction to a short order (shares, sum 1); partial shipments and the
-    repeated-stockout rule stay those of customer_reaction."""
+    """Shares of the three reactions to a short order, summing to 1: a customer tier's own
+    (customer_tiers.tiers[].reaction; partial shipments and the repeated-stockout rule stay those of
+    customer_reaction), and the base of CustomerReaction."""
 
     wait: Share = 1.0
     substitute: Share = 0.0
@@ -500,6 +486,14 @@ class ReactionShares(Strict):
         if abs(total - 1.0) > 1e-9:
             raise ValueError(f"wait + substitute + lost_sale = {total:g}, must sum to 1")
         return self
+
+
+class CustomerReaction(ReactionShares):
+    """Shares of the three reactions to a short order (they must sum to 1), partial shipments and the
+    optional defection rule."""
+
+    partial_shipments: bool = True
+    repeated_stockout: RepeatedStockout | None = None
 
 
 class CustomerTier(Strict):

@@ -70,18 +70,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: str, selection, plan: pd.DataFrame,
-                  in_sample: pd.DataFrame, checks: list[RuleCheck], verification: dict, candidates: int,
-                  simulations: int, refine_rounds: int, frontier: pd.DataFrame, audit: dict | None, timings: dict[str, float]) -> dict:
-    """The summary.json document of a run (see the module docstring for the keys).
-
-    selection: the optimizer.Plan of the final selection; plan: plan.csv (out of sample); in_sample:
-    the same SKUs' in-sample rows; verification: {seed, replications}; candidates: distinct
-    candidates; simulations: policy rows simulated in all; timings in seconds."""
-    metric = scenario.service.metric
-    out_metrics = aggregate_metrics(plan)
-    summary = {
-        "status": "ok",
+def _identity(scenario, scenario_hash: str, variants: list[str], engine: str) -> dict:
+    """The keys that say which run a summary is (scenario, hash, seed, engine, replications)."""
+    return {
         "scenario": {
             "name": scenario.name,
             "description": scenario.description,
@@ -94,6 +85,22 @@ def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: 
         "seed": scenario.seed,
         "engine": engine,
         "replications": scenario.replications,
+    }
+
+
+def build_summary(*, scenario, scenario_hash: str, variants: list[str], engine: str, selection, plan: pd.DataFrame,
+                  in_sample: pd.DataFrame, checks: list[RuleCheck], verification: dict, candidates: int,
+                  simulations: int, refine_rounds: int, frontier: pd.DataFrame, audit: dict | None, timings: dict[str, float]) -> dict:
+    """The summary.json document of a run (see the module docstring for the keys).
+
+    selection: the optimizer.Plan of the final selection; plan: plan.csv (out of sample); in_sample:
+    the same SKUs' in-sample rows; verification: {seed, replications}; candidates: distinct
+    candidates; simulations: policy rows simulated in all; timings in seconds."""
+    metric = scenario.service.metric
+    out_metrics = aggregate_metrics(plan)
+    summary = {
+        "status": "ok",
+        **_identity(scenario, scenario_hash, variants, engine),
         "verification": dict(verification),
         "candidates": int(candidates),
         "simulations": int(simulations),
@@ -164,18 +171,7 @@ def build_infeasible_summary(*, scenario, scenario_hash: str, variants: list[str
         "message": str(error),
         "rules_failing_alone": [dict(r, measure=measure(r["rule"])) for r in rules_alone],
         "plan": PLAN_NOT_WRITTEN,
-        "scenario": {
-            "name": scenario.name,
-            "description": scenario.description,
-            "currency": scenario.currency,
-            "scenario_hash": scenario_hash,
-            "seed": scenario.seed,
-            "variants": list(variants),
-        },
-        "scenario_hash": scenario_hash,
-        "seed": scenario.seed,
-        "engine": engine,
-        "replications": scenario.replications,
+        **_identity(scenario, scenario_hash, variants, engine),
         "candidates": int(candidates),
         "simulations": int(simulations),
         "skus": len(scenario.skus),
