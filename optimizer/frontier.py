@@ -26,7 +26,8 @@ from scenarios.schema import Scenario
 
 FRONTIER_COLUMNS = ["target", "achieved", "cost_total", "cost_logistics", *COST_BUCKETS, "marginal_cost",
                     "implied_shortage_cost", "cost_optimal"]
-EXTRA_COLUMNS = ["service_dual", "status", "gap", "method"]
+EXTRA_COLUMNS = ["service_dual", "status", "gap", "method", "note"]
+CLOSE_TO_LEVEL = 0.005  # a row's plan is "at its level" when it achieves at most half a point more
 MEMO_SIZE = 4  # sweeps kept (a run asks for the curve of at most a few evaluation tables in a row)
 _memo = LRU(MEMO_SIZE)
 
@@ -138,5 +139,20 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     d_points = df["achieved"].diff() * 100.0
     df["marginal_cost"] = np.where(d_points > 1e-12, d_cost / d_points.where(d_points > 1e-12, 1.0), np.nan)
     df["cost_optimal"] = df["cost_optimal"].astype(bool)
+    df["note"] = _notes(df)
     df.attrs["infeasible"] = infeasible
     return df
+
+
+def _notes(df: pd.DataFrame) -> list[str]:
+    """Why a level's plan achieves more than half a point above the level (empty otherwise): the
+    cheapest plan the candidates give at or above the level already serves more, i.e. no candidate
+    set nearer the level costs less."""
+    out = []
+    for target, achieved in zip(df["target"].to_numpy(float), df["achieved"].to_numpy(float)):
+        if np.isfinite(target) and achieved > target + CLOSE_TO_LEVEL:
+            out.append(f"the cheapest plan at or above {100 * target:.4g} % already gives {100 * achieved:.2f} %: "
+                       "no plan nearer the level costs less among the candidates")
+        else:
+            out.append("")
+    return out

@@ -581,8 +581,9 @@ class Service(Strict):
     target: Annotated[float, Field(gt=0, le=1)] | None = None
     floors: dict[str, Annotated[float, Field(gt=0, le=1)]] = FrozenDict()
     sku_floor: Annotated[float, Field(gt=0, le=1)] | None = None
+    # The default reaches 99.9 % so that the curve passes the cost optimum (the total-cost "U").
     frontier: tuple[Annotated[float, Field(gt=0, le=1)], ...] = (
-        0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995,
+        0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999,
     )
     abc: Abc = Abc()
     # Added to format 1 (docs/tiers.md): draw the exchange curve for one customer tier's level.
