@@ -388,3 +388,46 @@ def _explicit(scenario: Scenario) -> pd.DataFrame:
                         rows.append((sku.id, family, mode, whole(e.get("s")), whole(e.get("S")),
                                      whole(e.get("Q")), R, whole(e.get("cap"))))
     return _frame(rows)
+
+
+AIMED_GAP = 0.005  # levels this far below a SKU's least-logistics candidate get candidates of their own
+
+
+def aimed_at_levels(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """Candidates aimed at the fill-rate levels below each SKU's cheapest way of replenishing
+    (issue 15, point 1): for the SKU's candidate of least logistics cost (cost_total - cost_shortage)
+    in the evaluated `table`, the same family, mode, review period and lot at the fill-rate reorder
+    point (fill_rate_reorder_point) of every level of fill_levels more than AIMED_GAP below its
+    achieved fill rate. Without these the low levels of the exchange curve all come back as the
+    least-logistics plan, which serves more than they ask (its lot is rarely on the grid of levels).
+    Policies already in `table` are left out; empty unless service.metric is fill_rate."""
+    from optimizer.keys import add_new
+
+    betas = np.array(fill_levels(scenario))
+    if not len(betas) or table.empty or scenario.policies.candidates != "auto":
+        return table.iloc[0:0][POLICY_COLUMNS]
+    logistics = table["cost_total"].to_numpy(float) - table["cost_shortage"].to_numpy(float)
+    best = table.assign(_l=logistics).sort_values("_l", kind="stable").drop_duplicates("sku")
+    by_id = {s.id: s for s in scenario.skus}
+    rows: list[tuple] = []
+    for r in best.itertuples(index=False):
+        wanted = tuple(float(b) for b in betas if b < float(r.fill_rate) - AIMED_GAP)
+        sku = by_id.get(r.sku)
+        if not wanted or sku is None or sku.demand is None or r.family == "capped_base_stock":
+            continue
+        mode = scenario.mode(r.mode)
+        R = int(r.R)
+        mu, var = dist_mean(sku.demand), dist_var(sku.demand)
+        lt_mean, lt_var = dist_mean(mode.lead_time), dist_var(mode.lead_time)
+        P = max(lt_mean, 1.0) if R == 0 else lt_mean + R
+        if r.family in ("sS", "RsS"):
+            lot = float(r.S) - float(r.s)
+        elif r.family == "rQ":
+            lot = float(r.Q)
+        else:
+            lot = mu * max(R, 1)
+        way = (r.family, mode, R, lot, mu * P, var * P + mu * mu * lt_var)
+        rows += _fill_rate_rows(scenario, sku, [way], wanted, len(wanted))
+    if not rows:
+        return table.iloc[0:0][POLICY_COLUMNS]
+    return add_new(table, _frame(rows))

@@ -144,7 +144,7 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     return df
 
 
-def _notes(df: pd.DataFrame) -> list[str]:
+def _notes(df: pd.DataFrame) -> list:
     """Why a level's plan achieves more than half a point above the level (empty otherwise): the
     cheapest plan the candidates give at or above the level already serves more, i.e. no candidate
     set nearer the level costs less."""
@@ -154,5 +154,5 @@ def _notes(df: pd.DataFrame) -> list[str]:
             out.append(f"the cheapest plan at or above {100 * target:.4g} % already gives {100 * achieved:.2f} %: "
                        "no plan nearer the level costs less among the candidates")
         else:
-            out.append("")
+            out.append(np.nan)  # no note: an empty cell, read back as missing
     return out

@@ -150,6 +150,7 @@ class _Chunk:
             if self.scenario.service.target is None:  # cost-optimal: zero prices are a good start
                 zero = Prices("total", self.scenario.service.metric)
                 table = self.refine(table, (Level(zero, table.iloc[0:0][POLICY_COLUMNS], MAX_REFINE_ROUNDS),))
+            table = self.aim(table)
         elif task.step == "refine":
             table = self.refine(self.load(), task.levels)
             plan_level = next((lv for lv in task.levels if lv.contenders), None)
@@ -170,6 +171,22 @@ class _Chunk:
         # A scratch file read back once: no dictionaries, statistics or compression (cheaper to write).
         write_parquet(table, chunk_path(self.task.store, self.task.chunk.index, self.task.generation),
                       compression=None, use_dictionary=False, write_statistics=False)
+
+    def aim(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The candidates aimed at the exchange curve's low levels (optimizer.candidates.
+        aimed_at_levels), simulated and added as one more round; the table as it is with
+        policies.expand false."""
+        from optimizer.candidates import aimed_at_levels
+
+        if not self.scenario.policies.expand:
+            return table
+        new = aimed_at_levels(self.scenario, table)
+        if new.empty:
+            return table
+        done = table.groupby("sku", sort=False)["round"].max()
+        added = self.simulate(new, self.scenario.replications)
+        added["round"] = added["sku"].map(done).fillna(0).astype(np.int64).to_numpy() + 1
+        return pd.concat([table, added], ignore_index=True)
 
     # ---- refine rounds
     def classes(self, table: pd.DataFrame) -> np.ndarray:
