@@ -541,6 +541,14 @@ def run(path_or_scenario: str | Path | Scenario, out: str | Path | None = None, 
     return result
 
 
+def _remove_work(result: Result | None) -> None:
+    """Remove the temporary work folder of a run made without --out (the FIFO comparison's) now,
+    not when the garbage collector gets to it."""
+    work = getattr(result, "extras", {}).get("work") if result is not None else None
+    if work is not None:
+        work.remove()
+
+
 def allocation_comparison(scenario: Scenario, engine: str, jobs: int, executor: str, scheduler: str | None) -> dict:
     """The same scenario planned with FIFO allocation (every tier served alike, so the tier floors
     hold only by serving everybody at the top tier's level), for summary.json's
@@ -554,7 +562,9 @@ def allocation_comparison(scenario: Scenario, engine: str, jobs: int, executor: 
         result = _run_in(fifo, None, result_folder_name(fifo), None, engine, jobs, executor, scheduler, None, False,
                          Stages(None))
     except InfeasibleError as exc:
+        _remove_work(getattr(exc, "result", None))
         return {"allocation": "fifo", "status": "infeasible", "rule": getattr(exc, "rule", None)}
+    _remove_work(result)
     return {"allocation": "fifo", "status": "optimal",
             "cost_per_period": float(result.plan["cost_total"].sum()),
             "logistics_cost_per_period": float((result.plan["cost_total"] - result.plan["cost_shortage"]).sum()),

@@ -16,6 +16,7 @@ from simulation.metrics import TIER_METRICS, tier_column, tier_columns
 
 # Rates averaged by demand over SKUs; the other figures add up.
 _ADDITIVE = ("demand_per_period", "customers_lost", "cost_shortage")
+_SERVICE = ("fill_rate", "order_fill_rate", "on_time_rate")  # 1 when a tier asks for nothing
 
 
 def tier_table(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame | None:
@@ -50,8 +51,10 @@ def tier_summary(scenario: Scenario, tiers: pd.DataFrame | None, checks) -> list
             values = rows[metric].to_numpy(float)
             if metric in _ADDITIVE:
                 entry[metric] = float(values.sum())
-            else:
-                entry[metric] = float((values * d).sum() / d.sum()) if d.sum() > 0 else 1.0
+            elif d.sum() > 0:
+                entry[metric] = float((values * d).sum() / d.sum())
+            else:  # a tier without demand: nothing asked, nothing missed, no order cycle
+                entry[metric] = 1.0 if metric in _SERVICE else 0.0
         entry["floor"] = tier.floor
         entry["floor_met"] = met.get(f"customer_tiers.tiers[{k}].floor") if tier.floor is not None else None
         out.append(entry)

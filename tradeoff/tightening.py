@@ -29,11 +29,12 @@ from tradeoff.verify import RuleCheck, check_rules
 MAX_ROUNDS = 3
 
 _TIGHTENABLE = ("service.target", "service.floors.", "budget.inventory_value",
-                "costs.warehousing.capacity_units", "transport[")
+                "costs.warehousing.capacity_units", "transport[", "customer_tiers.tiers[")
 
 
 def tightenable(rule: str) -> bool:
-    """True for the rules the correction re-states: the aggregate target, class floors and limits."""
+    """True for the rules the correction re-states: the aggregate target, class floors, customer tier
+    floors and limits."""
     return rule.startswith(_TIGHTENABLE)
 
 
@@ -51,6 +52,7 @@ def scenario_with_levels(scenario: Scenario, levels: dict[str, float]) -> Scenar
     service, budget, costs = scenario.service, scenario.budget, scenario.costs
     transport = list(scenario.transport)
     floors = dict(service.floors)
+    tiers = list(scenario.customer_tiers.tiers) if scenario.customer_tiers is not None else []
     for rule, level in levels.items():
         if rule.startswith("service.floors."):
             floors[rule.removeprefix("service.floors.")] = level
@@ -61,9 +63,14 @@ def scenario_with_levels(scenario: Scenario, levels: dict[str, float]) -> Scenar
         elif rule.startswith("transport["):
             k = int(rule[len("transport["):rule.index("]")])
             transport[k] = transport[k].model_copy(update={"capacity_per_period": level})
+        elif rule.startswith("customer_tiers.tiers["):
+            k = int(rule[len("customer_tiers.tiers["):rule.index("]")])
+            tiers[k] = tiers[k].model_copy(update={"floor": level})
     service = service.model_copy(update={"floors": floors})
-    return scenario.model_copy(update={"service": service, "budget": budget, "costs": costs,
-                                       "transport": tuple(transport)})
+    update = {"service": service, "budget": budget, "costs": costs, "transport": tuple(transport)}
+    if tiers:
+        update["customer_tiers"] = scenario.customer_tiers.model_copy(update={"tiers": tuple(tiers)})
+    return scenario.model_copy(update=update)
 
 
 def next_levels(levels: dict[str, float], in_sample: list[RuleCheck], out_of_sample: list[RuleCheck]) -> dict[str, float]:

@@ -85,3 +85,17 @@ def test_service_audit_first_plan_misses_floors_and_the_final_plan_meets_every_r
     assert result.summary["service"]["rules_missed"] == []
     # The user's target is reported as asked, not the tightened level the selection used.
     assert result.summary["service"]["target"] == result.scenario.service.target
+
+
+def test_a_customer_tier_floor_is_tightened_like_a_class_floor():
+    sc = scenarios.load(Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "key_accounts.yaml")
+    rule = "customer_tiers.tiers[0].floor"
+    assert tightenable(rule)
+    missed = [RuleCheck(rule, "fill_rate", 0.99, 0.985, False)]
+    inside = [RuleCheck(rule, "fill_rate", 0.99, 0.993, True)]
+    levels = next_levels({}, inside, missed)
+    assert levels[rule] == pytest.approx(0.99 + 0.008)
+    tight = scenario_with_levels(sc, levels)
+    assert tight.customer_tiers.tiers[0].floor == pytest.approx(0.998)
+    assert sc.customer_tiers.tiers[0].floor == 0.99  # the scenario itself is unchanged
+    assert [t.name for t in tight.customer_tiers.tiers] == [t.name for t in sc.customer_tiers.tiers]
