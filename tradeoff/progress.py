@@ -235,11 +235,17 @@ class SocketChannel:
         if self._closed:
             return
         self._closed = True
-        from multiprocessing.connection import Client
+        # A bare socket, not multiprocessing's Client: Client waits for the listener's challenge, and
+        # the accepting thread may already have returned (a worker that died in its handshake after
+        # _closed was set), which left close() waiting for ever. Connecting never waits for accept.
+        import socket
 
+        family = socket.AF_UNIX if self.reporter.family == "AF_UNIX" else socket.AF_INET
         try:
-            Client(self._listener.address, family=self.reporter.family, authkey=self._authkey).close()
-        except (OSError, EOFError):
+            with socket.socket(family, socket.SOCK_STREAM) as wake:
+                wake.settimeout(2)
+                wake.connect(self._listener.address)
+        except OSError:
             pass
         self._thread.join(timeout=2)
         self._listener.close()
