@@ -337,3 +337,9 @@ def test_the_saving_against_fifo_is_stated_per_year():
     assert "the same rules cannot be met" in render_report(result)
     del result.summary["allocation_comparison"]
     assert "Against FIFO" not in render_report(result)
+
+
+def test_the_curve_marker_says_its_figures_are_in_sample():
+    # Issue 15, point 3: the curve is drawn in sample, the tiles out of sample; the marker says which.
+    page = render_report(synthetic_result())
+    assert "Recommended plan, in sample: " in page

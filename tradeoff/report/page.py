@@ -107,11 +107,15 @@ def _tier_point(result, h: Headline, tier: str) -> charts.Point | None:
 
 def _chosen_point(result, h: Headline) -> charts.Point | None:
     """The chosen plan on the exchange curve, in sample (the curve's own streams) when known."""
-    level = h.achieved_in_sample if h.achieved_in_sample is not None else h.achieved
-    cost = h.cost_in_sample if h.cost_in_sample is not None else h.cost
+    in_sample = h.achieved_in_sample is not None and h.cost_in_sample is not None
+    level = h.achieved_in_sample if in_sample else h.achieved
+    cost = h.cost_in_sample if in_sample else h.cost
     if level is None or cost is None:
         return None
-    label = f"Recommended plan: {pct(level)}, {money(cost, h.currency, compact=True)}/yr"
+    # Labelled with where its figures come from: the curve is in sample, the tiles out of sample
+    # (issue 15, point 3: one plan, figures that say which they are).
+    label = (f"Recommended plan, {'in sample' if in_sample else 'out of sample'}: {pct(level)}, "
+             f"{money(cost, h.currency, compact=True)}/yr")
     if h.target is not None:
         label += f" (target {pct(h.target)})"
     return charts.Point(level, cost, label)
