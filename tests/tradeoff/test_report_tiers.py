@@ -343,3 +343,14 @@ def test_the_curve_marker_says_its_figures_are_in_sample():
     # Issue 15, point 3: the curve is drawn in sample, the tiles out of sample; the marker says which.
     page = render_report(synthetic_result())
     assert "Recommended plan, in sample: " in page
+
+
+def test_the_runs_warnings_are_in_the_headline_as_text():
+    # A plan that lives off its starting stock (plan.csv note) must be said where people look.
+    result = synthetic_result()
+    result.summary["warnings"] = ["1 SKU (<b>X</b>) placed no replenishment order inside the verification horizon"]
+    page = render_report(result)
+    assert 'id="warnings"' in page
+    assert "Warning: 1 SKU (&lt;b&gt;X&lt;/b&gt;) placed no replenishment order" in page
+    del result.summary["warnings"]
+    assert 'id="warnings"' not in render_report(result)

@@ -209,7 +209,8 @@ def render_report(result) -> str:
         "report.html.j2", page_title=f"{title}: service and cost", title=title, description=sc.description,
         n_skus=len(result.plan) if result.plan is not None else len(sc.skus), metric=metric_label(h.metric),
         currency=sc.currency, notice=h.notice, sentences=h.sentences, tiles=tiles(h), rules=tables.rules(result),
-        tightening=tables.tightening(result), charts=figures,
+        tightening=tables.tightening(result), warnings=[str(w) for w in get(result.summary, "warnings") or []],
+        charts=figures,
         audited=result.audit is not None, tables=_report_tables(result), missing_audit=[str(m) for m in missing],
         provenance=tables.provenance(result))
 
