@@ -851,7 +851,8 @@ def tier_problems(scenario: "Scenario") -> list[str]:
             continue
         for key in ts:
             if key not in names:
-                problems.append(f"skus[{i}].tier_shares.{key}: not a tier of customer_tiers {list(names)}")
+                # The key is the user's text: shown quoted and capped in the message, never in the path.
+                problems.append(f"skus[{i}].tier_shares: {_show(key)} is not a tier of customer_tiers {list(names)}")
         total = sum(ts.values())
         if abs(total - 1.0) > 1e-9:
             problems.append(f"skus[{i}].tier_shares: the shares sum to {total:g}, must sum to 1")
@@ -1027,35 +1028,31 @@ class Scenario(Strict):
             raise ValueError(f"SKU {sku.id} has no tier shares (they come from the history's customer column)")
         return tuple(float(t.share) for t in ct.tiers)
 
+    def _tier_values(self, field: str, default):
+        """Each tier's `field` (top first), `default` where a tier leaves it unset; (default,) without
+        tiers. One rule for every per-tier setting that falls back on the scenario's."""
+        if self.customer_tiers is None:
+            return (default,)
+        return tuple(default if getattr(t, field) is None else getattr(t, field) for t in self.customer_tiers.tiers)
+
     def tier_reactions(self) -> tuple[tuple[float, float], ...]:
         """(wait, wait + substitute) of each tier: its own reaction shares, else customer_reaction's."""
-        cr = self.customer_reaction
-        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
-        out = []
-        for t in tiers:
-            r = t.reaction if t is not None and t.reaction is not None else cr
-            out.append((float(r.wait), float(r.wait + r.substitute)))
-        return tuple(out)
+        return tuple((float(r.wait), float(r.wait + r.substitute))
+                     for r in self._tier_values("reaction", self.customer_reaction))
 
     def tier_promised(self) -> tuple[float, ...]:
         """Each tier's promised order cycle (periods): its own, else order_cycle.promised."""
-        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
-        base = float(self.order_cycle.promised)
-        return tuple(float(t.promised) if t is not None and t.promised is not None else base for t in tiers)
+        return tuple(float(x) for x in self._tier_values("promised", self.order_cycle.promised))
 
     def tier_lost_sale_per_unit(self, sku: Sku) -> tuple[float, ...]:
         """Each tier's cost of one lost unit: the lost sale (lost_sale_per_unit without the goodwill)
         plus the tier's goodwill (default costs.goodwill)."""
         base = self.lost_sale_per_unit(sku) - float(self.costs.goodwill)
-        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
-        return tuple(base + (float(t.goodwill) if t is not None and t.goodwill is not None else float(self.costs.goodwill))
-                     for t in tiers)
+        return tuple(base + float(g) for g in self._tier_values("goodwill", self.costs.goodwill))
 
     def tier_lost_customer(self) -> tuple[float, ...]:
         """Each tier's cost of one customer lost (default costs.lost_customer)."""
-        tiers = self.customer_tiers.tiers if self.customer_tiers is not None else (None,)
-        base = float(self.costs.lost_customer)
-        return tuple(float(t.lost_customer) if t is not None and t.lost_customer is not None else base for t in tiers)
+        return tuple(float(x) for x in self._tier_values("lost_customer", self.costs.lost_customer))
 
     def allocation_code(self) -> int:
         """0 fifo, 1 priority, 2 critical_level (ALLOCATIONS order)."""

@@ -577,7 +577,6 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
             comparison: dict | None = None) -> Result:
     """The run after loading: search, frontier, verification, audit, candidates, summary, files."""
     import scenarios
-    from tradeoff import environment, results_io
     from tradeoff.audit import audit as audit_table
     from tradeoff.audit import audit_summary
     from tradeoff.executors import get_executor
@@ -661,19 +660,27 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
                     summary=summary, audit=audit_rows,
                     extras={"selection": plan, "rules": checks, "folder": folder, "search": found,
                             "work": work, "tiers": tiers})
-    if out is not None:
-        with stages("write"):
-            try:
-                result.out_dir = results_io.write_run(result, out, folder)
-            except OSError as exc:
-                # A full disk, a file size limit, a folder this user may not write in: name the
-                # result folder (the OS names at most a staged file); nothing there was changed.
-                if environment.meaning(exc) is None:
-                    raise
-                raise environment.ResultNotWritten.from_error(Path(out) / folder, exc) from exc
-            finally:
-                work.remove()
+    _write(result, out, folder, work, stages)
     return result
+
+
+def _write(result: Result, out: str | Path | None, folder: str, work: WorkFolder, stages: Stages) -> None:
+    """Write a run's result folder (feasible or not) when `out` is given, then remove its work folder."""
+    from tradeoff import environment, results_io
+
+    if out is None:
+        return
+    with stages("write"):
+        try:
+            result.out_dir = results_io.write_run(result, out, folder)
+        except OSError as exc:
+            # A full disk, a file size limit, a folder this user may not write in: name the result
+            # folder (the OS names at most a staged file); nothing there was changed.
+            if environment.meaning(exc) is None:
+                raise
+            raise environment.ResultNotWritten.from_error(Path(out) / folder, exc) from exc
+        finally:
+            work.remove()
 
 
 # --------------------------------------------------------------------------- an infeasible selection
@@ -740,7 +747,6 @@ def _infeasible_result(scenario: Scenario, out: str | Path | None, folder: str, 
     with status "infeasible", report.html; no plan.csv: no plan meets the rules, and none is shown as
     if it did), then the selection's InfeasibleError raised again (exit 3) with `result` set to it."""
     import scenarios
-    from tradeoff import environment, results_io
     from tradeoff.summary import build_infeasible_summary
 
     exc = found.infeasible
@@ -750,15 +756,6 @@ def _infeasible_result(scenario: Scenario, out: str | Path | None, folder: str, 
         frontier=frontier, timings=stages.seconds)
     result = Result(scenario=scenario, plan=None, frontier=frontier, candidates=None, summary=summary,
                     extras={"folder": folder, "search": found, "work": work, "infeasible": exc})
-    if out is not None:
-        with stages("write"):
-            try:
-                result.out_dir = results_io.write_run(result, out, folder)
-            except OSError as error:
-                if environment.meaning(error) is None:
-                    raise
-                raise environment.ResultNotWritten.from_error(Path(out) / folder, error) from error
-            finally:
-                work.remove()
+    _write(result, out, folder, work, stages)
     exc.result = result
     raise exc
