@@ -17,7 +17,7 @@ the report: customer, annual_spend, cumulative_share, tier.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -166,6 +166,56 @@ def tier_problems_and_shares(scenario: Scenario, hist: "History", history_name: 
         problems.append(Problem(file, "skus", f"... and {len(missing) - MAX_SKU_PROBLEMS} more SKUs without units "
                                 "in the history and without tier_shares"))
     return out, problems
+
+
+def sku_tier_series(periods_frame: pd.DataFrame, ranking: pd.DataFrame, names: tuple[str, ...],
+                    periods: int) -> dict[str, np.ndarray]:
+    """Per SKU: its units per period bought by each tier's customers, float64[K, periods] (rows in
+    `names` order; periods_frame: columns sku, customer, t, quantity)."""
+    tier_of = {c: names.index(t) for c, t in zip(ranking["customer"], ranking["tier"])}
+    k = periods_frame["customer"].map(tier_of).to_numpy(dtype=np.int64)
+    t = periods_frame["t"].to_numpy(dtype=np.int64)
+    q = periods_frame["quantity"].to_numpy(dtype=float)
+    out: dict[str, np.ndarray] = {}
+    for sku, rows in periods_frame.groupby("sku", sort=True).indices.items():
+        x = np.zeros((len(names), periods))
+        np.add.at(x, (k[rows], t[rows]), q[rows])
+        out[sku] = x
+    return out
+
+
+def tier_demand_from_history(scenario: Scenario, hist: "History", fit: Callable[[np.ndarray], object]
+                             ) -> dict[int, dict[str, object]]:
+    """The tier_demand to set, by SKU index: each tier's own demand model, `fit` (the history's rule
+    for a SKU's series) applied to the units the tier's customers bought per period, for every SKU
+    whose demand comes from the history, when the tiers come from the history and have their own
+    demand (customer_tiers.demand own). A SKU without sales keeps none (it has demand 0)."""
+    ct = scenario.customer_tiers
+    if not tiers_from_history(scenario) or ct.demand != "own" or hist.customer_periods is None:
+        return {}
+    todo = [i for i, s in enumerate(scenario.skus) if s.demand is None and s.tier_demand is None]
+    if not todo:
+        return {}
+    ranking, problems = _ranking_of(scenario, hist, "<scenario>")
+    if ranking is None:  # tier_problems_and_shares reports the same problems first
+        return {}
+    names = ct.names()
+    series = sku_tier_series(hist.customer_periods, ranking, names, hist.periods)
+    out: dict[int, dict[str, object]] = {}
+    for i in todo:
+        x = series.get(scenario.skus[i].id)
+        if x is not None and (x > 0).any():
+            out[i] = {name: fit(x[k]) for k, name in enumerate(names)}
+    return out
+
+
+def with_tier_demand(scenario: Scenario, models: dict[int, dict[str, object]]) -> Scenario:
+    """The scenario with `tier_demand` set on the SKUs of `models` (the others untouched)."""
+    if not models:
+        return scenario
+    skus = tuple(s.model_copy(update={"tier_demand": freeze(dict(models[i]))}) if i in models else s
+                 for i, s in enumerate(scenario.skus))
+    return scenario.model_copy(update={"skus": skus})
 
 
 def with_tier_shares(scenario: Scenario, shares: dict[int, dict[str, float]]) -> Scenario:

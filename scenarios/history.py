@@ -31,7 +31,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.customer_tiers import tier_problems_and_shares, tiers_from_history, with_tier_shares
+from scenarios.customer_tiers import (
+    tier_demand_from_history,
+    tier_problems_and_shares,
+    tiers_from_history,
+    with_tier_demand,
+    with_tier_shares,
+)
 from scenarios.demand_fit import DemandFit, fit_demand
 from scenarios.errors import Problem, ScenarioError, excerpt, show
 from scenarios.schema import Fixed, Scenario, dist_mean, dist_var, identifier_rule, normal_id
@@ -61,6 +67,9 @@ class History:
     # units per (sku, customer) inside the window (columns sku, customer, quantity), when the CSV has
     # a customer column and the scenario's tiers are taken from it; else None
     customer_units: pd.DataFrame | None = field(default=None, compare=False)
+    # the same per period (columns sku, customer, t, quantity; t the period in the window), for each
+    # tier's own demand model (customer_tiers.demand own); None with customer_units
+    customer_periods: pd.DataFrame | None = field(default=None, compare=False)
 
 
 def period_rule(periods_per_year: float) -> tuple[str, str | int]:
@@ -261,6 +270,7 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
 
     series: dict[str, np.ndarray] = {}
     customer_units: pd.DataFrame | None = None
+    customer_periods: pd.DataFrame | None = None
     periods, first, last, bucket = 0, "", "", "period numbers as given"
     if ok.any():
         if use_ints:
@@ -287,17 +297,21 @@ def _parse(path: Path, known: frozenset, periods_per_year: float,
             series[sid] = x
         if cust is not None:
             frame["customer"] = cust[ok].to_numpy()[keep]
-            customer_units = (frame.groupby(["sku", "customer"], sort=True)["q"].sum()
-                              .rename("quantity").reset_index())
+            customer_periods = (frame.groupby(["sku", "customer", "t"], sort=True)["q"].sum()
+                                .rename("quantity").reset_index())
+            customer_units = (customer_periods.groupby(["sku", "customer"], sort=True)["quantity"].sum()
+                              .reset_index())
     if cust is not None and customer_units is None:
         customer_units = pd.DataFrame({"sku": pd.Series(dtype=object), "customer": pd.Series(dtype=object),
                                        "quantity": pd.Series(dtype=float)})
+        customer_periods = customer_units.assign(t=pd.Series(dtype=np.int64))[["sku", "customer", "t", "quantity"]]
 
     problems.sort(key=_line_of)  # report rows in file order; summaries ("... and N more") last
     listed = frozenset(sku[~empty].unique())
     flagged = frozenset(sku[~empty & ~ok].unique())
     hist = History(series=series, periods=periods, bucket=bucket, first=first, last=last, listed=listed,
-                   flagged=flagged, unplanned=unplanned, customer_units=customer_units)
+                   flagged=flagged, unplanned=unplanned, customer_units=customer_units,
+                   customer_periods=customer_periods)
     return hist, problems
 
 
@@ -445,8 +459,10 @@ def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str | N
         s if s.demand is not None else s.model_copy(update={"demand": _model(hist.series[s.id], method)})
         for s in scenario.skus
     )
+    # each tier's own model, fitted from the original SKUs (those whose demand the history gives)
+    tier_models = tier_demand_from_history(scenario, hist, lambda x: _model(x, method))
     scenario = scenario.model_copy(update={"skus": skus, FIELD: str(csv_path)})
-    return with_tier_shares(scenario, shares)
+    return with_tier_demand(with_tier_shares(scenario, shares), tier_models)
 
 
 def _model(x: np.ndarray, method: str):

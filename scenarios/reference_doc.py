@@ -72,6 +72,8 @@ MEANING: dict[str, str] = {
     "Sku.tier_shares": "each tier's share of this SKU's customer orders (overrides the tiers' shares; sum 1)",
     "CustomerTiers.allocation": "fifo (first come, first served) | priority (top tier's waiting orders first) | critical_level (rationing)",
     "CustomerTiers.tiers": "the tiers, top tier first (2 to 8)",
+    "CustomerTiers.demand": "own (each tier's demand is its own model: skus[].tier_demand, or fitted from the history's sales to the tier's customers) | thinned (the SKU's demand split by the tier shares)",
+    "Sku.tier_demand": "each tier's own demand model, by tier name (customer_tiers.demand own; a tier left out has none; demand stays the SKU's total)",
     "CustomerTier.name": "tier name, referred to by skus[].tier_shares",
     "CustomerTier.share": "share of each SKU's customer orders (all tiers' sum to 1); unset: from the history's customer column",
     "CustomerTier.spend_share": "cumulative share of annual spend this tier's customers cover (ranking from the history; not on the last tier)",
@@ -216,6 +218,7 @@ def _table(model: type[BaseModel], with_meaning: bool = True) -> list[str]:
     for name, f in model.model_fields.items():
         key = f.alias or name
         meaning = MEANING.get(f"{model.__name__}.{name}", f.description or "") if with_meaning else ""
+        meaning = meaning.replace("|", "\\|")  # a bare | would end the table cell
         lines.append(f"| `{key}` | {_type(f.annotation)} | {_default(f)} | {_rules(f)} | {meaning} |")
     return lines
 

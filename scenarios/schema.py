@@ -523,6 +523,9 @@ class CustomerTiers(Strict):
 
     allocation: Literal["fifo", "priority", "critical_level"] = "fifo"
     tiers: tuple[CustomerTier, ...] = Field(min_length=2, max_length=8)
+    # own: a tier's demand is its own model (skus[].tier_demand, or fitted from the history's sales to
+    # the tier's customers); thinned: the SKU's demand split by the tier shares (docs/tiers.md).
+    demand: Literal["own", "thinned"] = "own"
 
     def names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tiers)
@@ -689,11 +692,17 @@ class Sku(Strict):
     customers: Annotated[int, Field(ge=1)] | None = None
     current_policy: Policy | None = None
     tier_shares: dict[str, Share] | None = None
+    tier_demand: dict[str, DemandDistribution] | None = None
 
-    @field_validator("tier_shares")
+    @field_validator("tier_shares", "tier_demand")
     @classmethod
     def _frozen_tier_shares(cls, v: dict | None) -> dict | None:
         return None if v is None else freeze(v)
+
+    @field_validator("tier_demand", mode="before")
+    @classmethod
+    def _fixed_tier_demand(cls, v: Any) -> Any:
+        return {k: _number_means_fixed(x) for k, x in v.items()} if isinstance(v, dict) else v
 
     @field_validator("id", "class_")
     @classmethod
@@ -767,10 +776,13 @@ def _size_problems(scenario: "Scenario") -> list[str]:
                             f"{DEMAND_SPREAD_SDS} sd, or its maximum), over the limit of {MAX_PERIODS:,} periods")
     rs = scenario.customer_reaction.repeated_stockout
     for i, sku in enumerate(scenario.skus):
-        if sku.demand is not None:
-            size = demand_size(sku.demand)
+        tier_models = sku.tier_demand.items() if sku.tier_demand is not None else ()
+        for path, model in [("demand", sku.demand)] + [("tier_demand", d) for _, d in tier_models]:
+            if model is None:
+                continue
+            size = demand_size(model)
             if not size <= MAX_UNITS:
-                problems.append(f"skus[{i}].demand: draws up to about {size:.6g} units per period (mean + "
+                problems.append(f"skus[{i}].{path}: draws up to about {size:.6g} units per period (mean + "
                                 f"{DEMAND_SPREAD_SDS} sd, or its maximum), over the limit of {limit} units per period")
         cp = sku.current_policy
         if cp is not None:
@@ -829,8 +841,9 @@ def tier_problems(scenario: "Scenario") -> list[str]:
     ft = scenario.service.frontier_tier
     if ct is None:
         for i, sku in enumerate(scenario.skus):
-            if sku.tier_shares is not None:
-                problems.append(f"skus[{i}].tier_shares: given, but the scenario has no customer_tiers")
+            for field in ("tier_shares", "tier_demand"):
+                if getattr(sku, field) is not None:
+                    problems.append(f"skus[{i}].{field}: given, but the scenario has no customer_tiers")
         if ft is not None:
             problems.append(f"service.frontier_tier: {_show(ft)} given, but the scenario has no customer_tiers")
         return problems
@@ -843,9 +856,10 @@ def tier_problems(scenario: "Scenario") -> list[str]:
                         "service.metric to fill_rate, order_fill_rate or on_time_rate)")
     shares_given = all(t.share is not None for t in ct.tiers)
     for i, sku in enumerate(scenario.skus):
+        problems += _tier_demand_problems(i, sku, ct)
         ts = sku.tier_shares
         if ts is None:
-            if not shares_given and scenario.demand_history_csv is None:
+            if not shares_given and scenario.demand_history_csv is None and sku.tier_demand is None:
                 problems.append(f"skus[{i}].tier_shares: missing (customer_tiers.tiers have no share and there "
                                 "is no demand_history_csv to take them from)")
             continue
@@ -861,6 +875,23 @@ def tier_problems(scenario: "Scenario") -> list[str]:
             if t.floor is not None:
                 problems.append(f"customer_tiers.tiers[{i}].floor: the cycle service level is one per SKU, not "
                                 "per tier (set service.metric to fill_rate, order_fill_rate or on_time_rate)")
+    return problems
+
+
+def _tier_demand_problems(i: int, sku: "Sku", ct: "CustomerTiers") -> list[str]:
+    """A SKU's tier_demand: under `demand: own`, keys that name tiers and a demand in some tier."""
+    td = sku.tier_demand
+    if td is None:
+        return []
+    if ct.demand == "thinned":
+        return [f"skus[{i}].tier_demand: given, but customer_tiers.demand is thinned (each tier's demand is the "
+                "SKU's demand split by the shares); set customer_tiers.demand to own, or remove tier_demand"]
+    names = ct.names()
+    problems = [f"skus[{i}].tier_demand: {_show(key)} is not a tier of customer_tiers {list(names)}"
+                for key in td if key not in names]
+    if not problems and not any(dist_mean(d) > 0 for d in td.values()):
+        problems.append(f"skus[{i}].tier_demand: every tier's demand has mean 0 (leave tier_demand out, or give "
+                        "the SKU demand 0)")
     return problems
 
 
@@ -956,7 +987,9 @@ class Scenario(Strict):
                             "or remove expand: false")
         for i, sku in enumerate(self.skus):
             if sku.demand is None and self.demand_history_csv is None:
-                problems.append(f"skus[{i}].demand: missing (required unless demand_history_csv is given)")
+                also = ("; with tier_demand too: the SKU's total demand, which sets its seeds and horizon checks"
+                        if sku.tier_demand is not None else "")
+                problems.append(f"skus[{i}].demand: missing (required unless demand_history_csv is given{also})")
             cp = sku.current_policy
             if cp is not None and cp.mode is not None and cp.mode not in modes:
                 problems.append(f"skus[{i}].current_policy.mode: {_show(cp.mode)} is not a transport mode {modes}")
@@ -1024,9 +1057,22 @@ class Scenario(Strict):
             return (1.0,)
         if sku.tier_shares is not None:
             return tuple(float(sku.tier_shares.get(t.name, 0.0)) for t in ct.tiers)
+        own = self.tier_demands(sku)
+        if own is not None:  # the shares of the tiers' mean demand
+            means = [dist_mean(d) for d in own]
+            return tuple(m / sum(means) for m in means)
         if any(t.share is None for t in ct.tiers):
             raise ValueError(f"SKU {sku.id} has no tier shares (they come from the history's customer column)")
         return tuple(float(t.share) for t in ct.tiers)
+
+    def tier_demands(self, sku: Sku) -> tuple | None:
+        """Each tier's own demand model for this SKU, top tier first (a tier the SKU's tier_demand
+        leaves out has demand 0), when the tiers have their own demand (customer_tiers.demand own and
+        the SKU has a tier_demand); else None: the tiers share the SKU's demand (docs/tiers.md)."""
+        ct = self.customer_tiers
+        if ct is None or ct.demand != "own" or sku.tier_demand is None:
+            return None
+        return tuple(sku.tier_demand.get(t.name, Fixed(value=0)) for t in ct.tiers)
 
     def _tier_values(self, field: str, default):
         """Each tier's `field` (top first), `default` where a tier leaves it unset; (default,) without

@@ -13,7 +13,8 @@ defection draws without defection, a reaction draw when one reaction has share 1
 (zeros), and a fixed distribution needs no generator at all. A distribution outside the compiled
 samplers' range (a parameter above 1e12, which scenario validation already refuses, or one numpy
 would refuse) is drawn by `streams.sku_streams` itself, so results and errors are numpy's in every
-case. tests/simulation/test_kernel_streams.py and test_stream_draws.py check every array against
+case; so are the orders of a SKU whose customer tiers have their own demand models (one order
+stream per tier, merged per period: `streams.tier_orders`), which the compiled drawer does not do. tests/simulation/test_kernel_streams.py and test_stream_draws.py check every array against
 `streams.sku_streams`.
 
 Reusing drawn streams across evaluation calls was measured and left out: a run visits the SKUs in
@@ -201,6 +202,8 @@ def stream_plan(scenario: Scenario, sku: Sku, modes_used: set[int]) -> StreamPla
     demand = sku.demand
     if demand is None:
         raise ValueError(f"SKU {sku.id} has no demand model")
+    if scenario.tier_demands(sku) is not None:
+        return None  # one order stream per tier, merged per period: streams.tier_orders draws them
     need = needs(scenario, sku, modes_used)
     oc = scenario.order_cycle
     n_modes = len(scenario.transport)

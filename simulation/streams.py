@@ -37,6 +37,10 @@ PURPOSE = {
     "expedite": 9,
     "tier": 10,
     "lead_time": 100,  # + position of the mode in scenario.transport
+    # A tier's own demand (customer_tiers.demand own), + the tier's position (0 = top):
+    "tier_orders": 1000,
+    "tier_sizes": 2000,
+    "tier_arrival": 3000,  # where the tier's orders fall among a period's orders
 }
 
 
@@ -158,6 +162,28 @@ def orders_from(demand, g_orders, sizes_generator, periods: int) -> tuple[np.nda
     return order_start, sizes.astype(np.int64)
 
 
+def tier_orders(models, seed: int, sku_id: str, replication: int, periods: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customer orders when each tier has its own demand model (`models`, top tier first):
+    (order_start int64[T+1], order_size int64[N], order_tier int64[N]). Tier k's orders are
+    orders_from(models[k]) on its own streams (tier_orders + k, tier_sizes + k), so a change in one
+    tier's model leaves every other tier's orders unchanged (common random numbers per tier). Each
+    order also draws a uniform key (tier_arrival + k); inside a period the orders of all tiers come
+    in the order of their keys, so no tier is served first by construction (docs/tiers.md)."""
+    periods_of, sizes, tiers, keys = [], [], [], []
+    for k, model in enumerate(models):
+        start, size = orders_from(model, rng(seed, sku_id, replication, PURPOSE["tier_orders"] + k),
+                                  lambda k=k: rng(seed, sku_id, replication, PURPOSE["tier_sizes"] + k), periods)
+        periods_of.append(np.repeat(np.arange(periods, dtype=np.int64), np.diff(start)))
+        sizes.append(size)
+        tiers.append(np.full(size.shape[0], k, np.int64))
+        keys.append(rng(seed, sku_id, replication, PURPOSE["tier_arrival"] + k).random(size.shape[0]))
+    period_of = np.concatenate(periods_of)
+    order = np.lexsort((np.concatenate(tiers), np.concatenate(keys), period_of))  # ties (never in practice): by tier
+    order_start = np.searchsorted(period_of[order], np.arange(periods + 1), side="left").astype(np.int64)
+    return order_start, np.concatenate(sizes)[order].astype(np.int64), np.concatenate(tiers)[order]
+
+
 def tier_customers(shares, customers: int) -> np.ndarray:
     """Customers of each tier (int64[K]): max(1, round(share_k x customers)), half up (docs/tiers.md)."""
     shares = np.asarray(shares, dtype=np.float64)
@@ -183,13 +209,22 @@ def assign_tiers(u_tier: np.ndarray, shares, customers: int | None) -> tuple[np.
         tier = nearest[tier]
     if customers is None:
         return tier, None
-    n_k = tier_customers(shares, customers)
-    first = np.concatenate(([0], np.cumsum(n_k)[:-1]))
     lower = np.concatenate(([0.0], cuts))
     with np.errstate(divide="ignore", invalid="ignore"):
-        position = np.floor((u_tier - lower[tier]) / shares[tier] * n_k[tier])
-    position = np.clip(np.nan_to_num(position, nan=0.0), 0, n_k[tier] - 1).astype(np.int64)
-    return tier, first[tier] + position
+        inside = (u_tier - lower[tier]) / shares[tier]  # the draw's position inside its tier's interval
+    return tier, tier_customer(tier, inside, shares, customers)
+
+
+def tier_customer(order_tier: np.ndarray, inside: np.ndarray, shares, customers: int) -> np.ndarray:
+    """The customer (int64[N], numbered tier after tier) of orders of tiers `order_tier` whose
+    uniform `inside` (float64[N], in [0, 1); NaN counts as 0) picks one of the tier's
+    tier_customers(shares, customers) customers: floor(inside x n_k)."""
+    shares = np.asarray(shares, dtype=np.float64)
+    n_k = tier_customers(shares, customers)
+    first = np.concatenate(([0], np.cumsum(n_k)[:-1]))
+    position = np.floor(np.nan_to_num(inside, nan=0.0) * n_k[order_tier])
+    position = np.clip(position, 0, n_k[order_tier] - 1).astype(np.int64)
+    return first[order_tier] + position
 
 
 def tiered(scenario: Scenario) -> bool:
@@ -201,7 +236,11 @@ def sku_streams(scenario: Scenario, sku: Sku, replication: int, seed: int | None
     """All random arrays of one SKU and replication; `seed` defaults to the scenario's seed."""
     seed = scenario.seed if seed is None else int(seed)
     T = scenario.horizon.warmup + scenario.horizon.periods
-    order_start, order_size = demand_orders(sku, seed, replication, T)
+    own = scenario.tier_demands(sku)
+    if own is None:
+        order_start, order_size = demand_orders(sku, seed, replication, T)
+    else:
+        order_start, order_size, own_tier = tier_orders(own, seed, sku.id, replication, T)
     n = int(order_size.shape[0])
     customers = sku.customers or 1
     order_customer = rng(seed, sku.id, replication, PURPOSE["customer"]).integers(0, customers, n).astype(np.int64)
@@ -224,7 +263,11 @@ def sku_streams(scenario: Scenario, sku: Sku, replication: int, seed: int | None
     if tiered(scenario):
         u_tier = rng(seed, sku.id, replication, PURPOSE["tier"]).random(n)
         defection = scenario.customer_reaction.repeated_stockout is not None and sku.customers is not None
-        order_tier, by_tier = assign_tiers(u_tier, scenario.tier_shares(sku), sku.customers if defection else None)
+        if own is None:  # the draw picks the tier, and the customer by its position inside the tier
+            order_tier, by_tier = assign_tiers(u_tier, scenario.tier_shares(sku), sku.customers if defection else None)
+        else:  # the tier is the order's own; the draw picks only the customer
+            order_tier = own_tier
+            by_tier = tier_customer(own_tier, u_tier, scenario.tier_shares(sku), sku.customers) if defection else None
         if by_tier is not None:
             order_customer = by_tier
     return SkuStreams(

@@ -159,6 +159,7 @@ TEXT_COLUMNS = (
     "sku", "class", "family", "mode", "note", "status", "method", "current_family", "current_mode",
     "recommended_family", "recommended_mode", "demand_source", "demand_model", "demand_pattern", "demand_reason",
     "scenario", "file", "folder", "message", "scenario_hash", "currency", "metric", "service_metric", "solver_status",
+    "tier",
 )
 
 

@@ -19,15 +19,28 @@ _ADDITIVE = ("demand_per_period", "customers_lost", "cost_shortage")
 _SERVICE = ("fill_rate", "order_fill_rate", "on_time_rate")  # 1 when a tier asks for nothing
 
 
+def tier_demand_models(scenario: Scenario, sku_ids) -> list[tuple[str, ...]]:
+    """Per SKU id, each tier's demand model in words, top tier first: its own model's `dist`
+    (customer_tiers.demand own) or "thinned" (the SKU's demand split by the tier's share)."""
+    by_id = {s.id: s for s in scenario.skus}
+    out = []
+    for sku_id in sku_ids:
+        own = scenario.tier_demands(by_id[sku_id]) if sku_id in by_id else None
+        out.append(tuple(d.dist for d in own) if own is not None else ("thinned",) * scenario.tier_count())
+    return out
+
+
 def tier_table(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame | None:
-    """tiers.csv: columns sku, tier, then TIER_METRICS (money per period), SKUs in plan order, tiers
-    top first; None without tiers."""
+    """tiers.csv: columns sku, tier, demand_model (tier_demand_models), then TIER_METRICS (money per
+    period), SKUs in plan order, tiers top first; None without tiers."""
     if scenario.tier_count() <= 1:
         return None
     names = scenario.tier_names()
+    models = tier_demand_models(scenario, plan["sku"])
     parts = []
     for k, name in enumerate(names):
-        part = pd.DataFrame({"sku": plan["sku"].to_numpy(object), "tier": name})
+        part = pd.DataFrame({"sku": plan["sku"].to_numpy(object), "tier": name,
+                             "demand_model": pd.Series([m[k] for m in models], dtype=object)})
         for metric in TIER_METRICS:
             part[metric] = plan[tier_column(k, metric)].to_numpy(float)
         part["_order"] = np.arange(len(plan)) * len(names) + k

@@ -226,8 +226,20 @@ PERIODS, WARMUP, REPS = 20000, 200, 8
 CANDIDATES = [(5, 0), (5, 1), (5, 2), (8, 3)]  # (S, critical level)
 
 
+def own_tier_demand() -> dict:
+    """Each tier's own demand (customer_tiers.demand own): Poisson(LAM p) and Poisson(LAM (1 - p)) unit
+    orders, merged in random order inside the period: the same process as thinning Poisson(LAM)
+    orders by p, so the exact chain holds for it too."""
+    return {"key": {"dist": "compound", "orders": {"dist": "poisson", "mean": LAM * P_TOP}, "size": 1},
+            "rest": {"dist": "compound", "orders": {"dist": "poisson", "mean": LAM * (1 - P_TOP)}, "size": 1}}
+
+
 def tier_scenario(L: int, allocation: str = "critical_level", *, periods: int = PERIODS, warmup: int = WARMUP,
-                  reps: int = REPS, seed: int = 2024) -> Scenario:
+                  reps: int = REPS, seed: int = 2024, own: bool = False) -> Scenario:
+    sku = {"id": "x", "unit_cost": 10.0, "price": 20.0,
+           "demand": {"dist": "compound", "orders": {"dist": "poisson", "mean": LAM}, "size": 1}}
+    if own:
+        sku["tier_demand"] = own_tier_demand()
     return Scenario.model_validate({
         "format": 1, "name": "tiers-markov", "seed": seed, "replications": reps,
         "horizon": {"periods": periods, "warmup": warmup},
@@ -238,8 +250,7 @@ def tier_scenario(L: int, allocation: str = "critical_level", *, periods: int = 
         "customer_tiers": {"allocation": allocation, "tiers": [
             {"name": "key", "share": P_TOP, "goodwill": GOODWILL_TOP},
             {"name": "rest", "share": 1 - P_TOP}]},
-        "skus": [{"id": "x", "unit_cost": 10.0, "price": 20.0,
-                  "demand": {"dist": "compound", "orders": {"dist": "poisson", "mean": LAM}, "size": 1}}],
+        "skus": [sku],
     })
 
 
@@ -252,10 +263,12 @@ def tier_policies(candidates) -> pd.DataFrame:
 _RUNS: dict = {}
 
 
-def engine_run(L: int, allocation: str = "critical_level", candidates=tuple(CANDIDATES)) -> pd.DataFrame:
-    key = (L, allocation, tuple(candidates))
+def engine_run(L: int, allocation: str = "critical_level", candidates=tuple(CANDIDATES), own: bool = False
+               ) -> pd.DataFrame:
+    key = (L, allocation, tuple(candidates), own)
     if key not in _RUNS:
-        _RUNS[key] = simulation.evaluate(tier_scenario(L, allocation), tier_policies(candidates), engine="kernel")
+        _RUNS[key] = simulation.evaluate(tier_scenario(L, allocation, own=own), tier_policies(candidates),
+                                         engine="kernel")
     return _RUNS[key]
 
 
@@ -263,9 +276,10 @@ def band(ex: dict, name: str) -> float:
     return Z * ex["sd"][name] / np.sqrt(PERIODS * REPS)
 
 
+@pytest.mark.parametrize("own", [False, True], ids=["thinned", "own_demand"])
 @pytest.mark.parametrize("L", [0, 1])
-def test_engine_tier_fill_rates_and_cost_are_exact(L):
-    out = engine_run(L)
+def test_engine_tier_fill_rates_and_cost_are_exact(L, own):
+    out = engine_run(L, own=own)
     assert len(out) == len(CANDIDATES)
     for row, (S, c) in zip(out.itertuples(index=False), CANDIDATES):  # rows in input order
         assert row.S == S and getattr(row, "critical_level", c) == c
@@ -304,8 +318,9 @@ def test_engine_rationing_never_lowers_the_top_tier(L):
         assert by[5, c].t1_fill_rate <= by[5, 0].t1_fill_rate
 
 
-def test_simpy_equals_kernel_on_tiers():
-    sc = tier_scenario(1, periods=300, warmup=20, reps=2, seed=5)
+@pytest.mark.parametrize("own", [False, True], ids=["thinned", "own_demand"])
+def test_simpy_equals_kernel_on_tiers(own):
+    sc = tier_scenario(1, periods=300, warmup=20, reps=2, seed=5, own=own)
     pol = tier_policies([(5, 0), (5, 2), (6, 6), (3, 1)])
     kernel = simulation.evaluate(sc, pol, engine="kernel")
     simpy = simulation.evaluate(sc, pol, engine="simpy")

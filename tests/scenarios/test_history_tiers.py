@@ -17,7 +17,8 @@ import scenarios
 from scenarios.customer_tiers import RANKING_COLUMNS, customer_ranking
 from scenarios.errors import ScenarioError
 from scenarios.history import apply_history, read_history
-from scenarios.schema import Scenario
+from scenarios.demand_fit import fit_demand
+from scenarios.schema import Fixed, Scenario, dist_mean
 from tradeoff.cli import main
 
 # A (price 2) and B (price 10) over 10 days (2024-01-01 .. 01-10), 365 periods a year: x 36.5.
@@ -180,6 +181,72 @@ def test_demand_with_customers_equals_demand_from_the_summed_history(tmp_path):
         assert all(s.tier_shares is not None for s in a.skus)
     ha, hb = read_history(with_c, tiered), read_history(without, plain)
     assert ha.periods == hb.periods and all(np.array_equal(ha.series[k], hb.series[k]) for k in ("A", "B"))
+
+
+# ----------------------------------------------------------------- each tier's own demand model
+def test_each_tier_gets_the_model_fitted_to_its_customers_sales(load):
+    # Tiers of ROWS: key = c1, c2; medium = c3, c4; small = c5 (first test). Their series by hand,
+    # over the 10 days 01-01 .. 01-10 (index 0 .. 9):
+    by_hand = {
+        "A": {"key": {0: 20, 9: 30, 1: 25}, "medium": {3: 10, 5: 5}, "small": {8: 5}},
+        "B": {"key": {4: 10, 1: 2, 2: 3}, "medium": {3: 5, 5: 1}, "small": {}},
+    }
+    sc = load(data())
+    assert sc.customer_tiers.demand == "own"
+    for sku in sc.skus:
+        assert list(sku.tier_demand) == ["key", "medium", "small"]
+        for name, days in by_hand[sku.id].items():
+            x = np.zeros(10)
+            for day, q in days.items():
+                x[day] = q
+            model = sku.tier_demand[name]
+            if not days:
+                assert model == Fixed(value=0)  # a tier that bought none of it: demand 0
+                continue
+            assert model == fit_demand(x).model, (sku.id, name)
+            assert dist_mean(model) == pytest.approx(x.mean()), (sku.id, name)  # the fit keeps the mean
+        # the SKU's own model is still the one of its summed sales
+        assert sku.demand == fit_demand(read_history(sc.demand_history_csv, sc).series[sku.id]).model
+
+
+def test_thinned_tiers_get_no_models_of_their_own(load):
+    d = data()
+    d["customer_tiers"]["demand"] = "thinned"
+    sc = load(d)
+    assert all(s.tier_demand is None for s in sc.skus)
+    assert all(sc.tier_demands(s) is None for s in sc.skus)
+
+
+def test_simulated_tier_demand_is_each_tiers_own_model():
+    # Key accounts order 40 units in one period of 10, small accounts 1 unit 4 times a period: the
+    # same mean demand per tier. Each tier's simulated demand per period and order size must be its
+    # own model's (law of large numbers, 4.5 standard errors); thinned, both tiers' orders are the
+    # SKU's, of one size distribution, so their mean order sizes agree.
+    from simulation import evaluate
+
+    key = {"dist": "compound", "orders": {"dist": "poisson", "mean": 0.1}, "size": 40}
+    small = {"dist": "compound", "orders": {"dist": "poisson", "mean": 4.0}, "size": 1}
+    base = {
+        "format": 1, "name": "own", "seed": 3, "replications": 4, "horizon": {"periods": 5000, "warmup": 10},
+        "transport": [{"name": "truck", "lead_time": 1}],
+        "customer_reaction": {"wait": 0.0, "lost_sale": 1.0},
+        "skus": [{"id": "x", "unit_cost": 1.0, "price": 2.0,
+                  "demand": {"dist": "compound", "orders": {"dist": "poisson", "mean": 4.1}, "size": 1},
+                  "tier_demand": {"key": key, "small": small}}],
+        "customer_tiers": {"tiers": [{"name": "key", "share": 0.5}, {"name": "small", "share": 0.5}]},
+    }
+    pol = pd.DataFrame([dict(sku="x", family="base_stock", mode="truck", s=np.nan, S=12.0, Q=np.nan, R=1,
+                             cap=np.nan, critical_level=0.0)])
+    row = evaluate(Scenario.model_validate(base), pol, engine="kernel").iloc[0]
+    n = 5000 * 4
+    for k, (mean, var) in enumerate(((4.0, 0.1 * 40**2), (4.0, 4.0))):
+        assert abs(row[f"t{k}_demand_per_period"] - mean) <= 4.5 * np.sqrt(var / n), (k, row[f"t{k}_demand_per_period"])
+    # a 40-unit order is often short where 1-unit orders are not (partial shipments, lost rest)
+    assert row["t0_fill_rate"] < row["t1_fill_rate"] - 0.05
+    thinned = dict(base, customer_tiers=dict(base["customer_tiers"], demand="thinned"))
+    thinned["skus"] = [{k: v for k, v in base["skus"][0].items() if k != "tier_demand"}]
+    row = evaluate(Scenario.model_validate(thinned), pol, engine="kernel").iloc[0]
+    assert abs(row["t0_fill_rate"] - row["t1_fill_rate"]) < 0.02
 
 
 # ----------------------------------------------------------------- refused, naming file and path

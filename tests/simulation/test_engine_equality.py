@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
-from scenarios.schema import Scenario
+from scenarios.schema import DemandDistribution, Scenario, dist_mean
 from simulation import kernel, simpy_model
 from simulation.counters import COUNTERS, INDEX, N_COUNTERS, N_TIER_COUNTERS, TIER_COUNTERS, counter_width
 from simulation.policy_arrays import policy_arrays
@@ -58,6 +59,9 @@ def real_dist(draw):
     if kind == "normal":
         return dict(dist="normal", mean=draw(small), sd=draw(small))
     return dict(dist="gamma", mean=draw(small.filter(lambda x: x > 0)), cv=draw(st.floats(0.1, 1.0)))
+
+
+DEMAND = TypeAdapter(DemandDistribution)
 
 
 @st.composite
@@ -126,6 +130,12 @@ def scenarios(draw, tiered=False):
         extra["customer_tiers"], override = draw(tiers())
         if override is not None:
             sku_extra["tier_shares"] = override
+        if draw(st.booleans()):  # each tier's own demand (streams.tier_orders), some tiers left out
+            names = [t["name"] for t in extra["customer_tiers"]["tiers"]]
+            own = {name: draw(whole_dist(0, 4)) for name in names if draw(st.booleans())}
+            if not any(dist_mean(DEMAND.validate_python(d)) > 0 for d in own.values()):
+                own[names[0]] = dict(dist="poisson", mean=1.5)
+            sku_extra["tier_demand"] = own
     return Scenario.model_validate(
         dict(
             **extra,

@@ -38,5 +38,9 @@ def test_key_accounts_runs_end_to_end_and_shows_the_tiers_and_the_saving(tmp_pat
     assert comparison["allocation_used"] == "critical_level" and comparison["status"] == "optimal"
     assert comparison["saving_per_period"] == pytest.approx(
         comparison["cost_per_period"] - comparison["cost_per_period_used"])
+    # each tier's demand is its own model, fitted to its customers' sales (KA-11's medium tier bought none)
+    models = tiers.set_index(["sku", "tier"])["demand_model"]
+    assert models["KA-11", "medium"] == "fixed" and (models.drop(("KA-11", "medium")) == "compound").all()
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "Service by customer tier" in page and "Against FIFO allocation" in page
+    assert "Each tier&#39;s demand is its own model" in page or "Each tier's demand is its own model" in page

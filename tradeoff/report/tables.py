@@ -350,6 +350,7 @@ class TierSection:
     skus: Table | None
     cost_by: str = "the highest total cost per year"
     saving: Line | None = None  # what the allocation rule saves against FIFO (summary allocation_comparison)
+    demand: Line | None = None  # where each tier's demand comes from (tiers.csv demand_model)
 
 
 def tier_frame(result) -> pd.DataFrame | None:
@@ -483,7 +484,26 @@ def tier_section(result) -> TierSection | None:
     if summary_table is None and per_sku is None:
         return None
     skus, by = per_sku if per_sku is not None else (None, "")
-    return TierSection(allocation_text(result), summary_table, skus, by, saving_text(result))
+    return TierSection(allocation_text(result), summary_table, skus, by, saving_text(result), demand_text(result))
+
+
+def demand_text(result) -> Line | None:
+    """Where each tier's demand comes from, from tiers.csv's demand_model: "Each tier's demand is its
+    own model ..." with the count of SKUs per tier and model, or the SKU's demand split by the tier
+    shares; None when the table has no such column (a run from before it)."""
+    frame = tier_frame(result)
+    if frame is None or "demand_model" not in frame.columns:
+        return None
+    models = frame["demand_model"].astype(str)
+    if (models == "thinned").all():
+        return line("Each tier's demand is the SKU's demand split by the tier's share of its orders (",
+                    code("customer_tiers.demand: thinned"), ", or no tier model for these SKUs).")
+    counts = []
+    for name in tier_names(result):
+        mine = models[frame["tier"].astype(str) == name].value_counts()
+        counts.append(f"{name}: " + ", ".join(f"{m} on {n} SKU{'s' if n != 1 else ''}" for m, n in mine.items()))
+    return line("Each tier's demand is its own model, fitted to its customers' sales or given in ",
+                code("skus[].tier_demand"), " (", "; ".join(counts), "; tiers.csv ", code("demand_model"), ").")
 
 
 def saving_text(result) -> Line | None:

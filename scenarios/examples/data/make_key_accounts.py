@@ -126,7 +126,8 @@ def scenario_yaml(cat: pd.DataFrame, header: str) -> str:
 # docs/demand-from-history.md "Customer tiers from the history"): ranked by annual spend over all
 # SKUs, the accounts covering the first 60 % of spend are key, the next 30 % medium, the rest small.
 # Each SKU's tier_shares are the shares of its units bought by each tier. Demand per SKU is fitted
-# from the daily totals over all customers. Scarce stock goes to the key accounts first (critical
+# from the daily totals over all customers, and each tier's own demand from the daily units its
+# customers bought (customer_tiers.demand: own, the default). Scarce stock goes to the key accounts first (critical
 # levels): they have a 99 % fill-rate floor and mostly wait for a backorder; small accounts buy
 # elsewhere when the stock is out.
 #
