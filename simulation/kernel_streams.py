@@ -13,9 +13,10 @@ defection draws without defection, a reaction draw when one reaction has share 1
 (zeros), and a fixed distribution needs no generator at all. A distribution outside the compiled
 samplers' range (a parameter above 1e12, which scenario validation already refuses, or one numpy
 would refuse) is drawn by `streams.sku_streams` itself, so results and errors are numpy's in every
-case; so are the orders of a SKU whose customer tiers have their own demand models (one order
-stream per tier, merged per period: `streams.tier_orders`), which the compiled drawer does not do. tests/simulation/test_kernel_streams.py and test_stream_draws.py check every array against
-`streams.sku_streams`.
+case. A SKU whose customer tiers have their own demand models (`scenario.tier_demands`) is drawn
+compiled too: one order stream per tier, merged per period as `streams.tier_orders` merges them
+(stream_draws.DEMAND_TIERS), each tier's distribution under the same rule. tests/simulation/
+test_kernel_streams.py and test_stream_draws.py check every array against `streams.sku_streams`.
 
 Reusing drawn streams across evaluation calls was measured and left out: a run visits the SKUs in
 order, round after round (initial candidates, refinements, contenders, verification), so a cache
@@ -33,7 +34,7 @@ import numpy as np
 
 from scenarios.schema import Compound, Empirical, Fixed, Gamma, NegBin, Normal, Poisson, Scenario, Sku, Uniform
 from simulation import stream_draws as sd
-from simulation.streams import PURPOSE, assign_tiers, sku_key, sku_streams
+from simulation.streams import PURPOSE, assign_tiers, sku_key, sku_streams, tier_customer
 
 # The PCG64 default multiplier.
 _PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
@@ -194,42 +195,64 @@ class StreamPlan:
     value_start: np.ndarray  # int64[slots + 1]
     values: np.ndarray  # float64[...]
     n_modes: int
+    tiers: np.ndarray  # int64[K, 2]: each tier's own DEMAND_* kind and block (demand DEMAND_TIERS), else [0, 2]
+
+
+_UNIT = (sd.UNIT, [0.0] * 4, [0, 0], ())  # g.random(n)
+
+
+def _demand_slots(demand, orders_purpose: int, sizes_purpose: int):
+    """(DEMAND_* kind, block, orders slot, sizes slot or None) of one demand model drawn by
+    streams.orders_from from the generators of these purposes (a slot: (purpose, _slot(...)));
+    None when numpy must draw it (a block length block_bootstrap refuses)."""
+    if isinstance(demand, Compound):
+        return (sd.DEMAND_COMPOUND, 1, (orders_purpose, _slot(demand.orders, True)),
+                (sizes_purpose, _slot(demand.size, True)))
+    if isinstance(demand, Empirical) and demand.block is not None:
+        if int(demand.block) < 1:
+            return None  # block_bootstrap's error
+        return sd.DEMAND_BLOCK, int(demand.block), (orders_purpose, _slot(demand, True)), None
+    return sd.DEMAND_SIMPLE, 1, (orders_purpose, _slot(demand, True)), None
 
 
 def stream_plan(scenario: Scenario, sku: Sku, modes_used: set[int]) -> StreamPlan | None:
     """The plan of this SKU's streams for these candidates' modes; None when one of its
     distributions is outside the compiled samplers (then `streams.sku_streams` draws them)."""
-    demand = sku.demand
-    if demand is None:
+    own = scenario.tier_demands(sku)
+    if own is None and sku.demand is None:
         raise ValueError(f"SKU {sku.id} has no demand model")
-    if scenario.tier_demands(sku) is not None:
-        return None  # one order stream per tier, merged per period: streams.tier_orders draws them
     need = needs(scenario, sku, modes_used)
     oc = scenario.order_cycle
     n_modes = len(scenario.transport)
-    slots: list = [None] * (sd.S_LEAD + n_modes)  # (purpose, (kind, fp, ip, values)); None = not drawn
-    block = 1
-    if isinstance(demand, Compound):
-        kind = sd.DEMAND_COMPOUND
-        slots[sd.S_ORDERS] = (PURPOSE["orders"], _slot(demand.orders, True))
-        slots[sd.S_SIZES] = (PURPOSE["sizes"], _slot(demand.size, True))
-    elif isinstance(demand, Empirical) and demand.block is not None:
-        kind, block = sd.DEMAND_BLOCK, int(demand.block)
-        slots[sd.S_ORDERS] = (PURPOSE["orders"], _slot(demand, True))
-        if block < 1:
-            return None  # block_bootstrap's error
-    else:
-        kind = sd.DEMAND_SIMPLE
-        slots[sd.S_ORDERS] = (PURPOSE["orders"], _slot(demand, True))
-    if need["tier"]:
-        slots[sd.S_TIER] = (PURPOSE["tier"], (sd.UNIT, [0.0] * 4, [0, 0], ()))
+    # (purpose, (kind, fp, ip, values)) per slot; None = not drawn. With own tier demand, three
+    # slots per tier after the lead times (stream_draws.TIER_*), and S_ORDERS, S_SIZES not drawn.
+    slots: list = [None] * (sd.S_LEAD + n_modes + (3 * len(own) if own is not None else 0))
+    tiers = np.zeros((0, 2), np.int64)
+    if own is None:
+        demand = _demand_slots(sku.demand, PURPOSE["orders"], PURPOSE["sizes"])
+        if demand is None:
+            return None
+        kind, block, slots[sd.S_ORDERS], slots[sd.S_SIZES] = demand
+    else:  # streams.tier_orders: tier k's orders, sizes and arrival keys on purposes tier_* + k
+        kind, block, rows = sd.DEMAND_TIERS, 1, []
+        for k, model in enumerate(own):
+            demand = _demand_slots(model, PURPOSE["tier_orders"] + k, PURPOSE["tier_sizes"] + k)
+            if demand is None:
+                return None
+            first = sd.S_LEAD + n_modes + 3 * k
+            rows.append(demand[:2])
+            slots[first + sd.TIER_ORDERS], slots[first + sd.TIER_SIZES] = demand[2:]
+            slots[first + sd.TIER_ARRIVAL] = (PURPOSE["tier_arrival"] + k, _UNIT)
+        tiers = np.array(rows, np.int64).reshape(len(own), 2)
+    if need["tier"] and (own is None or need["defection"]):  # with own tiers it picks only the customer
+        slots[sd.S_TIER] = (PURPOSE["tier"], _UNIT)
     if need["defection"]:
         if not 1 <= sku.customers <= _COMPILED_LIMIT:
             return None
         slots[sd.S_CUSTOMER] = (PURPOSE["customer"], (sd.UNIFORM_INT, [0.0] * 4, [0, int(sku.customers) - 1], ()))
-        slots[sd.S_DEFECT] = (PURPOSE["defect"], (sd.UNIT, [0.0] * 4, [0, 0], ()))
+        slots[sd.S_DEFECT] = (PURPOSE["defect"], _UNIT)
     if need["reaction"]:
-        slots[sd.S_REACTION] = (PURPOSE["reaction"], (sd.UNIT, [0.0] * 4, [0, 0], ()))
+        slots[sd.S_REACTION] = (PURPOSE["reaction"], _UNIT)
     for slot, name in ((sd.S_TRANSMITTAL, "transmittal"), (sd.S_PROCESSING, "processing"), (sd.S_DELIVERY, "delivery")):
         slots[slot] = (PURPOSE[name], _slot(getattr(oc, name), False))
     for k in need["modes"]:
@@ -250,7 +273,7 @@ def stream_plan(scenario: Scenario, sku: Sku, modes_used: set[int]) -> StreamPla
     i64 = np.int64
     return StreamPlan(int(scenario.horizon.warmup + scenario.horizon.periods), kind, block, np.array(purposes, i64),
                       np.array(kinds, i64), np.array(fparams, np.float64), np.array(iparams, i64),
-                      np.array(value_start, i64), np.array(values, np.float64), n_modes)
+                      np.array(value_start, i64), np.array(values, np.float64), n_modes, tiers)
 
 
 class StreamBatch:
@@ -262,9 +285,12 @@ class StreamBatch:
     def __init__(self, drawn: tuple, plan: StreamPlan, tiers: tuple | None = None):
         (self.order_start, self.order_offset, self.order_size, self.order_customer, self.u_reaction,
          self.u_defect, self.transmittal, self.processing, self.delivery, self.expedite_lead_time,
-         self.lead_offset, self.lead_time, self.lead_state, u_tier) = drawn
-        self.order_tier = np.zeros(u_tier.shape[0], np.int64)
-        if tiers is not None:  # (shares, customers or None): streams.assign_tiers on every order at once
+         self.lead_offset, self.lead_time, self.lead_state, u_tier, self.order_tier) = drawn
+        if tiers is not None and plan.demand == sd.DEMAND_TIERS:
+            # each order has its own tier (drawn compiled); u_tier picks only the customer, under defection
+            if tiers[1] is not None:
+                self.order_customer = tier_customer(self.order_tier, u_tier, *tiers)
+        elif tiers is not None:  # (shares, customers or None): streams.assign_tiers on every order at once
             self.order_tier, by_tier = assign_tiers(u_tier, *tiers)
             if by_tier is not None:
                 self.order_customer = by_tier
@@ -356,7 +382,8 @@ def stream_batch(scenario: Scenario, sku: Sku, first: int, count: int, seed: int
     drawn = sd.sku_streams(key_words(seed, sku.id), int(first), int(count), plan.periods, plan.demand, plan.block,
                            plan.purposes, plan.kinds, plan.fparams, plan.iparams, plan.value_start, plan.values,
                            plan.n_modes, *((0, -1, False) if lead_guess is None else
-                                           (int(lead_guess[0]), int(lead_guess[1]), bool(lead_guess[2]))))
+                                           (int(lead_guess[0]), int(lead_guess[1]), bool(lead_guess[2]))),
+                           plan.tiers)
     return StreamBatch(drawn, plan, _tier_spec(scenario, sku))
 
 

@@ -458,12 +458,17 @@ def _negative_binomial_fill(g, n, p, out):
 # Kinds of a stream slot (simulation.kernel_streams builds them from the scenario's distributions):
 NONE, FIXED, POISSON, NEGBIN, NORMAL, GAMMA, UNIFORM_INT, UNIFORM_REAL, EMPIRICAL, UNIT = range(10)
 # Slots (rows of the kind / parameter arrays): the demand's orders (or per-period units) and sizes,
-# the per-order streams, then one lead-time slot per transport mode.
+# the per-order streams, then one lead-time slot per transport mode; with customer tiers that have
+# their own demand (streams.tier_orders), then three slots per tier k, from S_LEAD + n_modes + 3 k:
+# its orders (or per-period units), its sizes and its orders' arrival keys (TIER_ORDERS, TIER_SIZES,
+# TIER_ARRIVAL offsets).
 (S_ORDERS, S_SIZES, S_CUSTOMER, S_DEFECT, S_REACTION, S_TRANSMITTAL, S_PROCESSING, S_DELIVERY,
  S_EXPEDITE, S_TIER, S_LEAD) = range(11)
+TIER_ORDERS, TIER_SIZES, TIER_ARRIVAL = range(3)
 # Demand: draws per period, compound (orders per period, each with a size), or a history resampled
-# in blocks (streams.orders_from).
-DEMAND_SIMPLE, DEMAND_COMPOUND, DEMAND_BLOCK = range(3)
+# in blocks (streams.orders_from); DEMAND_TIERS: one order stream per customer tier, each one of the
+# other three kinds, merged per period (streams.tier_orders; S_ORDERS and S_SIZES not drawn).
+DEMAND_SIMPLE, DEMAND_COMPOUND, DEMAND_BLOCK, DEMAND_TIERS = range(4)
 
 
 @njit(cache=True, inline="always")
@@ -594,19 +599,140 @@ def _slot_real(s, states, spec, g, out):
 
 
 @njit(cache=True)
+def _demand_orders(demand, block, s_orders, s_sizes, st, spec, g, per_period, size, n, start):
+    """streams.orders_from for one demand model: DEMAND_SIMPLE, _COMPOUND or _BLOCK `demand` (block:
+    its block length), its per-period draws from slot s_orders and, compound, its sizes from slot
+    s_sizes (generators seeded from st, the replication's SeedSequence words per slot; spec as
+    _slot_whole). The sizes of its orders in the T periods are written to size[n:] (size grown as needed) and
+    start[t] (int64[T+1]) is the number of them before period t. Returns (size, n + orders)."""
+    T = per_period.shape[0]
+    values, value_start = spec[4], spec[3]
+    n0 = n
+    if demand == DEMAND_BLOCK:  # block_bootstrap of the history in slot s_orders
+        seed_generator(st[s_orders], g)
+        ov = values[value_start[s_orders]:value_start[s_orders + 1]]
+        k = -(-T // block)
+        starts = np.empty(k, np.int64)
+        rng = np.uint64(ov.shape[0] - 1)
+        for i in range(k):
+            starts[i] = bounded(g, 0, rng)
+        for t in range(T):
+            x = np.floor(ov[(starts[t // block] + t % block) % ov.shape[0]] + 0.5)
+            per_period[t] = np.int64(x if x > 0.0 else 0.0)
+    else:
+        _slot_whole(s_orders, st, spec, g, per_period)
+    if demand == DEMAND_COMPOUND:
+        total = 0
+        for t in range(T):
+            total += per_period[t]
+        sizes = np.empty(total, np.int64)
+        _slot_whole(s_sizes, st, spec, g, sizes)
+        size = _grow(size, n + total)
+        j = 0
+        for t in range(T):
+            start[t] = n - n0
+            for _ in range(per_period[t]):
+                if sizes[j] > 0:  # an order of size 0 is no order
+                    size[n] = sizes[j]
+                    n += 1
+                j += 1
+    else:
+        size = _grow(size, n + T)
+        for t in range(T):
+            start[t] = n - n0
+            if per_period[t] > 0:
+                size[n] = per_period[t]
+                n += 1
+    start[T] = n - n0
+    return size, n
+
+
+@njit(cache=True)
+def _tier_orders(tiers, first_slot, st, spec, g, per_period, size, order_tier, n, start):
+    """streams.tier_orders: each tier's own orders (tiers int64[K, 2]: tier k's DEMAND_* kind and
+    block length; its slots from first_slot + 3 k), appended to size[n:] and order_tier[n:] (both
+    grown as needed) in the order of (period, arrival key, tier) of np.lexsort, start[t]
+    (int64[T+1]) the number of them before period t. Returns (size, order_tier, n + orders)."""
+    T = per_period.shape[0]
+    K = tiers.shape[0]
+    n0 = n
+    tier_start = np.empty((K, T + 1), np.int64)
+    tier_first = np.empty(K + 1, np.int64)  # tier k's orders are size[tier_first[k]:tier_first[k+1]]
+    for k in range(K):
+        tier_first[k] = n
+        s = first_slot + 3 * k
+        size, n = _demand_orders(tiers[k, 0], tiers[k, 1], s + TIER_ORDERS, s + TIER_SIZES, st, spec, g, per_period,
+                                 size, n, tier_start[k])
+    tier_first[K] = n
+    m = n - n0
+    when = np.empty(m, np.int64)  # the period of each order, tier after tier (np.concatenate's order)
+    tier = np.empty(m, np.int64)
+    keys = np.empty(m)
+    for k in range(K):
+        a = tier_first[k] - n0
+        for t in range(T):
+            for i in range(tier_start[k, t], tier_start[k, t + 1]):
+                when[a + i] = t
+        for i in range(a, tier_first[k + 1] - n0):
+            tier[i] = k
+        _slot_real(first_slot + 3 * k + TIER_ARRIVAL, st, spec, g, keys[a:tier_first[k + 1] - n0])
+    order = merge_order(when, keys, start)
+    merged_size = np.empty(m, np.int64)
+    for p in range(m):
+        merged_size[p] = size[n0 + order[p]]
+    order_tier = _grow(order_tier, n)
+    for p in range(m):
+        size[n0 + p] = merged_size[p]
+        order_tier[n0 + p] = tier[order[p]]
+    return size, order_tier, n
+
+
+@njit(cache=True)
+def merge_order(when, keys, start):
+    """The merged order of orders concatenated tier after tier (when int64[m]: each one's period in
+    0 .. T-1, keys float64[m]: its arrival key): the permutation int64[m] that np.lexsort((tier, keys,
+    when)) gives, with start (int64[T+1]) set to the number of merged orders before period t.
+
+    np.lexsort is stable, so orders equal in (period, key, tier) keep their concatenated order; and
+    as the concatenation is by tier, the order is by period, then key, then position in the
+    concatenation. A stable sort by key followed by a stable counting sort by period gives exactly
+    that (ties in key between PCG64 doubles are all but impossible, but would fall the same way)."""
+    m, T = when.shape[0], start.shape[0] - 1
+    by_key = np.argsort(keys, kind="mergesort")  # numba's mergesort is stable, as numpy's
+    for t in range(T + 1):
+        start[t] = 0
+    for i in range(m):
+        start[when[i] + 1] += 1
+    for t in range(T):
+        start[t + 1] += start[t]
+    place = start[:T].copy()
+    order = np.empty(m, np.int64)
+    for j in range(m):
+        i = by_key[j]
+        order[place[when[i]]] = i
+        place[when[i]] += 1
+    return order
+
+
+@njit(cache=True)
 def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds, fparams, iparams,
-                value_start, values, n_modes, lead_periodic, lead_divisor, lead_per_order):
+                value_start, values, n_modes, lead_periodic, lead_divisor, lead_per_order, tiers):
     """Every stream of one SKU for replications first .. first+count-1 (simulation.kernel_streams
     documents the slot arrays: purposes, kinds int64[slots]; fparams float64[slots, 4]; iparams
     int64[slots, 2]; slot s's empirical values are values[value_start[s]:value_start[s+1]]).
+    tiers: int64[K, 2], each customer tier's own DEMAND_* kind and block length when demand is
+    DEMAND_TIERS (streams.tier_orders; its slots follow the lead-time slots), else int64[0, 2].
 
     Returns (order_start int64[count, T+1], order_offset int64[count+1], order_size,
     order_customer int64[N total], u_reaction, u_defect, transmittal, processing, delivery
     float64[N total], expedite_lead_time int64[N total], lead_offset int64[count+1], lead_time
-    int64[...], lead_state uint64[count, n_modes, 6], u_tier float64[N total]): replication r's orders are
-    order_offset[r]:order_offset[r+1] of the per-order arrays, its lead times
+    int64[...], lead_state uint64[count, n_modes, 6], u_tier float64[N total], order_tier
+    int64[N total]): replication r's orders are order_offset[r]:order_offset[r+1] of the
+    per-order arrays, its lead times
     lead_time[lead_offset[r]:lead_offset[r+1]] as [n_modes, W_r], the first W_r draws of each
     mode's stream, and lead_state[r, m] mode m's generator after them (extend_lead draws on).
+    order_tier is each order's own tier under DEMAND_TIERS, zeros otherwise (then the tier, if
+    any, comes from u_tier: streams.assign_tiers).
 
     W_r = T+N_r+1 (every draw streams.sku_streams makes) when lead_divisor < 0; otherwise the
     lead times the candidates are expected to read, at most T+N_r+1: the largest of lead_periodic,
@@ -626,6 +752,7 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
     order_start = np.zeros((count, T + 1), np.int64)
     order_offset = np.zeros(count + 1, np.int64)
     size = np.empty(max(count * T, 1), np.int64)
+    own_tier = np.zeros(size.shape[0] if demand == DEMAND_TIERS else 0, np.int64)
     per_period = np.empty(T, np.int64)
     states = np.zeros((count, n_slots, 8), np.uint64)
     for r in range(count):
@@ -633,47 +760,17 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
         for j in range(drawn_slots.shape[0]):
             for i in range(8):
                 states[r, drawn_slots[j], i] = words[j, i]
-        # Customer orders (streams.orders_from).
-        n = order_offset[r]
-        if demand == DEMAND_BLOCK:  # block_bootstrap of the history in slot S_ORDERS
-            seed_generator(states[r, S_ORDERS], g)
-            ov = values[value_start[S_ORDERS]:value_start[S_ORDERS + 1]]
-            k = -(-T // block)
-            starts = np.empty(k, np.int64)
-            rng = np.uint64(ov.shape[0] - 1)
-            for i in range(k):
-                starts[i] = bounded(g, 0, rng)
-            for t in range(T):
-                x = np.floor(ov[(starts[t // block] + t % block) % ov.shape[0]] + 0.5)
-                per_period[t] = np.int64(x if x > 0.0 else 0.0)
+        # Customer orders (streams.orders_from, or streams.tier_orders).
+        if demand == DEMAND_TIERS:
+            size, own_tier, n = _tier_orders(tiers, S_LEAD + n_modes, states[r], spec, g, per_period, size, own_tier,
+                                             order_offset[r], order_start[r])
         else:
-            _slot_whole(slot[S_ORDERS], states[r], spec, g, per_period)
-        if demand == DEMAND_COMPOUND:
-            total = 0
-            for t in range(T):
-                total += per_period[t]
-            sizes = np.empty(total, np.int64)
-            _slot_whole(slot[S_SIZES], states[r], spec, g, sizes)
-            size = _grow(size, n + total)
-            j = 0
-            for t in range(T):
-                order_start[r, t] = n - order_offset[r]
-                for _ in range(per_period[t]):
-                    if sizes[j] > 0:  # an order of size 0 is no order
-                        size[n] = sizes[j]
-                        n += 1
-                    j += 1
-        else:
-            size = _grow(size, n + T)
-            for t in range(T):
-                order_start[r, t] = n - order_offset[r]
-                if per_period[t] > 0:
-                    size[n] = per_period[t]
-                    n += 1
-        order_start[r, T] = n - order_offset[r]
+            size, n = _demand_orders(demand, block, slot[S_ORDERS], slot[S_SIZES], states[r], spec, g, per_period,
+                                     size, order_offset[r], order_start[r])
         order_offset[r + 1] = n
     N = order_offset[count]
     order_size = size[:N].copy()
+    order_tier = own_tier[:N].copy() if demand == DEMAND_TIERS else np.zeros(N, np.int64)
     order_customer, expedite_lead_time = np.zeros(N, np.int64), np.zeros(N, np.int64)
     u_reaction, u_defect, u_tier = np.zeros(N), np.zeros(N), np.zeros(N)
     transmittal, processing, delivery = np.zeros(N), np.zeros(N), np.zeros(N)
@@ -711,7 +808,7 @@ def sku_streams(key_words, first, count, periods, demand, block, purposes, kinds
             start = lead_offset[r] + m * width
             _slot_whole(slot[S_LEAD + m], st, spec, lead_state[r, m], lead_time[start:start + width])
     return (order_start, order_offset, order_size, order_customer, u_reaction, u_defect, transmittal, processing,
-            delivery, expedite_lead_time, lead_offset, lead_time, lead_state, u_tier)
+            delivery, expedite_lead_time, lead_offset, lead_time, lead_state, u_tier, order_tier)
 
 
 @njit(cache=True)
