@@ -45,6 +45,7 @@ MEANING: dict[str, str] = {
     "Horizon.periods": "periods counted in the results",
     "Horizon.warmup": "periods simulated first and not counted",
     "Horizon.periods_per_year": "converts yearly rates (carrying_rate) to per period",
+    "Horizon.start": "spread: replication r of an (s, S) / (r, Q) policy starts at a point of its replenishment cycle spread over the replications (no free first cycle) | full: every replication starts at the order-up-to level (docs/simulation.md step 0)",
     "Warehousing.per_unit_period": "storage cost per unit on hand per period",
     "Warehousing.capacity_units": "warehouse capacity (optimizer constraint); null = unlimited",
     "Costs.carrying_rate": "per year, fraction of unit_cost, on on-hand inventory",

@@ -439,6 +439,9 @@ class Horizon(Strict):
     periods: int = Field(365, ge=1)
     warmup: int = Field(0, ge=0)
     periods_per_year: Pos = 365.0
+    # spread: the replications start at points spread over each policy's replenishment cycle (no
+    # free first cycle); full: every replication starts at the order-up-to level (simulation.start).
+    start: Literal["spread", "full"] = "spread"
 
 
 class Warehousing(Strict):

@@ -26,6 +26,7 @@ from scenarios.schema import Scenario, Sku
 from simulation.counters import counter_width
 from simulation.policy_arrays import PolicyArrays
 from simulation.simpy_parts import Buyer, CustomerBase, CustomerOrder, Ledger, Warehouse, critical_levels, vehicles_for
+from simulation.start import replication_start
 from simulation.streams import SkuStreams, sku_streams, tier_customers
 
 REVIEW, RECEIVE, BACKORDERS, EXPEDITED, CUSTOMERS, CLOSE = 0.0, 0.125, 0.25, 0.375, 0.5, 0.875
@@ -35,7 +36,8 @@ class World:
     """One candidate policy in one replication: the warehouse, its buyer, the customer base, the
     draws of the replication and the ledger of raw counters."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, sku: Sku, streams: SkuStreams, arrays: PolicyArrays, k: int):
+    def __init__(self, env: simpy.Environment, scenario: Scenario, sku: Sku, streams: SkuStreams, arrays: PolicyArrays, k: int,
+                 start: float = 1.0):
         self.env = env
         self.streams = streams
         self.T = streams.periods
@@ -52,7 +54,7 @@ class World:
         reaction = scenario.customer_reaction
         self.partial = reaction.partial_shipments
         allocation = scenario.customer_tiers.allocation if scenario.customer_tiers is not None else "fifo"
-        self.warehouse = Warehouse(self.buyer.initial_on_hand(), reaction.partial_shipments,
+        self.warehouse = Warehouse(self.buyer.initial_on_hand(start), reaction.partial_shipments,
                                    critical_levels(int(arrays.crit[k]), n_tiers, allocation),
                                    per_tier_queues=allocation != "fifo")
         self.reactions = scenario.tier_reactions()  # (wait, wait + substitute) per tier
@@ -234,5 +236,6 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     for r in range(replications):
         streams = sku_streams(scenario, sku, r, seed)
         for k in range(len(arrays)):
-            result[k, r] = World(simpy.Environment(), scenario, sku, streams, arrays, k).run()
+            start = replication_start(scenario.horizon.start, r)
+            result[k, r] = World(simpy.Environment(), scenario, sku, streams, arrays, k, start).run()
     return result

@@ -14,6 +14,7 @@ import numpy as np
 
 from simulation.counters import INDEX, N_COUNTERS, N_TIER_COUNTERS, TIER_INDEX
 from simulation.policy_arrays import FAMILY_CODE
+from simulation.start import start_on_hand
 
 BASE_STOCK, SS, RQ, RS, RSS, CAPPED = (
     FAMILY_CODE[f] for f in ("base_stock", "sS", "rQ", "RS", "RsS", "capped_base_stock")
@@ -207,9 +208,11 @@ class Buyer:
         self.placed = 0  # orders placed so far this replication (warm-up included)
         self.on_order = 0  # units placed, not yet received
 
-    def initial_on_hand(self) -> int:
-        """Start of a replication: on hand at the order-up-to level (s + Q for rQ)."""
-        return self.s + self.Q if self.family == RQ else self.S
+    def initial_on_hand(self, fraction: float) -> int:
+        """Start of a replication `fraction` of the way through the cycle (simulation.start)."""
+        reorder_point = self.family in (SS, RQ, RSS)
+        width = self.Q if self.family == RQ else self.S - self.s
+        return start_on_hand(reorder_point, self.s, width, self.S, fraction)
 
     def quantity(self, position: int) -> int:
         """Units to order at inventory position `position` (0: no order), after MOQ and pack size."""

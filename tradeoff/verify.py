@@ -160,14 +160,15 @@ def verify(scenario: Scenario, choice: pd.DataFrame, evaluate: Evaluate, replica
     return plan, check_rules(scenario, plan, target)
 
 
-def never_ordered_notes(evaluations: pd.DataFrame) -> np.ndarray:
-    """plan.csv's `note` per row: NEVER_ORDERED where the SKU has demand but its policy placed no
-    replenishment order (orders_per_period 0 over every replication), else None (an empty cell).
+def never_ordered_notes(evaluations: pd.DataFrame):
+    """plan.csv's `note` per row (a text array, as plan.csv reads back): NEVER_ORDERED where the SKU
+    has demand but its policy placed no replenishment order (orders_per_period 0 over every
+    replication), else missing (an empty cell).
     Such a plan lives off its starting stock, so a fill rate of 1 there says nothing about the long
     run."""
     never = (evaluations["orders_per_period"].to_numpy(dtype=float) == 0) & \
         (evaluations["demand_per_period"].to_numpy(dtype=float) > 0)
-    return np.where(never, NEVER_ORDERED, None).astype(object)
+    return pd.array(np.where(never, NEVER_ORDERED, None).astype(object), dtype="str")
 
 
 def never_ordered_warning(plan: pd.DataFrame) -> str | None:

@@ -33,7 +33,9 @@ D, L, K, H, CAPACITY = 10, 3, 18.0, 0.1, 25
 
 def world(**extra):
     return scenario(
-        horizon=dict(periods=600, warmup=30),  # 600 = 5 x lcm(2, 3, 4, 5, 6, 8, 10, 12)
+        # 600 = 5 x lcm(2, 3, 4, 5, 6, 8, 10, 12); the textbook's cycle starts full (with deterministic
+        # demand the phase a replication starts in stays for ever: simulation.start)
+        horizon=dict(periods=600, warmup=30, start="full"),
         replications=2,
         transport=[dict(name="truck", lead_time=L, vehicle_capacity=CAPACITY)],
         costs=dict(holding_per_unit_period=H, in_transit_rate=0.0, order_cost=K),

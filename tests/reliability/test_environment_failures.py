@@ -170,11 +170,12 @@ def _fill(out: Path, free: int) -> None:
     """Fill the file system of `out` but for about `free` bytes (a real ENOSPC comes after them)."""
     filler = out / "filler.bin"
     chunk = b"\0" * 65536
-    with open(filler, "wb") as f:
+    # Unbuffered: a buffered file keeps the bytes the full disk refused and raises ENOSPC again when
+    # it closes (whether it does depends on how the earlier result's size falls against the chunks).
+    with open(filler, "wb", buffering=0) as f:
         try:
             while True:
                 f.write(chunk)
-                f.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     os.truncate(filler, max(0, filler.stat().st_size - free))

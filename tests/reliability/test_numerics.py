@@ -46,7 +46,7 @@ ONE_PERIOD = """\
 format: 1
 name: one-period
 seed: 3
-horizon: {periods: 1, warmup: 0}
+horizon: {periods: 1, warmup: 0, start: full}
 replications: 1
 costs: {order_cost: 5.0}
 customer_reaction: {wait: 0.0, lost_sale: 1.0}

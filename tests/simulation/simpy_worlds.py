@@ -10,7 +10,9 @@ from scenarios.schema import Scenario
 
 def scenario(**overrides) -> Scenario:
     """A one-SKU scenario: Poisson(5) demand, one mode with lead time 2, no costs but holding;
-    keyword arguments replace top-level sections (sku=... replaces fields of the SKU)."""
+    keyword arguments replace top-level sections (sku=... replaces fields of the SKU). Replications
+    start at the order-up-to level (horizon.start full) unless the horizon says otherwise: the
+    worlds are traced by hand from a full start."""
     sku = dict(id="x", unit_cost=10.0, price=20.0, demand={"dist": "poisson", "mean": 5})
     sku.update(overrides.pop("sku", {}))
     base = dict(
@@ -21,6 +23,7 @@ def scenario(**overrides) -> Scenario:
         skus=[sku],
     )
     base.update(overrides)
+    base["horizon"] = {"start": "full", **base["horizon"]}
     return Scenario.model_validate(base)
 
 

@@ -30,6 +30,7 @@ def scenario(**kw) -> Scenario:
         customer_reaction=dict(wait=0.0, substitute=0.0, lost_sale=1.0),
     )
     base.update(kw)
+    base["horizon"] = {"start": "full", **base["horizon"]}  # the traces below start at the order-up-to level
     return Scenario.model_validate(base)
 
 
