@@ -132,25 +132,39 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     level's (solves stop within the MIP gap) is used for the lower level too, so cost_logistics never
     rises as the target falls."""
     plans, infeasible = _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)
-    rows = [_row(plan, plan.target is None) for plan in plans]
-    df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS + EXTRA_COLUMNS)
+    rows = [dict(_row(plan, plan.target is None), _binding=_binding_rules(plan)) for plan in plans]
+    df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS + EXTRA_COLUMNS + ["_binding"])
     df = df.sort_values(["achieved", "cost_logistics", "cost_optimal"], kind="stable").reset_index(drop=True)
     d_cost = df["cost_logistics"].diff()
     d_points = df["achieved"].diff() * 100.0
     df["marginal_cost"] = np.where(d_points > 1e-12, d_cost / d_points.where(d_points > 1e-12, 1.0), np.nan)
     df["cost_optimal"] = df["cost_optimal"].astype(bool)
     df["note"] = _notes(df)
+    df = df.drop(columns="_binding")
     df.attrs["infeasible"] = infeasible
     return df
 
 
+def _binding_rules(plan: Plan) -> tuple[str, ...]:
+    """The rules other than the target whose LP dual is not 0 in a level's plan: those that hold it
+    above the level (a class, SKU or tier floor, a limit)."""
+    return tuple(sorted(rule for rule, dual in (plan.duals or {}).items()
+                        if rule != "service.target" and abs(dual) > 1e-9))
+
+
 def _notes(df: pd.DataFrame) -> list:
-    """Why a level's plan achieves more than half a point above the level (empty otherwise): the
-    cheapest plan the candidates give at or above the level already serves more, i.e. no candidate
-    set nearer the level costs less."""
+    """Why a level's plan achieves more than half a point above the level (empty otherwise): other
+    rules hold it there (their LP duals are not 0: the rules are named), or the cheapest plan the
+    candidates give at or above the level already serves more, i.e. no candidate set nearer the
+    level costs less."""
     out = []
-    for target, achieved in zip(df["target"].to_numpy(float), df["achieved"].to_numpy(float)):
-        if np.isfinite(target) and achieved > target + CLOSE_TO_LEVEL:
+    for target, achieved, binding in zip(df["target"].to_numpy(float), df["achieved"].to_numpy(float),
+                                         df["_binding"]):
+        if np.isfinite(target) and achieved > target + CLOSE_TO_LEVEL and binding:
+            out.append(f"{', '.join(binding)} {'hold' if len(binding) > 1 else 'holds'} the cheapest plan at or "
+                       f"above {100 * target:.4g} % at {100 * achieved:.2f} % (without "
+                       f"{'them' if len(binding) > 1 else 'it'} a plan nearer the level would cost less)")
+        elif np.isfinite(target) and achieved > target + CLOSE_TO_LEVEL:
             out.append(f"the cheapest plan at or above {100 * target:.4g} % already gives {100 * achieved:.2f} %: "
                        "no plan nearer the level costs less among the candidates")
         else:
