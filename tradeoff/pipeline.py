@@ -611,6 +611,9 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
                     verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
                 plan_table, checks = tightened.plan_table, tightened.checks
                 plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
+            if tightened.levels is not None:
+                with stages("frontier"):
+                    frontier = tightened_frontier(scenario, found.efficient, tightened.levels)
             plan_table = with_demand_models(scenario, plan_table)
             tiers = tier_table(scenario, plan_table)
             plan_table = without_tier_columns(scenario, plan_table)
@@ -684,6 +687,27 @@ def _write(result: Result, out: str | Path | None, folder: str, work: WorkFolder
 
 
 # --------------------------------------------------------------------------- an infeasible selection
+def tightened_frontier(scenario: Scenario, efficient: pd.DataFrame, levels: dict[str, float]) -> pd.DataFrame:
+    """The exchange curve under the rules the recommended plan was chosen at after tightening
+    (tradeoff.tightening: `levels` by rule path), with a row at its tightened target, so that the
+    plan sits on the curve it is drawn against (issue 15, point 3). That row's note says so."""
+    import optimizer
+    from tradeoff.tightening import scenario_with_levels
+
+    rules = {k: v for k, v in levels.items() if k != "service.target"}
+    sc = scenario_with_levels(scenario, rules) if rules else scenario
+    target = levels.get("service.target")
+    asked = sorted(set(float(x) for x in scenario.service.frontier or ()) | ({float(target)} if target else set()))
+    frontier = optimizer.frontier(sc, efficient, levels=asked)
+    moved = ", ".join(f"{k} {100 * v:.4g} %" if k.startswith(("service.", "customer_tiers.")) else f"{k} {v:.6g}"
+                      for k, v in sorted(levels.items()))
+    at = frontier["target"].to_numpy(float) == (float(target) if target else np.nan)
+    frontier["note"] = frontier["note"].astype(object)  # all empty: a float column
+    frontier.loc[at, "note"] = (f"the recommended plan: chosen with {moved} in sample, to meet the rules on fresh "
+                                "demand (summary.json verification.tightening)")
+    return frontier
+
+
 def reachable_frontier(scenario: Scenario, efficient: pd.DataFrame, error: Any = None) -> pd.DataFrame:
     """frontier.csv of a run whose rules cannot be met: the exchange curve over the levels that can be
     met (optimizer.frontier: the target's unreachable levels listed in attrs["infeasible"]), with one

@@ -101,6 +101,7 @@ class Tightened:
     checks: list[RuleCheck]
     rounds: list[dict]
     first_missed: list[str]
+    levels: dict[str, float] | None = None  # the levels the kept plan was selected at (None: the scenario's)
 
 
 def tighten(scenario: Scenario, plan, plan_table, checks: list[RuleCheck], select: Callable,
@@ -135,6 +136,6 @@ def tighten(scenario: Scenario, plan, plan_table, checks: list[RuleCheck], selec
         best.rounds.append({"levels": stated, "rules_missed": [c.rule for c in new_checks if not c.met],
                             "kept": kept, "infeasible": False})
         if kept:
-            best = Tightened(candidate, table, new_checks, best.rounds, best.first_missed)
+            best = Tightened(candidate, table, new_checks, best.rounds, best.first_missed, dict(levels))
         current_plan, current_checks = candidate, new_checks
     return best

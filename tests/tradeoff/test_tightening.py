@@ -8,6 +8,8 @@ final plan to meet every rule out of sample, with figures that check_rules recom
 
 from __future__ import annotations
 
+import numpy as np
+
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,15 @@ def test_service_audit_first_plan_misses_floors_and_the_final_plan_meets_every_r
     assert result.summary["service"]["rules_missed"] == []
     # The user's target is reported as asked, not the tightened level the selection used.
     assert result.summary["service"]["target"] == result.scenario.service.target
+    # The exchange curve is drawn under the rules the plan was chosen at, so the plan is one of its
+    # points (issue 15, point 3: the report's marker, in sample, sits on the curve): its in-sample
+    # level and total cost equal a row's, and that row says it is the recommended plan.
+    f = result.frontier
+    level = result.summary["service"]["achieved_in_sample"]
+    cost = result.summary["totals_in_sample"]["cost_total"]
+    row = f[np.isclose(f["achieved"], level, rtol=0, atol=1e-9) & np.isclose(f["cost_total"], cost, rtol=1e-9)]
+    assert len(row) >= 1, (level, cost, f[["target", "achieved", "cost_total"]])
+    assert row["note"].astype(str).str.startswith("the recommended plan").any()
 
 
 def test_a_customer_tier_floor_is_tightened_like_a_class_floor():
