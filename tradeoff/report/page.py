@@ -78,20 +78,22 @@ def tiles(h: Headline) -> list[Tile]:
                             f"{rule}: cannot be met; no plan recommended"))
     if h.achieved is not None:
         out.append(Tile(f"Recommended plan: {name}", pct(h.achieved),
-                        f"target {pct(h.target)}" if h.target is not None else "no target: cost-optimal"))
+                        (f"target {pct(h.target)}" if h.target is not None else "no target: cost-optimal")
+                        + ", out of sample"))
     if h.cost is not None:
         out.append(Tile("Total cost per year", money(h.cost, cur, compact=True), "all six buckets, out of sample"))
     if h.optimal_level is not None:
         out.append(Tile(f"Cost-optimal {name}", pct(h.optimal_level),
-                        f"{money(h.optimal_cost, cur, compact=True)} per year" if h.optimal_cost is not None else ""))
+                        (f"{money(h.optimal_cost, cur, compact=True)} per year, " if h.optimal_cost is not None else "")
+                        + "in sample (the exchange curve)"))
     if h.implied_shortage_cost is not None and h.target is not None:
         binding = h.implied_shortage_cost > 0
         out.append(Tile("Implied value of a lost unit", money(h.implied_shortage_cost, cur) if binding else "–",
-                        (f"margin {money(h.margin, cur)}" if is_number(h.margin) else "") if binding
-                        else "the target does not bind"))
+                        (f"margin {money(h.margin, cur)}; " if is_number(h.margin) else "") + "from the selection, in sample"
+                        if binding else "the target does not bind"))
     if h.audit and is_number(h.audit.get("saving")):
         out.append(Tile("Saving against today", money(float(h.audit["saving"]) * h.periods_per_year, cur, compact=True),
-                        "per year, audited SKUs"))
+                        "per year, audited SKUs, out of sample"))
     return out
 
 
