@@ -165,12 +165,10 @@ class _Chunk:
 
     # ---- the store: one file per step (a step run again after its worker died reads the same input)
     def load(self) -> pd.DataFrame:
-        return pd.read_parquet(chunk_path(self.task.store, self.task.chunk.index, self.task.generation - 1))
+        return read_scratch(chunk_path(self.task.store, self.task.chunk.index, self.task.generation - 1))
 
     def save(self, table: pd.DataFrame) -> None:
-        # A scratch file read back once: no dictionaries, statistics or compression (cheaper to write).
-        write_parquet(table, chunk_path(self.task.store, self.task.chunk.index, self.task.generation),
-                      compression=None, use_dictionary=False, write_statistics=False)
+        write_scratch(table, chunk_path(self.task.store, self.task.chunk.index, self.task.generation))
 
     def aim(self, table: pd.DataFrame) -> pd.DataFrame:
         """The candidates aimed at the exchange curve's low levels (optimizer.candidates.
@@ -299,7 +297,7 @@ def skeleton(scenario: Scenario) -> Scenario:
 
 def chunk_path(store: str | Path, index: int, generation: int) -> Path:
     """The file of chunk `index` written by step `generation` (explore 0, refine trip t: t)."""
-    return Path(store) / f"chunk-{index:05d}-{generation}.parquet"
+    return Path(store) / f"chunk-{index:05d}-{generation}.arrow"
 
 
 def part_name(index: int) -> str:
@@ -338,7 +336,7 @@ def _final(task: Task) -> int:
         from tradeoff.environment import WorkFolderNotVisible
 
         raise WorkFolderNotVisible(task.store, worker_name())
-    table = pd.read_parquet(chunk_path(task.store, task.chunk.index, task.generation))
+    table = read_scratch(chunk_path(task.store, task.chunk.index, task.generation))
     table.insert(1, "class", table["sku"].map(dict(zip(task.chunk.skus, task.chunk.classes))))
     table["chosen"] = matches(table, task.chosen)
     # Dictionaries for the text columns only (their values repeat); numbers as they are.
@@ -347,13 +345,33 @@ def _final(task: Task) -> int:
 
 
 def write_parquet(table: pd.DataFrame, path: Path, **options: Any) -> None:
-    """`table` as a parquet file at `path`, whole or not at all: encoded in memory, then written by
-    Python's own file calls (so a full disk or a size limit is an OSError naming the file, as the
-    run reports environment failures) to a temporary name and renamed."""
+    """`table` as a parquet file at `path`, whole or not at all (write_whole)."""
     import io
 
     buffer = io.BytesIO()
     table.to_parquet(buffer, index=False, **options)
+    write_whole(buffer, path)
+
+
+def write_scratch(table: pd.DataFrame, path: Path) -> None:
+    """A chunk's table between its steps, read back once by read_scratch: an uncompressed Arrow IPC
+    (Feather) file, which encodes and decodes about twice as fast as parquet (the work folder is not
+    a user file; candidates.parquet stays parquet). Whole or not at all (write_whole)."""
+    import io
+
+    buffer = io.BytesIO()
+    table.reset_index(drop=True).to_feather(buffer, compression="uncompressed")
+    write_whole(buffer, path)
+
+
+def read_scratch(path: Path) -> pd.DataFrame:
+    return pd.read_feather(path)
+
+
+def write_whole(buffer, path: Path) -> None:
+    """The bytes of `buffer` (io.BytesIO) as the file `path`, whole or not at all: written by
+    Python's own file calls (so a full disk or a size limit is an OSError naming the file, as the
+    run reports environment failures) to a temporary name and renamed."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
