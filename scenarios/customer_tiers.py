@@ -209,20 +209,12 @@ def tier_demand_from_history(scenario: Scenario, hist: "History", fit: Callable[
     return out
 
 
-def with_tier_demand(scenario: Scenario, models: dict[int, dict[str, object]]) -> Scenario:
-    """The scenario with `tier_demand` set on the SKUs of `models` (the others untouched)."""
-    if not models:
+def with_sku_field(scenario: Scenario, field: str, values: dict[int, dict]) -> Scenario:
+    """The scenario with the SKU mapping `field` (tier_shares, tier_demand) set on the SKUs of
+    `values`, by SKU index (the others untouched)."""
+    if not values:
         return scenario
-    skus = tuple(s.model_copy(update={"tier_demand": freeze(dict(models[i]))}) if i in models else s
-                 for i, s in enumerate(scenario.skus))
-    return scenario.model_copy(update={"skus": skus})
-
-
-def with_tier_shares(scenario: Scenario, shares: dict[int, dict[str, float]]) -> Scenario:
-    """The scenario with `tier_shares` set on the SKUs of `shares` (the others untouched)."""
-    if not shares:
-        return scenario
-    skus = tuple(s.model_copy(update={"tier_shares": freeze(dict(shares[i]))}) if i in shares else s
+    skus = tuple(s.model_copy(update={field: freeze(dict(values[i]))}) if i in values else s
                  for i, s in enumerate(scenario.skus))
     return scenario.model_copy(update={"skus": skus})
 

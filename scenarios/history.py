@@ -35,8 +35,7 @@ from scenarios.customer_tiers import (
     tier_demand_from_history,
     tier_problems_and_shares,
     tiers_from_history,
-    with_tier_demand,
-    with_tier_shares,
+    with_sku_field,
 )
 from scenarios.demand_fit import DemandFit, fit_demand
 from scenarios.errors import Problem, ScenarioError, excerpt, show
@@ -462,7 +461,7 @@ def apply_history(scenario: Scenario, csv_path: Path, file: str, method: str | N
     # each tier's own model, fitted from the original SKUs (those whose demand the history gives)
     tier_models = tier_demand_from_history(scenario, hist, lambda x: _model(x, method))
     scenario = scenario.model_copy(update={"skus": skus, FIELD: str(csv_path)})
-    return with_tier_demand(with_tier_shares(scenario, shares), tier_models)
+    return with_sku_field(with_sku_field(scenario, "tier_shares", shares), "tier_demand", tier_models)
 
 
 def _model(x: np.ndarray, method: str):
