@@ -52,7 +52,7 @@ def _quantiles(mean: float, var: float, levels: tuple[float, ...]) -> tuple[int,
     """Whole-unit quantiles of a demand total with this mean and variance: Poisson when not
     over-dispersed, else negative binomial by moments (normal for huge means). Up to NORMAL_ABOVE
     units they are read off the CDF table the reorder points share (_cdf_table: the smallest k with
-    F(k) >= q, scipy's ppf rule, equal to scipy's ppf on 40,000 random moments); a level beyond the
+    F(k) >= q, scipy's ppf rule; tests/optimizer/test_candidates.py holds it to scipy's ppf); a level beyond the
     table's end, and larger means, go to scipy's ppf."""
     if mean <= 0:
         return tuple(0 for _ in levels)

@@ -134,10 +134,7 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     plans, infeasible = _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)
     rows = [dict(_row(plan, plan.target is None), _binding=_binding_rules(plan)) for plan in plans]
     df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS + EXTRA_COLUMNS + ["_binding"])
-    df = df.sort_values(["achieved", "cost_logistics", "cost_optimal"], kind="stable").reset_index(drop=True)
-    d_cost = df["cost_logistics"].diff()
-    d_points = df["achieved"].diff() * 100.0
-    df["marginal_cost"] = np.where(d_points > 1e-12, d_cost / d_points.where(d_points > 1e-12, 1.0), np.nan)
+    df = _marginal(df.sort_values(["achieved", "cost_logistics", "cost_optimal"], kind="stable"))
     df["cost_optimal"] = df["cost_optimal"].astype(bool)
     df["note"] = _notes(df)
     df = df.drop(columns="_binding")
@@ -145,18 +142,51 @@ def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method:
     return df
 
 
+def _marginal(df: pd.DataFrame) -> pd.DataFrame:
+    """marginal_cost: extra logistics cost per period per extra point of achieved service against the
+    row before (rows sorted by achieved level)."""
+    df = df.reset_index(drop=True)
+    d_cost = df["cost_logistics"].diff()
+    d_points = df["achieved"].diff() * 100.0
+    df["marginal_cost"] = np.where(d_points > 1e-12, d_cost / d_points.where(d_points > 1e-12, 1.0), np.nan)
+    return df
+
+
+def with_plan(df: pd.DataFrame, plan: Plan, level: float, note: str) -> pd.DataFrame:
+    """The curve `df` (frontier's rows) with the row at `level` replaced by `plan` (a plan selected at
+    that level, equal to the row's within the MIP gap) and `note`, so that the plan is one of the
+    curve's points exactly; marginal costs recomputed."""
+    at = df["target"].to_numpy(float) == float(level)
+    if not at.any():
+        return df
+    row = _row(plan, False)
+    row["target"] = float(level)
+    df = df.copy()
+    df["note"] = df["note"].astype(object)  # a note column without any note is float
+    for column, value in row.items():
+        if column in df.columns:
+            df.loc[at, column] = value
+    df.loc[at, "note"] = note
+    return _marginal(df.sort_values(["achieved", "cost_logistics", "cost_optimal"], kind="stable"))
+
+
+FLOOR_RULES = ("service.floors.", "customer_tiers.tiers[")  # service floors: rules that can hold service up
+
+
 def _binding_rules(plan: Plan) -> tuple[str, ...]:
-    """The rules other than the target whose LP dual is not 0 in a level's plan: those that hold it
-    above the level (a class, SKU or tier floor, a limit)."""
-    return tuple(sorted(rule for rule, dual in (plan.duals or {}).items()
-                        if rule != "service.target" and abs(dual) > 1e-9))
+    """The service floors that hold a level's plan above the level: those with a non-zero LP dual
+    while the target's own dual is 0 (the target is slack: relaxing a floor, not the target, is what
+    would lower the cost). Empty otherwise, and for limits (they cannot push service up)."""
+    duals = plan.duals or {}
+    if abs(duals.get("service.target", 0.0)) > 1e-9:
+        return ()
+    return tuple(sorted(rule for rule, dual in duals.items() if rule.startswith(FLOOR_RULES) and abs(dual) > 1e-9))
 
 
 def _notes(df: pd.DataFrame) -> list:
-    """Why a level's plan achieves more than half a point above the level (empty otherwise): other
-    rules hold it there (their LP duals are not 0: the rules are named), or the cheapest plan the
-    candidates give at or above the level already serves more, i.e. no candidate set nearer the
-    level costs less."""
+    """Why a level's plan achieves more than half a point above the level (empty otherwise): service
+    floors hold it there (_binding_rules: named), or the cheapest plan the candidates give at or
+    above the level already serves more, i.e. no candidate set nearer the level costs less."""
     out = []
     for target, achieved, binding in zip(df["target"].to_numpy(float), df["achieved"].to_numpy(float),
                                          df["_binding"]):

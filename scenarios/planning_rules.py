@@ -9,8 +9,8 @@ here, as invalid input (ScenarioError, exit status 2), once the run's service ta
   the cheapest plan carries no stock at all (low fill, negative reorder points). Refused for the SKUs
   no service rule covers, with the paths to set.
 - Horizons that do not cover the dynamics (`horizon_problems`): a warm-up shorter than the
-  protection period (lead time + review period: the pipeline of a policy that starts with its
-  order-up-to level on hand and nothing on order fills within it), or counted periods fewer than
+  protection period (lead time + review period: the pipeline of a policy that starts with nothing
+  on order fills within it), or counted periods fewer than
   HORIZON_CYCLES replenishment cycles (the smallest lot any policy may order, max(MOQ, 1) rounded up
   to the pack size, over the mean demand per period): a plan could then live off its starting stock
   and never order inside the horizon.

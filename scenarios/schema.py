@@ -892,9 +892,16 @@ def _tier_demand_problems(i: int, sku: "Sku", ct: "CustomerTiers") -> list[str]:
     names = ct.names()
     problems = [f"skus[{i}].tier_demand: {_show(key)} is not a tier of customer_tiers {list(names)}"
                 for key in td if key not in names]
-    if not problems and not any(dist_mean(d) > 0 for d in td.values()):
+    total = sum(dist_mean(d) for d in td.values())
+    if not problems and not total > 0:
         problems.append(f"skus[{i}].tier_demand: every tier's demand has mean 0 (leave tier_demand out, or give "
-                        "the SKU demand 0)")
+                        "a tier a demand)")
+    elif not problems and sku.demand is not None and not math.isclose(total, dist_mean(sku.demand), rel_tol=1e-6):
+        # The simulation draws the tiers' models; the seeds, classes and horizon checks read the
+        # SKU's demand: they must describe the same demand.
+        problems.append(f"skus[{i}].tier_demand: the tiers' mean demand sums to {total:.6g} per period, but the "
+                        f"SKU's demand has mean {dist_mean(sku.demand):.6g}; the SKU's demand is the total of "
+                        "its tiers' (make the means agree)")
     return problems
 
 

@@ -17,7 +17,7 @@ from simulation.kernel_loop import RQ, RSS, SS, Candidates, Draws, Settings, Tie
 from simulation.kernel_streams import StreamCache, stream_batch
 from simulation.streams import tier_customers
 from simulation.policy_arrays import PolicyArrays
-from simulation.start import replication_start
+from simulation.start import FULL, replication_start
 
 
 def candidates_of(arrays: PolicyArrays) -> Candidates:
@@ -65,7 +65,7 @@ def scenario_constants(scenario: Scenario, sku: Sku) -> Settings:
         promised=np.array(scenario.tier_promised(), np.float64),
         n_tiers=int(scenario.tier_count()),
         allocation=int(scenario.allocation_code()),
-        start_fraction=replication_start(scenario.horizon.start, 0),
+        start_fraction=FULL,  # simulate_sku sets each replication's (simulation.start)
     )
 
 
@@ -116,7 +116,7 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     todo = np.empty(n, np.bool_)
     for r in range(replications):
         todo[:] = True
-        settings = settings._replace(start_fraction=replication_start(scenario.horizon.start, r))
+        settings = settings._replace(start_fraction=replication_start(scenario.horizon.start, r, replications))
         draws = batch.arrays(r)
         if simulate_candidates(candidates, todo, Draws(*draws), settings, out):
             draws = draws[:8] + (batch.full_lead(r),) + draws[9:]

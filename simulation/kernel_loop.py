@@ -46,6 +46,7 @@ from numba import njit
 from numba.extending import overload
 
 from simulation.counters import COUNTERS, N_COUNTERS, N_TIER_COUNTERS, TIER_INDEX
+from simulation.start import start_on_hand
 
 # Family codes (simulation.policy_arrays.FAMILY_CODE).
 BASE_STOCK, SS, RQ, RS, RSS, CAPPED = 0, 1, 2, 3, 4, 5
@@ -94,7 +95,7 @@ Draws = namedtuple(
 #   customers (all tiers'), window, threshold (int), defect_probability (float), expedite (bool),
 #   expedite_capacity (float, units per vehicle, <= 0 = unlimited), moq, pack_size (int, units),
 #   promised (float64[K], periods), n_tiers (int), allocation (int, FIFO / PRIORITY / CRITICAL_LEVEL),
-#   start_fraction (float in (0, 1], the replication's place in the cycle: simulation.start).
+#   start_fraction (float: the replication's place in its cycle, simulation.start.replication_start).
 _SETTINGS_FIELDS = ("warmup periods wait wait_or_substitute partial defection customers window threshold "
                     "defect_probability expedite expedite_capacity moq pack_size promised vehicle_capacity n_tiers "
                     "allocation start_fraction")
@@ -514,16 +515,12 @@ def _period(t, pol, st, cnt, work, draws, orders, settings):
 
 @njit(cache=True, inline="always")
 def _start(pol, st, work, settings):
-    """Step 0 for a new candidate: its start stock (simulation.start.start_on_hand: a reorder-point
-    policy at s + ceil(start_fraction x (S - s, or Q)), at least 0; the others at S), nothing on
-    order or owed, every customer active, nothing due; the tiers' critical levels of its `crit`
-    (docs/tiers.md: tier k's is round(crit * k / (K - 1)), half up), under critical_level allocation
-    only."""
-    if pol.family == RQ or pol.family == SS or pol.family == RSS:
-        width = pol.Q if pol.family == RQ else pol.S - pol.s
-        st.on_hand = max(0, pol.s + np.int64(np.ceil(settings.start_fraction * width)))
-    else:
-        st.on_hand = pol.S
+    """Step 0 for a new candidate: its start stock (simulation.start.start_on_hand at the
+    replication's settings.start_fraction), nothing on order or owed, every customer active,
+    nothing due; the tiers' critical levels of its `crit` (docs/tiers.md: tier k's is
+    round(crit * k / (K - 1)), half up), under critical_level allocation only."""
+    st.on_hand = start_on_hand(pol.family, pol.s, pol.S, pol.Q, settings.moq, settings.pack_size,
+                               settings.start_fraction)
     st.on_order = 0
     st.backlog = 0
     st.exp_out = 0

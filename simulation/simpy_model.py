@@ -26,7 +26,7 @@ from scenarios.schema import Scenario, Sku
 from simulation.counters import counter_width
 from simulation.policy_arrays import PolicyArrays
 from simulation.simpy_parts import Buyer, CustomerBase, CustomerOrder, Ledger, Warehouse, critical_levels, vehicles_for
-from simulation.start import replication_start
+from simulation.start import FULL, replication_start
 from simulation.streams import SkuStreams, sku_streams, tier_customers
 
 REVIEW, RECEIVE, BACKORDERS, EXPEDITED, CUSTOMERS, CLOSE = 0.0, 0.125, 0.25, 0.375, 0.5, 0.875
@@ -37,7 +37,7 @@ class World:
     draws of the replication and the ledger of raw counters."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, sku: Sku, streams: SkuStreams, arrays: PolicyArrays, k: int,
-                 start: float = 1.0):
+                 start: float = FULL):
         self.env = env
         self.streams = streams
         self.T = streams.periods
@@ -236,6 +236,6 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     for r in range(replications):
         streams = sku_streams(scenario, sku, r, seed)
         for k in range(len(arrays)):
-            start = replication_start(scenario.horizon.start, r)
+            start = replication_start(scenario.horizon.start, r, replications)
             result[k, r] = World(simpy.Environment(), scenario, sku, streams, arrays, k, start).run()
     return result

@@ -209,10 +209,8 @@ class Buyer:
         self.on_order = 0  # units placed, not yet received
 
     def initial_on_hand(self, fraction: float) -> int:
-        """Start of a replication `fraction` of the way through the cycle (simulation.start)."""
-        reorder_point = self.family in (SS, RQ, RSS)
-        width = self.Q if self.family == RQ else self.S - self.s
-        return start_on_hand(reorder_point, self.s, width, self.S, fraction)
+        """Start of a replication at `fraction` of its cycle (simulation.start, the kernel's rule)."""
+        return int(start_on_hand(self.family, self.s, self.S, self.Q, self.moq, self.pack_size, fraction))
 
     def quantity(self, position: int) -> int:
         """Units to order at inventory position `position` (0: no order), after MOQ and pack size."""

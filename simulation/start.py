@@ -1,57 +1,64 @@
 """Where a replication starts: the stock a candidate has on hand in period 0 (docs/simulation.md,
-step 0), the same in both engines.
+step 0), one compiled rule that both engines call.
 
 A replication that starts every candidate at its order-up-to level lives off a full first cycle,
-and a cycle longer than the warm-up then biases the counted periods (issue 15, point 4: on
-scenarios/examples/retail_dc.yaml the chosen plan cost 688.53 per period on its 364-period horizon
-after 28 periods of warm-up, 734.01 after 365 and 730.88 over 3650). The usual cure for this
-initialisation bias is to start each replication in a draw from the steady state (Law, Simulation
-Modeling and Analysis, 5th ed., 2015, ch. 9, the initial transient): the inventory position of an
-(s, S) or (r, Q) policy is spread over s+1 .. S (exactly uniform for (r, Q) under unit demand,
-Zipkin, Foundations of Inventory Management, 2000, ch. 6; nearly so for (s, S) when the lot is
-large against one period's demand), so replication r starts with s + ceil(f_r x (S - s)) on hand
-and nothing on order (the lot Q for (r, Q)), f_r the base-2 van der Corput number
-of r + 1 (1/2, 1/4, 3/4, 1/8, ...): the replications a run makes are spread evenly over the
-cycle whatever their count, and replication r starts at the same place in every run (common random
-numbers across candidates, rounds and runs). Order-up-to policies (base stock, (R, S), capped base
-stock) start at S, where every review brings them. A start position below 0 starts with nothing on
-hand (no backlog is invented). With nothing on order the on hand is the position, as in steady
-state once the lead time has passed: the warm-up covers it (scenarios.planning_rules).
+and a cycle longer than the warm-up then biases the counted periods (issue 15, point 4):
+`benchmarks/long_run.py scenarios/examples/retail_dc.yaml` printed, at commit 956a244 (the full
+start), an in-run cost of 688.53 per period against 730.88 over 3,650 periods. The usual cure for
+this initialisation bias is to start each replication in a draw from the steady state (Law,
+Simulation Modeling and Analysis, 5th ed., 2015, ch. 9, the initial transient). The inventory
+position of a reorder-point policy is spread over its cycle, s + 1 .. s + W with W the lot it
+places (exactly uniform for (r, Q) with unit orders, Zipkin, Foundations of Inventory Management,
+2000, ch. 6; nearly so for (s, S) when the lot is large against one period's demand). So
+replication r of n starts with s + ceil(f x W) on hand and nothing on order, f = (r + 1/2) / n:
+the n replications are stratified over the cycle, centred on its middle whatever n is, and every
+candidate of a SKU starts replication r at the same point of its own cycle (common random numbers).
 
-`horizon.start: full` starts every replication at the order-up-to level instead (S, or s + Q: the
-fraction FULL), the textbook's first cycle (a newly stocked warehouse; deterministic worlds whose
+W is the lot the buyer places (simulation.kernel_loop._place_order): S - s for (s, S) and
+(R, s, S), Q for (r, Q), raised to policies.moq and rounded up to policies.pack_size. The
+order-up-to families (base stock, (R, S), capped base stock) sit at S after every review; with an
+MOQ or a pack size their position runs over S .. S - 1 + W (W = the MOQ, at least 1, in whole
+packs), which the same rule covers with s = S - 1. A start below 0 starts with nothing on hand (no
+backlog is invented). With nothing on order the on hand is the position, as in the long run once a
+lead time has passed: the warm-up covers it (scenarios.planning_rules).
+
+`horizon.start: full` starts every replication at the order-up-to level instead (S, or s + Q;
+at least 0), the textbook's first cycle (a newly stocked warehouse; deterministic worlds whose
 cycle phase matters).
 """
 
 from __future__ import annotations
 
-import math
+import numpy as np
+from numba import njit
 
-FULL = 1.0  # the fraction of horizon.start: full (s + ceil(1 x width) = S, or s + Q)
-
-
-def replication_start(start: str, replication: int) -> float:
-    """The fraction in (0, 1] a replication starts at: start_fraction(replication) under
-    horizon.start `spread`, FULL under `full`."""
-    return FULL if start == "full" else start_fraction(replication)
+# simulation.policy_arrays.FAMILY_CODE (not imported: this module is imported by the compiled loop)
+_SS, _RQ, _RSS = 1, 2, 4
+FULL = -1.0  # the fraction of horizon.start: full
 
 
-def start_fraction(replication: int) -> float:
-    """f_r in (0, 1): the base-2 van der Corput number of replication + 1 (replication >= 0)."""
-    n, f, base = replication + 1, 0.0, 0.5
-    while n:
-        if n & 1:
-            f += base
-        n >>= 1
-        base *= 0.5
-    return f
+def replication_start(start: str, replication: int, replications: int) -> float:
+    """The fraction a replication starts at: (replication + 1/2) / replications under horizon.start
+    `spread`, FULL under `full`."""
+    return FULL if start == "full" else (replication + 0.5) / replications
 
 
-def start_on_hand(is_reorder_point_policy: bool, s: int, width: int, S: int, fraction: float) -> int:
-    """Units on hand in period 0: for an (s, S) / (R, s, S) / (r, Q) policy (width S - s, or Q),
-    max(0, s + ceil(fraction x width)), which is s + 1 .. S for a fraction in (0, 1) and S (s + Q)
-    for FULL; for the order-up-to families, S. The kernel's `_start` repeats this arithmetic (numba
-    cannot call this module's Python)."""
-    if not is_reorder_point_policy:
-        return S
-    return max(0, s + math.ceil(fraction * width))
+@njit(cache=True)
+def start_on_hand(family, s, S, Q, moq, pack_size, fraction):
+    """Units on hand in period 0 of a candidate (family code as simulation.policy_arrays.FAMILY_CODE;
+    s, S, Q, moq, pack_size whole units) at `fraction` of its cycle (replication_start): see the
+    module docstring. int64."""
+    reorder_point = family == _SS or family == _RQ or family == _RSS
+    if fraction < 0.0:  # FULL
+        top = s + Q if family == _RQ else S
+        return max(np.int64(0), np.int64(top))
+    if reorder_point:
+        low, lot = s, (Q if family == _RQ else S - s)
+    else:
+        low, lot = S - 1, 1
+    lot = max(lot, moq, 1)
+    if pack_size > 1:
+        lot = ((lot + pack_size - 1) // pack_size) * pack_size
+    if not reorder_point and lot == 1:
+        return max(np.int64(0), np.int64(S))
+    return max(np.int64(0), np.int64(low + np.int64(np.ceil(fraction * lot))))

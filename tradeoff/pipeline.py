@@ -596,11 +596,9 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
                 frontier = reachable_frontier(scenario, found.efficient, found.infeasible)
                 alone = rules_failing_alone(scenario, found.efficient)
         else:
-            plan = found.plan
-            with stages("frontier"):
-                import optimizer
+            import optimizer
 
-                frontier = optimizer.frontier(scenario, found.efficient)
+            plan = found.plan
             with stages("verify"):
                 reps_verify = verification_replications(scenario, int(found.efficient["replications"].max()))
                 plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
@@ -611,9 +609,11 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
                     verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
                 plan_table, checks = tightened.plan_table, tightened.checks
                 plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
-            if tightened.levels is not None:
-                with stages("frontier"):
-                    frontier = tightened_frontier(scenario, found.efficient, tightened.levels)
+            with stages("frontier"):  # after the tightening: the curve of the rules the plan was chosen at
+                if tightened.levels is not None:
+                    frontier = tightened_frontier(scenario, found.efficient, tightened.levels, tightened.plan)
+                else:
+                    frontier = optimizer.frontier(scenario, found.efficient)
             plan_table = with_demand_models(scenario, plan_table)
             tiers = tier_table(scenario, plan_table)
             plan_table = without_tier_columns(scenario, plan_table)
@@ -687,25 +687,28 @@ def _write(result: Result, out: str | Path | None, folder: str, work: WorkFolder
 
 
 # --------------------------------------------------------------------------- an infeasible selection
-def tightened_frontier(scenario: Scenario, efficient: pd.DataFrame, levels: dict[str, float]) -> pd.DataFrame:
+def tightened_frontier(scenario: Scenario, efficient: pd.DataFrame, levels: dict[str, float], plan) -> pd.DataFrame:
     """The exchange curve under the rules the recommended plan was chosen at after tightening
-    (tradeoff.tightening: `levels` by rule path), with a row at its tightened target, so that the
-    plan sits on the curve it is drawn against (issue 15, point 3). That row's note says so."""
+    (tradeoff.tightening: `levels` by rule path), with the plan itself as its row at the target it
+    was selected at (optimizer.frontier.with_plan), so that the plan sits on the curve it is drawn
+    against (issue 15, point 3). That row's note says so. In cost-optimal mode the plan is the
+    curve's cost-optimal row already; a curve of one tier's level (service.frontier_tier) has no
+    row at the aggregate target."""
     import optimizer
+    from optimizer.frontier import with_plan
     from tradeoff.tightening import scenario_with_levels
 
     rules = {k: v for k, v in levels.items() if k != "service.target"}
     sc = scenario_with_levels(scenario, rules) if rules else scenario
-    target = levels.get("service.target")
+    target = levels.get("service.target") if scenario.service.frontier_tier is None else None
     asked = sorted(set(float(x) for x in scenario.service.frontier or ()) | ({float(target)} if target else set()))
     frontier = optimizer.frontier(sc, efficient, levels=asked)
+    if not target:
+        return frontier
     moved = ", ".join(f"{k} {100 * v:.4g} %" if k.startswith(("service.", "customer_tiers.")) else f"{k} {v:.6g}"
                       for k, v in sorted(levels.items()))
-    at = frontier["target"].to_numpy(float) == (float(target) if target else np.nan)
-    frontier["note"] = frontier["note"].astype(object)  # all empty: a float column
-    frontier.loc[at, "note"] = (f"the recommended plan: chosen with {moved} in sample, to meet the rules on fresh "
-                                "demand (summary.json verification.tightening)")
-    return frontier
+    return with_plan(frontier, plan, float(target), f"the recommended plan: chosen with {moved} in sample, to meet "
+                     "the rules on fresh demand (summary.json verification.tightening)")
 
 
 def reachable_frontier(scenario: Scenario, efficient: pd.DataFrame, error: Any = None) -> pd.DataFrame:

@@ -21,12 +21,18 @@ _SERVICE = ("fill_rate", "order_fill_rate", "on_time_rate")  # 1 when a tier ask
 
 def tier_demand_models(scenario: Scenario, sku_ids) -> list[tuple[str, ...]]:
     """Per SKU id, each tier's demand model in words, top tier first: its own model's `dist`
-    (customer_tiers.demand own) or "thinned" (the SKU's demand split by the tier's share)."""
+    (customer_tiers.demand own), "none" for a tier its tier_demand leaves out, or "thinned" (the
+    SKU's demand split by the tier's share)."""
     by_id = {s.id: s for s in scenario.skus}
+    names = scenario.tier_names()
     out = []
     for sku_id in sku_ids:
-        own = scenario.tier_demands(by_id[sku_id]) if sku_id in by_id else None
-        out.append(tuple(d.dist for d in own) if own is not None else ("thinned",) * scenario.tier_count())
+        sku = by_id.get(sku_id)
+        own = scenario.tier_demands(sku) if sku is not None else None
+        if own is None:
+            out.append(("thinned",) * len(names))
+        else:
+            out.append(tuple(d.dist if name in sku.tier_demand else "none" for name, d in zip(names, own)))
     return out
 
 

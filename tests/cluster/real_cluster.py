@@ -240,7 +240,7 @@ def nothing_written(out: Path) -> None:
 def work_started(out: Path) -> bool:
     """A run's work folder in `out` holds a chunk's candidates: the explore step of a chunk is done,
     the rest of the run (refine, verification, the final files) is still to come."""
-    return any(out.glob(".tmp-*/chunk-*.parquet"))
+    return any(out.glob(".tmp-*/chunk-*.arrow"))  # tradeoff.search.chunk_path
 
 
 MID = dict(n_skus=16, periods=600, replications=10)  # a run of a few seconds on the cluster

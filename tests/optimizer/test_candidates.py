@@ -80,3 +80,25 @@ def test_example_scenarios_give_30_to_90_per_sku():
         sc = scenarios.load(f"scenarios/examples/{name}.yaml")
         per = initial_candidates(sc).groupby("sku").size()
         assert per.between(30, 90).all(), (name, per.describe())
+
+
+def test_quantiles_read_off_the_cdf_table_equal_scipys_ppf():
+    # optimizer.candidates._quantiles reads the quantiles off its CDF table (the smallest k with
+    # F(k) >= q); scipy's ppf is the reference, on random moments from tiny to large, Poisson-like
+    # and over-dispersed, at the ladder's levels and the extremes.
+
+    from scipy import stats
+
+    from optimizer.candidates import BASE_LADDER, _quantiles
+
+    levels = tuple(sorted(set(BASE_LADDER) | {0.01, 0.123456, 0.9999}))
+    g = np.random.default_rng(11)
+    for _ in range(3000):
+        mean = float(math.exp(g.uniform(-4, 10)))
+        var = mean * (1.0 if g.random() < 0.4 else float(math.exp(g.uniform(0, 4))))
+        if var <= mean * (1 + 1e-9):
+            ref = stats.poisson.ppf(levels, mean)
+        else:
+            n = mean * mean / (var - mean)
+            ref = stats.nbinom.ppf(levels, n, n / (n + mean))
+        assert _quantiles(mean, var, levels) == tuple(int(max(0, x)) for x in ref), (mean, var)

@@ -209,6 +209,23 @@ def test_each_tier_gets_the_model_fitted_to_its_customers_sales(load):
         assert sku.demand == fit_demand(read_history(sc.demand_history_csv, sc).series[sku.id]).model
 
 
+def test_a_sku_with_its_own_tier_demand_takes_the_shares_of_its_tiers_means():
+    sc = Scenario.model_validate({
+        "format": 1, "name": "shares", "transport": [{"name": "truck", "lead_time": 1}],
+        "customer_tiers": {"tiers": [{"name": "key", "share": 0.7}, {"name": "rest", "share": 0.3}]},
+        "skus": [{"id": "own", "unit_cost": 1.0, "price": 2.0, "demand": {"dist": "poisson", "mean": 4},
+                  "tier_demand": {"key": {"dist": "poisson", "mean": 1}, "rest": {"dist": "poisson", "mean": 3}}},
+                 {"id": "given", "unit_cost": 1.0, "price": 2.0, "demand": {"dist": "poisson", "mean": 4},
+                  "tier_demand": {"key": {"dist": "poisson", "mean": 1}, "rest": {"dist": "poisson", "mean": 3}},
+                  "tier_shares": {"key": 0.5, "rest": 0.5}},
+                 {"id": "thin", "unit_cost": 1.0, "price": 2.0, "demand": {"dist": "poisson", "mean": 4}}],
+    })
+    own, given, thin = sc.skus
+    assert sc.tier_shares(own) == pytest.approx((0.25, 0.75))  # the means, not the tiers' 0.7 / 0.3
+    assert sc.tier_shares(given) == (0.5, 0.5)  # the SKU's own shares win
+    assert sc.tier_shares(thin) == (0.7, 0.3) and sc.tier_demands(thin) is None
+
+
 def test_thinned_tiers_get_no_models_of_their_own(load):
     d = data()
     d["customer_tiers"]["demand"] = "thinned"
@@ -231,7 +248,7 @@ def test_simulated_tier_demand_is_each_tiers_own_model():
         "transport": [{"name": "truck", "lead_time": 1}],
         "customer_reaction": {"wait": 0.0, "lost_sale": 1.0},
         "skus": [{"id": "x", "unit_cost": 1.0, "price": 2.0,
-                  "demand": {"dist": "compound", "orders": {"dist": "poisson", "mean": 4.1}, "size": 1},
+                  "demand": {"dist": "poisson", "mean": 8.0},  # the tiers' total: 0.1 x 40 + 4 x 1
                   "tier_demand": {"key": key, "small": small}}],
         "customer_tiers": {"tiers": [{"name": "key", "share": 0.5}, {"name": "small", "share": 0.5}]},
     }

@@ -136,14 +136,16 @@ def scenarios(draw, tiered=False):
             if not any(dist_mean(DEMAND.validate_python(d)) > 0 for d in own.values()):
                 own[names[0]] = dict(dist="poisson", mean=1.5)
             sku_extra["tier_demand"] = own
+            # the SKU's demand is its tiers' total (schema rule); the simulation draws the tiers'
+            demand = dict(dist="fixed", value=sum(dist_mean(DEMAND.validate_python(d)) for d in own.values()))
     return Scenario.model_validate(
         dict(
             **extra,
             format=1,
             name="eq",
             seed=draw(st.integers(0, 2**31)),
-            horizon=dict(periods=periods, warmup=warmup),
-            replications=draw(st.integers(1, 2)),
+            horizon=dict(periods=periods, warmup=warmup, start=draw(st.sampled_from(("spread", "spread", "full")))),
+            replications=draw(st.integers(1, 4)),
             customer_reaction=reaction,
             order_cycle=dict(transmittal=draw(real_dist()), processing=draw(real_dist()),
                              delivery=draw(real_dist()), promised=draw(small)),

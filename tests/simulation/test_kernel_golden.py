@@ -97,20 +97,33 @@ def variant(scenario: Scenario, name: str) -> Scenario:
     return scenario
 
 
+GOLDEN_SPREAD = {  # recorded with the spread start of simulation.start (session 6)
+    "retail_dc/base": "30f403768ecdf7f2e132f7123a6ddfc367c7664f40e8c413c089d0967f35dab5",
+    "retail_dc/moq_pack": "49f25ccc02d2ade47fece7cc2bfd26a70df047f905342b6150167470ad9f8753",
+    "retail_history/base": "c86a830a84722ee2c84e5c33022204c1e371405c2f805c9296c7e1a5249c0260",
+    "retail_history/moq_pack": "c3348009a8427c2f7bcb771af209fde57d24c3588a8636c449374c7cf454b828",
+    "service_audit/base": "76a3cbe4618a74c52c026bf71162d8eaf07d81f32f0ced2cd7095e0ca8ec0de6",
+    "service_audit/moq_pack": "db592b3c488be14cebbabd138922215d944041f756c89454f8bb5a8f30e9f161",
+    "spare_parts/base": "7173c464616c132e70b39cbc974da97e989026d58f8afb684b9a5702e05226b2",
+    "spare_parts/moq_pack": "85509813c5edc7603365c246e550119205f25465595fc41d6de89c084f5eda45",
+}
+
 CASES = tuple(f"{name}/{v}" for name in EXAMPLES for v in VARIANTS) + ("bench_1000/base",)
 
 
-def case(name: str) -> tuple[Scenario, int]:
+def case(name: str, start: str = "full") -> tuple[Scenario, int]:
     """The scenario of a case ("<example>/<variant>" or "bench_1000/base") and how many of its SKUs run,
-    with horizon.start full: every replication starts at the order-up-to level, as every replication
-    did when the digests were recorded (simulation.start; the spread start is checked against the
-    SimPy model in test_engine_equality.py and against the long run in tests/reference)."""
+    with horizon.start `start`. GOLDEN holds the digests of the full start, where every replication
+    starts at the order-up-to level as every replication did when they were recorded;
+    GOLDEN_SPREAD those of the spread start (simulation.start), recorded at its introduction (it is
+    checked against the SimPy model in test_engine_equality.py and against the exact transient and
+    the long run in tests/reference/test_simulation_start.py)."""
     scenario_name, variant_name = name.split("/")
     if scenario_name == "bench_1000":
         sc, n = load(ROOT / "scenarios/bench/bench_1000.yaml"), BENCH_SKUS
     else:
         sc, n = variant(load(ROOT / "scenarios/examples" / f"{scenario_name}.yaml"), variant_name), EXAMPLE_SKUS
-    return sc.model_copy(update={"horizon": sc.horizon.model_copy(update={"start": "full"})}), n
+    return sc.model_copy(update={"horizon": sc.horizon.model_copy(update={"start": start})}), n
 
 
 def digest(scenario: Scenario, n_skus: int) -> str:
@@ -129,6 +142,16 @@ def test_kernel_counters_are_unchanged(name):
     assert digest(*case(name)) == GOLDEN[name], f"{name}: the kernel's counters changed"
 
 
+SPREAD_CASES = tuple(f"{name}/{v}" for name in EXAMPLES[:1] + EXAMPLES[2:] for v in ("base", "moq_pack"))
+
+
+@pytest.mark.parametrize("name", SPREAD_CASES)
+def test_kernel_counters_with_the_spread_start_are_unchanged(name):
+    assert digest(*case(name, "spread")) == GOLDEN_SPREAD[name], f"{name}: the kernel's counters changed"
+
+
 if __name__ == "__main__":
     for name in CASES:
         print(f'    "{name}": "{digest(*case(name))}",')
+    for name in SPREAD_CASES:
+        print(f'    "{name}": "{digest(*case(name, "spread"))}",  # spread')

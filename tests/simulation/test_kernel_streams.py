@@ -114,9 +114,20 @@ def tier_scenario(tier_demand: dict, names=("key", "rest"), *, customers: int | 
         transport=[dict(name="t", lead_time=dict(dist="poisson", mean=3)), dict(name="p", lead_time=1)],
         expedite=dict(mode="p"),
         customer_tiers=dict(allocation="priority", tiers=[dict(name=n, share=s) for n, s in zip(names, shares)]),
-        skus=[dict(id="own-1", unit_cost=1.0, price=2.0, demand=dict(dist="poisson", mean=4), customers=customers,
-                   tier_demand=tier_demand)],
+        skus=[dict(id="own-1", unit_cost=1.0, price=2.0, demand=dict(dist="fixed", value=_total(tier_demand)),
+                   customers=customers, tier_demand=tier_demand)],
     ))
+
+
+def _total(tier_demand: dict) -> float:
+    """The tiers' total mean demand: the SKU's demand must have it (scenarios.schema)."""
+    from pydantic import TypeAdapter
+
+    from scenarios.schema import DemandDistribution, dist_mean
+
+    adapter = TypeAdapter(DemandDistribution)
+    return sum(dist_mean(adapter.validate_python(d if isinstance(d, dict) else {"dist": "fixed", "value": d}))
+               for d in tier_demand.values())
 
 
 def assert_tier_batch_equals_sku_streams(sc, first, count, seed, modes, compiled=True):

@@ -43,4 +43,4 @@ def test_key_accounts_runs_end_to_end_and_shows_the_tiers_and_the_saving(tmp_pat
     assert models["KA-11", "medium"] == "fixed" and (models.drop(("KA-11", "medium")) == "compound").all()
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "Service by customer tier" in page and "Against FIFO allocation" in page
-    assert "Each tier&#39;s demand is its own model" in page or "Each tier's demand is its own model" in page
+    assert "each tier&#39;s demand is its own model" in page or "each tier's demand is its own model" in page

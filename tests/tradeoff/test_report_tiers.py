@@ -354,3 +354,19 @@ def test_the_runs_warnings_are_in_the_headline_as_text():
     assert "Warning: 1 SKU (&lt;b&gt;X&lt;/b&gt;) placed no replenishment order" in page
     del result.summary["warnings"]
     assert 'id="warnings"' not in render_report(result)
+
+
+def test_the_demand_sentence_counts_own_and_thinned_skus_apart():
+    # tiers.csv's demand_model: C-1 with own models (the medium tier left out), C-2 thinned.
+    result = tiered_result(skip=())
+    first = result.tiers["sku"] == result.tiers["sku"].iloc[0]
+    own = {"key": "compound", "medium": "none", "small": "poisson"}
+    result.tiers = result.tiers.assign(demand_model=[own.get(t, "thinned") if f else "thinned"
+                                                     for t, f in zip(result.tiers["tier"], first)])
+    text = tables.demand_text(result).text
+    n_thin = result.tiers["sku"].nunique() - 1
+    assert text.startswith("For 1 SKU, each tier's demand is its own model"), text
+    assert "key: compound on 1 SKU; medium: none on 1 SKU; small: poisson on 1 SKU" in text, text
+    assert f"for {n_thin} SKUs it is the SKU's demand split by the tier's share" in text, text
+    result.tiers = result.tiers.assign(demand_model="thinned")
+    assert tables.demand_text(result).text.startswith("Each tier's demand is the SKU's demand split"), text

@@ -488,22 +488,29 @@ def tier_section(result) -> TierSection | None:
 
 
 def demand_text(result) -> Line | None:
-    """Where each tier's demand comes from, from tiers.csv's demand_model: "Each tier's demand is its
-    own model ..." with the count of SKUs per tier and model, or the SKU's demand split by the tier
-    shares; None when the table has no such column (a run from before it)."""
+    """Where each tier's demand comes from, from tiers.csv's demand_model: for the SKUs whose tiers
+    have their own models, the count of SKUs per tier and model; for the others, the SKU's demand
+    split by the tier shares. None when the table has no such column (a run from before it)."""
     frame = tier_frame(result)
     if frame is None or "demand_model" not in frame.columns:
         return None
     models = frame["demand_model"].astype(str)
-    if (models == "thinned").all():
-        return line("Each tier's demand is the SKU's demand split by the tier's share of its orders (",
-                    code("customer_tiers.demand: thinned"), ", or no tier model for these SKUs).")
+    thinned = frame.loc[models == "thinned", "sku"].astype(str).nunique()
+    own = frame.loc[models != "thinned", "sku"].astype(str).nunique()
+    split = ("the SKU's demand split by the tier's share of its orders (", code("customer_tiers.demand: thinned"),
+             ", or no tier models for these SKUs)")
+    if not own:
+        return line("Each tier's demand is ", *split, ".")
     counts = []
     for name in tier_names(result):
-        mine = models[frame["tier"].astype(str) == name].value_counts()
+        mine = models[(frame["tier"].astype(str) == name) & (models != "thinned")].value_counts()
         counts.append(f"{name}: " + ", ".join(f"{m} on {n} SKU{'s' if n != 1 else ''}" for m, n in mine.items()))
-    return line("Each tier's demand is its own model, fitted to its customers' sales or given in ",
-                code("skus[].tier_demand"), " (", "; ".join(counts), "; tiers.csv ", code("demand_model"), ").")
+    parts = [f"For {own} SKU{'s' if own != 1 else ''}, each tier's demand is its own model, fitted to its customers' "
+             "sales or given in ", code("skus[].tier_demand"), " (", "; ".join(counts), "; tiers.csv ",
+             code("demand_model"), ")"]
+    if thinned:
+        parts += [f"; for {thinned} SKU{'s' if thinned != 1 else ''} it is ", *split]
+    return line(*parts, ".")
 
 
 def saving_text(result) -> Line | None:
