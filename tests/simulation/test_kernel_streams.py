@@ -30,10 +30,16 @@ def test_kernel_streams_equal_sku_streams(data):
     sku = sc.skus[0]
     rep = data.draw(st.integers(0, 3))
     modes = set(data.draw(st.lists(st.integers(0, len(sc.transport) - 1), min_size=1, max_size=2)))
-    ref = sku_streams(sc, sku, rep, sc.seed)
-    got = kernel_streams(sc, sku, rep, sc.seed, modes)
-    need = needs(sc, sku, modes)
-    for name in ("order_start", "order_size", "transmittal", "processing", "delivery", "expedite_lead_time"):
+    assert_streams_equal(sc, kernel_streams(sc, sku, rep, sc.seed, modes), sku_streams(sc, sku, rep, sc.seed),
+                         modes, ("order_start", "order_size", "transmittal", "processing", "delivery",
+                                 "expedite_lead_time"))
+
+
+def assert_streams_equal(sc, got, ref, modes, names):
+    """The kernel's streams `got` equal streams.sku_streams' `ref`: the arrays `names`, and those the
+    kernel reads for this scenario and these modes (defection, reaction draws, lead times)."""
+    need = needs(sc, sc.skus[0], modes)
+    for name in names:
         np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
     if need["defection"]:
         np.testing.assert_array_equal(got.order_customer, ref.order_customer)
@@ -140,21 +146,10 @@ def assert_tier_batch_equals_sku_streams(sc, first, count, seed, modes, compiled
     assert (stream_plan(sc, sku, modes) is not None) == compiled
     batch = stream_batch(sc, sku, first, count, seed, modes)
     assert isinstance(batch, StreamBatch) == compiled
-    need = needs(sc, sku, modes)
+    extra = ("expedite_lead_time",) if needs(sc, sku, modes)["expedite"] else ()
     for r in range(count):
-        got, ref = batch.streams(r), sku_streams(sc, sku, first + r, seed)
-        np.testing.assert_array_equal(got.order_start, ref.order_start)
-        for name in PER_ORDER:
-            np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
-        if need["defection"]:
-            np.testing.assert_array_equal(got.order_customer, ref.order_customer)
-            np.testing.assert_array_equal(got.u_defect, ref.u_defect)
-        if need["reaction"]:
-            np.testing.assert_array_equal(got.u_reaction, ref.u_reaction)
-        if need["expedite"]:
-            np.testing.assert_array_equal(got.expedite_lead_time, ref.expedite_lead_time)
-        for k in modes:
-            np.testing.assert_array_equal(got.lead_time[k], ref.lead_time[sc.transport[k].name])
+        assert_streams_equal(sc, batch.streams(r), sku_streams(sc, sku, first + r, seed), modes,
+                             ("order_start", *PER_ORDER, *extra))
     return batch
 
 
@@ -242,18 +237,8 @@ def test_tiered_kernel_streams_equal_sku_streams(data):
     modes = set(data.draw(st.lists(st.integers(0, len(sc.transport) - 1), min_size=1, max_size=2)))
     if sc.tier_demands(sku) is not None:
         assert stream_plan(sc, sku, modes) is not None
-    ref = sku_streams(sc, sku, rep, sc.seed)
-    got = kernel_streams(sc, sku, rep, sc.seed, modes)
-    need = needs(sc, sku, modes)
-    for name in ("order_start", *PER_ORDER, "expedite_lead_time"):
-        np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
-    if need["defection"]:
-        np.testing.assert_array_equal(got.order_customer, ref.order_customer)
-        np.testing.assert_array_equal(got.u_defect, ref.u_defect)
-    if need["reaction"]:
-        np.testing.assert_array_equal(got.u_reaction, ref.u_reaction)
-    for k in modes:
-        np.testing.assert_array_equal(got.lead_time[k], ref.lead_time[sc.transport[k].name])
+    assert_streams_equal(sc, kernel_streams(sc, sku, rep, sc.seed, modes), sku_streams(sc, sku, rep, sc.seed), modes,
+                         ("order_start", *PER_ORDER, "expedite_lead_time"))
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)
