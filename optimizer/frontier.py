@@ -152,15 +152,15 @@ def _marginal(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def with_plan(df: pd.DataFrame, plan: Plan, level: float, note: str) -> pd.DataFrame:
-    """The curve `df` (frontier's rows) with the row at `level` replaced by `plan` (a plan selected at
-    that level, equal to the row's within the MIP gap) and `note`, so that the plan is one of the
-    curve's points exactly; marginal costs recomputed."""
-    at = df["target"].to_numpy(float) == float(level)
+def with_plan(df: pd.DataFrame, plan: Plan, level: float | None, note: str) -> pd.DataFrame:
+    """The curve `df` (frontier's rows) with the row at `level` (None: the cost-optimal row) replaced
+    by `plan` (a plan selected at that level, equal to the row's within the MIP gap) and `note`, so
+    that the plan is one of the curve's points exactly; marginal costs recomputed."""
+    at = df["cost_optimal"].to_numpy(bool) if level is None else df["target"].to_numpy(float) == float(level)
     if not at.any():
         return df
-    row = _row(plan, False)
-    row["target"] = float(level)
+    row = _row(plan, level is None)
+    row["target"] = np.nan if level is None else float(level)
     df = df.copy()
     df["note"] = df["note"].astype(object)  # a note column without any note is float
     for column, value in row.items():

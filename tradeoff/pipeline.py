@@ -691,9 +691,9 @@ def tightened_frontier(scenario: Scenario, efficient: pd.DataFrame, levels: dict
     """The exchange curve under the rules the recommended plan was chosen at after tightening
     (tradeoff.tightening: `levels` by rule path), with the plan itself as its row at the target it
     was selected at (optimizer.frontier.with_plan), so that the plan sits on the curve it is drawn
-    against (issue 15, point 3). That row's note says so. In cost-optimal mode the plan is the
-    curve's cost-optimal row already; a curve of one tier's level (service.frontier_tier) has no
-    row at the aggregate target."""
+    against (issue 15, point 3); in cost-optimal mode the plan is the curve's cost-optimal row. That
+    row's note says so. A curve of one tier's level (service.frontier_tier) is left as drawn: it has
+    no row at the aggregate target."""
     import optimizer
     from optimizer.frontier import with_plan
     from tradeoff.tightening import scenario_with_levels
@@ -703,12 +703,12 @@ def tightened_frontier(scenario: Scenario, efficient: pd.DataFrame, levels: dict
     target = levels.get("service.target") if scenario.service.frontier_tier is None else None
     asked = sorted(set(float(x) for x in scenario.service.frontier or ()) | ({float(target)} if target else set()))
     frontier = optimizer.frontier(sc, efficient, levels=asked)
-    if not target:
+    if scenario.service.frontier_tier is not None:
         return frontier
     moved = ", ".join(f"{k} {100 * v:.4g} %" if k.startswith(("service.", "customer_tiers.")) else f"{k} {v:.6g}"
                       for k, v in sorted(levels.items()))
-    return with_plan(frontier, plan, float(target), f"the recommended plan: chosen with {moved} in sample, to meet "
-                     "the rules on fresh demand (summary.json verification.tightening)")
+    return with_plan(frontier, plan, float(target) if target else None, f"the recommended plan: chosen with {moved} "
+                     "in sample, to meet the rules on fresh demand (summary.json verification.tightening)")
 
 
 def reachable_frontier(scenario: Scenario, efficient: pd.DataFrame, error: Any = None) -> pd.DataFrame:

@@ -69,3 +69,25 @@ def test_rows_without_a_rule_say_no_nearer_plan_costs_less():
         assert row.achieved == pytest.approx(max(lowest, brute(ev, lambda r, t=row.target: level(r) >= t)[1]))
         if row.achieved > row.target + 0.005:
             assert row.note.startswith("the cheapest plan at or above"), row.note
+
+
+@pytest.mark.parametrize("level", [0.6, None])
+def test_with_plan_puts_the_recommended_plan_on_the_curve(level):
+    # The curve after tightening carries the recommended plan itself as the row of its level (or the
+    # cost-optimal row): the report's marker is then one of the curve's points exactly.
+    from optimizer import select
+    from optimizer.frontier import with_plan
+
+    sc = syn.scenario(3, service={"frontier": [0.5, 0.6, 0.7]})
+    ev = syn.evaluations(sc, 5, seed=7)
+    df = frontier(sc, ev, method="milp")
+    plan = select(sc, ev, target=level if level is not None else "cost_optimal", method="milp")
+    out = with_plan(df, plan, level, "the recommended plan")
+    row = out[out["note"] == "the recommended plan"]
+    assert len(row) == 1 and row["achieved"].iloc[0] == pytest.approx(plan.achieved)
+    assert row["cost_total"].iloc[0] == pytest.approx(plan.cost_total)
+    assert bool(row["cost_optimal"].iloc[0]) == (level is None)
+    assert out["achieved"].is_monotonic_increasing
+    d_cost, d_pts = out["cost_logistics"].diff(), out["achieved"].diff() * 100
+    ok = d_pts > 1e-12
+    assert np.allclose(out.loc[ok, "marginal_cost"], (d_cost / d_pts)[ok])
