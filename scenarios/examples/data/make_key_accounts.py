@@ -127,9 +127,10 @@ def scenario_yaml(cat: pd.DataFrame, header: str) -> str:
 # SKUs, the accounts covering the first 60 % of spend are key, the next 30 % medium, the rest small.
 # Each SKU's tier_shares are the shares of its units bought by each tier. Demand per SKU is fitted
 # from the daily totals over all customers, and each tier's own demand from the daily units its
-# customers bought (customer_tiers.demand: own, the default). Scarce stock goes to the key accounts first (critical
-# levels): they have a 99 % fill-rate floor and mostly wait for a backorder; small accounts buy
-# elsewhere when the stock is out.
+# customers bought (customer_tiers.demand: own, the default). Scarce stock goes to the key accounts
+# first (critical levels): they have a 99 % fill-rate floor and mostly buy elsewhere when the stock is
+# out (a lost key order also costs goodwill); small accounts wait for a backorder, so the units held
+# back for the key accounts cost the small ones a wait, not a sale.
 #
 {comment}
 #
@@ -154,7 +155,7 @@ customer_tiers:
   tiers:                       # no share: taken from the history's customer column
     - name: key
       spend_share: {SPEND_SHARES[0]}
-      reaction: {{wait: 0.8, lost_sale: 0.2}}
+      reaction: {{wait: 0.1, lost_sale: 0.9}}
       goodwill: 8.0
       floor: 0.99
     - name: medium
@@ -162,7 +163,7 @@ customer_tiers:
       reaction: {{wait: 0.5, lost_sale: 0.5}}
       goodwill: 2.0
     - name: small
-      reaction: {{wait: 0.0, lost_sale: 1.0}}
+      reaction: {{wait: 1.0, lost_sale: 0.0}}
       goodwill: 0.5
 
 transport:
