@@ -30,6 +30,7 @@ def main() -> None:
 
     import scenarios
     import simulation
+    from optimizer.candidates import policy_part
     from tradeoff.pipeline import run
     from tradeoff.verify import verification_seed
 
@@ -41,9 +42,7 @@ def main() -> None:
           f"{(plan['fill_rate'] * d).sum() / d.sum():.4f}   (plan.csv: the scenario's own horizon, out of sample)")
     long = scenarios.load(args.scenario, overrides={"horizon.periods": args.periods, "horizon.warmup": args.warmup,
                                                     "replications": args.replications})
-    policies = plan[["sku", "family", "mode", "s", "S", "Q", "R", "cap"]].assign(
-        critical_level=plan["critical_level"] if "critical_level" in plan.columns else 0.0)
-    ev = simulation.evaluate(long, policies, seed=verification_seed(sc))
+    ev = simulation.evaluate(long, policy_part(plan), seed=verification_seed(sc))
     dl = ev["demand_per_period"].to_numpy(float)
     print(f"long_run_cost_per_period {ev['cost_total'].sum():.2f}  long_run_fill_rate "
           f"{(ev['fill_rate'] * dl).sum() / dl.sum():.4f}  (periods={args.periods} warmup={args.warmup} "

@@ -581,9 +581,8 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
     from tradeoff.audit import audit_summary
     from tradeoff.executors import get_executor
     from tradeoff.summary import build_summary
-    from tradeoff.tiers import tier_summary, tier_table, without_tier_columns
-    from tradeoff.tightening import tighten
-    from tradeoff.verify import verification_replications, verification_seed, verify
+    from tradeoff.tiers import tier_table, without_tier_columns
+    from tradeoff.verify import verification_seed
 
     with work_folder(out, folder) as work, get_executor(kind=executor, jobs=jobs, scheduler=scheduler) as pool:
         store = work.path
@@ -596,24 +595,7 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
                 frontier = reachable_frontier(scenario, found.efficient, found.infeasible)
                 alone = rules_failing_alone(scenario, found.efficient)
         else:
-            import optimizer
-
-            plan = found.plan
-            with stages("verify"):
-                reps_verify = verification_replications(scenario, int(found.efficient["replications"].max()))
-                plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
-                # A rule missed out of sample: choose again with it tightened by the plan's optimism.
-                tightened = tighten(
-                    scenario, plan, plan_table, checks,
-                    select=lambda sc, level: optimizer.select(sc, found.efficient, target=level),
-                    verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
-                plan_table, checks = tightened.plan_table, tightened.checks
-                plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
-            with stages("frontier"):  # after the tightening: the curve of the rules the plan was chosen at
-                if tightened.levels is not None:
-                    frontier = tightened_frontier(scenario, found.efficient, tightened.levels, tightened.plan)
-                else:
-                    frontier = optimizer.frontier(scenario, found.efficient)
+            plan, plan_table, checks, tightened, reps_verify, frontier = _verified(scenario, found, evaluate, stages)
             plan_table = with_demand_models(scenario, plan_table)
             tiers = tier_table(scenario, plan_table)
             plan_table = without_tier_columns(scenario, plan_table)
@@ -637,6 +619,48 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         audit=audit_summary(audit_rows, plan_table, scenario.service.metric) if audit_rows is not None else None,
         timings=stages.seconds,
     )
+    _summary_additions(summary, scenario, plan_table, tiers, checks, comparison)
+    result = Result(scenario=scenario, plan=plan_table, frontier=frontier, candidates=candidates,
+                    summary=summary, audit=audit_rows,
+                    extras={"selection": plan, "rules": checks, "folder": folder, "search": found,
+                            "work": work, "tiers": tiers})
+    _write(result, out, folder, work, stages)
+    return result
+
+
+def _verified(scenario: Scenario, found: Searched, evaluate: Evaluator, stages: Stages) -> tuple:
+    """The search's plan verified out of sample, chosen again where it missed a rule
+    (tradeoff.tightening), and the exchange curve of the rules it was finally chosen at: (plan with
+    the user's target, plan table, rule checks, Tightened, verification replications, frontier)."""
+    import optimizer
+    from tradeoff.tightening import tighten
+    from tradeoff.verify import verification_replications, verify
+
+    plan = found.plan
+    with stages("verify"):
+        reps_verify = verification_replications(scenario, int(found.efficient["replications"].max()))
+        plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
+        # A rule missed out of sample: choose again with it tightened by the plan's optimism.
+        tightened = tighten(
+            scenario, plan, plan_table, checks,
+            select=lambda sc, level: optimizer.select(sc, found.efficient, target=level),
+            verify=lambda choice: verify(scenario, choice, evaluate, reps_verify, plan.target))
+    with stages("frontier"):  # after the tightening: the curve of the rules the plan was chosen at
+        if tightened.levels is not None:
+            frontier = tightened_frontier(scenario, found.efficient, tightened.levels, tightened.plan)
+        else:
+            frontier = optimizer.frontier(scenario, found.efficient)
+    plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
+    return plan, tightened.plan_table, tightened.checks, tightened, reps_verify, frontier
+
+
+def _summary_additions(summary: dict, scenario: Scenario, plan_table: pd.DataFrame, tiers, checks,
+                       comparison: dict | None) -> None:
+    """summary.json's parts beyond build_summary: tiers, warnings (history, never-ordered plans),
+    the frontier's tier and the FIFO comparison."""
+    from tradeoff.tiers import tier_summary
+    from tradeoff.verify import never_ordered_warning
+
     if tiers is not None:
         summary["tiers"] = tier_summary(scenario, tiers, checks)
     if scenario.demand_history_csv is not None:
@@ -645,8 +669,6 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         warnings = history_warnings(scenario)
         if warnings:  # e.g. SKUs in the history that the scenario does not plan (ignored)
             summary["warnings"] = warnings
-    from tradeoff.verify import never_ordered_warning
-
     never_ordered = never_ordered_warning(plan_table)
     if never_ordered is not None:  # a plan that never orders is not reported as full service without a word
         summary["warnings"] = [*summary.get("warnings", []), never_ordered]
@@ -659,12 +681,6 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         if comparison.get("status") == "optimal":
             comparison["saving_per_period"] = comparison["cost_per_period"] - cost
         summary["allocation_comparison"] = comparison
-    result = Result(scenario=scenario, plan=plan_table, frontier=frontier, candidates=candidates,
-                    summary=summary, audit=audit_rows,
-                    extras={"selection": plan, "rules": checks, "folder": folder, "search": found,
-                            "work": work, "tiers": tiers})
-    _write(result, out, folder, work, stages)
-    return result
 
 
 def _write(result: Result, out: str | Path | None, folder: str, work: WorkFolder, stages: Stages) -> None:
@@ -686,7 +702,6 @@ def _write(result: Result, out: str | Path | None, folder: str, work: WorkFolder
             work.remove()
 
 
-# --------------------------------------------------------------------------- an infeasible selection
 def tightened_frontier(scenario: Scenario, efficient: pd.DataFrame, levels: dict[str, float], plan) -> pd.DataFrame:
     """The exchange curve under the rules the recommended plan was chosen at after tightening
     (tradeoff.tightening: `levels` by rule path), with the plan itself as its row at the target it
@@ -711,6 +726,7 @@ def tightened_frontier(scenario: Scenario, efficient: pd.DataFrame, levels: dict
                      "in sample, to meet the rules on fresh demand (summary.json verification.tightening)")
 
 
+# --------------------------------------------------------------------------- an infeasible selection
 def reachable_frontier(scenario: Scenario, efficient: pd.DataFrame, error: Any = None) -> pd.DataFrame:
     """frontier.csv of a run whose rules cannot be met: the exchange curve over the levels that can be
     met (optimizer.frontier: the target's unreachable levels listed in attrs["infeasible"]), with one

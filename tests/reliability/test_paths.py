@@ -9,14 +9,12 @@ file (tests/scenarios/test_loader_merge.py), unsafe result names and symlinked f
 
 from __future__ import annotations
 
-import os
-import sys
 
 import pytest
 
 import scenarios
 from scenarios.errors import ScenarioError
-from tradeoff.cli import main
+from tests.cli_run import run_cli
 from small_scenario import small_scenario  # tests/reliability/small_scenario.py
 from tradeoff.pipeline import run
 from tradeoff.results_io import MANIFEST, OutputError
@@ -30,13 +28,7 @@ skus_csv: skus.csv
 SKUS_CSV = "id,unit_cost,price,demand.dist,demand.csv\na,5,9,empirical,data/a.csv\nb,12,20,empirical,data/b.csv\n"
 
 
-def cli(monkeypatch, *args) -> int:
-    monkeypatch.setattr(sys, "argv", ["tradeoff", *map(str, args)])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+cli = run_cli
 
 
 def tree(root) -> dict:

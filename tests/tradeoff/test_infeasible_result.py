@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import pandas as pd
 import pytest
 
 import tradeoff
 from optimizer import InfeasibleError
-from tradeoff.cli import main
+from tests.cli_run import run_cli
 from tradeoff.pipeline import run
 from tradeoff.results_io import MANIFEST, finished
 
@@ -42,13 +41,7 @@ skus:
 """
 
 
-def cli(monkeypatch, *args) -> int:
-    monkeypatch.setattr(sys, "argv", ["tradeoff", *map(str, args)])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+cli = run_cli
 
 
 def headline_text(folder) -> str:

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +21,7 @@ import scenarios
 from scenarios.errors import ScenarioError
 from scenarios.planning_rules import (HORIZON_CYCLES, check_plannable, free_shortage_problems, horizon_problems,
                                       planning_problems)
-from tradeoff.cli import main
+from tests.cli_run import run_cli
 from tradeoff.pipeline import run
 from tradeoff.verify import NEVER_ORDERED
 
@@ -70,12 +69,7 @@ def load(tmp_path, text: str, **overrides) -> scenarios.Scenario:
 
 
 def cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["tradeoff", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
+    code = run_cli(monkeypatch, *args)
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -4,7 +4,6 @@ reproducibility (runs, jobs, engines), atomic writing, exit statuses."""
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from tradeoff import results_io
 
 import scenarios
 import simulation
-from tradeoff.cli import main
+from tests.cli_run import run_cli
 from tradeoff.pipeline import run
 from tradeoff.results_io import MANIFEST, write_run
 
@@ -63,13 +62,7 @@ def first(tiny, tmp_path_factory):
     return run(tiny, out=out), out
 
 
-def cli(monkeypatch, *args) -> int:
-    monkeypatch.setattr(sys, "argv", ["tradeoff", *map(str, args)])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+cli = run_cli
 
 
 def test_files_and_columns(first):
