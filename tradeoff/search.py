@@ -355,8 +355,8 @@ def write_parquet(table: pd.DataFrame, path: Path, **options: Any) -> None:
 
 def write_scratch(table: pd.DataFrame, path: Path) -> None:
     """A chunk's table between its steps, read back once by read_scratch: an uncompressed Arrow IPC
-    (Feather) file, which encodes and decodes about twice as fast as parquet (the work folder is not
-    a user file; candidates.parquet stays parquet). Whole or not at all (write_whole)."""
+    (Feather) file: no encoding to do, unlike parquet, for a file read back once (the work folder is
+    not a user file; candidates.parquet stays parquet). Whole or not at all (write_whole)."""
     import io
 
     buffer = io.BytesIO()
