@@ -13,8 +13,9 @@ import numpy as np
 
 from scenarios.schema import Scenario, Sku
 from simulation.counters import counter_width
-from simulation.kernel_loop import RQ, RSS, SS, Candidates, Draws, Settings, TieredSettings, simulate_candidates
-from simulation.kernel_streams import StreamCache, stream_batch
+from simulation.kernel_loop import (RQ, RSS, SS, Candidates, Draws, Settings, TieredSettings, simulate_batch,
+                                    simulate_candidates)
+from simulation.kernel_streams import StreamBatch, StreamCache, stream_batch
 from simulation.streams import tier_customers
 from simulation.policy_arrays import PolicyArrays
 from simulation.start import FULL, replication_start
@@ -112,15 +113,30 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
         batch = streams.batch(scenario, sku, replications, seed, modes_used, guess)
     else:
         batch = stream_batch(scenario, sku, 0, replications, seed, modes_used, lead_guess=guess)
-    out = np.zeros((n, width))
-    todo = np.empty(n, np.bool_)
+    starts = np.array([replication_start(scenario.horizon.start, r, replications) for r in range(replications)])
+    if isinstance(batch, StreamBatch):
+        short = np.zeros((n, replications), np.bool_)
+        if simulate_batch(candidates, batch.order_start, batch.order_offset, batch.order_size, batch.order_customer,
+                          batch.u_reaction, batch.u_defect, batch.transmittal, batch.processing, batch.delivery,
+                          batch.lead_time, batch.lead_offset, batch.n_modes, batch.expedite_lead_time,
+                          batch.order_tier, settings, starts, result, short):
+            for r in np.flatnonzero(short.any(axis=0)):  # again on all T+N+1 lead times
+                _replication(candidates, short[:, r].copy(), batch, r, settings, starts[r], result, full=True)
+        return result
     for r in range(replications):
-        todo[:] = True
-        settings = settings._replace(start_fraction=replication_start(scenario.horizon.start, r, replications))
-        draws = batch.arrays(r)
-        if simulate_candidates(candidates, todo, Draws(*draws), settings, out):
-            draws = draws[:8] + (batch.full_lead(r),) + draws[9:]
-            if simulate_candidates(candidates, todo, Draws(*draws), settings, out):
-                raise AssertionError("a candidate read past T+N+1 lead times")
-        result[:, r, :] = out
+        _replication(candidates, np.ones(n, np.bool_), batch, r, settings, starts[r], result, full=False)
     return result
+
+
+def _replication(candidates: Candidates, todo: np.ndarray, batch, r: int, settings: Settings, start: float,
+                 result: np.ndarray, full: bool) -> None:
+    """Replication r of the candidates with todo[k] into result[:, r] (counters of the others kept);
+    full: on every lead-time draw (batch.full_lead) from the start."""
+    settings = settings._replace(start_fraction=start)
+    draws = batch.arrays(r)
+    out = result[:, r, :].copy()
+    if full or simulate_candidates(candidates, todo, Draws(*draws), settings, out):
+        draws = draws[:8] + (batch.full_lead(r),) + draws[9:]
+        if simulate_candidates(candidates, todo, Draws(*draws), settings, out):
+            raise AssertionError("a candidate read past T+N+1 lead times")
+    result[:, r, :] = out

@@ -678,3 +678,58 @@ def simulate_replication(candidates, draws, settings, out):
     """simulate_candidates on every candidate; returns how many ran out of lead-time draws (0 when
     draws.lead_time has T+N+1 columns)."""
     return simulate_candidates(candidates, np.ones(candidates.family.shape[0], np.bool_), draws, settings, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every replication of a SKU in one call
+
+
+def with_start(settings, fraction):
+    """`settings` with start_fraction = fraction (the same record class)."""
+    return settings._replace(start_fraction=fraction)
+
+
+@overload(with_start, inline="always")
+def _with_start_compiled(settings, fraction):
+    record = settings.instance_class
+
+    def impl(settings, fraction):
+        return record(settings.warmup, settings.periods, settings.wait, settings.wait_or_substitute,
+                      settings.partial, settings.defection, settings.customers, settings.window,
+                      settings.threshold, settings.defect_probability, settings.expedite,
+                      settings.expedite_capacity, settings.moq, settings.pack_size, settings.promised,
+                      settings.vehicle_capacity, settings.n_tiers, settings.allocation, fraction)
+    return impl
+
+
+@njit(cache=True)
+def simulate_batch(candidates, order_start, order_offset, order_size, order_customer, u_reaction, u_defect,
+                   transmittal, processing, delivery, lead_time, lead_offset, n_modes, expedite_lead_time,
+                   order_tier, settings, starts, result, short):
+    """simulate_candidates on every candidate for each replication r < len(starts), on the streams of
+    a kernel_streams.StreamBatch (its fields as stream_draws.sku_streams returns them: replication
+    r's orders order_offset[r]:order_offset[r+1], its lead times lead_time[lead_offset[r]:
+    lead_offset[r+1]] as [n_modes, W_r]), replication r starting at fraction starts[r]
+    (simulation.start.replication_start). One call per SKU instead of one per replication: the
+    Python work of a call (records built, arguments unboxed) is paid once.
+
+    result: float64[n, len(starts), width], result[k, r] receives candidate k's counters of
+    replication r; short: bool[n, len(starts)], short[k, r] set when candidate k ran out of
+    replication r's lead-time draws (its result row is then void: run it again on the full lead
+    times). Returns how many (k, r) did."""
+    n = candidates.family.shape[0]
+    todo = np.empty(n, np.bool_)
+    out = np.zeros((n, result.shape[2]))
+    missing = 0
+    for r in range(starts.shape[0]):
+        a, b = order_offset[r], order_offset[r + 1]
+        lead = lead_time[lead_offset[r]:lead_offset[r + 1]]
+        width = lead.shape[0] // n_modes if n_modes > 0 else 0
+        draws = Draws(order_start[r], order_size[a:b], order_customer[a:b], u_reaction[a:b], u_defect[a:b],
+                      transmittal[a:b], processing[a:b], delivery[a:b], lead.reshape((n_modes, width)),
+                      expedite_lead_time[a:b], order_tier[a:b])
+        todo[:] = True
+        missing += simulate_candidates(candidates, todo, draws, with_start(settings, starts[r]), out)
+        result[:, r, :] = out
+        short[:, r] = todo
+    return missing

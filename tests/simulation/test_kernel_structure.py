@@ -39,7 +39,7 @@ sc = Scenario.model_validate(dict(
 df = pd.DataFrame([dict(sku="a", family="sS", mode="truck", s=4, S=12, Q=np.nan, R=0, cap=np.nan),
                    dict(sku="a", family="RS", mode="truck", s=np.nan, S=12, Q=np.nan, R=3, cap=np.nan)])
 counters = kernel.simulate_sku(sc, sc.skus[0], policy_arrays(sc, df), 1, sc.seed)
-stats = kernel_loop.simulate_candidates.stats  # what kernel.simulate_sku calls
+stats = kernel_loop.simulate_batch.stats  # what kernel.simulate_sku calls
 result = dict(hits=sum(stats.cache_hits.values()), misses=sum(stats.cache_misses.values()),
               counters=counters.tolist())
 """
