@@ -17,14 +17,12 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from markupsafe import Markup
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tradeoff.report.format import BUCKET_LABELS, BUCKETS, is_number, metric_label, money, pct
+from tradeoff.report.mpl import Figure, FuncFormatter, MaxNLocator, matplotlib
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
