@@ -83,10 +83,62 @@ def persistent(model) -> Highs:
     return solver
 
 
+class _Highs(Highs):
+    """Pyomo's persistent HiGHS interface, with the columns that a change of rows brings in or leaves
+    unused handed to HiGHS in one batch per call. Pyomo does it row by row: per added row a HiGHS call
+    (and numpy arrays) for its new columns, per removed row a deletion that renumbers every column
+    of the model in Python, even when no column goes: O(rows x columns) per call. The columns, their
+    order and their numbers are the same either way, so HiGHS holds the same model."""
+
+    _unused: dict | None = None  # id -> variable left unused by the rows being removed (during removal)
+    _new: list | None = None  # variables new to HiGHS met by the rows being added (during addition)
+
+    def add_constraints(self, cons):
+        self._new = []
+        try:
+            super().add_constraints(cons)  # (its _add_constraints adds the new columns first)
+        finally:
+            self._new = None
+
+    def _add_variables(self, variables):
+        if self._new is None:
+            super()._add_variables(variables)
+        else:
+            self._new.extend(variables)
+
+    def _add_constraints(self, cons):
+        if self._new:
+            new, self._new = self._new, []
+            super()._add_variables(new)
+        super()._add_constraints(cons)
+
+    def remove_constraints(self, cons):
+        self._unused = {}
+        try:
+            super().remove_constraints(cons)
+            unused = list(self._unused.values())
+        finally:
+            self._unused = None
+        self.remove_variables(unused)
+
+    def _check_to_remove_vars(self, variables):
+        if self._unused is None:
+            super()._check_to_remove_vars(variables)
+            return
+        for v in variables:
+            ref_cons, ref_sos, ref_obj = self._referenced_variables[id(v)]
+            if not ref_cons and not ref_sos and ref_obj is None:
+                self._unused[id(v)] = v
+
+    def remove_variables(self, variables):
+        if variables:  # (no renumbering for nothing)
+            super().remove_variables(variables)
+
+
 def new_highs() -> Highs:
     """A fresh (persistent) HiGHS solver object. Raises SolverUnavailableError when HiGHS cannot be
     started here, so that the failure is the engine's one clear line, before any model is solved."""
-    solver = Highs()
+    solver = _Highs()
     availability = solver.available()
     if not availability:
         raise SolverUnavailableError(f"status {getattr(availability, 'name', availability)}")
