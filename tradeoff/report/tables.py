@@ -23,14 +23,31 @@ RATES = {"fill_rate", "cycle_service_level", "order_fill_rate", "on_time_rate", 
          "substitution_rate", "lost_sales_rate"}
 
 
+class Row(dict):
+    """One row of a table as a plain mapping (column -> value), with its index label as `name`: what
+    a Column reads, like the Series of DataFrame.iterrows but without a Series per row, so that a
+    table of 500 SKUs does not pay pandas' indexing for each of its thousands of cells."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, values: dict, name: Any = None):
+        super().__init__(values)
+        self.name = name
+
+
+def rows_of(frame: pd.DataFrame) -> list[Row]:
+    """The rows of `frame`, in order, as Rows (values as Python scalars, NaN for a missing number)."""
+    return [Row(values, name) for values, name in zip(frame.to_dict("records"), frame.index)]
+
+
 @dataclass
 class Column:
     """One column of a table: the header, how to get the shown text of a row (plain text or rich
     text) and, for numeric columns, its sort value (a number, or None when missing)."""
 
     label: str
-    text: Callable[[pd.Series], str | Span | Line]
-    value: Callable[[pd.Series], Any] | None = None
+    text: Callable[[Row], str | Span | Line]
+    value: Callable[[Row], Any] | None = None
     title: str = ""
 
 
@@ -85,7 +102,7 @@ def table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bo
     """`rows` as a Table with the given columns; numeric sort values kept to 12 significant digits.
     `total`: the rows there were before a cap (see `largest`)."""
     body = []
-    for _, r in rows.iterrows():
+    for r in rows_of(rows):
         cells = []
         for c in columns:
             v = c.value(r) if c.value is not None else None
@@ -181,7 +198,7 @@ def class_table(result) -> Table:
     return table(cm, cols, "class-metrics", sortable=False)
 
 
-def policy_text(r: pd.Series, prefix: str = "") -> str:
+def policy_text(r: Row | pd.Series, prefix: str = "") -> str:
     """A policy's parameters in a few characters: `s 20 · S 60 · R 7` (only those it uses); a
     critical level above 0 (customer tiers, docs/tiers.md) as `c 12`."""
     parts = []
@@ -262,7 +279,7 @@ def has_expedite(result, plan: pd.DataFrame) -> bool:
     return (sc is None or getattr(sc, "expedite", None) is not None) and all(c in plan.columns for c in EXPEDITE_COLUMNS)
 
 
-def _value(r: pd.Series, k: str):
+def _value(r: Row, k: str):
     v = r.get(k)
     return float(v) if is_number(v) else None
 
@@ -272,7 +289,7 @@ def _text(v) -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
-def _model_text(r: pd.Series) -> str:
+def _model_text(r: Row) -> str:
     """`negbin (erratic)`: the SKU's demand model and, when the history gave one, its pattern."""
     model, pattern = _text(r.get("demand_model")) or "–", _text(r.get("demand_pattern"))
     return f"{model} ({pattern})" if pattern else model
@@ -405,7 +422,7 @@ def allocation_text(result) -> Line:
     return line("Allocation ", code(a), ": " + ALLOCATION_TEXT[a]) if a else Line()
 
 
-def _floor_met(r: pd.Series) -> str | Span:
+def _floor_met(r: Row) -> str | Span:
     met = r.get("floor_met")
     if isinstance(met, bool | np.bool_):
         return styled("✔ met", "good") if met else styled("✘ missed", "bad")
