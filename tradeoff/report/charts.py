@@ -22,7 +22,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from tradeoff.report.format import BUCKET_LABELS, BUCKETS, is_number, metric_label, money, pct
-from tradeoff.report.mpl import Figure, FuncFormatter, MaxNLocator, matplotlib
+from tradeoff.report.mpl import Figure, FuncFormatter, MaxNLocator, SubFigure, matplotlib
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
@@ -52,20 +52,65 @@ RC = {
 }
 
 
-def svg(fig: Figure, name: str) -> Markup:
+def chart_figure(width: float, height: float) -> SubFigure:
+    """The figure to draw a chart of `width` x `height` inches on (add_subplot, add_gridspec, legend
+    as on a Figure): a SubFigure of that size centred on a canvas CANVAS_MARGIN inches larger on every
+    side, so that what is drawn outside the chart's own box (the legends below the axes) is still on
+    the canvas, where the SVG backend does not clip it. svg() crops the canvas to what is drawn."""
+    margin = CANVAS_MARGIN
+    canvas = Figure(figsize=(width + 2 * margin, height + 2 * margin))
+    # a subfigure's place is set by the grid's ratios alone (not its left, right... margins)
+    grid = canvas.add_gridspec(3, 3, width_ratios=[margin, width, margin], height_ratios=[margin, height, margin])
+    return canvas.add_subfigure(grid[1, 1])
+
+
+CANVAS_MARGIN = 2.0  # inches of canvas around a chart's box (see chart_figure)
+PAD_INCHES = 0.1  # white space kept around what is drawn, as savefig(bbox_inches="tight") keeps
+
+
+def svg(fig: Figure | SubFigure, name: str) -> Markup:
     """The figure as inline SVG markup, safe to put in the page as is: no XML prolog, scalable (width
-    follows the page), element ids prefixed with `name` so that several charts on one page never
-    share an id. Raises UnsafeChart if the SVG holds anything that could run or fetch (see check_svg)."""
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
-    text = buf.getvalue()
+    follows the page), cropped to what is drawn, element ids prefixed with `name` so that several
+    charts on one page never share an id. Raises UnsafeChart if the SVG holds anything that could run
+    or fetch (see check_svg)."""
+    canvas = fig.get_figure(root=True)
+    text, view_box = _drawn_svg(canvas)
     text = text[text.index("<svg"):]
     text = _TAG.sub(lambda m: _prefix_ids(m.group(0), name), text)
     # scalable: drop the fixed size and let the viewBox and CSS decide
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
+    if view_box is not None:
+        text = re.sub(r'(<svg[^>]*? viewBox=")[^"]*"', lambda m: m.group(1) + view_box + '"', text, count=1)
     text = text.replace("<svg", f'<svg class="chart" data-chart="{name}" role="img"', 1)
     check_svg(text)
     return Markup(text)  # noqa: S704 -- matplotlib's own markup, checked above; text nodes escaped by matplotlib
+
+
+_SVG_OPTIONS = {"format": "svg", "metadata": {"Date": None, "Creator": None}}  # no date: same input, same bytes
+
+
+def _drawn_svg(canvas: Figure) -> tuple[str, str | None]:
+    """(the SVG text of `canvas`, the viewBox that crops it to what is drawn, padded by PAD_INCHES).
+
+    savefig(bbox_inches="tight") lays the figure out three times (a draw to place the ticks, the
+    box, then the real draw with a new renderer, so that every text is measured again); measuring
+    the box at the end of the one real draw gives the same crop from one layout. The backend clips
+    lines to the canvas, so when something was drawn beyond the canvas (CANVAS_MARGIN was not
+    enough) the figure is drawn again the tight way instead: (its SVG, None)."""
+    drawn: list = []
+    cid = canvas.canvas.mpl_connect("draw_event", lambda event: drawn.append(canvas.get_tightbbox(event.renderer)))
+    buf = io.StringIO()
+    canvas.savefig(buf, **_SVG_OPTIONS)
+    canvas.canvas.mpl_disconnect(cid)
+    box = drawn[-1].padded(PAD_INCHES)
+    width, height = canvas.get_size_inches()
+    if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+        buf = io.StringIO()
+        canvas.savefig(buf, bbox_inches="tight", pad_inches=PAD_INCHES, **_SVG_OPTIONS)
+        return buf.getvalue(), None
+    # points (the SVG's unit), from the top left corner
+    x, y, w, h = box.x0 * 72, (height - box.y1) * 72, box.width * 72, box.height * 72
+    return buf.getvalue(), f"{x:.6g} {y:.6g} {w:.6g} {h:.6g}"
 
 
 # A start or end tag (not a comment): in matplotlib's SVG, text nodes have < and > escaped, so this
@@ -148,7 +193,7 @@ def exchange_curve(frontier: pd.DataFrame, currency: str, periods_per_year: floa
     ppy = float(periods_per_year)
     x = f["achieved"].astype(float).to_numpy()
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(7.2, 4.3))
+        fig = chart_figure(7.2, 4.3)
         ax = fig.add_subplot()
         ax.plot(x, f["cost_total"] * ppy, color=OKABE_ITO["black"], marker="o", ms=4, lw=2,
                 label="Total cost (logistics + lost sales)")
@@ -223,7 +268,7 @@ def cost_breakdown(left_title: str, left: list[tuple[str, dict]], right_title: s
     by class) beside `right` bars (e.g. the plans along the exchange curve). Each side is a list of
     (bar label, {bucket column: money per year})."""
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(9.6, 4.2))
+        fig = chart_figure(9.6, 4.2)
         n_left, n_right = max(len(left), 1), max(len(right), 1)
         grid = fig.add_gridspec(1, 2, width_ratios=[max(n_left, 2.6), max(n_right, 3)], wspace=0.28)
         axes = []
@@ -244,7 +289,7 @@ def class_service(rows: pd.DataFrame, metric: str, floors: dict, target: float |
     """Service per class as a dot plot: `rows` indexed by class (and "All"), columns `recommended` and,
     when audited, `current` (shares); class floors and the aggregate target drawn as ticks."""
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(5.6, 0.55 * len(rows) + 1.5))
+        fig = chart_figure(5.6, 0.55 * len(rows) + 1.5)
         ax = fig.add_subplot()
         ys = np.arange(len(rows))[::-1]
         lo = 1.0
@@ -287,7 +332,7 @@ def compare_frontiers(series: list[dict], metric: str, currency: str) -> Markup:
     """Several scenarios' exchange curves overlaid: each item of `series` has `label`, `frontier`
     (frontier.csv rows), `periods_per_year`, and optionally `chosen` (a Point). Total cost per year."""
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(6.6, 4.8))
+        fig = chart_figure(6.6, 4.8)
         ax = fig.add_subplot()
         for k, s in enumerate(series):
             colour, marker = SERIES[k % len(SERIES)], MARKERS[k % len(MARKERS)]
@@ -317,7 +362,7 @@ def compare_frontiers(series: list[dict], metric: str, currency: str) -> Markup:
 def compare_costs(bars: list[tuple[str, dict]], currency: str) -> Markup:
     """Recommended plans' cost by bucket per scenario (stacked, money per year)."""
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(6.6, 4.8))
+        fig = chart_figure(6.6, 4.8)
         ax = fig.add_subplot()
         _stack(ax, [b[0] for b in bars], [b[1] for b in bars], currency, width=0.55)
         ax.set_ylabel(f"Cost per year ({currency})")

@@ -35,7 +35,7 @@ def _without_pyomo_hook(name: str) -> Iterator[None]:
 
 with _without_pyomo_hook("matplotlib"):
     import matplotlib
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-__all__ = ["Figure", "FuncFormatter", "MaxNLocator", "matplotlib"]
+__all__ = ["Figure", "FuncFormatter", "MaxNLocator", "SubFigure", "matplotlib"]
