@@ -36,7 +36,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # not scipy.stats at import: see _stats
+
 
 from optimizer import seeds
 from simulation.metrics import POLICY_COLUMNS as _POLICY
@@ -68,8 +69,17 @@ def _quantiles(mean: float, var: float, levels: tuple[float, ...]) -> tuple[int,
     return tuple(int(max(0, x)) for x in out)
 
 
+def _stats():
+    """scipy.stats, imported on first use: its import costs seconds of CPU, and only quantiles beyond
+    the CDF table and huge means need it (simulation.metrics avoids it for the same reason)."""
+    from scipy import stats
+
+    return stats
+
+
 def _ppf(mean: float, var: float, q: np.ndarray) -> np.ndarray:
     """scipy's quantiles of the demand total by moments (Poisson, negative binomial, normal above 1e6)."""
+    stats = _stats()
     if var <= mean * (1 + 1e-9):
         return stats.poisson.ppf(q, mean)
     if mean > 1e6:
@@ -142,12 +152,22 @@ def _lots(scenario: Scenario, sku: Sku, mode, mu: float, n: int) -> list[int]:
 
 
 def _cdf(k: np.ndarray, mean: float, var: float) -> np.ndarray:
-    """CDF at whole k of a demand total by moments, as _quantiles: Poisson when not over-dispersed,
-    else negative binomial (scipy's unfrozen functions: freezing costs milliseconds per call)."""
+    """CDF at whole k >= 0 of a demand total by moments, as _quantiles: Poisson when not
+    over-dispersed, else negative binomial. The ufuncs scipy.stats' poisson.cdf and nbinom.cdf
+    evaluate inside the support (scipy 1.17, scipy/stats/_discrete_distns.py: pdtr(floor(k), mu) and
+    _nbinom_cdf(floor(k), n, p), clipped to [0, 1] by rv_discrete.cdf), called directly: the same
+    numbers without scipy.stats' import and per-call argument handling. Arguments outside the
+    distributions' domains (mu < 0; n <= 0 or p outside (0, 1]) go to scipy.stats itself."""
+    k = np.floor(np.asarray(k, dtype=float))
     if var <= mean * (1 + 1e-9):
-        return stats.poisson.cdf(k, mean)
+        if not mean >= 0 or not np.all(k >= 0):
+            return _stats().poisson.cdf(k, mean)
+        return np.clip(special.pdtr(k, mean), 0, 1)
     n = mean * mean / (var - mean)
-    return stats.nbinom.cdf(k, n, n / (n + mean))
+    p = n / (n + mean)
+    if not (n > 0 and 0 < p <= 1) or not np.all(k >= 0):
+        return _stats().nbinom.cdf(k, n, p)
+    return np.clip(special._ufuncs._nbinom_cdf(k, n, p), 0, 1)
 
 
 NORMAL_ABOVE = 1e5  # units of protection-period demand above which reorder points use the normal loss
@@ -173,6 +193,7 @@ def _loss_table(mean: float, var: float) -> np.ndarray:
 def _normal_reorder_point(mean: float, var: float, b: float) -> int:
     """Huge means: the smallest whole r with the continuous normal loss sd * L((r - mean) / sd) <= b."""
     sd = math.sqrt(var)
+    stats = _stats()
     loss = lambda r: sd * (stats.norm.pdf((r - mean) / sd) - (r - mean) / sd * stats.norm.sf((r - mean) / sd))  # noqa: E731
     lo, hi = mean - b - 1.0, mean + 40 * sd
     while hi - lo > 0.5:
