@@ -12,18 +12,41 @@ The pages are Jinja2 templates (templates/) with autoescaping on: every user str
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
+
 __all__ = ["render_compare", "render_report"]
+
+
+@contextlib.contextmanager
+def without_gc_passes() -> Iterator[None]:
+    """Inside, Python's cyclic garbage collector does not run (its state is restored after).
+
+    A page allocates a great many small objects (matplotlib's modules and artists, table cells),
+    which start collector passes again and again, and each full pass walks every object the run
+    holds, not just the page's. The page's own cyclic garbage (its figures) is small and is freed by
+    the first pass after it; reference counting frees everything else as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def render_report(result) -> str:
     """report.html of one run (a tradeoff.Result) as HTML text: self-contained, no network needed."""
-    from tradeoff.report.page import render_report as _render
+    with without_gc_passes():
+        from tradeoff.report.page import render_report as _render
 
-    return _render(result)
+        return _render(result)
 
 
 def render_compare(results: list) -> str:
     """The comparison page of several runs (tradeoff.Result objects) as HTML text, self-contained."""
-    from tradeoff.report.page import render_compare as _render
+    with without_gc_passes():
+        from tradeoff.report.page import render_compare as _render
 
-    return _render(results)
+        return _render(results)
