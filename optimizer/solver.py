@@ -94,6 +94,8 @@ class _Highs(Highs):
     _new: list | None = None  # variables new to HiGHS met by the rows being added (during addition)
 
     def add_constraints(self, cons):
+        if not cons:  # (Pyomo's update() before each run asks for none: no HiGHS call, no renumbering)
+            return
         self._new = []
         try:
             super().add_constraints(cons)  # (its _add_constraints adds the new columns first)
@@ -113,6 +115,8 @@ class _Highs(Highs):
         super()._add_constraints(cons)
 
     def remove_constraints(self, cons):
+        if not cons:
+            return
         self._unused = {}
         try:
             super().remove_constraints(cons)
