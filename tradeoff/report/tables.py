@@ -68,6 +68,15 @@ class Cell:
     numeric: bool = False
     sort: str | None = None
 
+    @property
+    def plain(self) -> str | None:
+        """The cell's text when it is plain text only (one unstyled span, or none), else None: the
+        page writes such a cell without the rich-text macro."""
+        spans = self.content.spans
+        if not spans:
+            return ""
+        return spans[0].text if len(spans) == 1 and not spans[0].style else None
+
 
 @dataclass(frozen=True)
 class Table:
@@ -106,10 +115,18 @@ def table(rows: pd.DataFrame, columns: list[Column], table_id: str, sortable: bo
         cells = []
         for c in columns:
             v = c.value(r) if c.value is not None else None
-            cells.append(Cell(line(c.text(r)), numeric=c.value is not None,
+            cells.append(Cell(_content(c.text(r)), numeric=c.value is not None,
                               sort=f"{float(v):.12g}" if is_number(v) else None))
         body.append(tuple(cells))
     return Table(table_id, tuple(Header(c.label, c.title) for c in columns), tuple(body), sortable, total)
+
+
+def _content(text: str | Span | Line) -> Line:
+    """A cell's text as a Line: spans.line(text), with the most common cell, one piece of plain
+    text, made directly (there are thousands of cells on a page)."""
+    if type(text) is str:
+        return Line((Span(text),)) if text else Line()
+    return line(text)
 
 
 def _wmean(values: pd.Series, weights: pd.Series) -> float:
