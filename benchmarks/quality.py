@@ -4,6 +4,7 @@ move a plan, but not make it worse than the noise).
 
     .venv/bin/python benchmarks/quality.py            # bench_1000 and scenarios/examples/*.yaml
     .venv/bin/python benchmarks/quality.py --skip-bench
+    .venv/bin/python benchmarks/quality.py scenarios/examples/retail_dc.yaml   # these scenarios only
 
 Prints one line per scenario:
 
@@ -32,10 +33,13 @@ from tradeoff.pipeline import run  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", type=Path, help="these scenarios only (default: bench and examples)")
     parser.add_argument("--skip-bench", action="store_true", help="only the shipped examples")
     args = parser.parse_args()
     paths = [] if args.skip_bench else [ROOT / "scenarios/bench/bench_1000.yaml"]
     paths += sorted((ROOT / "scenarios/examples").glob("*.yaml"))
+    if args.scenarios:
+        paths = [p.resolve() for p in args.scenarios]
     for path in paths:
         result = run(path, jobs=1)
         s = result.summary

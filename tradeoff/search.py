@@ -217,7 +217,7 @@ class _Chunk:
                 seeds.append(table.iloc[moved[moved >= 0]][POLICY_COLUMNS])
                 if r == 0:
                     seeds.append(level.choice[POLICY_COLUMNS])
-                if k == 0:
+                if k == 0 and r == 0:
                     seeds.append(table.iloc[refine.cheapest_per_way(table, score)][POLICY_COLUMNS])
             seeds = [s for s in seeds if len(s)]
             if not seeds:
