@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -60,10 +61,12 @@ def _quantiles(mean: float, var: float, levels: tuple[float, ...]) -> tuple[int,
     q = np.asarray(levels)
     if mean <= NORMAL_ABOVE:
         table = _cdf_table(float(mean), float(var))
-        out = np.searchsorted(table, q, side="left").astype(float)
+        idx = np.searchsorted(table, q, side="left")
+        if not len(idx) or idx.max() < len(table):  # all read off the table: whole numbers >= 0
+            return tuple(idx.tolist())
+        out = idx.astype(float)
         beyond = out >= len(table)
-        if beyond.any():
-            out[beyond] = _ppf(mean, var, q[beyond])
+        out[beyond] = _ppf(mean, var, q[beyond])
     else:
         out = _ppf(mean, var, q)
     return tuple(int(max(0, x)) for x in out)
@@ -95,15 +98,22 @@ def _spread(values: tuple[int, ...], n: int) -> list[int]:
     if len(out) >= n:
         return out
     lo, hi = out[0], out[-1]
-    gaps = [v for v in range(lo, hi + 1) if v not in out]
+    taken = set(out)
+    gaps = [v for v in range(lo, hi + 1) if v not in taken]
     if gaps:
-        idx = np.unique(np.round(np.linspace(0, len(gaps) - 1, min(n - len(out), len(gaps)))).astype(int))
-        out = sorted(set(out) | {gaps[i] for i in idx})
+        out = sorted(taken | {gaps[i] for i in _even_picks(len(gaps), min(n - len(out), len(gaps)))})
     extra = hi + 1
     while len(out) < n:
         out.append(extra)
         extra += 1
     return out
+
+
+@lru_cache(maxsize=4096)  # the picks depend on the two counts alone, which repeat across SKUs
+def _even_picks(size: int, n: int) -> tuple[int, ...]:
+    """The distinct indices round(linspace(0, size - 1, n)) into a sorted pool of `size` values,
+    ascending: n picks spread evenly from the first to the last."""
+    return tuple(np.unique(np.round(np.linspace(0, size - 1, n)).astype(int)).tolist())
 
 
 def critical_fractile(scenario: Scenario, sku: Sku) -> float:
@@ -116,19 +126,23 @@ def critical_fractile(scenario: Scenario, sku: Sku) -> float:
 
 def _ladder(scenario: Scenario, cf: float, n: int) -> tuple[float, ...]:
     """n service levels spread over the base ladder, always holding the critical fractile."""
+    return _ladder_of(_ladder_extra(scenario), float(cf), int(n))
+
+
+def _ladder_extra(scenario: Scenario) -> tuple[float, ...]:
+    """The scenario's own cycle service levels every ladder holds: target, SKU floor, class floors."""
     svc = scenario.service
     extra = {x for x in (svc.target, svc.sku_floor) if x is not None} | set(svc.floors.values())
-    return _ladder_of(tuple(sorted(extra)), float(cf), int(n))
+    return tuple(sorted(extra))
 
 
 @lru_cache(maxsize=4096)  # SKUs of one scenario share few (fractile, n) pairs
 def _ladder_of(extra: tuple[float, ...], cf: float, n: int) -> tuple[float, ...]:
-    pool = set(BASE_LADDER) | set(extra)
-    pool = sorted(x for x in pool | {min(max(cf, 0.01), 0.9999)} if 0 < x < 1)
+    fractile = min(max(cf, 0.01), 0.9999)
+    pool = sorted(x for x in set(BASE_LADDER) | set(extra) | {fractile} if 0 < x < 1)
     if n >= len(pool):
         return tuple(pool)
-    idx = np.unique(np.round(np.linspace(0, len(pool) - 1, n)).astype(int))
-    picked = {pool[i] for i in idx} | {min(max(cf, 0.01), 0.9999)}
+    picked = {pool[i] for i in _even_picks(len(pool), n)} | {fractile}
     return tuple(sorted(picked))
 
 
@@ -186,7 +200,7 @@ def _loss_table(mean: float, var: float) -> np.ndarray:
     negative binomial; mean > 0): mean - r + sum_{k<r} F(k) (the loss function via the CDF), up to a
     level beyond which it is ~0."""
     cdf = _cdf_table(mean, var)
-    loss = mean - np.arange(len(cdf) + 1) + np.r_[0.0, np.cumsum(cdf)]
+    loss = mean - np.arange(len(cdf) + 1) + np.concatenate(([0.0], np.cumsum(cdf)))
     return np.maximum(loss, 0.0)
 
 
@@ -255,19 +269,43 @@ def _undershoot(family: str, R: int, mu: float, var: float) -> float:
     return (var + mu * mu) / (2 * mu) + (mu * (R - 1) / 2 if R >= 1 else 0.0)
 
 
-def _way_cost(scenario: Scenario, sku: Sku, mode, R: int, lot: float, level: np.ndarray, ltd_mean: float,
-              shortage: np.ndarray, mu: float, undershoot: float = 0.0) -> np.ndarray:
-    """Analytic logistics cost per period of one way of delivering fill rates (arrays over the levels):
-    ordering and vehicles per order (lot plus the undershoot of (s, S) orders) over the orders per
-    period (at most one per review), transport per unit, pipeline carrying, and carrying + warehousing of the average on hand ~ lot/2 + level - protection demand +
-    expected shortage per cycle (a ranking device only: the simulation gives the real numbers)."""
-    h = scenario.holding_per_unit_period(sku) + scenario.costs.warehousing.per_unit_period
+def _way_fixed(scenario: Scenario, sku: Sku, mode, R: int, lot: float, mu: float, undershoot: float) -> tuple[float, float]:
+    """(units per order, cost per period that does not depend on the level) of one way of delivering
+    fill rates: ordering and vehicles per order (lot plus the undershoot of (s, S) orders) over the
+    orders per period (at most one per review), transport per unit and pipeline carrying."""
     per_order = max(lot + undershoot, mu * R, 1e-9)
     orders = mu / per_order
     vehicles = math.ceil(per_order / mode.vehicle_capacity) if mode.vehicle_capacity else 1
-    on_hand = np.maximum(0.0, per_order / 2 + level - ltd_mean + shortage)  # arrays over levels
-    return (orders * (scenario.costs.order_cost + vehicles * mode.cost_per_shipment) + mu * mode.cost_per_unit
-            + scenario.in_transit_per_unit_period(sku) * mu * dist_mean(mode.lead_time) + h * on_hand)
+    return per_order, (orders * (scenario.costs.order_cost + vehicles * mode.cost_per_shipment) + mu * mode.cost_per_unit
+                       + scenario.in_transit_per_unit_period(sku) * mu * dist_mean(mode.lead_time))
+
+
+def _way_costs(scenario: Scenario, sku: Sku, per_order: np.ndarray, fixed: np.ndarray, level: np.ndarray,
+               ltd_mean: np.ndarray, shortage: np.ndarray) -> np.ndarray:
+    """Analytic logistics cost per period (W, L) of W ways at L fill-rate levels: the way's fixed part
+    (_way_fixed) plus carrying + warehousing of the average on hand ~ per order / 2 + level -
+    protection demand + expected shortage per cycle (a ranking device only: the simulation gives the
+    real numbers). per_order, fixed, ltd_mean: (W,) in units, cost per period, units; level and
+    shortage: (W, L) in units."""
+    h = scenario.holding_per_unit_period(sku) + scenario.costs.warehousing.per_unit_period
+    on_hand = np.maximum(0.0, per_order[:, None] / 2 + level - ltd_mean[:, None] + shortage)
+    return fixed[:, None] + h * on_hand
+
+
+def _way_levels(ways: list[tuple], shortage: np.ndarray, clamp: bool) -> np.ndarray:
+    """Fill-rate reorder points (W, L) of the ways (family, mode, R, lot, protection mean, var) for the
+    allowed shortages per cycle (W, L), one _reorder_points call per distinct protection-period
+    demand (the families and lots of a (mode, R) share it; the points are elementwise)."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for w, way in enumerate(ways):
+        groups.setdefault((float(way[4]), float(way[5])), []).append(w)
+    level = np.empty(shortage.shape, dtype=np.int64)
+    for (ltd_mean, ltd_var), idx in groups.items():
+        level[idx] = _reorder_points(ltd_mean, ltd_var, shortage[idx].ravel()).reshape(len(idx), -1)
+    # S >= 0 (Policy); no backlog: the position never goes below 0
+    low = np.array([clamp or way[0] in ("RS", "base_stock") for way in ways])
+    level[low] = np.maximum(level[low], 0)
+    return level
 
 
 def _fill_rate_rows(scenario: Scenario, sku: Sku, ways: list[tuple], betas: tuple[float, ...], budget: int) -> list[tuple]:
@@ -277,38 +315,59 @@ def _fill_rate_rows(scenario: Scenario, sku: Sku, ways: list[tuple], betas: tupl
     if not betas or not ways or budget <= 0:
         return []
     mu, var = dist_mean(sku.demand), dist_var(sku.demand)
-    clamp = not _backlog_possible(scenario)
     beta = np.asarray(betas, dtype=float)
-    costs, levels = [], []
-    for family, mode, R, lot, ltd_mean, ltd_var in ways:
-        level = _reorder_points(ltd_mean, ltd_var, (1.0 - beta) * lot)
-        if clamp or family in ("RS", "base_stock"):
-            level = np.maximum(level, 0)  # S >= 0 (Policy); no backlog: the position never goes below 0
-        levels.append(level)
-        costs.append(_way_cost(scenario, sku, mode, R, lot, level, ltd_mean, (1.0 - beta) * lot, mu,
-                               _undershoot(family, R, mu, var)))
-    # ranked[i]: the ways for level i, cheapest first (ties: the order of `ways`).
-    order = np.argsort(np.array(costs), axis=0, kind="stable").T
-    ranked = [[(0.0, int(w), *ways[w][:4], int(levels[w][i])) for w in order[i]] for i in range(len(betas))]
+    lots = np.array([float(way[3]) for way in ways])
+    shortage = (1.0 - beta)[None, :] * lots[:, None]  # (W, L) units per cycle
+    level = _way_levels(ways, shortage, not _backlog_possible(scenario))
+    fixed = [_way_fixed(scenario, sku, mode, R, lot, mu, _undershoot(family, R, mu, var))
+             for family, mode, R, lot, _, _ in ways]
+    costs = _way_costs(scenario, sku, np.array([f[0] for f in fixed]), np.array([f[1] for f in fixed]), level,
+                       np.array([float(way[4]) for way in ways]), shortage)
+    # order[i]: the ways for level i, cheapest first (ties: the order of `ways`).
+    order = np.argsort(costs, axis=0, kind="stable").T.tolist()
+    level = level.tolist()
     rows: list[tuple] = []
+    seen: set[tuple] = set()  # rows hold the one np.nan object, so equal rows hash and compare equal
+    cap = max(budget, len(betas))
     for depth in range(len(ways)):
-        for per_level in ranked:
-            if len(rows) >= max(budget, len(betas)):
+        for i in range(len(betas)):
+            if len(rows) >= cap:
                 return rows
-            _, _, family, mode, R, lot, level = per_level[depth]
-            if family in ("RS", "base_stock"):
-                row = (sku.id, family, mode.name, np.nan, level, np.nan, R, np.nan)
-            elif family == "rQ":
-                row = (sku.id, family, mode.name, level, np.nan, lot, R, np.nan)
-            else:
-                row = (sku.id, family, mode.name, level, level + lot, np.nan, R, np.nan)
-            if row not in rows:
+            w = order[i][depth]
+            family, mode, R, lot = ways[w][:4]
+            row = _fill_row(sku.id, family, mode.name, R, lot, level[w][i])
+            if row not in seen:
+                seen.add(row)
                 rows.append(row)
     return rows
 
 
+def _fill_row(sku_id: str, family: str, mode_name: str, R: int, lot, level: int) -> tuple:
+    """The candidate row (sku, family, mode, s, S, Q, R, cap) of a way at a fill-rate reorder level."""
+    if family in ("RS", "base_stock"):
+        return (sku_id, family, mode_name, np.nan, level, np.nan, R, np.nan)
+    if family == "rQ":
+        return (sku_id, family, mode_name, level, np.nan, lot, R, np.nan)
+    return (sku_id, family, mode_name, level, level + lot, np.nan, R, np.nan)
+
+
 def _valid_r(family: str, review_periods) -> list[int]:
     return [r for r in review_periods if r >= 1] if family in ("RS", "RsS") else list(review_periods)
+
+
+class _Grid(NamedTuple):
+    """What every SKU's candidates share: the scenario, its (family, mode, R) combinations, grid sizes,
+    fill-rate levels, whether a backlog can build, the ladder's own levels, and per mode name the
+    lead time's (mean, variance) in periods."""
+    scenario: Scenario
+    combos: list[tuple]
+    n_combo: int
+    per_sku: int
+    betas: tuple[float, ...]
+    fill_per_sku: int
+    backlog: bool
+    extra: tuple[float, ...]
+    lead: dict[str, tuple[float, float]]
 
 
 def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int | None = None) -> pd.DataFrame:
@@ -322,70 +381,98 @@ def initial_candidates(scenario: Scenario, per_sku: int = 60, fill_per_sku: int 
         return with_critical_levels(scenario, _explicit(scenario))
     modes = [scenario.mode(m) for m in scenario.allowed_modes()]
     combos = [(f, m, r) for f in pol.families for m in modes for r in _valid_r(f, pol.review_periods)]
-    n_combo = max(2, int(round(per_sku / max(len(combos), 1))))
-    betas = fill_levels(scenario)
-    fill_per_sku = per_sku // 3 if fill_per_sku is None else fill_per_sku
+    grid = _Grid(scenario, combos, max(2, int(round(per_sku / max(len(combos), 1)))), per_sku, fill_levels(scenario),
+                 per_sku // 3 if fill_per_sku is None else fill_per_sku, _backlog_possible(scenario),
+                 _ladder_extra(scenario), {m.name: (dist_mean(m.lead_time), dist_var(m.lead_time)) for m in modes})
     rows: list[tuple] = []
-    backlog = _backlog_possible(scenario)
     for sku in scenario.skus:
-        ways: list[tuple] = []  # (family, mode, R, lot, protection-demand mean, var) for fill-rate levels
-        seeded: list[tuple] = []  # the analytic optima (optimizer.seeds), added after the fill-rate rows
-        optima: dict[tuple[str, int], dict | None] = {}  # per (mode, R): shared by the families
-        hedge: dict[str, tuple] = {}  # lot family -> (model cost, mode, R, spread) of its cheapest way
-        first = len(rows)
-        if sku.demand is None:
-            raise ValueError(f"SKU {sku.id} has no demand model (load the scenario through scenarios.load)")
-        mu, var = dist_mean(sku.demand), dist_var(sku.demand)
-        cf = critical_fractile(scenario, sku)
-        for family, mode, R in combos:
-            lt_mean, lt_var = dist_mean(mode.lead_time), dist_var(mode.lead_time)
-            P = max(lt_mean, 1.0) if R == 0 else lt_mean + R
-            ltd_mean, ltd_var = mu * P, var * P + mu * mu * lt_var
-            way_seeds: list[tuple] = []
-            if family != "capped_base_stock":
-                if (mode.name, R) not in optima:
-                    optima[mode.name, R] = seeds.way_optimum(scenario, sku, mode, R)
-                way_seeds = seeds.seed_rows(scenario, sku, family, mode, R, optima[mode.name, R], backlog)
-                seeded += way_seeds
-                if family in ("sS", "RsS", "rQ"):
-                    cost = seeds.way_cost(scenario, sku, family, mode, optima[mode.name, R])
-                    if cost < hedge.get(family, (math.inf,))[0]:
-                        hedge[family] = (cost, mode, R, 0.5 * math.sqrt(max(ltd_var, 0.0)))
-            if family in ("base_stock", "RS"):
-                if R >= 1:  # one replenishment per review: the lot is the demand of a review period
-                    ways.append((family, mode, R, mu * R, ltd_mean, ltd_var))
-                for S in _spread(_quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_combo)), n_combo):
-                    rows.append((sku.id, family, mode.name, np.nan, S, np.nan, R, np.nan))
-            elif family in ("sS", "RsS", "rQ"):
-                lots = _lots(scenario, sku, mode, mu, 3 if n_combo >= 9 else 2)
-                n_s = max(2, n_combo // len(lots))
-                ways += [(family, mode, R, Q, ltd_mean, ltd_var) for Q in lots]
-                if way_seeds:  # the analytic optimum's lot at the fill-rate levels too
-                    exact = int(way_seeds[0][5]) if family == "rQ" else int(way_seeds[0][4] - way_seeds[0][3])
-                    if exact not in lots:
-                        ways.append((family, mode, R, exact, ltd_mean, ltd_var))
-                for s in _spread(_quantiles(ltd_mean, ltd_var, _ladder(scenario, cf, n_s)), n_s):
-                    for Q in lots:
-                        if family == "rQ":
-                            rows.append((sku.id, family, mode.name, s, np.nan, Q, R, np.nan))
-                        else:
-                            rows.append((sku.id, family, mode.name, s, s + Q, np.nan, R, np.nan))
-            elif family == "capped_base_stock":
-                per_review = mu * max(R, 1)
-                caps = sorted({max(1, int(math.ceil(k * per_review))) for k in CAP_MULTIPLIERS})
-                caps = caps[:: max(1, len(caps) // max(1, n_combo // 3))][:4]
-                n_S = max(2, n_combo // len(caps))
-                # A cap slows the refill, so the useful S sit higher than plain base stock's.
-                for S in _spread(_quantiles(ltd_mean * 1.1, ltd_var * 1.5, _ladder(scenario, cf, n_S)), n_S):
-                    for cap in caps:
-                        rows.append((sku.id, family, mode.name, np.nan, S, np.nan, R, cap))
-        if fill_per_sku > 0:  # the fill-rate rows top the SKU up to per_sku + fill_per_sku
-            budget = max(len(betas), per_sku + fill_per_sku - (len(rows) - first))
-            rows += _fill_rate_rows(scenario, sku, ways, betas, budget)
-        for family, (_, mode, R, spread) in hedge.items():  # around the most promising way's seed
-            seeded += seeds.seed_rows(scenario, sku, family, mode, R, optima[mode.name, R], backlog, spread)
-        rows += seeded
+        rows += _sku_rows(grid, sku)
     return with_critical_levels(scenario, _frame(rows))
+
+
+def _sku_rows(g: _Grid, sku: Sku) -> list[tuple]:
+    """One SKU's candidate rows: the grid of every combination, the fill-rate rows, then the seeds."""
+    if sku.demand is None:
+        raise ValueError(f"SKU {sku.id} has no demand model (load the scenario through scenarios.load)")
+    scenario = g.scenario
+    rows: list[tuple] = []
+    ways: list[tuple] = []  # (family, mode, R, lot, protection-demand mean, var) for fill-rate levels
+    seeded: list[tuple] = []  # the analytic optima (optimizer.seeds), added after the fill-rate rows
+    optima: dict[tuple[str, int], dict | None] = {}  # per (mode, R): shared by the families
+    hedge: dict[str, tuple] = {}  # lot family -> (model cost, mode, R, spread) of its cheapest way
+    lots_of: dict[tuple[str, int], list[int]] = {}  # per (mode, count): the lots depend on neither R nor family
+    mu, var = dist_mean(sku.demand), dist_var(sku.demand)
+    cf = float(critical_fractile(scenario, sku))
+    for family, mode, R in g.combos:
+        lt_mean, lt_var = g.lead[mode.name]
+        P = max(lt_mean, 1.0) if R == 0 else lt_mean + R
+        ltd_mean, ltd_var = mu * P, var * P + mu * mu * lt_var
+        way_seeds: list[tuple] = []
+        if family != "capped_base_stock":
+            if (mode.name, R) not in optima:
+                optima[mode.name, R] = seeds.way_optimum(scenario, sku, mode, R)
+            way_seeds = seeds.seed_rows(scenario, sku, family, mode, R, optima[mode.name, R], g.backlog)
+            seeded += way_seeds
+            if family in ("sS", "RsS", "rQ"):
+                cost = seeds.way_cost(scenario, sku, family, mode, optima[mode.name, R])
+                if cost < hedge.get(family, (math.inf,))[0]:
+                    hedge[family] = (cost, mode, R, 0.5 * math.sqrt(max(ltd_var, 0.0)))
+        if family in ("base_stock", "RS"):
+            if R >= 1:  # one replenishment per review: the lot is the demand of a review period
+                ways.append((family, mode, R, mu * R, ltd_mean, ltd_var))
+            rows += _base_stock_rows(g, sku.id, family, mode.name, R, cf, ltd_mean, ltd_var)
+        elif family in ("sS", "RsS", "rQ"):
+            n_lots = 3 if g.n_combo >= 9 else 2
+            if (mode.name, n_lots) not in lots_of:
+                lots_of[mode.name, n_lots] = _lots(scenario, sku, mode, mu, n_lots)
+            lots = lots_of[mode.name, n_lots]
+            ways += [(family, mode, R, Q, ltd_mean, ltd_var) for Q in lots]
+            if way_seeds:  # the analytic optimum's lot at the fill-rate levels too
+                exact = int(way_seeds[0][5]) if family == "rQ" else int(way_seeds[0][4] - way_seeds[0][3])
+                if exact not in lots:
+                    ways.append((family, mode, R, exact, ltd_mean, ltd_var))
+            rows += _lot_rows(g, sku.id, family, mode.name, R, cf, ltd_mean, ltd_var, lots)
+        elif family == "capped_base_stock":
+            rows += _capped_rows(g, sku.id, mode.name, R, cf, mu, ltd_mean, ltd_var)
+    if g.fill_per_sku > 0:  # the fill-rate rows top the SKU up to per_sku + fill_per_sku
+        budget = max(len(g.betas), g.per_sku + g.fill_per_sku - len(rows))
+        rows += _fill_rate_rows(scenario, sku, ways, g.betas, budget)
+    for family, (_, mode, R, spread) in hedge.items():  # around the most promising way's seed
+        seeded += seeds.seed_rows(scenario, sku, family, mode, R, optima[mode.name, R], g.backlog, spread)
+    return rows + seeded
+
+
+def _base_stock_rows(g: _Grid, sku_id: str, family: str, mode_name: str, R: int, cf: float, ltd_mean: float,
+                     ltd_var: float) -> list[tuple]:
+    """Base stock / RS rows: order-up-to levels S at the ladder's quantiles of protection demand."""
+    nan = np.nan
+    levels = _spread(_quantiles(ltd_mean, ltd_var, _ladder_of(g.extra, cf, g.n_combo)), g.n_combo)
+    return [(sku_id, family, mode_name, nan, S, nan, R, nan) for S in levels]
+
+
+def _lot_rows(g: _Grid, sku_id: str, family: str, mode_name: str, R: int, cf: float, ltd_mean: float, ltd_var: float,
+              lots: list[int]) -> list[tuple]:
+    """sS / RsS / rQ rows: every reorder level s (the ladder's quantiles) with every lot."""
+    nan = np.nan
+    n_s = max(2, g.n_combo // len(lots))
+    levels = _spread(_quantiles(ltd_mean, ltd_var, _ladder_of(g.extra, cf, n_s)), n_s)
+    if family == "rQ":
+        return [(sku_id, family, mode_name, s, nan, Q, R, nan) for s in levels for Q in lots]
+    return [(sku_id, family, mode_name, s, s + Q, nan, R, nan) for s in levels for Q in lots]
+
+
+def _capped_rows(g: _Grid, sku_id: str, mode_name: str, R: int, cf: float, mu: float, ltd_mean: float,
+                 ltd_var: float) -> list[tuple]:
+    """Capped base stock rows: caps per review in multiples of the review period's mean demand
+    (CAP_MULTIPLIERS), each with every S."""
+    nan = np.nan
+    per_review = mu * max(R, 1)
+    caps = sorted({max(1, int(math.ceil(k * per_review))) for k in CAP_MULTIPLIERS})
+    caps = caps[:: max(1, len(caps) // max(1, g.n_combo // 3))][:4]
+    n_S = max(2, g.n_combo // len(caps))
+    # A cap slows the refill, so the useful S sit higher than plain base stock's.
+    levels = _spread(_quantiles(ltd_mean * 1.1, ltd_var * 1.5, _ladder_of(g.extra, cf, n_S)), n_S)
+    return [(sku_id, "capped_base_stock", mode_name, nan, S, nan, R, cap) for S in levels for cap in caps]
 
 
 def policy_part(table: pd.DataFrame) -> pd.DataFrame:
