@@ -9,7 +9,9 @@ The run's folder is read back with tradeoff.result.read (not timed); then only
 tradeoff.results_io.render_html(result) is timed with time.process_time. Each repeat is a fresh Python
 process, so the figure includes importing matplotlib, Jinja2 and the report modules and compiling the
 templates once, as a `tradeoff run` process pays them (reading the result back does not import
-matplotlib; the child checks that). Prints the median over the repeats:
+matplotlib; the child checks that). With PYTHONDONTWRITEBYTECODE set (the child inherits the
+environment), it also includes compiling the report's own modules from source. Prints the median
+over the repeats:
 
     report_cpu_seconds <median> (min .. max, repeats=N, <scenario>)
 
