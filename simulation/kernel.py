@@ -102,17 +102,21 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     result = np.zeros((n, replications, width))
     if n == 0:
         return result
-    settings = scenario_constants(scenario, sku)
+    settings = scenario_constants(scenario, sku) if streams is None else streams.settings(scenario, sku,
+                                                                                           scenario_constants)
     candidates = candidates_of(arrays)
-    modes_used = {int(m) for m in np.unique(arrays.mode)}
+    modes_used = set(arrays.mode.tolist())
     # Every replication's streams in one compiled call: the same values as
     # streams.sku_streams(scenario, sku, r, seed), drawn only where read (lead times: as many as the
-    # candidates likely read; a candidate that needs more is run again on all of them).
-    guess = lead_guess(arrays, settings.periods)
-    if streams is not None:
-        batch = streams.batch(scenario, sku, replications, seed, modes_used, guess)
-    else:
-        batch = stream_batch(scenario, sku, 0, replications, seed, modes_used, lead_guess=guess)
+    # candidates likely read; a candidate that needs more is run again on all of them). The guess is
+    # made only when the streams are drawn, not when a StreamCache holds them already.
+    batch = streams.held(sku.id, replications, seed, modes_used) if streams is not None else None
+    if batch is None:
+        guess = lead_guess(arrays, settings.periods)
+        if streams is not None:
+            batch = streams.batch(scenario, sku, replications, seed, modes_used, guess)
+        else:
+            batch = stream_batch(scenario, sku, 0, replications, seed, modes_used, lead_guess=guess)
     starts = np.array([replication_start(scenario.horizon.start, r, replications) for r in range(replications)])
     if isinstance(batch, StreamBatch):
         short = np.zeros((n, replications), np.bool_)

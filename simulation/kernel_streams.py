@@ -408,26 +408,51 @@ class StreamCache:
     stream_batch: a batch drawn for fewer lead times than later candidates read is extended on
     demand (StreamBatch.full_lead), and one drawn for fewer modes is drawn again for all of them.
 
-    Memory grows with the SKUs cached: `forget(sku_id)` drops a SKU, `clear()` all."""
+    It also keeps each SKU's kernel settings (`settings`), which depend on the scenario and the SKU
+    only. Memory grows with the SKUs cached: `forget(sku_id)` drops a SKU, `clear()` all."""
 
-    def __init__(self) -> None:
-        self._batches: dict[tuple[str, int, int], tuple[frozenset[int], object]] = {}
+    def __init__(self, draw_at_least: int = 0) -> None:
+        self.draw_at_least = int(draw_at_least)
+        # (sku id, seed) -> (modes drawn, replications drawn, batch)
+        self._batches: dict[tuple[str, int], tuple[frozenset[int], int, object]] = {}
+        self._settings: dict[str, tuple[Scenario, object]] = {}
+
+    def settings(self, scenario: Scenario, sku: Sku, make):
+        """`make(scenario, sku)` (kernel.scenario_constants), made once per SKU."""
+        held = self._settings.get(sku.id)
+        if held is None or held[0] is not scenario:  # made for this very scenario object only
+            held = self._settings[sku.id] = (scenario, make(scenario, sku))
+        return held[1]
+
+    def held(self, sku_id: str, replications: int, seed: int, modes_used: set[int]):
+        """The batch `batch` would return without drawing anything, or None when it would draw."""
+        held = self._batches.get((sku_id, int(seed)))
+        if held is not None and set(modes_used) <= held[0] and held[1] >= replications:
+            return held[2]
+        return None
 
     def batch(self, scenario: Scenario, sku: Sku, replications: int, seed: int, modes_used: set[int],
               lead_guess: tuple[int, int, bool] | None = None):
-        """The batch of replications 0 .. replications-1 of `sku` (stream_batch's values)."""
-        key = (sku.id, int(replications), int(seed))
-        held = self._batches.get(key)
-        if held is not None and set(modes_used) <= held[0]:
-            return held[1]
-        modes = frozenset(modes_used) | (held[0] if held is not None else frozenset())
-        batch = stream_batch(scenario, sku, 0, replications, seed, set(modes), lead_guess=lead_guess)
-        self._batches[key] = (modes, batch)
+        """A batch holding replications 0 .. replications-1 of `sku` (stream_batch's values), maybe
+        more: replication r of a SKU is the same whatever the count drawn, so a batch drawn for more
+        replications serves fewer, and one drawn for fewer is drawn again for the larger count.
+        `draw_at_least` (the constructor's) raises the count drawn: a task that will want 20
+        replications of its SKUs after 5 draws the 20 once."""
+        held = self.held(sku.id, replications, seed, modes_used)
+        if held is not None:
+            return held
+        before = self._batches.get((sku.id, int(seed)))
+        modes = frozenset(modes_used) | (before[0] if before is not None else frozenset())
+        count = max(int(replications), self.draw_at_least, before[1] if before is not None else 0)
+        batch = stream_batch(scenario, sku, 0, count, seed, set(modes), lead_guess=lead_guess)
+        self._batches[(sku.id, int(seed))] = (modes, count, batch)
         return batch
 
     def forget(self, sku_id: str) -> None:
         for key in [k for k in self._batches if k[0] == sku_id]:
             del self._batches[key]
+        self._settings.pop(sku_id, None)
 
     def clear(self) -> None:
         self._batches.clear()
+        self._settings.clear()

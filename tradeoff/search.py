@@ -120,7 +120,10 @@ class _Chunk:
 
         self.task = task
         self.scenario = sub_scenario(scenario, task.chunk)
-        self.streams = StreamCache()
+        # A refine step that ends with contenders re-simulates rows at CONTENDER_REPLICATION_FACTOR
+        # times the replications: their streams are drawn once, at that count, for the rounds too.
+        more = any(level.contenders for level in task.levels)
+        self.streams = StreamCache(self.scenario.replications * CONTENDER_REPLICATION_FACTOR if more else 0)
         self.simulated = 0
         self.policy_periods = 0
         self.cls_of = dict(zip(task.chunk.skus, task.chunk.classes))

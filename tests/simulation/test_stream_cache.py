@@ -115,3 +115,21 @@ def test_a_cache_with_a_multi_worker_executor_is_refused():
     with get_executor("local", jobs=1) as pool:
         got = simulation.evaluate(sc, policies, executor=pool, streams=StreamCache())
     pd.testing.assert_frame_equal(got, simulation.evaluate(sc, policies), check_exact=True)
+
+
+def test_streams_drawn_for_more_replications_serve_fewer(monkeypatch):
+    # A refine task draws its SKUs' contender replications up front (draw_at_least): the rounds at
+    # 3 replications then read the first 3 of the 8 drawn, and the contenders all 8, with the
+    # numbers of fresh streams and one draw per SKU.
+    sc = _scenario()
+    drawn: list[str] = []
+    batch = kernel_streams.stream_batch
+    monkeypatch.setattr(kernel_streams, "stream_batch", lambda scenario, sku, *a, **k: drawn.append(sku.id) or batch(scenario, sku, *a, **k))
+    cache = StreamCache(draw_at_least=8)
+    rows, _, seed = CALLS[0]
+    for reps in (3, 8):
+        policies = _policies(rows)
+        got = simulation.evaluate(sc, policies, replications=reps, seed=seed, streams=cache)
+        pd.testing.assert_frame_equal(got, simulation.evaluate(sc, policies, replications=reps, seed=seed),
+                                      check_exact=True)
+    assert drawn == ["x", "y"]
