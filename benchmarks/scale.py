@@ -194,8 +194,7 @@ def main() -> None:
                 print(f"dask/local wall at {jobs} worker(s): {walls[('dask', jobs)] / walls[('local', jobs)]:.2f}")
         print("plans identical across configurations" if len(plans) == 1 else f"PLANS DIFFER: {sorted(plans)}")
         top = max(args.jobs)
-        if top > 1 and ("local", top) in figures and ("local", 1) in figures:
-            project(args.n, figures[("local", 1)], figures[("local", top)], top)
+        small = None
         if args.head_memory_from and ("local", top) in figures and top > 1:
             small = measure(scenario_path(args.head_memory_from, tmp), "local", top, tmp / "out-small")
             big = figures[("local", top)]
@@ -203,21 +202,37 @@ def main() -> None:
             print(f"head_memory n={args.head_memory_from}: {small['peak_main_mb']:.0f} MB, n={args.n}: "
                   f"{big['peak_main_mb']:.0f} MB -> {slope:.1f} MB per 1,000 SKUs (peak RSS of the run's main "
                   f"process, local jobs={top})")
+        if top > 1 and ("local", top) in figures and ("local", 1) in figures:
+            project(args.n, figures[("local", 1)], figures[("local", top)], top,
+                    (args.head_memory_from, small) if small is not None else None)
 
 
-def project(n: int, one: dict, many: dict, jobs: int) -> None:
+def project(n: int, one: dict, many: dict, jobs: int, smaller: tuple[int, dict] | None = None) -> None:
     """The serial share (the head's own CPU time with `jobs` workers, over that run's wall time) and
-    the projected time of 1,000,000 SKUs on 16 and 64 workers: serial + parallel / workers, each
-    scaled linearly from n SKUs (serial: the head's CPU with `jobs` workers; parallel: the one-worker
-    run's wall time less that serial part)."""
+    the projected time of 1,000,000 SKUs on 16 and 64 workers: serial + parallel / workers. The
+    parallel part is the one-worker run's wall time less the serial part, linear in SKUs. The serial
+    part is linear in SKUs from n alone (an upper bound: imports and start-up do not grow), or, with
+    `smaller` = (n0, figures of an n0-SKU run with `jobs` workers), a + b x SKUs through the two
+    measured head CPU times (start-up a, per-SKU work b)."""
     serial = many["head_cpu_s"]
     parallel = max(0.0, one["wall_s"] - serial)
     print(f"serial_share jobs={jobs}: {serial / many['wall_s']:.3f} (head CPU {serial:.1f} s of {many['wall_s']:.1f} s wall)")
-    scale = 1_000_000 / n
+    target = 1_000_000
+    if smaller is not None and smaller[0] != n:
+        n0, small = smaller
+        per_sku = (serial - small["head_cpu_s"]) / (n - n0)
+        start_up = serial - per_sku * n
+        serial_big = start_up + per_sku * target
+        how = (f"head CPU {start_up:.1f} s + {per_sku * 1000:.2f} s per 1,000 SKUs through n={n0} "
+               f"({small['head_cpu_s']:.1f} s) and n={n} ({serial:.1f} s)")
+    else:
+        serial_big = serial * target / n
+        how = f"head CPU linear in SKUs from n={n}"
     for workers in (16, 64):
-        minutes = (serial + parallel / workers) * scale / 60
-        print(f"projection 1,000,000 SKUs on {workers} workers: {minutes:.1f} min (serial {serial * scale / 60:.1f} min "
-              f"+ parallel {parallel * scale / workers / 60:.1f} min; linear in SKUs from n={n})")
+        minutes = (serial_big + parallel * target / n / workers) / 60
+        print(f"projection 1,000,000 SKUs on {workers} workers: {minutes:.1f} min (serial {serial_big / 60:.1f} min "
+              f"+ parallel {parallel * target / n / workers / 60:.1f} min; {how}; parallel part linear in SKUs "
+              f"from the one-worker run)")
 
 
 if __name__ == "__main__":
