@@ -10,13 +10,17 @@ working tree), alternated, --repeats times each. Per process it prints the CPU s
 then the medians, and the largest difference of the final frontier's cost_logistics between the two
 (relative to the row's cost, to compare with the MIP gap).
 
+The recorded tables are kept by default under a name that holds a hash of the scenario file and of
+scenarios/schema.py: a recording pickles Scenario objects, which a later schema cannot read back.
+
     .venv/bin/python benchmarks/frontier.py [--scenario scenarios/bench/bench_1000.yaml]
-        [--tables /tmp/frontier_tables.pkl] [--before fe9b021~1] [--repeats 3]
+        [--tables /tmp/frontier_tables_<hash>.pkl] [--before fe9b021~1] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import pickle
@@ -102,10 +106,18 @@ def optimizer_at(rev: str, where: Path) -> Path:
     return where
 
 
+def default_tables(scenario_path: str) -> str:
+    """Where the recording of `scenario_path` is kept: named by a hash of the scenario file and of the
+    schema its pickled Scenario needs."""
+    h = hashlib.sha256(Path(scenario_path).read_bytes())
+    h.update((ROOT / "scenarios" / "schema.py").read_bytes())
+    return os.path.join(tempfile.gettempdir(), f"frontier_tables_{h.hexdigest()[:12]}.pkl")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", default=str(ROOT / "scenarios/bench/bench_1000.yaml"))
-    ap.add_argument("--tables", default=os.path.join(tempfile.gettempdir(), "frontier_tables.pkl"))
+    ap.add_argument("--tables", default=None, help="recorded calls (default: see default_tables)")
     ap.add_argument("--before", default=BEFORE, help="git revision of the optimiser to compare with "
                     "(default: the optimiser before issue 14)")
     ap.add_argument("--repeats", type=int, default=3)
@@ -114,7 +126,7 @@ def main() -> None:
     if a.worker:
         worker(*a.worker)
         return
-    tables = Path(a.tables)
+    tables = Path(a.tables or default_tables(a.scenario))
     if not tables.exists():
         print(f"recording the frontier calls of {a.scenario} into {tables} (one run) ...", flush=True)
         record(a.scenario, tables)
