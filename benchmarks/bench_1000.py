@@ -192,9 +192,10 @@ def kernel_rate_limit_world(repeats: int) -> list[float]:
 
 class RunLedger:
     """Follows a `tradeoff run` from inside its process: CPU and wall seconds per stage (from the run's progress
-    calls: (stage, 0, 1) starts a stage, its last (stage, 1, 1) ends it) and every call of the run's
-    Evaluator (stage, policy rows per SKU, replications), i.e. every policy simulated, including
-    contenders' re-simulation, verification, tightening and audit."""
+    calls: (stage, 0, 1) starts a stage, its last (stage, 1, 1) ends it) and every simulation of the
+    run's Evaluator (Evaluator.simulate: stage, policy rows per SKU, replications), i.e. every policy
+    simulated, including contenders' re-simulation, verification, tightening and audit (the audit's
+    current policies are simulated with the verification, so they count in its stage)."""
 
     def __init__(self):
         self.stage_cpu: dict[str, float] = {}
@@ -220,7 +221,7 @@ class RunLedger:
     def wrap(self, evaluator_class, chunk_class) -> None:
         """Count every simulation call: the head's Evaluator (verification, audit) and the SKU-chunk
         tasks' (tradeoff.search; with --jobs 1 they run in this process)."""
-        original, original_chunk = evaluator_class.__call__, chunk_class.simulate
+        original, original_chunk = evaluator_class.simulate, chunk_class.simulate
         ledger = self
 
         def counted(evaluator, policies: pd.DataFrame, replications: int, seed: int):
@@ -231,11 +232,11 @@ class RunLedger:
             ledger.calls.append((ledger._open or "?", policies["sku"].value_counts(), int(replications)))
             return original_chunk(chunk, policies, replications)
 
-        evaluator_class.__call__ = counted
+        evaluator_class.simulate = counted
         chunk_class.simulate = counted_chunk
 
         def unwrap() -> None:
-            evaluator_class.__call__ = original
+            evaluator_class.simulate = original
             chunk_class.simulate = original_chunk
 
         self.unwrap = unwrap

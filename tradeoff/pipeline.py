@@ -168,12 +168,32 @@ class Evaluator:
     progress: Callable[[int, int], None] | None = None  # (chunks done, chunks)
     simulated: int = 0
     shared: Any = None
+    # Policies simulated along with the next call and kept for a later call with exactly these
+    # policies, replications and seed (the audit's current policies ride with the verification).
+    prefetch: pd.DataFrame | None = None
     _models: dict = field(default_factory=dict, init=False, repr=False)
+    _memo: dict = field(default_factory=dict, init=False, repr=False)
 
     def __call__(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
         policies = policy_part(policies).reset_index(drop=True)
         if policies.empty:
             raise ValueError("no policies to evaluate")
+        key = (int(replications), int(seed))
+        held = self._memo.get(key)
+        if held is not None and held[0].equals(policies):
+            return held[1].copy()
+        extra = self.prefetch
+        if extra is None or extra.empty:
+            return self.simulate(policies, replications, seed)
+        # The prefetched policies ride along (each candidate is simulated on its own, so its figures
+        # do not depend on the others simulated with it) and are kept for their own call.
+        self.prefetch = None
+        table = self.simulate(pd.concat([policies, extra], ignore_index=True), replications, seed)
+        self._memo[key] = (extra, table.iloc[len(policies):].reset_index(drop=True))
+        return table.iloc[:len(policies)].reset_index(drop=True)
+
+    def simulate(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
+        """The evaluations of `policies` (policy columns, index 0..n-1) through the executor."""
         skus = list(dict.fromkeys(policies["sku"]))
         handle = self._shared_scenario()
         if not self._models:
@@ -590,6 +610,10 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         evaluate = Evaluator(scenario, engine, pool, chunks=max(1, int(jobs)) * CHUNKS_PER_JOB,
                              progress=stages.chunk_progress if progress is not None else None, shared=shared)
         found = search(scenario, pool, stages, engine, jobs, store, shared)
+        if audit:
+            from tradeoff.audit import current_policies
+
+            evaluate.prefetch = policy_part(current_policies(scenario))
         if found.infeasible is not None:  # no plan: draw what can be met, write it, then raise (exit 3)
             with stages("frontier"):
                 frontier = reachable_frontier(scenario, found.efficient, found.infeasible)

@@ -100,3 +100,25 @@ def test_audit_without_any_current_policy_lists_every_sku():
     assert len(calls) == n_calls  # nothing to simulate
     assert table["note"].tolist() == [NO_CURRENT_POLICY] * 3
     assert audit_summary(table, plan, "fill_rate")["skus_without_current_policy"] == ["same", "worse", "none"]
+
+
+def test_a_run_simulates_the_current_policies_with_the_verification_and_reports_their_own_figures():
+    # tradeoff.pipeline simulates the audit's current policies along with the plan's verification
+    # (Evaluator.prefetch) and hands them to the audit: each side must carry its own policies'
+    # figures, the ones a separate simulation on the verification streams gives.
+    from tradeoff.pipeline import run
+
+    sc = scenario_with_current_policies()
+    result = run(sc, audit=True)
+    reps = result.summary["verification"]["replications"]
+    seed = verification_seed(sc)
+    current = current_policies(sc)
+    alone = simulation.evaluate(sc, current, replications=reps, seed=seed).set_index("sku")
+    table = result.audit.set_index("sku")
+    for sku in current["sku"]:
+        for name in ("cost_total", "fill_rate", "avg_on_hand"):
+            assert table.loc[sku, f"current_{name}"] == alone.loc[sku, name]
+    plan = result.plan.set_index("sku")
+    fresh = simulation.evaluate(sc, result.plan, replications=reps, seed=seed).set_index("sku")
+    for sku in plan.index:
+        assert plan.loc[sku, "cost_total"] == fresh.loc[sku, "cost_total"]
