@@ -99,15 +99,15 @@ def _drawn_svg(canvas: Figure) -> tuple[str, str | None]:
     box, then the real draw with a new renderer, so that every text is measured again); measuring
     the box at the end of the one real draw gives the same crop from one layout. The backend clips
     lines to the canvas, so when something was drawn beyond the canvas (CANVAS_MARGIN was not
-    enough) the figure is drawn again the tight way instead: (its SVG, None)."""
+    enough), or the box was not measured, the figure is drawn again the tight way: (its SVG, None)."""
     drawn: list = []
     cid = canvas.canvas.mpl_connect("draw_event", lambda event: drawn.append(canvas.get_tightbbox(event.renderer)))
     buf = io.StringIO()
     canvas.savefig(buf, **_SVG_OPTIONS)
     canvas.canvas.mpl_disconnect(cid)
-    box = drawn[-1].padded(PAD_INCHES)
     width, height = canvas.get_size_inches()
-    if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+    box = drawn[-1].padded(PAD_INCHES) if drawn else None
+    if box is None or box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
         buf = io.StringIO()
         canvas.savefig(buf, bbox_inches="tight", pad_inches=PAD_INCHES, **_SVG_OPTIONS)
         return buf.getvalue(), None
