@@ -124,11 +124,6 @@ def critical_fractile(scenario: Scenario, sku: Sku) -> float:
     return p / (p + h) if p + h > 0 else 0.5
 
 
-def _ladder(scenario: Scenario, cf: float, n: int) -> tuple[float, ...]:
-    """n service levels spread over the base ladder, always holding the critical fractile."""
-    return _ladder_of(_ladder_extra(scenario), float(cf), int(n))
-
-
 def _ladder_extra(scenario: Scenario) -> tuple[float, ...]:
     """The scenario's own cycle service levels every ladder holds: target, SKU floor, class floors."""
     svc = scenario.service
@@ -138,6 +133,8 @@ def _ladder_extra(scenario: Scenario) -> tuple[float, ...]:
 
 @lru_cache(maxsize=4096)  # SKUs of one scenario share few (fractile, n) pairs
 def _ladder_of(extra: tuple[float, ...], cf: float, n: int) -> tuple[float, ...]:
+    """n service levels spread over the base ladder and the scenario's own (`extra`, _ladder_extra),
+    always holding the critical fractile cf."""
     fractile = min(max(cf, 0.01), 0.9999)
     pool = sorted(x for x in set(BASE_LADDER) | set(extra) | {fractile} if 0 < x < 1)
     if n >= len(pool):
@@ -269,21 +266,30 @@ def _undershoot(family: str, R: int, mu: float, var: float) -> float:
     return (var + mu * mu) / (2 * mu) + (mu * (R - 1) / 2 if R >= 1 else 0.0)
 
 
-def _way_fixed(scenario: Scenario, sku: Sku, mode, R: int, lot: float, mu: float, undershoot: float) -> tuple[float, float]:
-    """(units per order, cost per period that does not depend on the level) of one way of delivering
-    fill rates: ordering and vehicles per order (lot plus the undershoot of (s, S) orders) over the
-    orders per period (at most one per review), transport per unit and pipeline carrying."""
-    per_order = max(lot + undershoot, mu * R, 1e-9)
+def _ways_fixed(scenario: Scenario, sku: Sku, ways: list[tuple], mu: float, var: float) -> tuple[np.ndarray, np.ndarray]:
+    """(units per order, cost per period that does not depend on the level), each of shape (W,), of
+    the ways (family, mode, R, lot, ...) of delivering fill rates: ordering and vehicles per order (lot
+    plus the undershoot of (s, S) orders) over the orders per period (at most one per review),
+    transport per unit and pipeline carrying. Elementwise the same floating-point operations, in the
+    same order, as the scalar formula max(lot + u, mu R, 1e-9) etc. would make per way."""
+    lot = np.array([float(w[3]) + _undershoot(w[0], w[2], mu, var) for w in ways])
+    R = np.array([w[2] for w in ways], dtype=np.int64)
+    capacity = np.array([w[1].vehicle_capacity or 0 for w in ways], dtype=float)
+    per_shipment = np.array([w[1].cost_per_shipment for w in ways], dtype=float)
+    per_unit = np.array([w[1].cost_per_unit for w in ways], dtype=float)
+    lead = np.array([dist_mean(w[1].lead_time) for w in ways], dtype=float)
+    per_order = np.maximum(np.maximum(lot, mu * R), 1e-9)
     orders = mu / per_order
-    vehicles = math.ceil(per_order / mode.vehicle_capacity) if mode.vehicle_capacity else 1
-    return per_order, (orders * (scenario.costs.order_cost + vehicles * mode.cost_per_shipment) + mu * mode.cost_per_unit
-                       + scenario.in_transit_per_unit_period(sku) * mu * dist_mean(mode.lead_time))
+    # one vehicle when the mode has no capacity
+    vehicles = np.where(capacity > 0, np.ceil(per_order / np.where(capacity > 0, capacity, 1.0)), 1.0)
+    return per_order, (orders * (scenario.costs.order_cost + vehicles * per_shipment) + mu * per_unit
+                       + scenario.in_transit_per_unit_period(sku) * mu * lead)
 
 
 def _way_costs(scenario: Scenario, sku: Sku, per_order: np.ndarray, fixed: np.ndarray, level: np.ndarray,
                ltd_mean: np.ndarray, shortage: np.ndarray) -> np.ndarray:
     """Analytic logistics cost per period (W, L) of W ways at L fill-rate levels: the way's fixed part
-    (_way_fixed) plus carrying + warehousing of the average on hand ~ per order / 2 + level -
+    (_ways_fixed) plus carrying + warehousing of the average on hand ~ per order / 2 + level -
     protection demand + expected shortage per cycle (a ranking device only: the simulation gives the
     real numbers). per_order, fixed, ltd_mean: (W,) in units, cost per period, units; level and
     shortage: (W, L) in units."""
@@ -319,10 +325,8 @@ def _fill_rate_rows(scenario: Scenario, sku: Sku, ways: list[tuple], betas: tupl
     lots = np.array([float(way[3]) for way in ways])
     shortage = (1.0 - beta)[None, :] * lots[:, None]  # (W, L) units per cycle
     level = _way_levels(ways, shortage, not _backlog_possible(scenario))
-    fixed = [_way_fixed(scenario, sku, mode, R, lot, mu, _undershoot(family, R, mu, var))
-             for family, mode, R, lot, _, _ in ways]
-    costs = _way_costs(scenario, sku, np.array([f[0] for f in fixed]), np.array([f[1] for f in fixed]), level,
-                       np.array([float(way[4]) for way in ways]), shortage)
+    per_order, fixed = _ways_fixed(scenario, sku, ways, mu, var)
+    costs = _way_costs(scenario, sku, per_order, fixed, level, np.array([float(way[4]) for way in ways]), shortage)
     # order[i]: the ways for level i, cheapest first (ties: the order of `ways`).
     order = np.argsort(costs, axis=0, kind="stable").T.tolist()
     level = level.tolist()

@@ -102,3 +102,40 @@ def test_quantiles_read_off_the_cdf_table_equal_scipys_ppf():
             n = mean * mean / (var - mean)
             ref = stats.nbinom.ppf(levels, n, n / (n + mean))
         assert _quantiles(mean, var, levels) == tuple(int(max(0, x)) for x in ref), (mean, var)
+
+
+def test_cdf_table_equals_scipys_cdf_exactly():
+    # optimizer.candidates._cdf calls the ufuncs behind scipy.stats' poisson.cdf / nbinom.cdf directly
+    # (no scipy.stats import on the way); scipy.stats itself is the reference, to the last bit, since
+    # the fill-rate reorder points search tables built from these numbers.
+    from scipy import stats
+
+    from optimizer.candidates import _cdf
+
+    g = np.random.default_rng(5)
+    for _ in range(300):
+        mean = float(math.exp(g.uniform(-4, 8)))
+        var = mean * (1.0 if g.random() < 0.4 else float(math.exp(g.uniform(0, 4))))
+        k = np.arange(int(mean + 12 * math.sqrt(var) + 10) + 1)
+        if var <= mean * (1 + 1e-9):
+            ref = stats.poisson.cdf(k, mean)
+        else:
+            n = mean * mean / (var - mean)
+            ref = stats.nbinom.cdf(k, n, n / (n + mean))
+        assert np.array_equal(_cdf(k, mean, var), ref), (mean, var)
+
+
+def test_importing_candidates_alone_leaves_scipy_stats_out():
+    # scipy.stats costs seconds of import; optimizer.candidates only needs it for quantiles beyond
+    # its CDF tables and huge means. (Other modules of the optimizer package may import it: this
+    # loads candidates.py alone, in a fresh interpreter.)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import importlib.util, sys; sys.modules.setdefault('optimizer', type(sys)('optimizer'));"
+            "sys.modules['optimizer'].__path__ = [%r];"
+            "import optimizer.candidates; print('scipy.stats' in sys.modules)" % str(root / "optimizer"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.strip() == "False", out.stderr

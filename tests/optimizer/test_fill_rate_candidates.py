@@ -170,3 +170,62 @@ def test_fill_rate_reorder_point_for_a_huge_poisson_mean_is_normal_and_cheap():
 
     allowed = (1 - beta) * lot
     assert loss(s) <= allowed + 1e-6 and loss(s - 2) > allowed
+
+
+def test_fill_rate_rows_take_the_ways_round_robin_by_the_documented_cost():
+    # optimizer.candidates._fill_rate_rows ranks all ways at all levels at once (arrays); here each
+    # way and level is priced one at a time by the formula its docstrings state (ordering and vehicles
+    # per order over the orders per period, transport per unit, pipeline carrying, carrying and
+    # warehousing of lot/2 + level - protection demand + shortage per cycle), with the reorder point
+    # of fill_rate_reorder_point (held to brute force above), and taken round robin.
+    from optimizer.candidates import _fill_rate_rows, _undershoot
+
+    sc = Scenario.model_validate({
+        "format": 1, "name": "ways",
+        "costs": {"carrying_rate": 0.25, "order_cost": 80.0, "backorder_per_unit": 15.0, "lost_sale": 15.0},
+        "customer_reaction": {"wait": 0.5, "lost_sale": 0.5},
+        "transport": [{"name": "truck", "lead_time": {"dist": "gamma", "mean": 4, "cv": 0.3}, "cost_per_shipment": 200.0,
+                       "cost_per_unit": 0.1, "vehicle_capacity": 60},
+                      {"name": "air", "lead_time": 1, "cost_per_shipment": 20.0, "cost_per_unit": 1.5}],
+        "service": {"metric": "fill_rate", "frontier": LEVELS},
+        "policies": {"families": ["sS", "rQ", "RS"], "review_periods": [0, 7]},
+        "skus": [{"id": "a", "unit_cost": 10.0, "price": 25.0, "demand": {"dist": "negbin", "mean": 10.0, "cv": 0.8}}],
+    })
+    sku = sc.skus[0]
+    mu, var = 10.0, 64.0
+    ways = []
+    for family, R, lots in (("sS", 0, (30, 90, 250)), ("rQ", 0, (45, 120)), ("RS", 7, (70,))):
+        for name in ("truck", "air"):
+            mode = sc.mode(name)
+            lt_mean, lt_var = (4.0, (0.3 * 4) ** 2) if name == "truck" else (1.0, 0.0)
+            P = max(lt_mean, 1.0) if R == 0 else lt_mean + R
+            ways += [(family, mode, R, lot, mu * P, var * P + mu * mu * lt_var) for lot in lots]
+    h = sc.holding_per_unit_period(sku) + sc.costs.warehousing.per_unit_period
+
+    def cost(way, beta):
+        family, mode, R, lot, ltd_mean, ltd_var = way
+        level = fill_rate_reorder_point(ltd_mean, ltd_var, lot, beta)
+        level = max(level, 0) if family == "RS" else level  # customers wait: a backlog can build
+        per_order = max(lot + _undershoot(family, R, mu, var), mu * R, 1e-9)
+        vehicles = math.ceil(per_order / mode.vehicle_capacity) if mode.vehicle_capacity else 1
+        on_hand = max(0.0, per_order / 2 + level - ltd_mean + (1 - beta) * lot)
+        return (mu / per_order * (sc.costs.order_cost + vehicles * mode.cost_per_shipment) + mu * mode.cost_per_unit
+                + sc.in_transit_per_unit_period(sku) * mu * (4.0 if mode.name == "truck" else 1.0) + h * on_hand), level
+
+    expected = []
+    ranked = []
+    for beta in LEVELS:
+        priced = [(*cost(w, beta), i) for i, w in enumerate(ways)]
+        ranked.append(sorted(priced, key=lambda x: (x[0], x[2])))
+    for depth in range(len(ways)):
+        for per_level in ranked:
+            _, level, i = per_level[depth]
+            family, mode, R, lot = ways[i][:4]
+            row = ((level, level + lot, None) if family == "sS" else (level, None, lot) if family == "rQ"
+                   else (None, level, None))
+            if (family, mode.name, R, row) not in expected:
+                expected.append((family, mode.name, R, row))
+    budget = 20
+    got = [(f, m, R, tuple(None if isinstance(x, float) and math.isnan(x) else x for x in (s, S, Q)))
+           for _, f, m, s, S, Q, R, _ in _fill_rate_rows(sc, sku, ways, tuple(LEVELS), budget)]
+    assert got == expected[:budget]
