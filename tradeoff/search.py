@@ -126,7 +126,6 @@ class _Chunk:
         self.streams = StreamCache(self.scenario.replications * CONTENDER_REPLICATION_FACTOR if more else 0)
         self.simulated = 0
         self.policy_periods = 0
-        self.cls_of = dict(zip(task.chunk.skus, task.chunk.classes))
 
     # ---- simulation on the chunk's streams
     def simulate(self, policies: pd.DataFrame, replications: int) -> pd.DataFrame:
@@ -184,17 +183,21 @@ class _Chunk:
         new = aimed_at_levels(self.scenario, table)
         if new.empty:
             return table
-        done = table.groupby("sku", sort=False)["round"].max()
-        added = self.simulate(new, self.scenario.replications)
-        added["round"] = added["sku"].map(done).fillna(0).astype(np.int64).to_numpy() + 1
-        return pd.concat([table, added], ignore_index=True)
+        return self.add_round(table, self.simulate(new, self.scenario.replications))
 
     # ---- refine rounds
-    def classes(self, table: pd.DataFrame) -> np.ndarray:
-        return table["sku"].map(self.cls_of).to_numpy(dtype=object)
+    def add_round(self, table: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
+        """`table` with the `added` rows appended, each in its SKU's next round (its SKU's highest
+        round in `table` plus one; 1 for a SKU without rows)."""
+        done = np.zeros(len(self.task.chunk.skus), np.int64)
+        np.maximum.at(done, self.codes_and_classes(table)[0], table["round"].to_numpy(np.int64))
+        added["round"] = done[self.codes_and_classes(added)[0]] + 1
+        return pd.concat([table, added], ignore_index=True)
 
-    def codes(self, table: pd.DataFrame) -> np.ndarray:
-        return pd.Categorical(table["sku"], categories=list(self.task.chunk.skus)).codes.astype(np.int64)
+    def codes_and_classes(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's SKU as its position in the chunk (int64) and its class (object)."""
+        codes = pd.Index(self.task.chunk.skus).get_indexer(table["sku"]).astype(np.int64)
+        return codes, np.array(self.task.chunk.classes, dtype=object)[codes]
 
     def refine(self, table: pd.DataFrame, levels: tuple[Level, ...]) -> pd.DataFrame:
         """Rounds of one-step neighbours around each level's price-optimal candidate of every SKU
@@ -208,7 +211,7 @@ class _Chunk:
             return table
         previous: list[np.ndarray | None] = [None] * len(levels)
         for r in range(max((lv.rounds for lv in levels), default=0)):
-            codes, cls = self.codes(table), self.classes(table)
+            codes, cls = self.codes_and_classes(table)
             seeds = []
             for k, level in enumerate(levels):
                 if r >= level.rounds:
@@ -228,10 +231,7 @@ class _Chunk:
             new = refine.around(self.scenario, table, pd.concat(seeds, ignore_index=True).drop_duplicates(ignore_index=True))
             if new.empty:
                 break
-            done = table.groupby("sku", sort=False)["round"].max()
-            added = self.simulate(new, self.scenario.replications)
-            added["round"] = added["sku"].map(done).fillna(0).astype(np.int64).to_numpy() + 1
-            table = pd.concat([table, added], ignore_index=True)
+            table = self.add_round(table, self.simulate(new, self.scenario.replications))
         return table
 
     def contenders(self, table: pd.DataFrame, prices: Prices) -> pd.DataFrame:
@@ -241,7 +241,7 @@ class _Chunk:
         from optimizer import refine
 
         reps = self.scenario.replications * CONTENDER_REPLICATION_FACTOR
-        codes, cls = self.codes(table), self.classes(table)
+        codes, cls = self.codes_and_classes(table)
         score = prices.reduced_cost(self.scenario, table, cls)
         best = refine.cheapest_per_sku(codes, score)
         rows = refine.close_rivals(codes, best, score, prices.half_width(table, cls), CONTENDERS_PER_SKU)
