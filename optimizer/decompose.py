@@ -175,11 +175,14 @@ class Decomposition:
 
     # ---- one level
     def solve(self, t: float | None, incumbent: tuple[np.ndarray, float] | None = None, bound_floor: float = -np.inf,
-              warm_lambda: np.ndarray | None = None) -> Solution:
+              warm_lambda: np.ndarray | None = None, finish: bool = True) -> Solution:
         """The plan for level t (None: the rows have no target). `incumbent`: a plan known to meet the
         rows at t (candidate index per SKU, its cost); `bound_floor`: a proven lower bound on the
         optimum at t (e.g. an earlier, lower level's). Returns choice, status, objective, bound, gap
-        and the multipliers as duals."""
+        and the multipliers as duals. finish=False stops after the Lagrangian master: the choice is
+        then each SKU's cheapest candidate at the final multipliers (the price-optimal plan, which
+        may miss the rows in the few SKUs the finishing MILP would decide), its objective that
+        plan's cost and its gap against the Lagrangian bound; info["finished"] is False."""
         t0 = time.perf_counter()
         options, K, pr, b = self.options, self.K, self.pr, self.b
         tt = 0.0 if t is None else float(t)
@@ -254,6 +257,13 @@ class Decomposition:
         timings["lagrangian"] = time.perf_counter() - t0
         if np.any(violation > 1e-7 * np.maximum(1.0, np.abs(b))):
             return Solution(None, SolveStatus.infeasible, np.nan, best_L, np.nan, best_lam, timings, info)
+        if not finish:
+            sel = pr.argmin(best_r)[0]
+            obj = float(pr.cost[sel].sum())
+            info["finished"] = False
+            timings["total"] = time.perf_counter() - t0
+            return Solution(pr.order[sel], SolveStatus.optimal, obj, best_L, _gap(obj, min(best_L, obj)), best_lam,
+                            timings, info)
         return self._finish(t, best_L, best_lam, best_r, mu, incumbent, bound_floor, t0, timings, info)
 
     # ---- the finish: reduced-cost fixing, the candidate set grown in steps

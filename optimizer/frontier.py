@@ -51,18 +51,20 @@ def _row(plan: Plan, cost_optimal: bool) -> dict:
 
 
 def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, time_limit: float | None,
-           mip_gap: float | None) -> tuple[list[Plan], list[tuple[float, float]]]:
+           mip_gap: float | None, finish: bool = True) -> tuple[list[Plan], list[tuple[float, float]]]:
     """The cost-optimal plan, then one plan per feasible level (ascending); and the infeasible levels
-    as (level, best achievable). Memoised (see the module doc); the caller gets its own list and Plans."""
+    as (level, best achievable). Memoised (see the module doc); the caller gets its own list and Plans.
+    finish=False: the price-optimal plans of Selector.solve(..., finish=False) (memoised apart)."""
     levels = sorted(set(float(x) for x in (scenario.service.frontier if levels is None else levels)))
     options = hs.options_from(scenario, time_limit, mip_gap)
     try:
-        key = (scenario_fingerprint(scenario), table_fingerprint(evaluations), tuple(levels), method, options)
+        key = (scenario_fingerprint(scenario), table_fingerprint(evaluations), tuple(levels), method, options,
+               finish)
     except TypeError:  # a column pandas cannot hash: no memo
         key = None
     hit = _memo.get(key) if key is not None else None
     if hit is None:
-        hit = _solve_sweep(scenario, evaluations, levels, method, options)
+        hit = _solve_sweep(scenario, evaluations, levels, method, options, finish)
         if key is not None and all(p.status == SolveStatus.optimal for p in hit[0]):
             _memo.put(key, hit)
     plans, infeasible = hit
@@ -73,19 +75,20 @@ def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, t
 
 
 def _solve_sweep(scenario: Scenario, evaluations: pd.DataFrame, levels: list[float], method: str,
-                 options: hs.SolverOptions) -> tuple[list[Plan], list[tuple[float, float]]]:
+                 options: hs.SolverOptions, finish: bool = True) -> tuple[list[Plan], list[tuple[float, float]]]:
     by_tier = scenario.service.frontier_tier is not None  # levels of one tier's service (docs/tiers.md)
-    plans = [Selector(scenario, evaluations, True, method, options, tier_target=by_tier).solve(None)]
+    plans = [Selector(scenario, evaluations, True, method, options, tier_target=by_tier).solve(None, finish)]
     sweep = Selector(scenario, evaluations, False, method, options, tier_target=by_tier)
     infeasible = []
     for level in levels:  # ascending: each level starts from what the lower ones proved
         try:
-            plans.append(sweep.solve(level))
+            plans.append(sweep.solve(level, finish))
         except InfeasibleError as exc:
             if exc.rule != "service.target":
                 raise  # floors or limits fail at every level: the frontier is empty
             infeasible.append((level, exc.best_achievable))
-    return [plans[0], *_monotone(plans[1:])], infeasible
+    # Price-optimal plans are not compared: one may be cheaper only by missing its level.
+    return [plans[0], *(_monotone(plans[1:]) if finish else plans[1:])], infeasible
 
 
 def _monotone(plans: list[Plan]) -> list[Plan]:
@@ -106,12 +109,14 @@ def _monotone(plans: list[Plan]) -> list[Plan]:
 
 
 def frontier_plans(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method: str = "auto",
-                   time_limit: float | None = None, mip_gap: float | None = None) -> list[Plan]:
+                   time_limit: float | None = None, mip_gap: float | None = None, finish: bool = True) -> list[Plan]:
     """The plans behind the frontier rows: first the cost-optimal plan (target None), then the plan of
     least logistics cost per period for each level of `levels` (default scenario.service.frontier) that
     can be met, ascending. Their prices and choices seed the refinement around the frontier
-    (tradeoff.search)."""
-    return _sweep(scenario, evaluations, levels, method, time_limit, mip_gap)[0]
+    (tradeoff.search). finish=False: each level's Lagrangian prices and the price-optimal choice at
+    them, without the finishing MILPs (Selector.solve), which is all a refinement reads; the
+    decomposition's levels then may miss their rules in a few SKUs."""
+    return _sweep(scenario, evaluations, levels, method, time_limit, mip_gap, finish)[0]
 
 
 def frontier(scenario: Scenario, evaluations: pd.DataFrame, levels=None, method: str = "auto",

@@ -103,8 +103,13 @@ class Selector:
             return solve_milp(cost, p.group, p.n_groups, rows, self.options, want_duals=want_duals)
         return solve_decomposition(cost, p.group, p.n_groups, rows, self.options)
 
-    def solve(self, target: float | None) -> Plan:
-        """The plan for aggregate service `target` (None: no target). Raises InfeasibleError."""
+    def solve(self, target: float | None, finish: bool = True) -> Plan:
+        """The plan for aggregate service `target` (None: no target). Raises InfeasibleError.
+
+        finish=False (the decomposition only; a MILP is always solved whole): the multipliers of the
+        Lagrangian master and the price-optimal choice at them, without the finishing MILP
+        (optimizer.decompose.Decomposition.solve): the prices a refinement needs, not a plan to
+        report (it may miss the rules in a few SKUs). Such a plan is not kept for later solves."""
         t0 = time.perf_counter()
         p = self.prep
         if (target is None) != (not self.prow.has_target):  # not this Selector's kind of rows
@@ -119,7 +124,10 @@ class Selector:
             rows = self.prow.rows(t)
             _check_rows_alone(p, rows)
             incumbent, floor = self._known(t)
-            sol = self.engine().solve(t, incumbent=incumbent, bound_floor=floor)
+            if finish or self.method == "milp":
+                sol = self.engine().solve(t, incumbent=incumbent, bound_floor=floor)
+            else:
+                sol = self.engine().solve(t, incumbent=incumbent, bound_floor=floor, finish=False)
         if sol.status == SolveStatus.infeasible:
             exc = self._diagnose(rows)
             if target is not None and exc.rule == "service.target" and self.prow.has_target:
@@ -131,7 +139,7 @@ class Selector:
             raise SolverTimeLimitError(self.options.time_limit, what, file=f"scenario {self.scenario.name!r}")
         if sol.choice is None:
             raise RuntimeError(f"the solver ended without a plan ({sol.status.value})")
-        if self.prow.has_target == (target is not None):
+        if self.prow.has_target == (target is not None) and sol.info.get("finished", True):
             self._found.append((np.asarray(sol.choice), float(sol.objective)))
             if np.isfinite(sol.bound):
                 self._bounds.append((0.0 if target is None else float(target), float(sol.bound)))

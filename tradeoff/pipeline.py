@@ -445,7 +445,10 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
             # The sweeps of earlier efficient sets are of no more use: free their plans (a few MB per
             # 1,000 SKUs each) before the next one is made.
             clear_memo()
-            plans = [found.plan] + [p for p in optimizer.frontier_plans(scenario, found.efficient) if p is not None]
+            # Each level's prices and price-optimal choices are what the chunks refine around: no
+            # finishing MILPs for them (the final curve is solved whole, on the refined sets).
+            plans = [found.plan] + [p for p in optimizer.frontier_plans(scenario, found.efficient, finish=False)
+                                    if p is not None]
             rounds = [MAX_REFINE_ROUNDS] + [FRONTIER_REFINE_ROUNDS] * (len(plans) - 1)
             choices = [_slice_by_chunk(p.choice, chunks) for p in plans]
             step("refine", lambda k: tuple(Level(p.prices, choice[k], n, contenders=(i == 0))
