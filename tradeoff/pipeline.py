@@ -359,7 +359,7 @@ def plan_chunks(scenario: Scenario, jobs: int) -> list:
 
     ids = [s.id for s in scenario.skus]
     classes = sku_classes(scenario)
-    models = {s.id: s.model_copy(update={"class_": classes[s.id]}) for s in scenario.skus}
+    models = {s.id: s for s in scenario.skus}
     n = max(int(jobs) * CHUNKS_PER_JOB if int(jobs) > 1 else 1, -(-len(ids) // CHUNK_SKUS_MAX))
     return [Chunk(k, tuple(group), tuple(classes[i] for i in group), tuple(models[i] for i in group))
             for k, group in enumerate(sku_chunks(ids, n))]
@@ -460,6 +460,7 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
                 break
             if refine.gain_within_noise(previous, found.plan):
                 break
+        clear_memo()  # the refine trips' sweeps: the final curve is drawn on the last efficient set
     return found
 
 
@@ -660,6 +661,7 @@ def _verified(scenario: Scenario, found: Searched, evaluate: Evaluator, stages: 
     (tradeoff.tightening), and the exchange curve of the rules it was finally chosen at: (plan with
     the user's target, plan table, rule checks, Tightened, verification replications, frontier)."""
     import optimizer
+    from optimizer.frontier import clear_memo
     from tradeoff.tightening import tighten
     from tradeoff.verify import verification_replications, verify
 
@@ -677,6 +679,7 @@ def _verified(scenario: Scenario, found: Searched, evaluate: Evaluator, stages: 
             frontier = tightened_frontier(scenario, found.efficient, tightened.levels, tightened.plan)
         else:
             frontier = optimizer.frontier(scenario, found.efficient)
+        clear_memo()  # nothing in the run sweeps these sets again
     plan = dataclasses.replace(tightened.plan, target=plan.target)  # the user's target, as asked
     return plan, tightened.plan_table, tightened.checks, tightened, reps_verify, frontier
 

@@ -48,9 +48,10 @@ POLICY_COLUMNS = list(_POLICY)
 @dataclass(frozen=True)
 class Chunk:
     """A run of consecutive SKUs: ids, their classes as the whole catalogue's ABC gives them, and the
-    SKUs themselves (scenarios.schema.Sku, each with its class set), so that a worker gets only its
-    chunk's SKUs with each task and the rest of the scenario once (worker memory does not grow with
-    the catalogue)."""
+    SKUs themselves (the scenario's scenarios.schema.Sku objects, not copies: the head holds each SKU
+    once; sub_scenario sets the classes on the worker), so that a worker gets only its chunk's SKUs
+    with each task and the rest of the scenario once (worker memory does not grow with the
+    catalogue)."""
 
     index: int
     skus: tuple[str, ...]
@@ -286,8 +287,9 @@ def sub_scenario(scenario: Scenario, chunk: Chunk) -> Scenario:
     """The scenario with the chunk's SKUs only (its models, classes set from the whole catalogue, so
     that a class computed here is the catalogue's, not the chunk's ABC). `scenario` may hold no SKUs
     (the skeleton the run shares with the workers, see `skeleton`)."""
-    if chunk.models:
-        return scenario.model_copy(update={"skus": tuple(chunk.models)})
+    if chunk.models:  # the catalogue's own SKU objects: the class is set on copies made here
+        skus = tuple(m.model_copy(update={"class_": c}) for m, c in zip(chunk.models, chunk.classes))
+        return scenario.model_copy(update={"skus": skus})
     wanted = dict(zip(chunk.skus, chunk.classes))
     skus = [s.model_copy(update={"class_": wanted[s.id]}) for s in scenario.skus if s.id in wanted]
     return scenario.model_copy(update={"skus": tuple(skus)})
