@@ -103,7 +103,7 @@ class Decomposition:
         self.C: list[float] = []
         self.act0: list[np.ndarray] = []
         self.actS: list[np.ndarray] = []
-        self._key: dict[bytes, int] = {}
+        self._key: dict[int, list[int]] = {}
         self.lam: np.ndarray | None = None  # the multipliers of the last level (the price path)
         self.m: pe.ConcreteModel | None = None
         self.opt = None
@@ -112,13 +112,15 @@ class Decomposition:
 
     # ---- the bundle and the master
     def _add_plan(self, sel: np.ndarray) -> int:
-        key = sel.tobytes()
-        p = self._key.get(key)
-        if p is not None:
-            return p
+        # Plans are looked up by a hash of their bytes (equal hashes compared in full), and kept as
+        # int32 positions: a sweep prices hundreds of plans of one position per SKU each.
+        key = hash(sel.tobytes())
+        for p in self._key.get(key, ()):
+            if np.array_equal(self.plans[p], sel):
+                return p
         p = len(self.plans)
-        self._key[key] = p
-        self.plans.append(sel)
+        self._key.setdefault(key, []).append(p)
+        self.plans.append(sel.astype(np.int32) if len(self.pr.cost) < 2**31 else sel)
         self.C.append(float(self.pr.cost[sel].sum()))
         self.act0.append(self.pr.A[:, sel].sum(axis=1))
         self.actS.append(self.S[:, sel].sum(axis=1))

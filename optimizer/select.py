@@ -50,10 +50,8 @@ class Selector:
         self.scenario = scenario
         self.objective = "total" if cost_optimal else "logistics"
         prep = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal, tier_target=tier_target)
-        # Keep only the evaluation rows that survived pruning (the Selector may outlive the table).
-        if len(prep.src) < len(prep.rows):
-            prep.rows = prep.rows.iloc[prep.src].reset_index(drop=True)
-        prep.src = np.arange(len(prep.rows))
+        # prep.rows is the caller's table itself (prep.src: the rows that survived pruning), not a
+        # copy: the run keeps its efficient set alive anyway, and a copy was a second one at the head.
         self.prep: Prepared = prep
         self.options = options or hs.options_from(scenario)
         if method == "auto":
