@@ -23,12 +23,15 @@ def square_slowly(x: int) -> int:
 
 def first_waits_for_second(item: tuple[int, str]) -> int:
     """x*x; item 0 finishes only after item 1 has (it waits, up to 30 s, for the file item 1 writes
-    in the folder given), so completion order differs from input order whatever the load."""
+    in the folder given, then half a second more), so completion order differs from input order."""
     x, folder = item
     if x == 0:
         deadline = time.monotonic() + 30
         while not (Path(folder) / "1").exists() and time.monotonic() < deadline:
             time.sleep(0.01)
+        # item 1 writes its file just before it returns: give its result time to reach the pool
+        # first (without this, the two results raced and item 0's could arrive first)
+        time.sleep(0.5)
     else:
         (Path(folder) / str(x)).write_text("done")
     return x * x
