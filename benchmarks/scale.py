@@ -218,9 +218,11 @@ def project(n: int, one: dict, many: dict, jobs: int, smaller: tuple[int, dict] 
     parallel = max(0.0, one["wall_s"] - serial)
     print(f"serial_share jobs={jobs}: {serial / many['wall_s']:.3f} (head CPU {serial:.1f} s of {many['wall_s']:.1f} s wall)")
     target = 1_000_000
+    per_sku = None
     if smaller is not None and smaller[0] != n:
         n0, small = smaller
         per_sku = (serial - small["head_cpu_s"]) / (n - n0)
+    if per_sku is not None and per_sku > 0:  # noisy runs can give a slope <= 0: then the upper bound
         start_up = serial - per_sku * n
         serial_big = start_up + per_sku * target
         how = (f"head CPU {start_up:.1f} s + {per_sku * 1000:.2f} s per 1,000 SKUs through n={n0} "

@@ -8,7 +8,7 @@ Public API: `select(scenario, evaluations, target=None, method="auto") -> Plan`,
 simulation.
 
 `frontier` and `frontier_plans` share one sweep per content of (scenario, evaluations, levels, method,
-solver options), memoised (optimizer.frontier.clear_memo empties it); a sweep builds its models once and
+solver options, finish), memoised (optimizer.frontier.clear_memo empties it); a sweep builds its models once and
 re-solves them level after level. `optimizer.solver.counts()` tells how many models were built into
 HiGHS and how many HiGHS runs were made.
 """

@@ -184,7 +184,8 @@ class Decomposition:
         and the multipliers as duals. finish=False stops after the Lagrangian master: the choice is
         then each SKU's cheapest candidate at the final multipliers (the price-optimal plan, which
         may miss the rows in the few SKUs the finishing MILP would decide), its objective that
-        plan's cost and its gap against the Lagrangian bound; info["finished"] is False."""
+        plan's cost, its bound the Lagrangian bound and its gap NaN (not a proven plan);
+        info["finished"] is False."""
         t0 = time.perf_counter()
         options, K, pr, b = self.options, self.K, self.pr, self.b
         tt = 0.0 if t is None else float(t)
@@ -264,8 +265,7 @@ class Decomposition:
             obj = float(pr.cost[sel].sum())
             info["finished"] = False
             timings["total"] = time.perf_counter() - t0
-            return Solution(pr.order[sel], SolveStatus.optimal, obj, best_L, _gap(obj, min(best_L, obj)), best_lam,
-                            timings, info)
+            return Solution(pr.order[sel], SolveStatus.optimal, obj, best_L, np.nan, best_lam, timings, info)
         return self._finish(t, best_L, best_lam, best_r, mu, incumbent, bound_floor, t0, timings, info)
 
     # ---- the finish: reduced-cost fixing, the candidate set grown in steps

@@ -4,9 +4,11 @@
 One sweep: a cost-optimal Selector and one target Selector whose models are built once and re-solved
 level after level, ascending (see optimizer.select.Selector: the multipliers, plans and bounds of a
 level carry to the next). The sweep is memoised by the fingerprints of the scenario and of the
-evaluations table (optimizer.memo) with the levels, method and solver options: `frontier` and
-`frontier_plans` on the same content share one sweep, whoever asks first. Only sweeps whose plans are
-all proven optimal (within the MIP gap) are kept; `clear_memo()` empties the memo.
+evaluations table (optimizer.memo) with the levels, method, solver options and whether the levels
+are finished: `frontier` and `frontier_plans` on the same content share one sweep, whoever asks
+first; a prices-only sweep (`frontier_plans(..., finish=False)`) is kept apart. Only sweeps whose
+plans are all proven optimal (within the MIP gap), or prices-only, are kept; `clear_memo()` empties
+the memo.
 """
 
 from __future__ import annotations
@@ -113,9 +115,11 @@ def frontier_plans(scenario: Scenario, evaluations: pd.DataFrame, levels=None, m
     """The plans behind the frontier rows: first the cost-optimal plan (target None), then the plan of
     least logistics cost per period for each level of `levels` (default scenario.service.frontier) that
     can be met, ascending. Their prices and choices seed the refinement around the frontier
-    (tradeoff.search). finish=False: each level's Lagrangian prices and the price-optimal choice at
-    them, without the finishing MILPs (Selector.solve), which is all a refinement reads; the
-    decomposition's levels then may miss their rules in a few SKUs."""
+    (tradeoff.search). finish=False: with the decomposition (above AUTO_MILP_MAX_CANDIDATES
+    candidates, or method="decomposition"), each level's Lagrangian prices and the price-optimal
+    choice at them, without the finishing MILPs (Selector.solve), which is all a refinement reads:
+    such a level may miss its rules in a few SKUs, and its gap is NaN. A MILP-sized selection is
+    solved whole either way."""
     return _sweep(scenario, evaluations, levels, method, time_limit, mip_gap, finish)[0]
 
 

@@ -50,8 +50,9 @@ class Selector:
         self.scenario = scenario
         self.objective = "total" if cost_optimal else "logistics"
         prep = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal, tier_target=tier_target)
-        # prep.rows is the caller's table itself (prep.src: the rows that survived pruning), not a
-        # copy: the run keeps its efficient set alive anyway, and a copy was a second one at the head.
+        # prep.rows shares the caller's table (a copy-on-write view with a `class` column; prep.src:
+        # the rows that survived pruning), not a copy of the pruned rows: the run keeps its
+        # efficient set alive anyway, and a copy was a second one at the head.
         self.prep: Prepared = prep
         self.options = options or hs.options_from(scenario)
         if method == "auto":

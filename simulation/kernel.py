@@ -1,4 +1,4 @@
-"""The fast engine: every candidate of a SKU simulated by one compiled loop per replication.
+"""The fast engine: every candidate and replication of a SKU simulated by one compiled call.
 
 Reads the same pre-drawn streams as the SimPy model (`simulation.streams`, drawn by the faster
 `simulation.kernel_streams`, which gives identical values, all replications of a SKU in one

@@ -146,6 +146,15 @@ def evaluate_chunk(task: tuple) -> pd.DataFrame:
     return simulation.evaluate(scenario, policies, engine=engine, replications=replications, seed=seed)
 
 
+def _with_dtypes(table: pd.DataFrame, policies: pd.DataFrame) -> pd.DataFrame:
+    """`table` with its policy columns in the dtypes of `policies` (a concat of two policy tables
+    may have widened one, e.g. an int64 review period to float64 beside NaN-capable ones)."""
+    for column in policies.columns:
+        if column in table.columns and table[column].dtype != policies[column].dtype:
+            table[column] = table[column].astype(policies[column].dtype)
+    return table
+
+
 def sku_chunks(skus: list[str], n_chunks: int) -> list[list[str]]:
     """`skus` split into at most `n_chunks` consecutive groups of near-equal size."""
     n_chunks = max(1, min(n_chunks, len(skus)))
@@ -168,9 +177,10 @@ class Evaluator:
     progress: Callable[[int, int], None] | None = None  # (chunks done, chunks)
     simulated: int = 0
     shared: Any = None
-    # Policies simulated along with the next call and kept for a later call with exactly these
-    # policies, replications and seed (the audit's current policies ride with the verification).
-    prefetch: pd.DataFrame | None = None
+    # (replications, seed, policies): policies simulated along with the next call at exactly these
+    # replications and seed, and kept for a later call with exactly these policies (the audit's
+    # current policies ride with the verification).
+    prefetch: tuple[int, int, pd.DataFrame] | None = None
     _models: dict = field(default_factory=dict, init=False, repr=False)
     _memo: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -182,15 +192,15 @@ class Evaluator:
         held = self._memo.get(key)
         if held is not None and held[0].equals(policies):
             return held[1].copy()
-        extra = self.prefetch
-        if extra is None or extra.empty:
+        if self.prefetch is None or self.prefetch[:2] != key or self.prefetch[2].empty:
             return self.simulate(policies, replications, seed)
         # The prefetched policies ride along (each candidate is simulated on its own, so its figures
         # do not depend on the others simulated with it) and are kept for their own call.
+        extra = self.prefetch[2]
         self.prefetch = None
         table = self.simulate(pd.concat([policies, extra], ignore_index=True), replications, seed)
-        self._memo[key] = (extra, table.iloc[len(policies):].reset_index(drop=True))
-        return table.iloc[:len(policies)].reset_index(drop=True)
+        self._memo[key] = (extra, _with_dtypes(table.iloc[len(policies):].reset_index(drop=True), extra))
+        return _with_dtypes(table.iloc[:len(policies)].reset_index(drop=True), policies)
 
     def simulate(self, policies: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
         """The evaluations of `policies` (policy columns, index 0..n-1) through the executor."""
@@ -614,16 +624,13 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
         evaluate = Evaluator(scenario, engine, pool, chunks=max(1, int(jobs)) * CHUNKS_PER_JOB,
                              progress=stages.chunk_progress if progress is not None else None, shared=shared)
         found = search(scenario, pool, stages, engine, jobs, store, shared)
-        if audit:
-            from tradeoff.audit import current_policies
-
-            evaluate.prefetch = policy_part(current_policies(scenario))
         if found.infeasible is not None:  # no plan: draw what can be met, write it, then raise (exit 3)
             with stages("frontier"):
                 frontier = reachable_frontier(scenario, found.efficient, found.infeasible)
                 alone = rules_failing_alone(scenario, found.efficient)
         else:
-            plan, plan_table, checks, tightened, reps_verify, frontier = _verified(scenario, found, evaluate, stages)
+            plan, plan_table, checks, tightened, reps_verify, frontier = _verified(scenario, found, evaluate, stages,
+                                                                                   audit)
             plan_table = with_demand_models(scenario, plan_table)
             tiers = tier_table(scenario, plan_table)
             plan_table = without_tier_columns(scenario, plan_table)
@@ -656,18 +663,23 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
     return result
 
 
-def _verified(scenario: Scenario, found: Searched, evaluate: Evaluator, stages: Stages) -> tuple:
+def _verified(scenario: Scenario, found: Searched, evaluate: Evaluator, stages: Stages, audit: bool) -> tuple:
     """The search's plan verified out of sample, chosen again where it missed a rule
     (tradeoff.tightening), and the exchange curve of the rules it was finally chosen at: (plan with
-    the user's target, plan table, rule checks, Tightened, verification replications, frontier)."""
+    the user's target, plan table, rule checks, Tightened, verification replications, frontier).
+    With `audit`, the current policies are simulated with the verification (Evaluator.prefetch)."""
     import optimizer
     from optimizer.frontier import clear_memo
     from tradeoff.tightening import tighten
-    from tradeoff.verify import verification_replications, verify
+    from tradeoff.verify import verification_replications, verification_seed, verify
 
     plan = found.plan
     with stages("verify"):
         reps_verify = verification_replications(scenario, int(found.efficient["replications"].max()))
+        if audit:
+            from tradeoff.audit import current_policies
+
+            evaluate.prefetch = (reps_verify, verification_seed(scenario), policy_part(current_policies(scenario)))
         plan_table, checks = verify(scenario, plan.choice, evaluate, reps_verify, plan.target)
         # A rule missed out of sample: choose again with it tightened by the plan's optimism.
         tightened = tighten(

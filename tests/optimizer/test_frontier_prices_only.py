@@ -34,6 +34,7 @@ def test_prices_only_levels_carry_the_lp_duals_and_a_price_optimal_choice():
     plans = frontier_plans(sc, ev, levels=LEVELS, method="decomposition", finish=False)
     classes = sku_classes(sc)
     for plan in plans[1:]:
+        assert np.isnan(plan.gap)  # not a proven plan
         row = milp[milp["target"] == plan.target].iloc[0]
         assert plan.service_dual == pytest.approx(row["service_dual"], rel=1e-4, abs=1e-6)
         # each SKU's chosen row is one of its least reduced cost at the plan's prices (brute force)

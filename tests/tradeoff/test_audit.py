@@ -102,23 +102,31 @@ def test_audit_without_any_current_policy_lists_every_sku():
     assert audit_summary(table, plan, "fill_rate")["skus_without_current_policy"] == ["same", "worse", "none"]
 
 
-def test_a_run_simulates_the_current_policies_with_the_verification_and_reports_their_own_figures():
+def test_a_run_simulates_the_current_policies_with_the_verification_and_reports_their_own_figures(monkeypatch):
     # tradeoff.pipeline simulates the audit's current policies along with the plan's verification
     # (Evaluator.prefetch) and hands them to the audit: each side must carry its own policies'
-    # figures, the ones a separate simulation on the verification streams gives.
-    from tradeoff.pipeline import run
+    # figures, the ones a separate simulation on the verification streams gives, in one simulation
+    # call on the verification streams, and the plan must be the one a run without the audit gives.
+    from tradeoff import pipeline
 
     sc = scenario_with_current_policies()
-    result = run(sc, audit=True)
-    reps = result.summary["verification"]["replications"]
     seed = verification_seed(sc)
+    calls = []
+    simulate = pipeline.Evaluator.simulate
+
+    def counted(evaluator, policies, replications, seed_):
+        calls.append((len(policies), seed_))
+        return simulate(evaluator, policies, replications, seed_)
+
+    monkeypatch.setattr(pipeline.Evaluator, "simulate", counted)
+    result = pipeline.run(sc, audit=True)
     current = current_policies(sc)
+    assert [n for n, s in calls if s == seed] == [len(result.plan) + len(current)]  # one call, both sides
+    reps = result.summary["verification"]["replications"]
     alone = simulation.evaluate(sc, current, replications=reps, seed=seed).set_index("sku")
     table = result.audit.set_index("sku")
     for sku in current["sku"]:
         for name in ("cost_total", "fill_rate", "avg_on_hand"):
             assert table.loc[sku, f"current_{name}"] == alone.loc[sku, name]
-    plan = result.plan.set_index("sku")
-    fresh = simulation.evaluate(sc, result.plan, replications=reps, seed=seed).set_index("sku")
-    for sku in plan.index:
-        assert plan.loc[sku, "cost_total"] == fresh.loc[sku, "cost_total"]
+    without = pipeline.run(sc, audit=False).plan
+    pd.testing.assert_frame_equal(result.plan, without)  # same figures, same dtypes
