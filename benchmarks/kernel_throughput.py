@@ -56,6 +56,9 @@ def limit_module():
     """../shared/bench/limit_kernel.py, imported (its numba function compiles or loads its cache on first call)."""
     spec = importlib.util.spec_from_file_location("limit_kernel", LIMIT)
     module = importlib.util.module_from_spec(spec)
+    # Registered by name: numba's on-disk cache rebuilds a function's environment by importing its
+    # module, and a second run on a warm cache failed to load an unregistered one ('<dynamic>').
+    sys.modules["limit_kernel"] = module
     spec.loader.exec_module(module)
     return module
 
