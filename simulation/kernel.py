@@ -113,10 +113,8 @@ def simulate_sku(scenario: Scenario, sku: Sku, arrays: PolicyArrays, replication
     batch = streams.held(sku.id, replications, seed, modes_used) if streams is not None else None
     if batch is None:
         guess = lead_guess(arrays, settings.periods)
-        if streams is not None:
-            batch = streams.batch(scenario, sku, replications, seed, modes_used, guess)
-        else:
-            batch = stream_batch(scenario, sku, 0, replications, seed, modes_used, lead_guess=guess)
+        batch = (streams.batch(scenario, sku, replications, seed, modes_used, guess) if streams is not None
+                 else stream_batch(scenario, sku, 0, replications, seed, modes_used, lead_guess=guess))
     starts = np.array([replication_start(scenario.horizon.start, r, replications) for r in range(replications)])
     if isinstance(batch, StreamBatch):
         short = np.zeros((n, replications), np.bool_)

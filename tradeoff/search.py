@@ -198,6 +198,8 @@ class _Chunk:
     def codes_and_classes(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Each row's SKU as its position in the chunk (int64) and its class (object)."""
         codes = pd.Index(self.task.chunk.skus).get_indexer(table["sku"]).astype(np.int64)
+        if (codes < 0).any():  # -1 would index the chunk's last SKU: never a silent wrong class
+            raise ValueError(f"rows of SKUs outside {self.task.chunk.name}")
         return codes, np.array(self.task.chunk.classes, dtype=object)[codes]
 
     def refine(self, table: pd.DataFrame, levels: tuple[Level, ...]) -> pd.DataFrame:

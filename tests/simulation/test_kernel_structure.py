@@ -69,3 +69,37 @@ def test_a_new_process_loads_the_compiled_loop_from_the_cache():
     fresh = json.loads(done.stdout.strip().splitlines()[-1])
     assert (fresh["hits"], fresh["misses"]) == (1, 0), "the new process compiled the loop instead of loading it"
     assert fresh["counters"] == here["result"]["counters"]
+
+
+def test_the_compiled_start_keeps_every_other_setting():
+    # kernel_loop.with_start rebuilds the settings record field by field inside compiled code
+    # (simulate_batch): every field but start_fraction must come back as it went in, for both record
+    # classes, or a field added to Settings would silently read another's value.
+    from numba import njit
+
+    from scenarios.schema import Scenario
+    from simulation.kernel import scenario_constants
+
+    @njit
+    def compiled(settings, fraction):
+        return kl.with_start(settings, fraction)
+
+    # every field a value of its own, so that two fields swapped cannot pass
+    sc = Scenario.model_validate(dict(
+        format=1, name="start", seed=1, horizon=dict(periods=30, warmup=5), replications=1,
+        transport=[dict(name="truck", lead_time=2, vehicle_capacity=40), dict(name="air", lead_time=1, vehicle_capacity=9)],
+        customer_reaction=dict(wait=0.5, substitute=0.2, lost_sale=0.3, partial_shipments=False,
+                               repeated_stockout=dict(window=11, threshold=3, defect_probability=0.25)),
+        expedite=dict(mode="air"), policies=dict(moq=6, pack_size=4),
+        customer_tiers=dict(allocation="critical_level", tiers=[dict(name="key", share=0.3), dict(name="rest", share=0.7)]),
+        skus=[dict(id="a", unit_cost=1.0, price=2.0, customers=13, demand=dict(dist="poisson", mean=3))],
+    ))
+    plain = scenario_constants(sc.model_copy(update={"customer_tiers": None}), sc.skus[0])
+    tiered = scenario_constants(sc, sc.skus[0])
+    assert type(plain) is kl.Settings and type(tiered) is kl.TieredSettings
+    for settings in (plain, tiered):
+        got = compiled(settings, 0.375)
+        want = settings._replace(start_fraction=0.375)
+        assert type(got) is type(want)
+        for name in kl.Settings._fields:
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
