@@ -41,6 +41,8 @@ def _show(text: str) -> str:
 def _hidden_character(value: str, allowed: str = "") -> str | None:
     """The first character of `value` a reader cannot see (outside `allowed`), described with its
     code point and position, or None."""
+    if value.isascii() and value.isprintable():
+        return None  # the common case, checked in C: printable ASCII has no control or invisible character
     for i, ch in enumerate(value):
         if ch in allowed:
             continue

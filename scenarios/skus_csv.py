@@ -16,7 +16,7 @@ import csv
 import io
 import math
 import re
-from typing import Any
+from typing import Any, Callable
 
 from scenarios.errors import Problem, ScenarioError, show
 from scenarios.merge import PathError, parse_path, set_path
@@ -33,7 +33,6 @@ _TEXT_LAST = ("dist", "family", "mode", "csv")
 # 1 000), other scripts' digits (١٢, full-width １２), nan, inf, hexadecimal (0x10), which Python's
 # float() or int() would accept, or a spreadsheet would read differently.
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-WHOLE = re.compile(r"[+-]?[0-9]+")
 NUMBER_RULE = "a CSV number is written with the digits 0-9, an optional sign, '.' and exponent: no digit separators, nan or inf"
 _ID_COLUMNS = ("id", "class")  # identifiers: kept exactly as written, so that stray spaces are reported
 
@@ -51,19 +50,37 @@ def sku_columns() -> list[str]:
 def _cell(column: str, text: str) -> Any:
     """Type one cell: text columns stay text, `values` becomes a list, the rest become numbers.
     Raises ValueError(the offending text) for a number cell that is not a CSV number."""
-    last = column.rsplit(".", 1)[-1]
+    return _cell_reader(column)(text)
+
+
+def _cell_reader(column: str) -> Callable[[str], Any]:
+    """The function that types the cells of `column` (see _cell); chosen once per column, since a
+    large CSV has hundreds of thousands of cells."""
     if column in _ID_COLUMNS:
-        return text
-    text = text.strip()
+        return _as_written
+    last = column.rsplit(".", 1)[-1]
     if last in _TEXT_LAST:
-        return text
+        return str.strip
     if last == "values":
-        parts = [p for p in re.split(r"[;\s]+", text) if p]
-        out = [number(p) for p in parts]
-        bad = [p for p, v in zip(parts, out) if v is None]
-        if bad:
-            raise ValueError(bad[0])
-        return out
+        return _values_cell
+    return _number_cell
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+def _values_cell(text: str) -> list[int | float]:
+    parts = [p for p in re.split(r"[;\s]+", text.strip()) if p]
+    out = [number(p) for p in parts]
+    bad = [p for p, v in zip(parts, out) if v is None]
+    if bad:
+        raise ValueError(bad[0])
+    return out
+
+
+def _number_cell(text: str) -> int | float:
+    text = text.strip()
     value = number(text)
     if value is None:
         raise ValueError(text)
@@ -74,12 +91,12 @@ def number(text: str) -> int | float | None:
     """The number a CSV cell holds (int when written without '.' or exponent), or None when the cell
     is not a CSV number (see NUMBER). Spaces around it are ignored."""
     text = text.strip(" \t")
-    if WHOLE.fullmatch(text):
-        return int(text)
-    if NUMBER.fullmatch(text):
+    if NUMBER.fullmatch(text) is None:
+        return None
+    if "." in text or "e" in text or "E" in text:
         value = float(text)
         return value if math.isfinite(value) else None  # 1e999
-    return None
+    return int(text)  # only digits and a sign are left (NUMBER without fraction or exponent)
 
 
 def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[str]]:
@@ -172,17 +189,16 @@ def _skus(header: list[str], records, display: str, problems: list[Problem]) -> 
     lines: list[str] = []
     # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
     order = sorted(range(len(header)), key=lambda j: header[j].count("."))
-    segs = {j: parse_path(header[j]) for j in order}
+    columns = [(j, header[j], parse_path(header[j]), _cell_reader(header[j])) for j in order]
     for where, record, cell_at in records:
         i = len(rows)
         sku: dict = {}
-        for j in order:
+        for j, col, segs, read in columns:
             cell = record[j]
-            if cell.strip() == "":
+            if not cell or cell.isspace():
                 continue  # not given (an id of only spaces is then missing, and reported so)
-            col = header[j]
             try:
-                set_path(sku, segs[j], _cell(col, cell))
+                _put(sku, segs, read(cell))
             except PathError as exc:
                 problems.append(Problem(display, f"skus[{i}].{col}", f"{exc} ({cell_at(j)})"))
             except ValueError as exc:
@@ -191,6 +207,22 @@ def _skus(header: list[str], records, display: str, problems: list[Problem]) -> 
         rows.append(sku)
         lines.append(where)
     return rows, lines
+
+
+def _put(sku: dict, segs: tuple[str, ...], value: Any) -> None:
+    """set_path for a SKU row's column (keys only, no indices): the common case inline, set_path
+    itself (for its PathError) when a value already written is in the way (`demand` given as a
+    number and `demand.dist` too)."""
+    cur = sku
+    for key in segs[:-1]:
+        nxt = cur.get(key)
+        if nxt is None:
+            nxt = cur[key] = {}
+        elif type(nxt) is not dict:
+            set_path(sku, segs, value)  # raises PathError with the message of every other path
+            return
+        cur = nxt
+    cur[segs[-1]] = value
 
 
 def _header_like(cell: str) -> bool:

@@ -26,9 +26,9 @@ Origin = Callable[[tuple[Segment, ...]], tuple[str, str]]
 def _tuples(value: Any) -> Any:
     """A copy of YAML data with every list turned into a tuple."""
     if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
+        return {k: _tuples(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
+        return tuple(_tuples(v) if isinstance(v, (dict, list)) else v for v in value)
     return value
 
 

@@ -1,0 +1,110 @@
+"""The loader's fast paths (benchmarks/load_scenario.py) give what the plain rules give: identifier
+checks, CSV numbers, SKU CSV cells placed in their mappings, and the collector's state after a load."""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import scenarios
+from scenarios.errors import ScenarioError
+from scenarios.merge import PathError, set_path
+from scenarios.schema import _INVISIBLE, _hidden_character
+from scenarios.skus_csv import _put, number
+
+
+def _hidden_character_by_walk(value: str, allowed: str = "") -> str | None:
+    """The rule without its fast path: every character's Unicode category."""
+    for i, ch in enumerate(value):
+        if ch in allowed:
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Zl", "Zp") or ch in _INVISIBLE:
+            kind = "control" if cat == "Cc" else ("line or paragraph separator" if cat in ("Zl", "Zp") else "invisible")
+            return f"the {kind} character U+{ord(ch):04X} at position {i + 1}"
+    return None
+
+
+@pytest.mark.parametrize("allowed", ["", "\n\t"])
+def test_hidden_character_agrees_with_the_walk_for_every_code_point(allowed):
+    for cp in range(0x110000):
+        for value in (chr(cp), f"ab{chr(cp)}d"):
+            assert _hidden_character(value, allowed) == _hidden_character_by_walk(value, allowed), hex(cp)
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _number_by_two_patterns(text: str):
+    """CSV number rule as first written: a whole number is an int, any other CSV number a float."""
+    text = text.strip(" \t")
+    if _WHOLE.fullmatch(text):
+        return int(text)
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        return value if math.isfinite(value) else None
+    return None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="0123456789+-.eE _\t,x١２", max_size=8))
+def test_number_is_int_exactly_when_written_whole(text):
+    got, want = number(text), _number_by_two_patterns(text)
+    assert type(got) is type(want) and repr(got) == repr(want)
+
+
+@pytest.mark.parametrize("first, second", [
+    (("demand",), ("demand", "dist")),
+    (("demand", "orders"), ("demand", "orders", "dist")),
+    (("current_policy",), ("current_policy", "s")),
+])
+def test_csv_cell_behind_a_number_gets_set_paths_message(first, second):
+    fast, plain = {}, {}
+    _put(fast, first, 5)
+    set_path(plain, first, 5)
+    with pytest.raises(PathError) as got:
+        _put(fast, second, "poisson")
+    with pytest.raises(PathError) as want:
+        set_path(plain, second, "poisson")
+    assert str(got.value) == str(want.value)
+    assert fast == plain
+
+
+def test_csv_cells_make_the_mappings_set_path_makes():
+    fast, plain = {}, {}
+    for segs, value in [(("id",), "A"), (("demand", "dist"), "compound"), (("demand", "orders", "mean"), 0.5),
+                        (("demand", "orders", "dist"), "poisson"), (("demand", "size"), 2)]:
+        _put(fast, segs, value)
+        set_path(plain, segs, value)
+    assert fast == plain
+
+
+SCENARIO = """\
+format: 1
+name: gc-state
+transport: [{name: truck, lead_time: 2}]
+skus: [{id: A, unit_cost: 1, price: 2, demand: 3}]
+"""
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("text", [SCENARIO, SCENARIO.replace("price: 2", "price: -2")])
+def test_load_leaves_the_collector_as_it_found_it(write, enabled, text):
+    path = write(text)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        try:
+            scenarios.load(path)
+        except ScenarioError:
+            pass
+        assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()
