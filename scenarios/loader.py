@@ -36,6 +36,7 @@ from scenarios.yaml_io import check_input_path, parse_value, read_yaml
 log = logging.getLogger(__name__)
 
 _SKU_KEYS = ("skus", "skus_csv")
+_CONTAINERS = (dict, list)  # one tuple for the walks' isinstance tests (built once, not per value)
 
 
 def _display(abs_path: str) -> str:
@@ -65,7 +66,7 @@ def _resolve_files(value: Any, base_dir: str) -> Any:
     else:
         return value
     for v in children:
-        if isinstance(v, (dict, list)):  # tested here: a call per number of every SKU is the walk's main cost
+        if isinstance(v, _CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
             _resolve_files(v, base_dir)
     return value
 
@@ -359,7 +360,7 @@ def _read_empiricals(value: Any, segs: tuple, origin: _Origins, problems: list[P
     else:
         return
     for k, v in children:
-        if isinstance(v, (dict, list)):  # tested here: a call per number of every SKU is the walk's main cost
+        if isinstance(v, _CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
             _read_empiricals(v, segs + (k,), origin, problems, cache)
 
 

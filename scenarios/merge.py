@@ -89,6 +89,12 @@ def _where(segs: tuple[Segment, ...], depth: int) -> str:
     return format_path(segs[:depth]) or "the top level"
 
 
+def not_a_mapping(segs: tuple[Segment, ...], depth: int, found: Any) -> PathError:
+    """set_path's error when the value `found` at `segs[:depth]` is not a mapping, so the key
+    `segs[depth]` cannot be set inside it."""
+    return PathError(f"{_where(segs, depth)} is {_kind(found)}, not a mapping, so '{segs[depth]}' cannot be set")
+
+
 def set_path(data: dict, segs: tuple[Segment, ...], value: Any) -> Any:
     """Set `value` at `segs` inside `data` (mutated), creating missing mappings on the way.
     Returns the value it replaced (None when new). Raises PathError when the path crosses a
@@ -109,7 +115,7 @@ def set_path(data: dict, segs: tuple[Segment, ...], value: Any) -> Any:
             cur = cur[s]
         else:
             if not isinstance(cur, dict):
-                raise PathError(f"{_where(segs, depth)} is {_kind(cur)}, not a mapping, so '{s}' cannot be set")
+                raise not_a_mapping(segs, depth, cur)
             if last:
                 old = cur.get(s)
                 cur[s] = value

@@ -13,13 +13,14 @@ An empty cell means "not given" (the default applies). `demand` alone (a number)
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
 from typing import Any, Callable
 
 from scenarios.errors import Problem, ScenarioError, show
-from scenarios.merge import PathError, parse_path, set_path
+from scenarios.merge import PathError, not_a_mapping, parse_path
 from scenarios.schema_walk import did_you_mean
 from scenarios.workbook import UNSAVED_RULE, extra_cells, is_workbook, read_sheet
 from scenarios.yaml_io import MAX_BYTES, read_text
@@ -189,16 +190,26 @@ def _skus(header: list[str], records, display: str, problems: list[Problem]) -> 
     lines: list[str] = []
     # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
     order = sorted(range(len(header)), key=lambda j: header[j].count("."))
-    columns = [(j, header[j], parse_path(header[j]), _cell_reader(header[j])) for j in order]
+    columns = []
+    for j in order:
+        segs = parse_path(header[j])
+        read = _cell_reader(header[j])
+        if read is _number_cell:  # catalogues repeat numbers (prices, means, levels): each text is typed
+            read = functools.cache(read)  # once per file; ints and floats can be shared, lists are not
+        columns.append((j, header[j], segs[:-1], segs[-1], read))
     for where, record, cell_at in records:
         i = len(rows)
         sku: dict = {}
-        for j, col, segs, read in columns:
+        for j, col, parents, key, read in columns:
             cell = record[j]
             if not cell or cell.isspace():
                 continue  # not given (an id of only spaces is then missing, and reported so)
             try:
-                _put(sku, segs, read(cell))
+                value = read(cell)
+                if parents:
+                    _parent(sku, parents, key)[key] = value
+                else:
+                    sku[key] = value
             except PathError as exc:
                 problems.append(Problem(display, f"skus[{i}].{col}", f"{exc} ({cell_at(j)})"))
             except ValueError as exc:
@@ -209,20 +220,19 @@ def _skus(header: list[str], records, display: str, problems: list[Problem]) -> 
     return rows, lines
 
 
-def _put(sku: dict, segs: tuple[str, ...], value: Any) -> None:
-    """set_path for a SKU row's column (keys only, no indices): the common case inline, set_path
-    itself (for its PathError) when a value already written is in the way (`demand` given as a
-    number and `demand.dist` too)."""
+def _parent(sku: dict, parents: tuple[str, ...], key: str) -> dict:
+    """The mapping of a SKU row that holds the column `parents.key`, made when missing (as set_path
+    makes it). Raises set_path's PathError when a value already written is in the way (`demand`
+    given as a number and `demand.dist` too)."""
     cur = sku
-    for key in segs[:-1]:
-        nxt = cur.get(key)
+    for depth, name in enumerate(parents, start=1):
+        nxt = cur.get(name)
         if nxt is None:
-            nxt = cur[key] = {}
-        elif type(nxt) is not dict:
-            set_path(sku, segs, value)  # raises PathError with the message of every other path
-            return
+            nxt = cur[name] = {}
+        elif not isinstance(nxt, dict):
+            raise not_a_mapping(parents + (key,), depth, nxt)
         cur = nxt
-    cur[segs[-1]] = value
+    return cur
 
 
 def _header_like(cell: str) -> bool:

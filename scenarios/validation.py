@@ -23,12 +23,15 @@ from scenarios.schema_walk import did_you_mean, dist_tag, known_keys_at, members
 Origin = Callable[[tuple[Segment, ...]], tuple[str, str]]
 
 
+_CONTAINERS = (dict, list)  # one tuple for the walks' isinstance tests (built once, not per value)
+
+
 def _tuples(value: Any) -> Any:
     """A copy of YAML data with every list turned into a tuple."""
     if isinstance(value, dict):
-        return {k: _tuples(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+        return {k: _tuples(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return tuple(_tuples(v) if isinstance(v, (dict, list)) else v for v in value)
+        return tuple([_tuples(v) if isinstance(v, _CONTAINERS) else v for v in value])
     return value
 
 

@@ -16,7 +16,7 @@ import scenarios
 from scenarios.errors import ScenarioError
 from scenarios.merge import PathError, set_path
 from scenarios.schema import _INVISIBLE, _hidden_character
-from scenarios.skus_csv import _put, number
+from scenarios.skus_csv import _parent, number
 
 
 def _hidden_character_by_walk(value: str, allowed: str = "") -> str | None:
@@ -58,6 +58,11 @@ def _number_by_two_patterns(text: str):
 def test_number_is_int_exactly_when_written_whole(text):
     got, want = number(text), _number_by_two_patterns(text)
     assert type(got) is type(want) and repr(got) == repr(want)
+
+
+def _put(sku: dict, segs: tuple[str, ...], value) -> None:
+    """How _skus places a cell."""
+    _parent(sku, segs[:-1], segs[-1])[segs[-1]] = value
 
 
 @pytest.mark.parametrize("first, second", [
