@@ -95,6 +95,8 @@ def id_problems(items: list[tuple[str, str]], what: str = "id") -> list[str]:
     """Duplicates among (path, identifier) pairs, as "path: message" lines: equal once
     NFC-normalised, or differing only by letter case (refused: Excel, Windows and macOS file systems
     and many databases treat 'A1' and 'a1' as one)."""
+    if len({normal_id(raw).casefold() for _, raw in items}) == len(items):
+        return []  # all differ even by case: the usual answer, found without the messages' bookkeeping
     out: list[str] = []
     seen: dict[str, tuple[str, str]] = {}
     folded: dict[str, tuple[str, str]] = {}
@@ -397,8 +399,16 @@ DemandDistribution = Annotated[
 ]
 
 
+# The families given by their mean. The moments below look them up by exact type first: an isinstance
+# miss on a pydantic class costs about 70 ns, and loading, ABC classes and the optimiser take the
+# moments of every SKU's demand. The isinstance chains after that stay the general rule.
+_MEAN_FAMILIES = frozenset({Poisson, NegBin, Normal, Gamma})
+
+
 def dist_mean(d: Any) -> float:
     """Mean of a distribution (units or periods); compound = mean orders x mean size."""
+    if type(d) in _MEAN_FAMILIES:
+        return float(d.mean)
     if isinstance(d, Fixed):
         return float(d.value)
     if isinstance(d, (Poisson, NegBin, Normal, Gamma)):
@@ -414,14 +424,14 @@ def dist_mean(d: Any) -> float:
 
 def dist_var(d: Any) -> float:
     """Variance of a distribution (before rounding or truncation)."""
-    if isinstance(d, Fixed):
-        return 0.0
-    if isinstance(d, Poisson):
+    if isinstance(d, Poisson):  # the mean families first (see _MEAN_FAMILIES)
         return float(d.mean)
     if isinstance(d, (NegBin, Gamma)):
         return float((d.cv * d.mean) ** 2)
     if isinstance(d, Normal):
         return float(d.sd**2)
+    if isinstance(d, Fixed):
+        return 0.0
     if isinstance(d, Uniform):
         return (d.high - d.low) ** 2 / 12
     if isinstance(d, Empirical):
@@ -640,15 +650,7 @@ class Policy(Strict):
 
     @model_validator(mode="after")
     def _parameters(self) -> "Policy":
-        need = {
-            "base_stock": ("S",),
-            "sS": ("s", "S"),
-            "rQ": ("s", "Q"),
-            "RS": ("S",),
-            "RsS": ("s", "S"),
-            "capped_base_stock": ("S", "cap"),
-        }[self.family]
-        missing = [p for p in need if getattr(self, p) is None]
+        missing = [p for p in FAMILY_NEEDS[self.family] if getattr(self, p) is None]
         if missing:
             raise ValueError(f"family {self.family} needs {', '.join(missing)}")
         if self.family in ("RS", "RsS") and self.R < 1:
@@ -743,6 +745,8 @@ MAX_PERIODS = 1_000_000
 def demand_size(d: Any) -> float:
     """The largest demand per period a distribution plausibly draws (units): its maximum where it
     has one (fixed, uniform, empirical), else mean + 10 standard deviations; compound: orders x size."""
+    if type(d) in _MEAN_FAMILIES:
+        return dist_mean(d) + DEMAND_SPREAD_SDS * math.sqrt(dist_var(d))
     if isinstance(d, Fixed):
         return float(d.value)
     if isinstance(d, Uniform):
@@ -781,8 +785,10 @@ def _size_problems(scenario: "Scenario") -> list[str]:
                             f"{DEMAND_SPREAD_SDS} sd, or its maximum), over the limit of {MAX_PERIODS:,} periods")
     rs = scenario.customer_reaction.repeated_stockout
     for i, sku in enumerate(scenario.skus):
-        tier_models = sku.tier_demand.items() if sku.tier_demand is not None else ()
-        for path, model in [("demand", sku.demand)] + [("tier_demand", d) for _, d in tier_models]:
+        models = [("demand", sku.demand)]
+        if sku.tier_demand is not None:
+            models += [("tier_demand", d) for d in sku.tier_demand.values()]
+        for path, model in models:
             if model is None:
                 continue
             size = demand_size(model)

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scenarios
-from scenarios.errors import ScenarioError
+from scenarios.errors import ScenarioError, show
 from scenarios.merge import PathError, set_path
-from scenarios.schema import _INVISIBLE, _hidden_character
+from scenarios.schema import (_INVISIBLE, Compound, Empirical, Fixed, Gamma, NegBin, Normal, Poisson, Uniform,
+                              _hidden_character, demand_size, dist_mean, dist_var, id_problems, normal_id)
 from scenarios.skus_csv import _parent, number
 
 
@@ -113,3 +114,55 @@ def test_load_leaves_the_collector_as_it_found_it(write, enabled, text):
         assert gc.isenabled() == enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def _id_problems_by_walk(items: list[tuple[str, str]]) -> list[str]:
+    """id_problems without its fast path: the pairwise bookkeeping over every id."""
+    out: list[str] = []
+    seen: dict[str, tuple[str, str]] = {}
+    folded: dict[str, tuple[str, str]] = {}
+    for path, raw in items:
+        value = normal_id(raw)
+        if value in seen:
+            same = "" if value.isascii() else " (ids are compared once Unicode-normalised, NFC)"
+            out.append(f"{path}: {show(raw)} duplicates {seen[value][0]}{same}")
+            continue
+        key = value.casefold()
+        if key in folded:
+            first_path, first_raw = folded[key]
+            out.append(f"{path}: {show(raw)} differs from {first_path} {show(first_raw)} only by letter case "
+                       "(ids that differ only by case are refused: Excel and case-insensitive file systems "
+                       "treat them as one)")
+        seen[value] = (path, raw)
+        folded.setdefault(key, (path, raw))
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "A", "b", "é", "e\u0301", "É", "ß", "SS"]), min_size=1, max_size=3)
+                .map("".join), max_size=8))
+def test_id_problems_agree_with_the_walk(ids):
+    items = [(f"skus[{i}].id", raw) for i, raw in enumerate(ids)]
+    assert id_problems(items) == _id_problems_by_walk(items)
+
+
+@pytest.mark.parametrize("model, mean, var, size", [
+    (Poisson(dist="poisson", mean=4), 4.0, 4.0, 24.0),
+    (NegBin(dist="negbin", mean=4, cv=1), 4.0, 16.0, 44.0),
+    (Normal(dist="normal", mean=10, sd=2), 10.0, 4.0, 30.0),
+    (Gamma(dist="gamma", mean=2, cv=0.5), 2.0, 1.0, 12.0),
+    (Fixed(value=3), 3.0, 0.0, 3.0),
+    (Uniform(dist="uniform", low=1, high=5), 3.0, 16 / 12, 5.0),
+    (Empirical(dist="empirical", values=(0, 2, 4)), 2.0, 8 / 3, 4.0),
+    (Compound(dist="compound", orders=Poisson(dist="poisson", mean=0.5), size=Fixed(value=4)), 2.0, 8.0, (0.5 + 10 * 0.5**0.5) * 4),
+])
+def test_moments_of_every_family(model, mean, var, size):
+    assert dist_mean(model) == pytest.approx(mean)
+    assert dist_var(model) == pytest.approx(var)
+    assert demand_size(model) == pytest.approx(size)
+
+
+def test_moments_refuse_what_is_no_distribution():
+    for fn in (dist_mean, dist_var):
+        with pytest.raises(TypeError):
+            fn(None)
