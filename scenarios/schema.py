@@ -85,6 +85,8 @@ def normal_id(value: str) -> str:
 
 
 def _identifier(value: str) -> str:
+    if value.isascii() and value.isprintable() and value.strip() == value:
+        return value  # the usual id, checked in C: nothing to refuse, and NFC leaves ASCII as it is
     rule = identifier_rule(value)
     if rule is not None:
         raise ValueError(rule)

@@ -123,7 +123,7 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[str]]:
         try:
             for record in reader:
                 line = reader.line_num
-                if not any(c.strip() for c in record):
+                if not any(map(str.strip, record)):
                     continue  # blank line
                 if len(record) != len(header):
                     problems.append(Problem(display, f"line {line}", f"has {len(record)} fields, the header has {len(header)}"))

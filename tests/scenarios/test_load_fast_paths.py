@@ -16,7 +16,8 @@ import scenarios
 from scenarios.errors import ScenarioError, show
 from scenarios.merge import PathError, set_path
 from scenarios.schema import (_INVISIBLE, Compound, Empirical, Fixed, Gamma, NegBin, Normal, Poisson, Uniform,
-                              _hidden_character, demand_size, dist_mean, dist_var, id_problems, normal_id)
+                              _hidden_character, _identifier, demand_size, dist_mean, dist_var, id_problems,
+                              identifier_rule, normal_id)
 from scenarios.skus_csv import _parent, number
 
 
@@ -37,6 +38,28 @@ def test_hidden_character_agrees_with_the_walk_for_every_code_point(allowed):
     for cp in range(0x110000):
         for value in (chr(cp), f"ab{chr(cp)}d"):
             assert _hidden_character(value, allowed) == _hidden_character_by_walk(value, allowed), hex(cp)
+
+
+def _outcome(fn, value):
+    try:
+        return "ok", fn(value)
+    except ValueError as exc:
+        return "refused", str(exc)
+
+
+def _identifier_by_rule(value: str) -> str:
+    rule = identifier_rule(value)
+    if rule is not None:
+        raise ValueError(rule)
+    return normal_id(value)
+
+
+def test_identifier_agrees_with_the_rule_for_every_code_point():
+    for cp in range(0x110000):
+        for value in (chr(cp), f"A{chr(cp)}1", f" {chr(cp)}"):
+            assert _outcome(_identifier, value) == _outcome(_identifier_by_rule, value), hex(cp)
+    for value in ("", " ", "A1 ", "e\u0301", "B000123"):
+        assert _outcome(_identifier, value) == _outcome(_identifier_by_rule, value)
 
 
 _WHOLE = re.compile(r"[+-]?[0-9]+")
