@@ -31,7 +31,7 @@ from scenarios.schema import NAME_PATTERN, Scenario
 from scenarios.schema_walk import types_at
 from scenarios.skus_csv import read_empirical_csv, read_skus_csv
 from scenarios.validation import validate
-from scenarios.yaml_io import check_input_path, parse_value, read_yaml
+from scenarios.yaml_io import check_input_path, parse_value, read_yaml, resolve_files, resolve_path
 
 log = logging.getLogger(__name__)
 
@@ -49,42 +49,20 @@ def _display(abs_path: str) -> str:
 
 
 # --------------------------------------------------------------------------- relative paths
-def _abs(value: Any, base_dir: str) -> Any:
-    if isinstance(value, str) and value and not os.path.isabs(value):
-        return os.path.normpath(os.path.join(base_dir, value))
-    return value
-
-
-def _resolve_files(value: Any, base_dir: str) -> Any:
-    """Make the `csv` of every empirical distribution inside `value` absolute (in place)."""
-    if isinstance(value, dict):
-        if value.get("dist") == "empirical" and isinstance(value.get("csv"), str):
-            value["csv"] = _abs(value["csv"], base_dir)
-        children = value.values()
-    elif isinstance(value, list):
-        children = value
-    else:
-        return value
-    for v in children:
-        if isinstance(v, _CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
-            _resolve_files(v, base_dir)
-    return value
-
-
 def _resolve_change(segs: tuple[Segment, ...], value: Any, base_dir: str) -> Any:
     """A changed value with its file paths made absolute (skus_csv, demand_history_csv, csv)."""
     if segs and segs[-1] in ("skus_csv", "demand_history_csv", "csv"):
-        return _abs(value, base_dir)
-    return _resolve_files(value, base_dir)
+        return resolve_path(value, base_dir)
+    return resolve_files(value, base_dir)
 
 
 def _resolve_layer(data: dict, base_dir: str) -> None:
     for key in ("skus_csv", "demand_history_csv"):
         if key in data:
-            data[key] = _abs(data[key], base_dir)
+            data[key] = resolve_path(data[key], base_dir)
     for key, value in data.items():
         if key != "variants":
-            _resolve_files(value, base_dir)
+            resolve_files(value, base_dir)
     variants = data.get("variants")
     if isinstance(variants, dict):
         for changes in variants.values():
@@ -417,9 +395,6 @@ def load_data(path: str | os.PathLike, overrides: Any = None, variants: Any = No
                 rows, lines = read_skus_csv(csv_path, _display(csv_path))
             except ScenarioError as exc:
                 raise ScenarioError(problems + exc.problems) from None
-            # A `*.csv` cell names a file relative to the SKU CSV's own folder (like every path
-            # inside a file), never to the working folder.
-            _resolve_files(rows, os.path.dirname(os.path.abspath(csv_path)))
             merged["skus"] = rows
             origin.csv_display, origin.csv_lines = _display(csv_path), lines
     _apply(merged, late, top, problems, origin.applied)

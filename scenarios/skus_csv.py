@@ -16,6 +16,7 @@ import csv
 import functools
 import io
 import math
+import os
 import re
 from typing import Any, Callable
 
@@ -23,7 +24,7 @@ from scenarios.errors import Problem, ScenarioError, show
 from scenarios.merge import PathError, not_a_mapping, parse_path
 from scenarios.schema_walk import did_you_mean
 from scenarios.workbook import UNSAVED_RULE, extra_cells, is_workbook, read_sheet
-from scenarios.yaml_io import MAX_BYTES, read_text
+from scenarios.yaml_io import MAX_BYTES, read_text, resolve_files
 
 _DIST_PARAMS = ("value", "mean", "cv", "sd", "low", "high", "values", "csv", "block")
 _POLICY_PARAMS = ("family", "mode", "s", "S", "Q", "R", "cap")
@@ -102,7 +103,9 @@ def number(text: str) -> int | float | None:
 
 def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[str]]:
     """Read a SKU CSV (or an Excel workbook, scenarios.workbook) into SKU mappings (as if written
-    inline) and where each row is ("CSV line 3", or "sheet 'SKUs', row 3" in a workbook).
+    inline) and where each row is ("CSV line 3", or "sheet 'SKUs', row 3" in a workbook). The `csv`
+    of an empirical distribution names a file relative to the SKU CSV's own folder (like every path
+    inside a file, never the working folder) and is made absolute.
     Raises ScenarioError listing every problem of the file (unknown or missing columns, rows of the
     wrong length, cells that cannot be placed)."""
     if is_workbook(path):
@@ -132,7 +135,7 @@ def read_skus_csv(path: str, display: str) -> tuple[list[dict], list[str]]:
         except csv.Error as exc:
             problems.append(Problem(display, f"line {reader.line_num}", f"not readable as CSV ({exc})"))
 
-    rows, lines = _skus(header, records(), display, problems)
+    rows, lines = _skus(header, records(), display, problems, os.path.dirname(os.path.abspath(path)))
     if not rows and not problems:
         problems.append(Problem(display, "", "SKU CSV has a header but no SKU rows"))
     if problems:
@@ -159,7 +162,7 @@ def _read_skus_workbook(path: str, display: str) -> tuple[list[dict], list[str]]
                 continue
             yield sheet.where(r), cells[:n], lambda j, r=r: sheet.where(r, j)
 
-    rows, lines = _skus(sheet.header, records(), display, problems)
+    rows, lines = _skus(sheet.header, records(), display, problems, os.path.dirname(os.path.abspath(path)))
     if not rows and not problems:
         problems.append(Problem(display, f"sheet {show(sheet.name)}", "has a header but no SKU rows"))
     if problems:
@@ -184,8 +187,10 @@ def _check_header(header: list[str], display: str, problems: list[Problem] | Non
         raise ScenarioError(problems + found)
 
 
-def _skus(header: list[str], records, display: str, problems: list[Problem]) -> tuple[list[dict], list[str]]:
-    """SKU mappings from `records` ((where the row is, its cells, where cell j is)), problems appended."""
+def _skus(header: list[str], records, display: str, problems: list[Problem],
+          base_dir: str) -> tuple[list[dict], list[str]]:
+    """SKU mappings from `records` ((where the row is, its cells, where cell j is)), problems appended;
+    empirical `csv` cells made absolute against `base_dir`."""
     rows: list[dict] = []
     lines: list[str] = []
     # `demand` (a bare number) before `demand.*`, so that mixing them is reported clearly
@@ -217,6 +222,8 @@ def _skus(header: list[str], records, display: str, problems: list[Problem]) -> 
                                         f"{NUMBER_RULE}", exc.args[0], True))
         rows.append(sku)
         lines.append(where)
+    if any(col.rsplit(".", 1)[-1] == "csv" for col in header):  # else no row has a `csv` to resolve
+        resolve_files(rows, base_dir)
     return rows, lines
 
 

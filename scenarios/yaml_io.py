@@ -422,6 +422,33 @@ def unshare(value: Any) -> Any:
     return value
 
 
+def resolve_path(value: Any, base_dir: str) -> Any:
+    """A file path written inside a file, made absolute against that file's folder `base_dir`
+    (anything but relative text is returned as it is)."""
+    if isinstance(value, str) and value and not os.path.isabs(value):
+        return os.path.normpath(os.path.join(base_dir, value))
+    return value
+
+
+_CONTAINERS = (dict, list)  # one tuple for the walk's isinstance tests (built once, not per value)
+
+
+def resolve_files(value: Any, base_dir: str) -> Any:
+    """Make the `csv` of every empirical distribution inside `value` absolute against `base_dir` (in place)."""
+    if isinstance(value, dict):
+        if value.get("dist") == "empirical" and isinstance(value.get("csv"), str):
+            value["csv"] = resolve_path(value["csv"], base_dir)
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return value
+    for v in children:
+        if isinstance(v, _CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
+            resolve_files(v, base_dir)
+    return value
+
+
 # A YAML path with list indexes (`transport[1].lead_time`) as a key of an inline mapping: YAML ends a
 # plain scalar at `[` inside `{...}`, so `{transport[1].lead_time: 4}` is a syntax error there.
 _PATH_KEY_REST = re.compile(r"(?:\[\d+\])+(?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)*(?=[ \t]*:(?:[\s,{}\[\]]|$))")

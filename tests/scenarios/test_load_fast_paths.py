@@ -189,3 +189,16 @@ def test_moments_refuse_what_is_no_distribution():
     for fn in (dist_mean, dist_var):
         with pytest.raises(TypeError):
             fn(None)
+
+
+def test_sku_csv_names_empirical_files_relative_to_its_own_folder(write, tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("3\n4\n", encoding="utf-8")
+    (tmp_path / "data" / "skus.csv").write_text(
+        "id,unit_cost,price,demand.dist,demand.csv,demand.orders.dist,demand.orders.csv,demand.size\n"
+        "A,1,2,empirical,a.csv,,,\n"
+        "B,1,2,compound,,empirical,a.csv,2\n", encoding="utf-8")
+    path = write(SCENARIO.replace("skus: [{id: A, unit_cost: 1, price: 2, demand: 3}]", "skus_csv: data/skus.csv"))
+    monkeypatch.chdir("/")  # the working folder is not where the paths are read from
+    s = scenarios.load(path)
+    assert s.skus[0].demand.values == (3, 4) and s.skus[1].demand.orders.values == (3, 4)
