@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from scenarios.schema import Scenario, dist_mean
 
 
@@ -14,10 +16,33 @@ def annual_demand_value(scenario: Scenario) -> dict[str, float]:
     }
 
 
+# sku_classes of the scenarios alive, by id(): a run asks for them several times (chunks, the
+# selection, the report) and a scenario is frozen, so they cannot change. The weak reference makes
+# an entry match only its own scenario (an id is reused once its object is gone) and drops it then.
+_CLASSES: dict[int, tuple[weakref.ref, dict[str, str]]] = {}
+
+
 def sku_classes(scenario: Scenario) -> dict[str, str]:
     """Class per SKU id. A SKU with `class` keeps it; the others are ranked by annual demand value
     (highest first, ties by id) and get A while the cumulative share of value before them is below
-    `service.abc.A`, B while below `service.abc.B`, else C (so the top SKU is always A)."""
+    `service.abc.A`, B while below `service.abc.B`, else C (so the top SKU is always A).
+    A new dict on every call (the caller may change it); computed once per scenario object."""
+    key = id(scenario)
+    entry = _CLASSES.get(key)
+    if entry is None or entry[0]() is not scenario:
+        entry = (weakref.ref(scenario, lambda ref: _forget(key, ref)), _classify(scenario))
+        _CLASSES[key] = entry
+    return dict(entry[1])
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    """Drop the entry of a scenario that is gone (unless a newer scenario holds its id already)."""
+    entry = _CLASSES.get(key)
+    if entry is not None and entry[0] is ref:
+        _CLASSES.pop(key, None)
+
+
+def _classify(scenario: Scenario) -> dict[str, str]:
     value = annual_demand_value(scenario)
     unclassed = [s.id for s in scenario.skus if s.class_ is None]
     total = sum(value[i] for i in unclassed)
