@@ -31,12 +31,11 @@ from scenarios.schema import NAME_PATTERN, Scenario
 from scenarios.schema_walk import types_at
 from scenarios.skus_csv import read_empirical_csv, read_skus_csv
 from scenarios.validation import validate
-from scenarios.yaml_io import check_input_path, parse_value, read_yaml, resolve_files, resolve_path
+from scenarios.yaml_io import CONTAINERS, check_input_path, parse_value, read_yaml, resolve_files, resolve_path
 
 log = logging.getLogger(__name__)
 
 _SKU_KEYS = ("skus", "skus_csv")
-_CONTAINERS = (dict, list)  # one tuple for the walks' isinstance tests (built once, not per value)
 
 
 def _display(abs_path: str) -> str:
@@ -338,7 +337,7 @@ def _read_empiricals(value: Any, segs: tuple, origin: _Origins, problems: list[P
     else:
         return
     for k, v in children:
-        if isinstance(v, _CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
+        if isinstance(v, CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
             _read_empiricals(v, segs + (k,), origin, problems, cache)
 
 

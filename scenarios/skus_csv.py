@@ -49,15 +49,11 @@ def sku_columns() -> list[str]:
     return cols
 
 
-def _cell(column: str, text: str) -> Any:
-    """Type one cell: text columns stay text, `values` becomes a list, the rest become numbers.
-    Raises ValueError(the offending text) for a number cell that is not a CSV number."""
-    return _cell_reader(column)(text)
-
-
 def _cell_reader(column: str) -> Callable[[str], Any]:
-    """The function that types the cells of `column` (see _cell); chosen once per column, since a
-    large CSV has hundreds of thousands of cells."""
+    """The function that types the cells of `column` (chosen once per column: a large CSV has
+    hundreds of thousands of cells): identifiers stay as written, other text columns are stripped,
+    `values` becomes a list, the rest become numbers. It raises ValueError(the offending text) for
+    a number cell that is not a CSV number."""
     if column in _ID_COLUMNS:
         return _as_written
     last = column.rsplit(".", 1)[-1]

@@ -18,20 +18,18 @@ from scenarios.merge import PathError, Segment, format_path, parse_path
 from scenarios.schema import (Policies, Scenario, backlog_possible, candidate_problems, class_problems, floor_problems,
                               id_problems, identifier_rule)
 from scenarios.schema_walk import did_you_mean, dist_tag, known_keys_at, members, types_at
+from scenarios.yaml_io import CONTAINERS
 
 # origin(segs) -> (file to name, note to append to the rule, e.g. " (set by --set)")
 Origin = Callable[[tuple[Segment, ...]], tuple[str, str]]
 
 
-_CONTAINERS = (dict, list)  # one tuple for the walks' isinstance tests (built once, not per value)
-
-
 def _tuples(value: Any) -> Any:
     """A copy of YAML data with every list turned into a tuple."""
     if isinstance(value, dict):
-        return {k: _tuples(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
+        return {k: _tuples(v) if isinstance(v, CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return tuple([_tuples(v) if isinstance(v, _CONTAINERS) else v for v in value])
+        return tuple([_tuples(v) if isinstance(v, CONTAINERS) else v for v in value])
     return value
 
 

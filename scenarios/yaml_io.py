@@ -24,6 +24,8 @@ MAX_HISTORY_BYTES = 1024 * 1024 * 1024  # 1 GB: a sales history of 20,000 SKUs x
 MAX_NODES = 5_000_000  # nodes after expanding aliases; a 50 MB file of plain data stays below this
 MAX_DEPTH = 64  # nesting depth; a scenario needs about 8
 MAX_ALIAS_RATIO = 4  # expanded nodes per written node beyond which aliases look like a bomb
+# What YAML data nests in; one tuple for the walks' isinstance tests (built once, not per value).
+CONTAINERS = (dict, list)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available (10x faster)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -430,9 +432,6 @@ def resolve_path(value: Any, base_dir: str) -> Any:
     return value
 
 
-_CONTAINERS = (dict, list)  # one tuple for the walk's isinstance tests (built once, not per value)
-
-
 def resolve_files(value: Any, base_dir: str) -> Any:
     """Make the `csv` of every empirical distribution inside `value` absolute against `base_dir` (in place)."""
     if isinstance(value, dict):
@@ -444,7 +443,7 @@ def resolve_files(value: Any, base_dir: str) -> Any:
     else:
         return value
     for v in children:
-        if isinstance(v, _CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
+        if isinstance(v, CONTAINERS):  # tested here: a call per number of every SKU was the walk's main cost
             resolve_files(v, base_dir)
     return value
 
