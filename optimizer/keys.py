@@ -46,19 +46,71 @@ def policy_keys(table: pd.DataFrame) -> pd.Series:
     return pd.Series(keys, index=table.index, dtype=names[0].dtype)
 
 
+_RADIX_LIMIT = 2**62  # combined codes stay below this: exact in int64
+
+
+class JointCodes:
+    """Integer codes of rows by several columns at once: equal exactly when every column's code is.
+    Each column's codes (0 .. n - 1) are appended as one more digit of a mixed-radix number, so no
+    column but the first costs a pass over the combined codes (re-factorizing them after every
+    column was most of the time of a key); only when the next digit could overflow int64 are the
+    codes so far renumbered densely (pd.factorize keeps their equality, not their order). The codes
+    are not dense: use them for equality (np.isin, duplicated), not as positions."""
+
+    def __init__(self, rows: int):
+        self.ids = np.zeros(rows, dtype=np.int64)
+        self.size = 1  # every id is below this
+
+    def add(self, codes: np.ndarray, n: int) -> None:
+        """One more column: `codes` (int, 0 .. n - 1 per row)."""
+        n = max(int(n), 1)
+        if self.size * n >= _RADIX_LIMIT:
+            self.ids, distinct = pd.factorize(self.ids)
+            self.size = max(len(distinct), 1)
+        self.ids = self.ids * n + codes
+        self.size *= n
+
+
+def _holds_texts(column: pd.Series) -> bool:
+    """Whether every value of `column` is certainly a text or missing: pandas' string dtype, or
+    objects that are all str (a C pass over the values, no copy)."""
+    return isinstance(column.dtype, pd.StringDtype) or (
+        column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) == "string")
+
+
+def shared_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list]:
+    """Codes (int64) of the values of two columns, the rows of `first` then those of `second`, equal
+    exactly when pd.factorize of the two columns joined makes them equal (-1: missing), and the
+    distinct values. Two text columns without missing values are factorized each on its own and
+    only their few distinct texts matched (equal str objects are equal texts): no copy of the two
+    joined, and no conversion of pandas' Arrow-backed strings to Python objects."""
+    if _holds_texts(first) and _holds_texts(second):
+        (codes, texts), (more, more_texts) = [pd.factorize(x) for x in (first, second)]
+        if not ((codes < 0).any() or (more < 0).any()):
+            position = {text: k for k, text in enumerate(texts.tolist())}
+            for text in more_texts.tolist():
+                position.setdefault(text, len(position))
+            remap = np.array([position[text] for text in more_texts.tolist()], dtype=np.int64)
+            return np.concatenate([codes.astype(np.int64), remap[more]]), list(position)
+    codes, distinct = pd.factorize(pd.concat([first, second], ignore_index=True))
+    return codes.astype(np.int64), distinct.tolist()
+
+
 def _row_codes(evaluations: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     """Integer codes per row of `evaluations` and of `new`, equal exactly when the rows' policy_keys
-    are equal, found column by column (pd.factorize) without building the text keys; None when a
-    key could be missing, a name holds "|" (two different rows could then join to the same text) or
-    a number column is of an unusual type: the caller then compares the text keys themselves."""
+    are equal, found column by column (pd.factorize, combined by JointCodes) without building the
+    text keys; None when a key could be missing, a name holds "|" (two different rows could then
+    join to the same text) or a number column is of an unusual type: the caller then compares the
+    text keys themselves."""
     n_old = len(evaluations)
-    ids = np.zeros(n_old + len(new), dtype=np.int64)
+    joint = JointCodes(n_old + len(new))
     for c in ("sku", "family", "mode"):
-        names = pd.concat([evaluations[c].astype(str), new[c].astype(str)], ignore_index=True)
-        codes, distinct = pd.factorize(names, use_na_sentinel=True)
-        if (codes < 0).any() or any("|" in str(x) for x in distinct.tolist()):
+        # The key holds astype(str) of each name; a column of texts is its own texts (no copy).
+        names = [x if _holds_texts(x) else x.astype(str) for x in (evaluations[c], new[c])]
+        codes, distinct = shared_codes(*names)
+        if (codes < 0).any() or any("|" in str(x) for x in distinct):
             return None
-        ids = pd.factorize(ids * len(distinct) + codes)[0]
+        joint.add(codes, len(distinct))
     for c in PARAMETERS:
         columns = (_parameter(evaluations, c), _parameter(new, c))
         if any(not (pd.api.types.is_float_dtype(x) or pd.api.types.is_integer_dtype(x))
@@ -69,8 +121,8 @@ def _row_codes(evaluations: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray
         # apart); every missing value is "" (one canonical NaN).
         bits = np.where(np.isnan(values), np.nan, values).view(np.int64)
         codes, distinct = pd.factorize(bits)
-        ids = pd.factorize(ids * len(distinct) + codes)[0]
-    return ids[:n_old], ids[n_old:]
+        joint.add(codes, len(distinct))
+    return joint.ids[:n_old], joint.ids[n_old:]
 
 
 def add_new(evaluations: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.candidates import POLICY_COLUMNS, policy_part
-from optimizer.keys import add_new
+from optimizer.keys import JointCodes, add_new, shared_codes
 from optimizer.plan import Plan
 from scenarios.schema import Scenario
 
@@ -150,12 +150,12 @@ def _pattern(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame)
     else:
         order = np.arange(n, dtype=float)
     # one integer per way (sku, family, mode, R, critical level), shared by the table and the seeds
-    ids = np.zeros(n + m, dtype=np.int64)
+    joint = JointCodes(n + m)
     for c in ("sku", "family", "mode", "R", "critical_level"):
         col = evaluations[c] if c in evaluations.columns else pd.Series(0.0, index=evaluations.index)
-        codes, uniq = pd.factorize(np.concatenate([col.to_numpy(), sd[c].to_numpy()]))
-        ids = pd.factorize(ids * (len(uniq) + 1) + codes)[0]
-    ev_ids, sd_ids = ids[:n], ids[n:]
+        codes, uniq = shared_codes(col, sd[c])
+        joint.add(codes + 1, len(uniq) + 1)  # missing (-1) is a value of its own
+    ev_ids, sd_ids = joint.ids[:n], joint.ids[n:]
     # the pairs (seed, row of its way): the table's rows sorted by way, a slice per seed
     by_way = np.argsort(ev_ids, kind="stable")
     first = np.searchsorted(ev_ids[by_way], sd_ids, side="left")

@@ -100,3 +100,34 @@ def test_add_new_random_tables_match_text_keys():
         known, new = t.iloc[:cut], pd.concat([t.iloc[cut // 2:], t.iloc[: cut // 3]])
         out = add_new(known, new)
         assert [per_row_key(r) for _, r in out.iterrows()] == _add_new_by_text(known, new)
+
+
+def test_add_new_names_of_mixed_types_follow_the_text_keys():
+    """Name columns are compared by their texts (astype(str)): an object column of texts against
+    pandas' string dtype, and an object column holding the number 1 against the text "1" (equal
+    texts, unequal values) or 1 against 1.0 (equal values, unequal texts)."""
+    known = pd.DataFrame(dict(sku=pd.Series(["a", "1", "1.0", "b"], dtype=object), family=["sS"] * 4,
+                              mode=pd.Series(["truck"] * 4, dtype=object), s=[1.0] * 4, S=[2.0] * 4,
+                              Q=[np.nan] * 4, R=[0] * 4, cap=[np.nan] * 4))
+    new = pd.DataFrame(dict(sku=pd.Series(["a", 1, 1.0, True, "c"], dtype=object), family=["sS"] * 5,
+                            mode=pd.Series(["truck"] * 5, dtype="str"), s=[1.0] * 5, S=[2.0] * 5,
+                            Q=[np.nan] * 5, R=[0] * 5, cap=[np.nan] * 5))
+    assert [per_row_key(r) for _, r in add_new(known, new).iterrows()] == _add_new_by_text(known, new)
+
+
+def test_joint_codes_renumber_before_they_overflow():
+    """Codes of rows by many columns of many distinct values each (more combinations than int64
+    holds) are equal exactly when the rows are."""
+    from optimizer.keys import JointCodes
+
+    rng = np.random.default_rng(5)
+    columns = rng.integers(0, 3000, size=(12, 2000))
+    columns[:, 1000:] = columns[:, :1000]  # every row twice
+    columns[3, 1500:] = 0  # and some of the copies differ in one column
+    joint = JointCodes(columns.shape[1])
+    for codes in columns:
+        joint.add(codes, 3000)
+    rows = np.unique(columns.T, axis=0, return_inverse=True)[1].reshape(-1)
+    ids = pd.factorize(joint.ids)[0]
+    # the same partition: each row class has one code and each code one row class
+    assert len(np.unique(np.stack([rows, ids]), axis=1)[0]) == len(np.unique(rows)) == len(np.unique(ids)) == 1500
