@@ -197,7 +197,10 @@ class _Chunk:
 
     def codes_and_classes(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Each row's SKU as its position in the chunk (int64) and its class (object)."""
-        codes = pd.Index(self.task.chunk.skus).get_indexer(table["sku"]).astype(np.int64)
+        # The chunk's few SKU ids are looked up once each (factorize first), not once per row.
+        values, distinct = pd.factorize(table["sku"])
+        where = pd.Index(self.task.chunk.skus).get_indexer(distinct)
+        codes = np.where(values >= 0, where[values] if len(where) else values, -1).astype(np.int64)
         if (codes < 0).any():  # -1 would index the chunk's last SKU: never a silent wrong class
             raise ValueError(f"rows of SKUs outside {self.task.chunk.name}")
         return codes, np.array(self.task.chunk.classes, dtype=object)[codes]

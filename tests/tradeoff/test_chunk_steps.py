@@ -59,3 +59,22 @@ def test_the_folder_a_worker_cannot_see_is_quoted_capped_and_named_by_out():
     line = environment.describe(environment.WorkFolderNotVisible(f"{out}/.tmp-run-1-ab12", "worker tcp://10.0.0.7:1"))
     assert ".tmp-" not in line and "\u202e" not in line
     assert line.startswith("/shared/xxx") and "(309 characters)" in line and len(line) < 300
+
+
+def test_a_chunks_sku_codes_follow_its_order_and_refuse_other_skus(setting):
+    """Each row's SKU code is the SKU's position in the chunk (whatever the rows' order and dtype),
+    its class the chunk's class of that SKU; a row of a SKU outside the chunk (or none) is an error,
+    never the last SKU's class."""
+    from tradeoff.search import _Chunk
+
+    scenario, chunk, store = setting
+    step = _Chunk(skeleton(scenario), Task(chunk, "kernel", str(store), "explore"))
+    picks = [3, 0, 3, 7, 1, 1]
+    for dtype in ("str", object):
+        codes, classes = step.codes_and_classes(pd.DataFrame({"sku": pd.Series([chunk.skus[k] for k in picks], dtype=dtype)}))
+        assert codes.tolist() == picks and classes.tolist() == [chunk.classes[k] for k in picks]
+    empty = step.codes_and_classes(pd.DataFrame({"sku": pd.Series([], dtype="str")}))
+    assert empty[0].tolist() == [] and empty[0].dtype == "int64"
+    for stranger in ("not-a-sku", None):
+        with pytest.raises(ValueError, match="rows of SKUs outside"):
+            step.codes_and_classes(pd.DataFrame({"sku": [chunk.skus[0], stranger]}))
