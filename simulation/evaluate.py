@@ -57,8 +57,9 @@ def validate_policies(scenario: Scenario, policies: pd.DataFrame) -> pd.DataFram
     for col in POLICY_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
-    df = df[list(POLICY_COLUMNS)].astype({"mode": object})
-    if not _fill_if_valid(scenario, df):
+    df = df[list(POLICY_COLUMNS)]
+    if not _fill_if_valid(scenario, df):  # it writes mode as objects itself
+        df = df.astype({"mode": object})
         _validate_by_row(scenario, df)  # raises on the first bad row (or fills a table the fast check doubted)
     df["critical_level"] = _critical_levels(critical) if critical is not None else 0.0
     return df
@@ -116,11 +117,29 @@ def _float_column(column: pd.Series) -> np.ndarray | None:
     return column.to_numpy(dtype=np.float64)
 
 
+def _distinct(column: pd.Series) -> tuple[np.ndarray, list]:
+    """pd.factorize of a column: codes per row (-1: missing) and the distinct values as a list. The
+    checks below ask about the few distinct names, not about every row (the names are often
+    pandas' Arrow-backed strings: no conversion of each row to a Python object)."""
+    codes, distinct = pd.factorize(column)
+    return codes, distinct.tolist()
+
+
+def _objects(values: list, codes: np.ndarray) -> np.ndarray:
+    """The object array values[codes] (None where a code is -1), made item by item from the list
+    (np.array of a list would unpack values that are sequences)."""
+    table = np.empty(len(values) + 1, dtype=object)
+    for k, value in enumerate(values):
+        table[k] = value
+    return table[codes]
+
+
 def _fill_if_valid(scenario: Scenario, df: pd.DataFrame) -> bool:
     """The same checks as `_validate_by_row` on whole columns, the Policy rules run once per distinct
-    policy: when every row passes, fill mode and R in place (the values and dtypes the row-by-row
-    path writes) and return True; otherwise (or for unusual column types) change nothing and return
-    False, so the row-by-row path names the first bad row."""
+    policy: when every row passes, fill mode (as objects) and R in place (the values and dtypes the
+    row-by-row path writes) and return True; otherwise (or for unusual column types) change nothing
+    and return False, so the row-by-row path names the first bad row. Name checks are made on each
+    column's distinct values (_distinct): a row passes exactly when its value does."""
     R_dtype = df["R"].dtype
     if R_dtype not in (np.dtype(np.float64), np.dtype(np.int64)):
         return False
@@ -129,15 +148,17 @@ def _fill_if_valid(scenario: Scenario, df: pd.DataFrame) -> bool:
         return False
     skus = {s.id for s in scenario.skus}
     modes = [m.name for m in scenario.transport]
-    mode_missing = df["mode"].isna().to_numpy()
-    if not df["sku"].isin(skus).all() or not (mode_missing | df["mode"].isin(modes).to_numpy()).all():
+    sku_codes, sku_names = _distinct(df["sku"])
+    mode_codes, mode_names = _distinct(df["mode"])
+    if (sku_codes < 0).any() or not all(x in skus for x in sku_names) or not all(m in modes for m in mode_names):
         return False
+    mode_missing = mode_codes < 0
     R = np.where(np.isnan(values["R"]), 0.0, values["R"])
     if not ((np.abs(R) < 2.0**62).all() and (R == np.floor(R)).all()):  # also refuses inf
         return False
     R_whole = R.astype(np.int64)
-    mode_given = df["mode"].to_numpy(dtype=object)
-    if _rules_hold(df["family"], mode_given, mode_missing, values, R_whole):
+    mode_given = _objects(mode_names, mode_codes)  # None where missing (never read there)
+    if _rules_hold(df["family"], mode_names, values, R_whole):
         return _fill(df, mode_given, mode_missing, modes, R_whole, R_dtype)
     columns = [values[p].tolist() for p in _PARAMETERS]
     seen: set = set()  # the Policy rules depend only on these, so each distinct policy is checked once
@@ -169,21 +190,18 @@ _NEEDS = {"base_stock": ("S",), "sS": ("s", "S"), "rQ": ("s", "Q"), "RS": ("S",)
           "capped_base_stock": ("S", "cap")}
 
 
-def _rules_hold(family: pd.Series, mode_given: np.ndarray, mode_missing: np.ndarray,
-                values: dict[str, np.ndarray], R_whole: np.ndarray) -> bool:
+def _rules_hold(family: pd.Series, mode_names: list, values: dict[str, np.ndarray], R_whole: np.ndarray) -> bool:
     """True only when every row certainly passes the Policy rules (scenarios.schema.Policy: a known
     family, mode text or none, finite parameters, Q and cap > 0, R >= 0, the parameters its family
     needs, R >= 1 for RS/RsS, S > s for sS/RsS, S >= 0) and the rQ rule Q >= 0.5, checked on whole
     columns at once. False means "not sure": the caller then runs the Policy model per distinct
     policy, which decides (and which this never contradicts, since it only says True when each of
     those rules holds)."""
-    fam = family.to_numpy(dtype=object)
     try:
-        if not all(type(f) is str for f in pd.unique(fam).tolist()):
-            return False
-        if not all(type(m) is str for m in pd.unique(mode_given[~mode_missing]).tolist()):
-            return False
+        codes, names = _distinct(family)
     except TypeError:  # an unhashable value
+        return False
+    if (codes < 0).any() or not all(type(f) is str for f in names + mode_names):
         return False
     given = {p: ~np.isnan(values[p]) for p in _PARAMETERS}
     with np.errstate(invalid="ignore"):
@@ -193,11 +211,11 @@ def _rules_hold(family: pd.Series, mode_given: np.ndarray, mode_missing: np.ndar
         if not ((values["Q"][given["Q"]] > 0).all() and (values["cap"][given["cap"]] > 0).all()
                 and (values["S"][given["S"]] >= 0).all() and (R_whole >= 0).all()):
             return False
-        known = np.zeros(len(fam), dtype=bool)
+        known = np.zeros(len(codes), dtype=bool)
         for name, needs in _NEEDS.items():
-            rows = fam == name
-            if not rows.any():
+            if name not in names:
                 continue
+            rows = codes == names.index(name)
             known |= rows
             if not all(given[p][rows].all() for p in needs):
                 return False
