@@ -529,6 +529,16 @@ def _explicit(scenario: Scenario) -> pd.DataFrame:
     return _frame(rows)
 
 
+def _least_logistics(table: pd.DataFrame) -> pd.DataFrame:
+    """Each SKU's row of least logistics cost (cost_total - cost_shortage; the first in ties, NaN
+    last), SKUs in order of that cost, with only the columns aimed_at_levels reads: row positions
+    found on the cost alone, so the table's other columns are neither sorted nor copied."""
+    logistics = table["cost_total"].to_numpy(float) - table["cost_shortage"].to_numpy(float)
+    order = np.argsort(logistics, kind="stable")  # as sort_values(kind="stable"): NaN last, ties in row order
+    first = order[~table["sku"].take(order).duplicated().to_numpy()]
+    return table[["sku", "family", "mode", "s", "S", "Q", "R", "fill_rate"]].iloc[first]
+
+
 AIMED_GAP = 0.005  # levels this far below a SKU's least-logistics candidate get candidates of their own
 
 
@@ -545,8 +555,7 @@ def aimed_at_levels(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
     betas = np.array(fill_levels(scenario))
     if not len(betas) or table.empty or scenario.policies.candidates != "auto":
         return table.iloc[0:0][POLICY_COLUMNS]
-    logistics = table["cost_total"].to_numpy(float) - table["cost_shortage"].to_numpy(float)
-    best = table.assign(_l=logistics).sort_values("_l", kind="stable").drop_duplicates("sku")
+    best = _least_logistics(table)
     by_id = {s.id: s for s in scenario.skus}
     rows: list[tuple] = []
     for r in best.itertuples(index=False):

@@ -9,6 +9,7 @@ import os
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -229,3 +230,21 @@ def test_fill_rate_rows_take_the_ways_round_robin_by_the_documented_cost():
     got = [(f, m, R, tuple(None if isinstance(x, float) and math.isnan(x) else x for x in (s, S, Q)))
            for _, f, m, s, S, Q, R, _ in _fill_rate_rows(sc, sku, ways, tuple(LEVELS), budget)]
     assert got == expected[:budget]
+
+
+def test_least_logistics_rows_are_the_sorted_tables_first_per_sku():
+    """aimed_at_levels starts from each SKU's row of least logistics cost: the first row per SKU of
+    the table sorted (stable) by cost_total - cost_shortage, NaN last, ties in row order."""
+    from optimizer.candidates import _least_logistics
+
+    rng = np.random.default_rng(12)
+    n = 300
+    table = pd.DataFrame(dict(
+        sku=rng.choice(["a", "b", "c", "d"], n), family=rng.choice(["sS", "rQ"], n), mode="truck",
+        s=rng.integers(0, 9, n) * 1.0, S=rng.integers(9, 20, n) * 1.0, Q=np.nan, R=rng.integers(0, 2, n),
+        fill_rate=rng.random(n), cost_total=np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 5, n) * 1.0),
+        cost_shortage=rng.choice([0.0, -0.0, 1.0], n), other=rng.random(n)))
+    table.loc[table["sku"] == "d", "cost_total"] = np.nan  # a SKU whose every cost is missing
+    expected = (table.assign(_l=table["cost_total"] - table["cost_shortage"]).sort_values("_l", kind="stable")
+                .drop_duplicates("sku")[["sku", "family", "mode", "s", "S", "Q", "R", "fill_rate"]])
+    pd.testing.assert_frame_equal(_least_logistics(table), expected)
