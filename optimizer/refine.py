@@ -60,13 +60,72 @@ def _around(scenario: Scenario, evaluations: pd.DataFrame, seeds: pd.DataFrame) 
     return add_new(evaluations, _one_step(scenario, seeds))
 
 
+_NUMBERS = ("s", "S", "Q", "cap", "critical_level")
+
+
 def _one_step(scenario: Scenario, seeds: pd.DataFrame) -> pd.DataFrame:
     """The valid one-step moves of `_around`, evaluated or not (repeats kept)."""
     from scenarios.schema import dist_mean
 
+    seeds = policy_part(seeds).reset_index(drop=True)
+    if not all(seeds[c].dtype == np.float64 for c in _NUMBERS):
+        return _one_step_by_frames(scenario, seeds)
+    mu_of = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
+    mu = seeds["sku"].map(mu_of).to_numpy(dtype=float)
+    numbers = {c: seeds[c].to_numpy() for c in _NUMBERS}
+    blocks = list(_move_blocks(scenario, seeds, mu, numbers))  # (seed rows, move number, moved columns)
+    if not blocks:
+        return pd.DataFrame(columns=POLICY_COLUMNS)
+    # One take of the seeds' rows, in the order (seed, move), and the moved columns set from arrays:
+    # the rows and values a concat of one moved copy of the seeds per block gives, without the copies.
+    seed_pos = np.concatenate([rows for rows, _, _ in blocks])
+    move_pos = np.concatenate([np.full(len(rows), m) for rows, m, _ in blocks])
+    order = np.lexsort((move_pos, seed_pos))
+    df = seeds.iloc[seed_pos[order]].reset_index(drop=True)
+    for c in _NUMBERS:
+        if any(c in values for _, _, values in blocks):
+            column = np.concatenate([values.get(c, numbers[c][rows]) for rows, _, values in blocks])
+            df[c] = column[order]
+    return _valid(scenario, df)
+
+
+def _move_blocks(scenario: Scenario, seeds: pd.DataFrame, mu: np.ndarray, numbers: dict[str, np.ndarray]):
+    """The one-step moves as blocks (seed rows, move number, {moved column: its new float values}),
+    a block per family and combination of signs, then (under critical_level allocation) the two
+    critical-level moves; move numbers order each seed's moves (itertools.product's order, critical
+    levels last). A moved parameter is base + k * step for k in (-1, 0, 1), k = 0 included (-0.0 + 0.0
+    is 0.0, as the per-block copies always gave)."""
+    pack = scenario.policies.pack_size
+    codes, names = pd.factorize(seeds["family"])
+    names = names.tolist()
+    for family, params in _PARAMS.items():
+        rows = np.flatnonzero(codes == names.index(family)) if family in names else np.zeros(0, np.int64)
+        if not len(rows):
+            continue
+        base = {p: numbers[p][rows] for p in params}
+        steps = {p: _steps(base[p], mu[rows]) for p in params}
+        if "Q" in steps:
+            steps["Q"] = np.maximum(steps["Q"], pack)
+        # Every combination of -1, 0, +1 step in each parameter (diagonals included: in (S, cap) or
+        # (s, S) the better point often lies along a diagonal of the grid).
+        signs = [sg for sg in itertools.product((-1, 0, 1), repeat=len(params)) if any(sg)]
+        for m, sg in enumerate(signs):
+            yield rows, m, {p: base[p] + k * steps[p] for p, k in zip(params, sg)}
+    if _rationing(scenario) and len(seeds):
+        # The critical level moves on its own axis (not in the diagonals: that would triple the moves).
+        crit = numbers["critical_level"]
+        step = _steps(crit, mu)
+        for m, sign in enumerate((-1, 1)):
+            yield np.arange(len(seeds)), 3**6 + m, {"critical_level": crit + sign * step}  # after every family move
+
+
+def _one_step_by_frames(scenario: Scenario, seeds: pd.DataFrame) -> pd.DataFrame:
+    """_one_step for seeds whose numbers are not all float64: one moved copy of the seeds per block,
+    concatenated (pandas then decides the columns' types, as it always did)."""
+    from scenarios.schema import dist_mean
+
     pack = scenario.policies.pack_size
     mu_of = {s.id: dist_mean(s.demand) if s.demand is not None else 1.0 for s in scenario.skus}
-    seeds = policy_part(seeds).reset_index(drop=True)
     parts, seed_pos, move_pos = [], [], []
     # Vectorised per family: one block of rows per move (arrays over that family's seeds).
     for family, params in _PARAMS.items():

@@ -84,3 +84,31 @@ def test_moves_with_pack_and_moq_on_lots():
     assert len(got) > 100
     pd.testing.assert_frame_equal(got, reference_moves(sc, grid.iloc[:0], seeds))
     assert (got["Q"] % 6 == 0).all() and (got["Q"] >= 30).all()
+
+
+def test_moves_from_arrays_equal_the_moved_copies_of_the_seeds():
+    """_one_step builds the moves from arrays (one take of the seeds); _one_step_by_frames, one
+    moved copy of the seeds per block, concatenated. Same rows, order, values and types, also with
+    critical levels moving, -0.0 and missing levels; seeds with whole-number columns take the copies."""
+    from optimizer.refine import _one_step, _one_step_by_frames, _rationing
+
+    def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+        for c in ("s", "S", "Q", "cap", "critical_level"):  # -0.0 and 0.0 apart, as the keys tell them
+            assert (np.signbit(a[c].to_numpy(float)) == np.signbit(b[c].to_numpy(float))).all()
+
+    tiers = ("customer_tiers={allocation: critical_level, tiers: [{name: key, share: 0.4}, "
+             "{name: rest, share: 0.6}]}")
+    sc = scenarios.load(ROOT / "scenarios/examples/retail_dc.yaml", overrides=[ALL_FAMILIES, tiers])
+    grid = initial_candidates(sc)[POLICY_COLUMNS]
+    rng = np.random.default_rng(9)
+    seeds = grid.iloc[rng.permutation(len(grid))[:200]].reset_index(drop=True)
+    seeds["critical_level"] = rng.integers(0, 4, len(seeds)) * 1.0
+    seeds.loc[seeds.index[:20], "s"] = -0.0
+    seeds.loc[seeds.index[20:25], "critical_level"] = np.nan
+    assert _rationing(sc)
+    got = _one_step(sc, seeds)
+    assert len(got) > 1000 and np.signbit(got["s"]).any()
+    same(got, _one_step_by_frames(sc, seeds))
+    whole = seeds.assign(S=seeds["S"].fillna(0).astype(np.int64))
+    same(_one_step(sc, whole), _one_step_by_frames(sc, whole))
