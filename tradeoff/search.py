@@ -187,11 +187,13 @@ class _Chunk:
         return self.add_round(table, self.simulate(new, self.scenario.replications))
 
     # ---- refine rounds
-    def add_round(self, table: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
+    def add_round(self, table: pd.DataFrame, added: pd.DataFrame, codes: np.ndarray | None = None) -> pd.DataFrame:
         """`table` with the `added` rows appended, each in its SKU's next round (its SKU's highest
-        round in `table` plus one; 1 for a SKU without rows)."""
+        round in `table` plus one; 1 for a SKU without rows). `codes`: `table`'s SKU codes
+        (codes_and_classes) when the caller has them."""
         done = np.zeros(len(self.task.chunk.skus), np.int64)
-        np.maximum.at(done, self.codes_and_classes(table)[0], table["round"].to_numpy(np.int64))
+        codes = self.codes_and_classes(table)[0] if codes is None else codes
+        np.maximum.at(done, codes, table["round"].to_numpy(np.int64))
         added["round"] = done[self.codes_and_classes(added)[0]] + 1
         return pd.concat([table, added], ignore_index=True)
 
@@ -226,18 +228,18 @@ class _Chunk:
                 best = refine.cheapest_per_sku(codes, score)
                 moved = best if previous[k] is None else best[best != previous[k]]
                 previous[k] = best
-                seeds.append(table.iloc[moved[moved >= 0]][POLICY_COLUMNS])
+                seeds.append(_policies_at(table, moved[moved >= 0]))
                 if r == 0:
                     seeds.append(level.choice[POLICY_COLUMNS])
                 if k == 0 and r == 0:
-                    seeds.append(table.iloc[refine.cheapest_per_way(table, score)][POLICY_COLUMNS])
+                    seeds.append(_policies_at(table, refine.cheapest_per_way(table, score)))
             seeds = [s for s in seeds if len(s)]
             if not seeds:
                 break
             new = refine.around(self.scenario, table, pd.concat(seeds, ignore_index=True).drop_duplicates(ignore_index=True))
             if new.empty:
                 break
-            table = self.add_round(table, self.simulate(new, self.scenario.replications))
+            table = self.add_round(table, self.simulate(new, self.scenario.replications), codes)
         return table
 
     def contenders(self, table: pd.DataFrame, prices: Prices) -> pd.DataFrame:
@@ -260,6 +262,12 @@ class _Chunk:
             if column not in POLICY_COLUMNS:
                 table.iloc[rows, table.columns.get_loc(column)] = more[column].to_numpy()
         return table
+
+
+def _policies_at(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The policy columns of `table`'s rows at positions `rows`, taken at once (not every column of
+    those rows, then the policy ones)."""
+    return table.iloc[rows, [table.columns.get_loc(c) for c in POLICY_COLUMNS]]
 
 
 def head_columns(scenario: Scenario) -> list[str]:
