@@ -383,7 +383,9 @@ def write_scratch(table: pd.DataFrame, path: Path) -> None:
 
 
 def read_scratch(path: Path) -> pd.DataFrame:
-    return pd.read_feather(path)
+    """A chunk's table as write_scratch wrote it. Read on this thread: Arrow's threads only add CPU
+    time for a table of this size, and a worker runs one task per core anyway."""
+    return pd.read_feather(path, use_threads=False)
 
 
 def write_whole(buffer, path: Path) -> None:
