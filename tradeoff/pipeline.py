@@ -387,12 +387,18 @@ def _map_chunks(pool: Any, tasks: list, stages: Stages) -> list:
 
 
 def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
-    """The rows of `table` (one per SKU, in SKU order) of each chunk."""
+    """The policy columns of the rows of `table` (one per SKU, in SKU order) of each chunk, in the
+    table's order. One pass over the table: a boolean mask per chunk was chunks x SKUs work at the head."""
     from optimizer.candidates import policy_part
 
-    position = {sku: k for k, chunk in enumerate(chunks) for sku in chunk.skus}
-    owner = table["sku"].map(position).to_numpy()
-    return [policy_part(table.loc[owner == k]).reset_index(drop=True) for k in range(len(chunks))]
+    skus = [sku for chunk in chunks for sku in chunk.skus]
+    owner_of = np.repeat(np.arange(len(chunks)), [len(chunk.skus) for chunk in chunks])
+    codes = pd.Categorical(table["sku"].astype(object), categories=skus).codes
+    owner = np.where(codes >= 0, owner_of[codes], -1)
+    order = np.argsort(owner, kind="stable")  # stable: each chunk's rows stay in the table's order
+    bounds = np.searchsorted(owner[order], np.arange(len(chunks) + 1))
+    policies = policy_part(table)
+    return [policies.iloc[order[bounds[k]:bounds[k + 1]]].reset_index(drop=True) for k in range(len(chunks))]
 
 
 def share_skeleton(pool: Any, scenario: Scenario) -> Any:
