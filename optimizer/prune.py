@@ -31,14 +31,31 @@ def non_dominated(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> 
     cost = np.asarray(cost, dtype=float)
     benefits = np.asarray(benefits, dtype=float).reshape(-1, n)
     group = np.asarray(group)
-    # np.lexsort: the last key is the primary one. Negated benefits sort largest first.
-    keys = [np.arange(n)] + [-benefits[r] for r in range(benefits.shape[0] - 1, -1, -1)] + [cost, group]
-    order = np.lexsort(keys)
+    order = _skyline_order(group, cost, benefits)
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).astype(np.int64)
     ends = np.r_[starts[1:], n].astype(np.int64)
     attrs = np.ascontiguousarray(np.vstack([-cost[None, :], benefits]))  # every row "more is better"
     return _skyline(order.astype(np.int64), starts, ends, attrs)
+
+
+def _skyline_order(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> np.ndarray:
+    """Positions sorted by SKU, cost, each benefit (largest first) and index: np.lexsort over all the
+    keys, with the benefits and index compared only where SKU and cost tie (a lexsort of every row
+    by K + 3 keys was most of the pruning's time; ties are few)."""
+    n = len(cost)
+    order = np.lexsort([cost, group])  # stable: ties stay in index order
+    c, g = cost[order], group[order]
+    same = (g[1:] == g[:-1]) & ((c[1:] == c[:-1]) | (np.isnan(c[1:]) & np.isnan(c[:-1])))
+    if not same.any():
+        return order
+    tied = np.r_[same, False] | np.r_[False, same]  # every member of a run of ties
+    run = np.cumsum(np.r_[True, ~same])[tied]  # the run each tied position belongs to
+    members = order[tied]
+    # np.lexsort: the last key is the primary one. Negated benefits sort largest first.
+    keys = [members] + [-benefits[r, members] for r in range(benefits.shape[0] - 1, -1, -1)] + [run]
+    order[tied] = members[np.lexsort(keys)]
+    return order
 
 
 @numba.njit(cache=True)

@@ -39,6 +39,7 @@ import pandas as pd
 TRIGGERS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")  # = + - @ TAB CR LF NUL and full-width ＝ ＋ － ＠
 QUOTE = "'"
 FLOAT_FORMAT = "%.10g"  # fixed: same numbers -> same bytes, whatever the platform or engine
+ROWS_PER_BLOCK = 1024  # rows formatted at a time by csv_text (bounds its memory, not its output)
 BOOLS = ("True", "False")  # how plan/frontier/audit write booleans (pandas' words); batch.csv uses true/false
 
 
@@ -130,13 +131,17 @@ def csv_text(table: pd.DataFrame, bools: tuple[str, str] = BOOLS) -> str:
     """A table as CSV text, every cell through `cell` (strings neutralised, floats with FLOAT_FORMAT,
     -0.0 written as 0, empty cells for missing values) and `field` (RFC 4180 quoting); no index,
     `\\n` line ends, no timestamp: the same table always gives the same bytes."""
-    columns = [_fields(table.iloc[:, i], bools) for i in range(table.shape[1])]
-    lines = [_line([cell(c, bools) for c in table.columns])]
-    if len(columns) == 1:  # a lone empty cell is written "" (an empty line is skipped by readers)
-        lines += ['""\n' if f == "" else f + "\n" for f in columns[0]]
-    else:
-        lines += [",".join(row) + "\n" for row in zip(*columns)]
-    return "".join(lines)
+    parts = [_line([cell(c, bools) for c in table.columns])]
+    # A block of rows at a time: every cell of a large table as a Python string at once was tens of
+    # MB per 10,000 rows at the head, more than the table itself.
+    for start in range(0, len(table), ROWS_PER_BLOCK):
+        block = table.iloc[start:start + ROWS_PER_BLOCK]
+        columns = [_fields(block.iloc[:, i], bools) for i in range(block.shape[1])]
+        if len(columns) == 1:  # a lone empty cell is written "" (an empty line is skipped by readers)
+            parts.append("".join('""\n' if f == "" else f + "\n" for f in columns[0]))
+        else:
+            parts.append("".join(",".join(row) + "\n" for row in zip(*columns)))
+    return "".join(parts)
 
 
 def _line(cells: Sequence[str]) -> str:

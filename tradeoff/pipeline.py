@@ -349,7 +349,7 @@ class Searched:
     the selection can choose), and counts for summary.json."""
 
     plan: Any
-    efficient: pd.DataFrame
+    efficient: pd.DataFrame  # emptied (its columns kept) once the run's frontier and candidates are done
     chunks: list
     candidates: int = 0  # candidates simulated (rows of candidates.parquet)
     simulated: int = 0  # policy rows simulated, contenders' re-simulation included
@@ -434,6 +434,7 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
         generation = len(found.steps)
         tasks = [(handle, Task(c, engine, str(store), name, levels_of(k) if levels_of else (), generation))
                  for k, c in enumerate(chunks)]
+        found.efficient = None  # the tasks carry what they need of it: not held beside the new sets
         reports = _map_chunks(pool, tasks, stages)
         found.generation = generation
         if generation:  # the step before's files are read by no task any more
@@ -466,9 +467,15 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
             plans = [found.plan] + [p for p in optimizer.frontier_plans(scenario, found.efficient, finish=False)
                                     if p is not None]
             rounds = [MAX_REFINE_ROUNDS] + [FRONTIER_REFINE_ROUNDS] * (len(plans) - 1)
+            prices = [p.prices for p in plans]
             choices = [_slice_by_chunk(p.choice, chunks) for p in plans]
-            step("refine", lambda k: tuple(Level(p.prices, choice[k], n, contenders=(i == 0))
-                                           for i, (p, choice, n) in enumerate(zip(plans, choices, rounds))))
+            # The levels' whole rows (a table per level) are not sent: free them and the sweep's memo
+            # before the chunks' new efficient sets arrive, where the head's memory peaks.
+            del plans
+            clear_memo()
+            step("refine", lambda k: tuple(Level(price, choice[k], n, contenders=(i == 0))
+                                           for i, (price, choice, n) in enumerate(zip(prices, choices, rounds))))
+            del choices
             try:
                 previous, found.plan = found.plan, optimizer.select(scenario, found.efficient, target=target)
             except InfeasibleError as exc:  # the refined efficient set no longer meets the rules
@@ -646,6 +653,9 @@ def _run_in(scenario: Scenario, out: str | Path | None, folder: str, variants: A
                     audit_rows = audit_table(scenario, plan_table, evaluate, reps_verify)
             with stages("candidates"):
                 candidates = write_candidates(pool, found, plan.choice, engine, store, shared)
+            # Nothing reads the efficient set after this (the head's largest table): not kept while
+            # the files are written, where the head's memory peaks otherwise.
+            found.efficient = found.efficient.iloc[:0]
 
     if found.infeasible is not None:
         _infeasible_result(scenario, out, folder, variants, engine, found, frontier, alone, stages, work)

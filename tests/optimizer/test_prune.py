@@ -62,3 +62,21 @@ def test_nan_never_dominates_and_is_never_dominated():
     cost = np.array([1.0, 2.0, np.nan])
     ben = np.array([[5.0, np.nan, 0.0]])
     assert non_dominated(group, cost, ben).tolist() == [True, True, True]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_sort_breaks_only_ties_by_benefits_and_matches_the_full_lexsort(seed):
+    """_skyline_order compares benefits only where SKU and cost tie: the same order as np.lexsort
+    over every key (SKU, cost, each benefit largest first, index), NaN and -0.0 costs included."""
+    from optimizer.prune import _skyline_order
+
+    rng = np.random.default_rng(seed)
+    n, rows = int(rng.integers(1, 500)), int(rng.integers(1, 5))
+    group = rng.integers(0, 12, n)
+    cost = rng.integers(0, 4, n).astype(float)
+    cost[rng.random(n) < 0.1] = np.nan
+    cost[rng.random(n) < 0.1] = -0.0
+    ben = rng.integers(0, 3, (rows, n)).astype(float)
+    ben[rng.random((rows, n)) < 0.05] = np.nan
+    full = np.lexsort([np.arange(n)] + [-ben[r] for r in range(rows - 1, -1, -1)] + [cost, group])
+    assert np.array_equal(_skyline_order(group, cost, ben), full)

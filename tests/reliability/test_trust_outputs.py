@@ -139,6 +139,22 @@ def test_numbers_stay_numbers_and_enums_are_written_by_their_value():
     assert list(csv.reader(io.StringIO(text)))[1] == ["'=evil.yaml", "-0.25", "true", "optimal"]
 
 
+@pytest.mark.parametrize("rows", [0, 1, 1023, 1024, 1025, 2500])
+def test_a_table_written_a_block_of_rows_at_a_time_is_the_row_by_row_text(rows):
+    """csv_text formats ROWS_PER_BLOCK rows at a time: around the block edges its text is the one
+    rows_text writes cell by cell, row after row (one-column tables with empty cells too)."""
+    from tradeoff.csv_safe import ROWS_PER_BLOCK
+
+    assert ROWS_PER_BLOCK == 1024  # the parametrisation straddles this edge
+    k = np.arange(rows)
+    table = pd.DataFrame({"sku": [f"=s{i}" if i % 7 == 0 else f"s,{i}" for i in k], "x": k * 0.1 - 5.0,
+                          "n": k.astype(np.int64), "flag": k % 2 == 0,
+                          "gap": np.where(k % 5 == 0, np.nan, k / 3.0)})
+    assert csv_text(table) == rows_text(list(table.columns), table.to_dict("records"))
+    lone = pd.DataFrame({"note": ["" if i % 3 == 0 else f"n{i}" for i in k]})
+    assert csv_text(lone) == rows_text(["note"], lone.to_dict("records"))
+
+
 @settings(derandomize=True, max_examples=300, deadline=None, database=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("=+-@'\t\r\n \u3000\u00a0,\"aZ09.\uff1d\uff0b\uff0d\uff20")), max_size=6),
                 min_size=1, max_size=4))
