@@ -126,7 +126,11 @@ def _per_replication(counters: np.ndarray, scenario: Scenario, rates: tuple, mod
     operation is elementwise per candidate and replication, so a number and an array holding it
     give the same bits."""
     h, h_transit, lost_sale, substitution, unit_cost = rates[:5]
-    c = {name: counters[..., k] for name, k in INDEX.items()}
+    # Each counter as its own contiguous [n, reps] array: one transposing copy, after which every
+    # elementwise operation below reads contiguous memory instead of a stride of one counter row
+    # (the same values, so the same bits).
+    columns = np.ascontiguousarray(np.moveaxis(counters[..., :N_COUNTERS], -1, 0))
+    c = {name: columns[k] for name, k in INDEX.items()}
     P = float(scenario.horizon.periods)
     costs = scenario.costs
     demand = c["demand_units"]
@@ -232,12 +236,14 @@ def _t975(dof: int) -> float:
     return float(special.stdtrit(dof, 0.975))
 
 
-def half_width(x: np.ndarray) -> np.ndarray:
-    """95 % half-width over the last axis (replications): t(0.975, n-1) * sd / sqrt(n); 0 when n = 1."""
+def half_width(x: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
+    """95 % half-width over the last axis (replications): t(0.975, n-1) * sd / sqrt(n); 0 when n = 1.
+    `mean`: x.mean(axis=-1, keepdims=True) when the caller has it already; numpy's std then skips
+    its own sum, which is that same mean (sum / n over the same axis), so the bits do not change."""
     n = x.shape[-1]
     if n < 2:
         return np.zeros(x.shape[:-1])
-    return _t975(n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n)
+    return _t975(n - 1) * x.std(axis=-1, ddof=1, mean=mean) / np.sqrt(n)
 
 
 def summarize(counters: np.ndarray, scenario: Scenario, sku: Sku, modes=None) -> dict[str, np.ndarray]:
@@ -285,19 +291,19 @@ def _summary(counters: np.ndarray, per_rep: dict[str, np.ndarray]) -> dict[str, 
     # One [columns, candidates, replications] block: one mean and one half-width call for all
     # columns (each reduction runs over the same contiguous replications, so the numbers are those
     # of one call per column).
+    # The block's means serve the half-widths too (half_width(mean=...)): one sum per column, not two.
     names = METRIC_COLUMNS + COST_COLUMNS
     block = np.stack([per_rep[name] for name in names])
-    means = block.mean(axis=2)
-    cis = half_width(block)
+    means = block.mean(axis=2, keepdims=True)
+    cis = half_width(block, mean=means)
     out: dict[str, np.ndarray] = {}
     for k, name in enumerate(names):
-        out[name] = means[k]
+        out[name] = means[k, :, 0]
         out[f"{name}_ci"] = cis[k]
-    for name in EXTRA_COLUMNS:
-        if name != "replications":
-            out[name] = per_rep[name].mean(axis=1)
-    out["replications"] = np.full(counters.shape[0], counters.shape[1], dtype=np.int64)
+    # Columns with a mean only (extras, tiers'): one mean call over their stacked block, as above.
     n_tiers = (counters.shape[2] - N_COUNTERS) // N_TIER_COUNTERS
-    for name in tier_columns(n_tiers):
-        out[name] = per_rep[name].mean(axis=1)
+    mean_only = [name for name in EXTRA_COLUMNS if name != "replications"] + list(tier_columns(n_tiers))
+    mean_only_means = np.stack([per_rep[name] for name in mean_only]).mean(axis=2)
+    out.update(zip(mean_only, mean_only_means))
+    out["replications"] = np.full(counters.shape[0], counters.shape[1], dtype=np.int64)
     return {name: out[name] for name in SUMMARY_COLUMNS + tier_columns(n_tiers)}

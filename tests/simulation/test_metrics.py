@@ -117,3 +117,32 @@ def test_summarize_many_equals_summarize_per_sku_to_the_bit():
             assert together[name].tobytes() == expected.tobytes(), name
     with pytest.raises(ValueError, match="same number of replications"):
         summarize_many([(np.zeros((1, 2, N_COUNTERS)), sc.skus[0], [0]), (np.zeros((1, 3, N_COUNTERS)), sc.skus[1], [0])], sc)
+
+
+def test_summary_means_and_half_widths_are_the_plain_per_column_reductions_to_the_bit():
+    """summarize stacks the columns and hands the means to the half-widths (std(mean=...)) and the
+    counters are transposed once: each column must still be, to the last bit, the plain definition on
+    per_replication's values, x.mean(axis=1) and t(0.975, n-1) * x.std(axis=1, ddof=1) / sqrt(n),
+    tiers' columns included (key_accounts has three tiers)."""
+    from scenarios.loader import load
+    from simulation.counters import N_TIER_COUNTERS
+    from simulation.metrics import per_replication, summary_columns
+
+    rng = np.random.default_rng(11)
+    for sc in (world(), load("scenarios/examples/key_accounts.yaml")):
+        n_tiers = sc.tier_count()
+        width = N_COUNTERS + (N_TIER_COUNTERS * n_tiers if n_tiers > 1 else 0)
+        sku = sc.skus[0]
+        for reps in (2, 3, 10):
+            counters = rng.integers(0, 4, (7, reps, width)).astype(np.float64) * rng.random((7, reps, width)) * 100
+            modes = rng.integers(0, len(sc.transport), 7)
+            got = summarize(counters, sc, sku, modes=modes)
+            per_rep = per_replication(counters, sc, sku, modes=modes)
+            t = stats.t.ppf(0.975, reps - 1)
+            for name in summary_columns(sc):
+                if name == "replications" or name.endswith("_ci"):
+                    continue
+                assert got[name].tobytes() == per_rep[name].mean(axis=1).tobytes(), name
+                if name in METRIC_COLUMNS + COST_COLUMNS:
+                    ci = t * per_rep[name].std(axis=1, ddof=1) / np.sqrt(reps)
+                    assert got[f"{name}_ci"].tobytes() == ci.tobytes(), name
