@@ -60,6 +60,9 @@ def _quantiles(mean: float, var: float, levels: tuple[float, ...]) -> tuple[int,
         return tuple(0 for _ in levels)
     q = np.asarray(levels)
     if mean <= NORMAL_ABOVE:
+        head = _head_search(_cdf_head(float(mean), float(var)), q, CDF_MARGIN)
+        if head is not None:  # all settled inside the head: whole numbers >= 0
+            return tuple(head.tolist())
         table = _cdf_table(float(mean), float(var))
         idx = np.searchsorted(table, q, side="left")
         if not len(idx) or idx.max() < len(table):  # all read off the table: whole numbers >= 0
@@ -196,9 +199,61 @@ def _loss_table(mean: float, var: float) -> np.ndarray:
     """E[(X - r)+] for whole r = 0, 1, ..., X the demand total (mean, var) by moments (Poisson /
     negative binomial; mean > 0): mean - r + sum_{k<r} F(k) (the loss function via the CDF), up to a
     level beyond which it is ~0."""
-    cdf = _cdf_table(mean, var)
+    return _loss_of(mean, _cdf_table(mean, var))
+
+
+def _loss_of(mean: float, cdf: np.ndarray) -> np.ndarray:
+    """The loss table over len(cdf) + 1 levels from a CDF table (or its head: np.cumsum adds in
+    order, so a head's losses are the first entries of the whole table's, bit for bit)."""
     loss = mean - np.arange(len(cdf) + 1) + np.concatenate(([0.0], np.cumsum(cdf)))
     return np.maximum(loss, 0.0)
+
+
+# The head of the CDF table: most searches (quantiles up to 0.999, fill-rate reorder points) end
+# within mean + HEAD_SD sd, and the CDF's special functions are the cost of a table (about a quarter of
+# initial_candidates' CPU in a cold profile of the bench scenario), so the head is computed first and the whole table only when it does not settle
+# a search (_head_search).
+HEAD_SD = 5
+# How far past a key the head's last entry must be for the entries after the head to be on the
+# same side. CDF: F(k) is non-decreasing; scipy's pdtr / _nbinom_cdf are accurate to ~1e-15, far
+# inside 1e-9. Loss: exact arithmetic on the computed F (each in [0, 1]) gives a non-increasing loss;
+# the rounding of np.cumsum over N entries is at most ~N^2 x 2^-53 and that of mean - r and the sum
+# ~3N x 2^-53 (_loss_margin).
+CDF_MARGIN = 1e-9
+
+
+@lru_cache(maxsize=256)
+def _cdf_head(mean: float, var: float) -> np.ndarray:
+    """F(k) for whole k = 0 .. mean + HEAD_SD sd + 10 (at most _cdf_table's end): the first entries of
+    _cdf_table(mean, var), the same bits (_cdf is elementwise in k)."""
+    sd = math.sqrt(max(var, mean))
+    top = min(int(mean + HEAD_SD * sd + 10), _table_length(mean, var) - 1)
+    return _cdf(np.arange(top + 1), mean, var)
+
+
+def _table_length(mean: float, var: float) -> int:
+    """len(_cdf_table(mean, var)), without building it."""
+    return int(mean + 12 * math.sqrt(max(var, mean)) + 10) + 1
+
+
+def _loss_margin(n: int) -> float:
+    """Bound (with room) on how far the rounding can lift a loss table entry of n levels above an
+    earlier one: 2 x (n^2 + 3n) x 2^-52."""
+    return 2.0 * (float(n) * n + 3.0 * n) * 2.0**-52
+
+
+def _head_search(head: np.ndarray, keys: np.ndarray, margin: float) -> np.ndarray | None:
+    """np.searchsorted(table, keys, side="left") of the whole table whose first entries are `head`,
+    or None when the head does not settle it. Settled: the head is non-decreasing (so for every key
+    the search's answer is where head >= key switches to true, whatever the rest) and its last entry
+    passes every key by `margin` (so every later entry, within margin of a larger one, is >= the key
+    too). NaN anywhere (head or keys) fails these comparisons: not settled."""
+    keys = np.asarray(keys, dtype=float)
+    if not len(keys) or not len(head) or not head[-1] >= keys.max() + margin:
+        return None
+    if not (head[1:] >= head[:-1]).all():
+        return None
+    return np.searchsorted(head, keys, side="left")
 
 
 def _normal_reorder_point(mean: float, var: float, b: float) -> int:
@@ -226,8 +281,14 @@ def _reorder_points(ltd_mean: float, ltd_var: float, shortages: np.ndarray) -> n
             # normal loss function, which is accurate at these means whatever the dispersion.
             out[pos] = [_normal_reorder_point(ltd_mean, max(ltd_var, ltd_mean), x) for x in b[pos]]
         else:
-            loss = _loss_table(float(ltd_mean), float(ltd_var))  # non-increasing in r, ends ~0
-            out[pos] = np.minimum(np.searchsorted(-loss, -(b[pos] + 1e-12), side="left"), len(loss) - 1)
+            keys = -(b[pos] + 1e-12)
+            mean, var = float(ltd_mean), float(ltd_var)
+            head = _head_search(-_loss_of(mean, _cdf_head(mean, var)), keys, _loss_margin(_table_length(mean, var) + 1))
+            if head is not None:  # the first level with loss <= b, inside the head (< the clamp below)
+                out[pos] = head
+            else:
+                loss = _loss_table(mean, var)  # non-increasing in r, ends ~0
+                out[pos] = np.minimum(np.searchsorted(-loss, keys, side="left"), len(loss) - 1)
     return out
 
 

@@ -248,3 +248,34 @@ def test_least_logistics_rows_are_the_sorted_tables_first_per_sku():
     expected = (table.assign(_l=table["cost_total"] - table["cost_shortage"]).sort_values("_l", kind="stable")
                 .drop_duplicates("sku")[["sku", "family", "mode", "s", "S", "Q", "R", "fill_rate"]])
     pd.testing.assert_frame_equal(_least_logistics(table), expected)
+
+
+def test_searches_settled_in_the_table_head_equal_the_whole_table_searches():
+    """Quantiles and fill-rate reorder points read off the head of the CDF table (_cdf_head) when it
+    settles the search: they must equal the searches over the whole table (the definition before the
+    head: np.searchsorted over _cdf_table / _loss_table), for Poisson and negative-binomial totals,
+    small and large, levels up to 0.9999 and allowed shortages from 1e-6 units up; the head must be the
+    whole table's first entries bit for bit."""
+    import numpy as np
+
+    from optimizer.candidates import _cdf_head, _cdf_table, _loss_table, _quantiles, _reorder_points
+
+    rng = np.random.default_rng(3)
+    levels = (0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
+    settled = 0
+    for _ in range(400):
+        mean = float(rng.choice([rng.uniform(0.01, 3), rng.uniform(3, 60), rng.uniform(60, 3000)]))
+        var = float(mean * rng.choice([1.0, rng.uniform(1.0, 2.0), rng.uniform(2.0, 40.0)]))
+        full, head = _cdf_table(mean, var), _cdf_head(mean, var)
+        assert head.tobytes() == full[:len(head)].tobytes()
+        idx = np.searchsorted(full, levels, side="left")
+        if idx.max() < len(full):
+            settled += 1
+            assert _quantiles(mean, var, levels) == tuple(idx.tolist())
+        b = np.concatenate([[1e-6, 1e-3], rng.uniform(0, mean, 6), rng.uniform(0, 0.01 * mean, 4)])
+        loss = _loss_table(mean, var)
+        expected = np.ceil(mean - b - 1e-9).astype(np.int64)
+        pos = b < mean
+        expected[pos] = np.minimum(np.searchsorted(-loss, -(b[pos] + 1e-12), side="left"), len(loss) - 1)
+        assert _reorder_points(mean, var, b).tolist() == expected.tolist()
+    assert settled > 300
