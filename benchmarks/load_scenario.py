@@ -21,18 +21,16 @@ and whether both sides loaded the same scenario (model_dump and content hash).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scenarios" / "bench"))
 from make_bench import write_bench  # noqa: E402
+from revisions import alternated, child_figures  # noqa: E402  (benchmarks/revisions.py)
 
 # Runs in a fresh process whose working folder is the code to measure: load untimed, then timed.
 CHILD = r"""
@@ -47,28 +45,6 @@ dump = repr(scenario.model_dump()).encode("utf-8")
 print(json.dumps({"seconds": seconds, "skus": len(scenario.skus), "content_hash": content_hash(scenario),
                   "dump_sha256": hashlib.sha256(dump).hexdigest(), "code": scenarios.__file__}))
 """
-
-
-def measure(code_dir: Path, scenario: Path) -> dict:
-    """One fresh process loading `scenario` with the code in `code_dir`: its CPU seconds and what it loaded."""
-    env = {**os.environ, "PYTHONPATH": str(code_dir), "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR",
-                                                                                        "/tmp/nc_load_scenario")}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(scenario.resolve())], cwd=code_dir, env=env, check=True,
-                         capture_output=True, text=True)
-    found = json.loads(out.stdout.strip().splitlines()[-1])
-    if not Path(found["code"]).resolve().is_relative_to(code_dir.resolve()):  # the editable install won
-        raise RuntimeError(f"measured {found['code']}, not the code in {code_dir}")
-    return found
-
-
-def export(rev: str, into: Path) -> Path:
-    """The tracked files of git revision `rev` unpacked into `into` (the repository is left as it is)."""
-    archive = into / "code.tar"
-    with open(archive, "wb") as f:
-        subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], stdout=f, check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(into / "code", filter="data")
-    return into / "code"
 
 
 def line(runs: list[dict], label: str = "") -> str:
@@ -93,13 +69,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="load_scenario-") as tmp:
         scenario, _ = write_bench(args.n, os.path.join(tmp, "bench", f"bench_{args.n}.yaml"))
-        sides = {"": ROOT}
-        if args.before:
-            sides = {"_before": export(args.before, Path(tmp)), "_after": ROOT}
-        runs: dict[str, list[dict]] = {k: [] for k in sides}
-        for _ in range(args.repeats):
-            for label, code_dir in sides.items():
-                runs[label].append(measure(code_dir, Path(scenario)))
+        path = Path(scenario)
+        runs = alternated(args.before, Path(tmp), args.repeats,
+                          lambda code: child_figures(code, CHILD, [str(path.resolve())], "/tmp/nc_load_scenario"))
     for label, side in runs.items():
         print(line(side, label))
         print(f"  content_hash {side[0]['content_hash']}, same scenario in every repeat: {same_scenario(side)}")

@@ -24,16 +24,13 @@ byte-identical across repeats (they must be) and between the two sides.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from revisions import alternated, child_figures  # noqa: E402  (benchmarks/revisions.py)
 
 # Runs in a fresh process whose working folder is the code to measure: read the result, time the render.
 CHILD = r"""
@@ -50,28 +47,6 @@ import tradeoff
 print(json.dumps({"seconds": seconds, "sha256": hashlib.sha256(html.encode("utf-8")).hexdigest(),
                   "bytes": len(html.encode("utf-8")), "matplotlib_preloaded": preloaded, "code": tradeoff.__file__}))
 """
-
-
-def measure(code_dir: Path, folder: Path, scenario: Path) -> dict:
-    """One fresh process rendering the report with the code in `code_dir`: its CPU seconds and page hash."""
-    env = {**os.environ, "PYTHONPATH": str(code_dir), "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR",
-                                                                                        "/tmp/nc_report_write")}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(folder.resolve()), str(scenario.resolve())], cwd=code_dir,
-                         env=env, check=True, capture_output=True, text=True)
-    found = json.loads(out.stdout.strip().splitlines()[-1])
-    if not Path(found["code"]).resolve().is_relative_to(code_dir.resolve()):  # the editable install won
-        raise RuntimeError(f"measured {found['code']}, not the code in {code_dir}")
-    return found
-
-
-def export(rev: str, into: Path) -> Path:
-    """The tracked files of git revision `rev` unpacked into `into` (the repository is left as it is)."""
-    archive = into / "code.tar"
-    with open(archive, "wb") as f:
-        subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], stdout=f, check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(into / "code", filter="data")
-    return into / "code"
 
 
 def line(runs: list[dict], scenario: Path, label: str = "") -> str:
@@ -94,13 +69,9 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="report_write-") as tmp:
-        sides = {"": ROOT}
-        if args.before:
-            sides = {"_before": export(args.before, Path(tmp)), "_after": ROOT}
-        runs: dict[str, list[dict]] = {k: [] for k in sides}
-        for _ in range(args.repeats):
-            for label, code_dir in sides.items():
-                runs[label].append(measure(code_dir, args.folder, args.scenario))
+        figures = [str(args.folder.resolve()), str(args.scenario.resolve())]
+        runs = alternated(args.before, Path(tmp), args.repeats,
+                          lambda code: child_figures(code, CHILD, figures, "/tmp/nc_report_write"))
     for label, side in runs.items():
         print(line(side, args.scenario, label))
         print(f"  page {side[0]['bytes']} bytes, byte-identical across repeats: {identical(side)}, "

@@ -210,9 +210,9 @@ def _loss_of(mean: float, cdf: np.ndarray) -> np.ndarray:
 
 
 # The head of the CDF table: most searches (quantiles up to 0.999, fill-rate reorder points) end
-# within mean + HEAD_SD sd, and the CDF's special functions are the cost of a table (about a quarter of
-# initial_candidates' CPU in a cold profile of the bench scenario), so the head is computed first and the whole table only when it does not settle
-# a search (_head_search).
+# within mean + HEAD_SD sd, and the CDF's special functions are the cost of a table, so the head is
+# computed first and the whole table only when it does not settle a search (_head_search;
+# benchmarks/initial_candidates.py measures the candidates).
 HEAD_SD = 5
 # How far past a key the head's last entry must be for the entries after the head to be on the
 # same side. CDF: F(k) is non-decreasing; scipy's pdtr / _nbinom_cdf are accurate to ~1e-15, far

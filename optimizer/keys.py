@@ -52,8 +52,8 @@ _RADIX_LIMIT = 2**62  # combined codes stay below this: exact in int64
 class JointCodes:
     """Integer codes of rows by several columns at once: equal exactly when every column's code is.
     Each column's codes (0 .. n - 1) are appended as one more digit of a mixed-radix number, so no
-    column but the first costs a pass over the combined codes (re-factorizing them after every
-    column was most of the time of a key); only when the next digit could overflow int64 are the
+    column but the first costs a pass over the combined codes (no re-factorizing after every
+    column); only when the next digit could overflow int64 are the
     codes so far renumbered densely (pd.factorize keeps their equality, not their order). The codes
     are not dense: use them for equality (np.isin, duplicated), not as positions."""
 

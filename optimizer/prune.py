@@ -41,9 +41,8 @@ def non_dominated(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> 
 
 def _skyline_order(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> np.ndarray:
     """Positions sorted by SKU, cost, each benefit (largest first) and index: np.lexsort over all the
-    keys, with the benefits and index compared only where SKU and cost tie (a lexsort of every row
-    by K + 3 keys was most of the pruning's time; ties are few)."""
-    n = len(cost)
+    keys, with the benefits and index compared only where SKU and cost tie (few rows do), instead of
+    a lexsort of every row by K + 3 keys."""
     order = np.lexsort([cost, group])  # stable: ties stay in index order
     c, g = cost[order], group[order]
     same = (g[1:] == g[:-1]) & ((c[1:] == c[:-1]) | (np.isnan(c[1:]) & np.isnan(c[:-1])))

@@ -18,14 +18,13 @@ Order (docs/scenario-reference.md, "Loading order"):
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
 from scenarios.errors import Problem, ScenarioError, show
+from scenarios.gc_pause import without_gc_passes
 from scenarios.merge import PathError, Segment, deep_merge, format_path, overlaps, parse_path, set_path
 from scenarios.schema import NAME_PATTERN, Scenario
 from scenarios.schema_walk import types_at
@@ -420,26 +419,8 @@ def load(path: str | os.PathLike, overrides: Any = None, variants: Any = None) -
     by a named option such as --target: messages say "set by --target"), applied in order. `variants`: names (list or "a,b") of the file's
     `variants`, applied after `extends` and before `overrides`. Raises ScenarioError listing every
     problem (file, YAML path, value, rule)."""
-    with _without_gc_passes():
+    with without_gc_passes():  # loading builds small objects per cell of every SKU
         return _load(path, overrides, variants)
-
-
-@contextlib.contextmanager
-def _without_gc_passes() -> Iterator[None]:
-    """Inside, Python's cyclic garbage collector does not run (its state is restored after).
-
-    Loading builds a few small objects per cell of every SKU (mappings, then validated models):
-    they start collector passes again and again, and each full pass walks every object the process
-    holds, not just the scenario's (at 10,000 SKUs, 0.08 of 0.26 CPU-s in a process that holds
-    nothing else). The load leaves almost no cyclic garbage; reference counting frees the rest as usual.
-    (tradeoff.report.without_gc_passes does the same for the report pages.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load(path: str | os.PathLike, overrides: Any, variants: Any) -> Scenario:

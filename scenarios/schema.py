@@ -43,6 +43,11 @@ def _hidden_character(value: str, allowed: str = "") -> str | None:
     code point and position, or None."""
     if value.isascii() and value.isprintable():
         return None  # the common case, checked in C: printable ASCII has no control or invisible character
+    return _hidden_character_by_walk(value, allowed)
+
+
+def _hidden_character_by_walk(value: str, allowed: str = "") -> str | None:
+    """_hidden_character without its ASCII shortcut: every character's Unicode category."""
     for i, ch in enumerate(value):
         if ch in allowed:
             continue
@@ -87,6 +92,11 @@ def normal_id(value: str) -> str:
 def _identifier(value: str) -> str:
     if value.isascii() and value.isprintable() and value.strip() == value:
         return value  # the usual id, checked in C: nothing to refuse, and NFC leaves ASCII as it is
+    return _identifier_by_rule(value)
+
+
+def _identifier_by_rule(value: str) -> str:
+    """_identifier without its ASCII shortcut: the identifier rule, then NFC."""
     rule = identifier_rule(value)
     if rule is not None:
         raise ValueError(rule)
@@ -401,9 +411,9 @@ DemandDistribution = Annotated[
 ]
 
 
-# The families given by their mean. The moments below look them up by exact type first: an isinstance
-# miss on a pydantic class costs about 70 ns, and loading, ABC classes and the optimiser take the
-# moments of every SKU's demand. The isinstance chains after that stay the general rule.
+# The families given by their mean. The moments below look them up by exact type first: isinstance
+# misses on pydantic classes add up, because loading, ABC classes and the optimiser take the moments
+# of every SKU's demand. The isinstance chains after that stay the general rule.
 _MEAN_FAMILIES = frozenset({Poisson, NegBin, Normal, Gamma})
 
 

@@ -132,8 +132,8 @@ def csv_text(table: pd.DataFrame, bools: tuple[str, str] = BOOLS) -> str:
     -0.0 written as 0, empty cells for missing values) and `field` (RFC 4180 quoting); no index,
     `\\n` line ends, no timestamp: the same table always gives the same bytes."""
     parts = [_line([cell(c, bools) for c in table.columns])]
-    # A block of rows at a time: every cell of a large table as a Python string at once was tens of
-    # MB per 10,000 rows at the head, more than the table itself.
+    # A block of rows at a time: every cell of a large table as a Python string at once is a string
+    # object per cell, many times the table's own size.
     for start in range(0, len(table), ROWS_PER_BLOCK):
         block = table.iloc[start:start + ROWS_PER_BLOCK]
         columns = [_fields(block.iloc[:, i], bools) for i in range(block.shape[1])]

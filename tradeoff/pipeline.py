@@ -459,9 +459,6 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
             return found
     with stages("refine"):
         for _ in range(PRICE_ROUNDS):
-            # The sweeps of earlier efficient sets are of no more use: free their plans (a few MB per
-            # 1,000 SKUs each) before the next one is made.
-            clear_memo()
             # Each level's prices and price-optimal choices are what the chunks refine around: no
             # finishing MILPs for them (the final curve is solved whole, on the refined sets).
             plans = [found.plan] + [p for p in optimizer.frontier_plans(scenario, found.efficient, finish=False)
@@ -469,8 +466,9 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
             rounds = [MAX_REFINE_ROUNDS] + [FRONTIER_REFINE_ROUNDS] * (len(plans) - 1)
             prices = [p.prices for p in plans]
             choices = [_slice_by_chunk(p.choice, chunks) for p in plans]
-            # The levels' whole rows (a table per level) are not sent: free them and the sweep's memo
-            # before the chunks' new efficient sets arrive, where the head's memory peaks.
+            # The levels' whole rows (a table per level) are not sent, and the sweep is of no use once
+            # the efficient set changes: free both before the chunks' new sets arrive, where the
+            # head's memory peaks.
             del plans
             clear_memo()
             step("refine", lambda k: tuple(Level(price, choice[k], n, contenders=(i == 0))
@@ -483,7 +481,6 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
                 break
             if refine.gain_within_noise(previous, found.plan):
                 break
-        clear_memo()  # the refine trips' sweeps: the final curve is drawn on the last efficient set
     return found
 
 

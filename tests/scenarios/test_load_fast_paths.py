@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import math
 import re
-import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -15,22 +14,10 @@ from hypothesis import strategies as st
 import scenarios
 from scenarios.errors import ScenarioError, show
 from scenarios.merge import PathError, set_path
-from scenarios.schema import (_INVISIBLE, Compound, Empirical, Fixed, Gamma, NegBin, Normal, Poisson, Uniform,
-                              _hidden_character, _identifier, demand_size, dist_mean, dist_var, id_problems,
-                              identifier_rule, normal_id)
+from scenarios.schema import (Compound, Empirical, Fixed, Gamma, NegBin, Normal, Poisson, Uniform,
+                              _hidden_character, _hidden_character_by_walk, _identifier, _identifier_by_rule,
+                              demand_size, dist_mean, dist_var, id_problems, normal_id)
 from scenarios.skus_csv import _parent, number
-
-
-def _hidden_character_by_walk(value: str, allowed: str = "") -> str | None:
-    """The rule without its fast path: every character's Unicode category."""
-    for i, ch in enumerate(value):
-        if ch in allowed:
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Zl", "Zp") or ch in _INVISIBLE:
-            kind = "control" if cat == "Cc" else ("line or paragraph separator" if cat in ("Zl", "Zp") else "invisible")
-            return f"the {kind} character U+{ord(ch):04X} at position {i + 1}"
-    return None
 
 
 @pytest.mark.parametrize("allowed", ["", "\n\t"])
@@ -45,13 +32,6 @@ def _outcome(fn, value):
         return "ok", fn(value)
     except ValueError as exc:
         return "refused", str(exc)
-
-
-def _identifier_by_rule(value: str) -> str:
-    rule = identifier_rule(value)
-    if rule is not None:
-        raise ValueError(rule)
-    return normal_id(value)
 
 
 def test_identifier_agrees_with_the_rule_for_every_code_point():

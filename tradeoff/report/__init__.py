@@ -12,28 +12,9 @@ The pages are Jinja2 templates (templates/) with autoescaping on: every user str
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
+from scenarios.gc_pause import without_gc_passes
 
 __all__ = ["render_compare", "render_report"]
-
-
-@contextlib.contextmanager
-def without_gc_passes() -> Iterator[None]:
-    """Inside, Python's cyclic garbage collector does not run (its state is restored after).
-
-    A page allocates a great many small objects (matplotlib's modules and artists, table cells),
-    which start collector passes again and again, and each full pass walks every object the run
-    holds, not just the page's. The page's own cyclic garbage (its figures) is small and is freed by
-    the first pass after it; reference counting frees everything else as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def render_report(result) -> str:
