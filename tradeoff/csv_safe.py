@@ -119,12 +119,57 @@ def _fields(series: pd.Series, bools: tuple[str, str]) -> list[str]:
     the same bytes, without a per-cell test on most of a table."""
     kind = series.dtype.kind
     if kind == "f":
-        return ["" if v != v else FLOAT_FORMAT % (v + 0.0) for v in series.to_numpy().tolist()]
+        values = series.to_numpy(dtype=float, na_value=np.nan) + 0.0  # -0.0 -> 0
+        out = list(map(FLOAT_FORMAT.__mod__, values.tolist()))
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            out[i] = ""
+        return out
     if kind in "iu":
         return [str(v) for v in series.to_numpy().tolist()]
     if kind == "b":
         return [bools[0] if v else bools[1] for v in series.to_numpy().tolist()]
-    return [field(cell(v, bools)) for v in series.astype(object).tolist()]
+    values = series.to_numpy(dtype=object)
+    if kind in "OU" and len(values):
+        types = set(map(type, values))
+        if types <= _PLAIN_TYPES:
+            return _text_fields(values, bools)
+        if types <= _PLAIN_OR_MISSING:  # text with missing cells (None, NaN): those are empty
+            missing = pd.isna(values)
+            present = values[~missing]
+            if set(map(type, present)) <= _PLAIN_TYPES:
+                out = [""] * len(values)
+                for i, text in zip(np.flatnonzero(~missing).tolist(), _text_fields(present, bools)):
+                    out[i] = text
+                return out
+    return [field(cell(v, bools)) for v in values.tolist()]
+
+
+_PLAIN_TYPES = frozenset((str, np.str_))
+_PLAIN_OR_MISSING = _PLAIN_TYPES | {type(None), float}
+_QUOTING = np.array([ord(ch) for ch in ',"\r\n'], dtype=np.uint32)
+
+
+def _text_fields(values: np.ndarray, bools: tuple[str, str]) -> list[str]:
+    """`field(cell(v))` for a column of plain strings, with the per-cell rules applied only where they
+    can change something. A string whose first character is an ASCII letter or digit is never
+    neutralised, and one without a comma, a double quote, CR or LF is never quoted: those are written
+    as they are, found by one pass over the column's code points; the rest go through `cell`/`field`.
+    (SKU ids, classes and modes are mostly such strings; benchmarks/csv_write.py times csv_text on a
+    finished run's tables.)"""
+    # Fixed-width UTF-32: code points as a (cells, width) array. NumPy drops trailing NULs, which can
+    # neither make a cell dangerous (only a first character can) nor need quoting.
+    points = values.astype(str)
+    width = points.dtype.itemsize // 4
+    if width == 0:  # every cell empty: the per-cell rules write each as it is
+        return [field(cell(v, bools)) for v in values.tolist()]
+    points = points.view(np.uint32).reshape(len(values), width)
+    first = points[:, 0]
+    alnum_first = ((first >= 48) & (first <= 57)) | ((first >= 65) & (first <= 90)) | ((first >= 97) & (first <= 122))
+    plain = alnum_first & ~np.isin(points, _QUOTING).any(axis=1)
+    out = [str(v) for v in values.tolist()]
+    for i in np.flatnonzero(~plain).tolist():
+        out[i] = field(cell(out[i], bools))
+    return out
 
 
 def csv_text(table: pd.DataFrame, bools: tuple[str, str] = BOOLS) -> str:
