@@ -210,9 +210,10 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
     achieved level) is service.frontier_tier's demand-weighted metric, not the aggregate's."""
     metric = scenario.service.metric
     ids = [s.id for s in scenario.skus]
-    # SKU index per row by category codes (-1: not a SKU of the scenario); a Python-level map over
-    # 10^5-10^6 rows would take seconds
-    codes = pd.Categorical(evaluations["sku"].astype(object), categories=ids).codes.astype(np.int64)
+    # SKU index per row by one hash lookup (-1: not a SKU of the scenario); a Python-level map over
+    # 10^5-10^6 rows would take seconds. (Categorical codes did the same, but pandas deprecates
+    # values outside the categories.)
+    codes = pd.Index(ids, dtype=object).get_indexer(evaluations["sku"].astype(object)).astype(np.int64)
     # Copies only where rows go: the table can be most of the head's memory on a large catalogue.
     known = codes >= 0
     ev = evaluations.reset_index(drop=True) if known.all() else evaluations[known].reset_index(drop=True)

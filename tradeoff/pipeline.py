@@ -393,7 +393,7 @@ def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
 
     skus = [sku for chunk in chunks for sku in chunk.skus]
     owner_of = np.repeat(np.arange(len(chunks)), [len(chunk.skus) for chunk in chunks])
-    codes = pd.Categorical(table["sku"].astype(object), categories=skus).codes
+    codes = pd.Index(skus, dtype=object).get_indexer(table["sku"].astype(object))  # -1: no chunk's SKU
     owner = np.where(codes >= 0, owner_of[codes], -1)
     order = np.argsort(owner, kind="stable")  # stable: each chunk's rows stay in the table's order
     bounds = np.searchsorted(owner[order], np.arange(len(chunks) + 1))
