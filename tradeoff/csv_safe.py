@@ -129,18 +129,13 @@ def _fields(series: pd.Series, bools: tuple[str, str]) -> list[str]:
     if kind == "b":
         return [bools[0] if v else bools[1] for v in series.to_numpy().tolist()]
     values = series.to_numpy(dtype=object)
-    if kind in "OU" and len(values):
-        types = set(map(type, values))
-        if types <= _PLAIN_TYPES:
-            return _text_fields(values, bools)
-        if types <= _PLAIN_OR_MISSING:  # text with missing cells (None, NaN): those are empty
-            missing = pd.isna(values)
-            present = values[~missing]
-            if set(map(type, present)) <= _PLAIN_TYPES:
-                out = [""] * len(values)
-                for i, text in zip(np.flatnonzero(~missing).tolist(), _text_fields(present, bools)):
-                    out[i] = text
-                return out
+    if kind in "OU" and set(map(type, values)) <= _PLAIN_OR_MISSING:
+        present = ~pd.isna(values)
+        if set(map(type, values[present])) <= _PLAIN_TYPES:  # text; a missing cell (None, NaN) is empty
+            out = [""] * len(values)
+            for i, text in zip(np.flatnonzero(present).tolist(), _text_fields(values[present], bools)):
+                out[i] = text
+            return out
     return [field(cell(v, bools)) for v in values.tolist()]
 
 
@@ -158,11 +153,8 @@ def _text_fields(values: np.ndarray, bools: tuple[str, str]) -> list[str]:
     finished run's tables.)"""
     # Fixed-width UTF-32: code points as a (cells, width) array. NumPy drops trailing NULs, which can
     # neither make a cell dangerous (only a first character can) nor need quoting.
-    points = values.astype(str)
-    width = points.dtype.itemsize // 4
-    if width == 0:  # every cell empty: the per-cell rules write each as it is
-        return [field(cell(v, bools)) for v in values.tolist()]
-    points = points.view(np.uint32).reshape(len(values), width)
+    points = values.astype(str)  # at least one character wide, even when every cell is empty
+    points = points.view(np.uint32).reshape(len(values), points.dtype.itemsize // 4)
     first = points[:, 0]
     alnum_first = ((first >= 48) & (first <= 57)) | ((first >= 65) & (first <= 90)) | ((first >= 97) & (first <= 122))
     plain = alnum_first & ~np.isin(points, _QUOTING).any(axis=1)
