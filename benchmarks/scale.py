@@ -44,14 +44,26 @@ MAKE_BENCH = ROOT / "scenarios/bench/make_bench.py"
 
 # Runs in the child process: one tradeoff.run, its own wall time and a fingerprint of the plan.
 CHILD = r"""
-import hashlib, json, sys, time
+import hashlib, json, os, sys, time
 from tradeoff.pipeline import run
 from tradeoff.results_io import csv_text
 path, out, executor, jobs, tell = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
 start = time.perf_counter()
+head_cpu, head_rss, began = {}, {}, {}
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 def progress(stage, done, total):
-    print(f"progress {time.perf_counter() - start:.1f} {stage} {done}/{total}", file=sys.stderr, flush=True)
-result = run(path, out=out, executor=executor, jobs=jobs, progress=progress if tell else None)
+    # The head's own CPU per stage (this process only: the workers' CPU is theirs) and its resident
+    # memory when the stage ends: where the serial part and the head's memory go.
+    if total == 1 and done == 0:
+        began[stage] = time.process_time()
+    elif total == 1 and done == 1 and stage in began:
+        head_cpu[stage] = head_cpu.get(stage, 0.0) + time.process_time() - began.pop(stage)
+        head_rss[stage] = rss_mb()
+    if tell:
+        print(f"progress {time.perf_counter() - start:.1f} {stage} {done}/{total}", file=sys.stderr, flush=True)
+result = run(path, out=out, executor=executor, jobs=jobs, progress=progress)
 wall = time.perf_counter() - start
 print(json.dumps({
     "wall_s": wall,
@@ -60,6 +72,8 @@ print(json.dumps({
     "skus": len(result.plan),
     "timings": result.summary.get("timings", {}),
     "head_cpu_s": time.process_time(),  # this process only: with --jobs > 1, the head's own (serial) work
+    "head_cpu_by_stage": head_cpu,
+    "head_rss_mb_after": head_rss,
 }))
 """
 
@@ -182,6 +196,11 @@ def main() -> None:
                       f"peak_tree_mb={f['peak_tree_mb']:.0f} peak_main_mb={f['peak_main_mb']:.0f} "
                       f"cost_total={f['cost_total']:.2f} plan={f['plan']} load_avg={f['load_avg']:.1f}  [{stages}]",
                       flush=True)
+                print(f"  head CPU s by stage: " + " ".join(f"{k}={v:.2f}" for k, v in f["head_cpu_by_stage"].items())
+                      + f" (outside the stages {f['head_cpu_s'] - sum(f['head_cpu_by_stage'].values()):.2f}: "
+                      "imports, start-up, the executor)", flush=True)
+                print(f"  head RSS MB at each stage's end: "
+                      + " ".join(f"{k}={v:.0f}" for k, v in f["head_rss_mb_after"].items()), flush=True)
         low = min(args.jobs)
         for executor in args.executors:
             for jobs in args.jobs:
@@ -202,6 +221,12 @@ def main() -> None:
             print(f"head_memory n={args.head_memory_from}: {small['peak_main_mb']:.0f} MB, n={args.n}: "
                   f"{big['peak_main_mb']:.0f} MB -> {slope:.1f} MB per 1,000 SKUs (peak RSS of the run's main "
                   f"process, local jobs={top})")
+            per_k = (args.n - args.head_memory_from) / 1000
+            print("  per 1,000 SKUs, by stage: head CPU s " + " ".join(
+                f"{k}={(big['head_cpu_by_stage'][k] - small['head_cpu_by_stage'].get(k, 0.0)) / per_k:.3f}"
+                for k in big["head_cpu_by_stage"]) + "; head RSS MB at the stage's end " + " ".join(
+                f"{k}={(big['head_rss_mb_after'][k] - small['head_rss_mb_after'].get(k, 0.0)) / per_k:.1f}"
+                for k in big["head_rss_mb_after"]), flush=True)
         if top > 1 and ("local", top) in figures and ("local", 1) in figures:
             project(args.n, figures[("local", 1)], figures[("local", top)], top,
                     (args.head_memory_from, small) if small is not None else None)

@@ -55,14 +55,36 @@ class Pricing:
         self.n = len(cost)
 
     def reduced(self, lam: np.ndarray, A: np.ndarray | None = None) -> np.ndarray:
-        """Reduced cost per (sorted) candidate: cost - lam . coef."""
-        A = self.A if A is None else A
-        return self.cost - lam @ A if len(lam) else self.cost.copy()
+        """Reduced cost per (sorted) candidate: cost - lam . coef (n,), coef the columns of A (K, n)."""
+        return reduced_cost(self.cost, self.A if A is None else A, lam)
 
     def argmin(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sorted position of each SKU's cheapest candidate, first in ties; the minima). A SKU with a
         NaN reduced cost has minimum NaN and position n, as np.minimum.reduceat would give."""
         return _group_argmin(np.ascontiguousarray(r, dtype=np.float64), self.starts)
+
+
+def reduced_cost(cost: np.ndarray, A: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """cost - lam @ A (shapes (n,), (K, n), (K,)) on this thread. numpy's `lam @ A` is a BLAS gemv,
+    which OpenBLAS spreads over every core: at the head, where the pricing runs a few hundred times
+    per sweep over every candidate, the extra threads added a third to the CPU time for no gain in
+    wall time (benchmarks/scale.py's head CPU by stage)."""
+    if not len(lam):
+        return np.array(cost, dtype=np.float64)
+    return _reduced_cost(np.ascontiguousarray(cost, dtype=np.float64), np.ascontiguousarray(A, dtype=np.float64),
+                         np.ascontiguousarray(lam, dtype=np.float64))
+
+
+@numba.njit(cache=True)
+def _reduced_cost(cost, A, lam):  # pragma: no cover - compiled; tested through reduced_cost
+    K, n = A.shape
+    r = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        s = lam[0] * A[0, i]
+        for k in range(1, K):
+            s += lam[k] * A[k, i]
+        r[i] = cost[i] - s
+    return r
 
 
 @numba.njit(cache=True)
@@ -214,7 +236,7 @@ class Decomposition:
 
         def price(lam):
             tp = time.perf_counter()
-            r = pr.cost - lam @ At if K else pr.cost.copy()
+            r = reduced_cost(pr.cost, At, lam)
             sel, mins = pr.argmin(r)
             L = float(mins.sum() + lam @ b)
             p = self._add_plan(sel)
