@@ -49,10 +49,13 @@ from tradeoff.pipeline import run
 from tradeoff.results_io import csv_text
 path, out, executor, jobs, tell = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
 start = time.perf_counter()
-head_cpu, head_rss, began = {}, {}, {}
+head_cpu, head_rss, head_peak, began = {}, {}, {}, {}
 def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def peak_mb():  # the process's peak resident memory so far (VmHWM): which stage raised the peak
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 def progress(stage, done, total):
     # The head's own CPU per stage (this process only: the workers' CPU is theirs) and its resident
     # memory when the stage ends: where the serial part and the head's memory go.
@@ -61,6 +64,7 @@ def progress(stage, done, total):
     elif total == 1 and done == 1 and stage in began:
         head_cpu[stage] = head_cpu.get(stage, 0.0) + time.process_time() - began.pop(stage)
         head_rss[stage] = rss_mb()
+        head_peak[stage] = peak_mb()
     if tell:
         print(f"progress {time.perf_counter() - start:.1f} {stage} {done}/{total}", file=sys.stderr, flush=True)
 result = run(path, out=out, executor=executor, jobs=jobs, progress=progress)
@@ -74,6 +78,7 @@ print(json.dumps({
     "head_cpu_s": time.process_time(),  # this process only: with --jobs > 1, the head's own (serial) work
     "head_cpu_by_stage": head_cpu,
     "head_rss_mb_after": head_rss,
+    "head_peak_mb_after": head_peak,
 }))
 """
 
@@ -201,6 +206,8 @@ def main() -> None:
                       "imports, start-up, the executor)", flush=True)
                 print(f"  head RSS MB at each stage's end: "
                       + " ".join(f"{k}={v:.0f}" for k, v in f["head_rss_mb_after"].items()), flush=True)
+                print(f"  head peak RSS MB so far at each stage's end (VmHWM): "
+                      + " ".join(f"{k}={v:.0f}" for k, v in f["head_peak_mb_after"].items()), flush=True)
         low = min(args.jobs)
         for executor in args.executors:
             for jobs in args.jobs:

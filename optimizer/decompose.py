@@ -317,7 +317,10 @@ class Decomposition:
         mins = np.minimum.reduceat(r, pr.starts)
         slack = r - mins[pr.gs]
         floor = max(LB, bound_floor)
-        tie = 1e-9 * max(1.0, abs(LB))
+        # Candidates tied with their SKU's cheapest, up to rounding: rounding is relative to one
+        # candidate's cost, so the tolerance is one SKU's share of the bound, not the bound itself
+        # (which grows with the catalogue and made hundreds of SKUs "tied" at 20,000 SKUs).
+        tie = 1e-9 * max(1.0, abs(LB) / len(pr.starts))
         # the best plan known: the caller's, or a plan of the bundle that meets the rows at t
         best, best_cost = None, np.inf
         known, known_cost = self.known_plans(t)

@@ -31,6 +31,12 @@ class FinishModel:
 
     def __init__(self, cost: np.ndarray, gs: np.ndarray, starts: np.ndarray, A0: np.ndarray, slope: np.ndarray,
                  b: np.ndarray):
+        # Each row in units of its largest coefficient: a service row reads in units of the aggregate
+        # level, one SKU's share of which is about 1 / SKUs, so HiGHS's absolute feasibility tolerance
+        # (1e-6) would let a plan miss the level by several SKUs' worth on a large catalogue.
+        scale = 1.0 / np.maximum(np.abs(np.hstack([A0, slope])).max(axis=1, initial=0.0), 1e-300) if len(b) else np.ones(0)
+        scale = np.where(np.isfinite(scale), scale, 1.0)
+        A0, slope, b = A0 * scale[:, None], slope * scale[:, None], b * scale
         self.cost, self.gs, self.starts, self.A0, self.slope, self.b = cost, gs, starts, A0, slope, b
         self.K = len(b)
         self.m: pe.ConcreteModel | None = None

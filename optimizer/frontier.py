@@ -24,6 +24,7 @@ from optimizer.memo import LRU, scenario_fingerprint, table_fingerprint
 from optimizer.plan import Plan, SolveStatus
 from optimizer.problem import COST_BUCKETS
 from optimizer.select import Selector
+from scenarios.gc_pause import without_gc_passes
 from scenarios.schema import Scenario
 
 FRONTIER_COLUMNS = ["target", "achieved", "cost_total", "cost_logistics", *COST_BUCKETS, "marginal_cost",
@@ -66,7 +67,8 @@ def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, t
         key = None
     hit = _memo.get(key) if key is not None else None
     if hit is None:
-        hit = _solve_sweep(scenario, evaluations, levels, method, options, finish)
+        with without_gc_passes():  # the finishing MILPs' Pyomo objects would start pass after pass
+            hit = _solve_sweep(scenario, evaluations, levels, method, options, finish)
         if key is not None and all(p.status == SolveStatus.optimal for p in hit[0]):
             _memo.put(key, hit)
     plans, infeasible = hit

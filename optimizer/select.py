@@ -29,6 +29,7 @@ from optimizer.model import ParametricMILP, Solution, solve_milp
 from optimizer.plan import Plan, SolveStatus
 from optimizer.prices import Prices
 from optimizer.problem import ParamRows, Prepared, Row, prepare, tier_floors
+from scenarios.gc_pause import without_gc_passes
 from scenarios.schema import Scenario
 
 COST_OPTIMAL = "cost_optimal"  # pass as `target` to ignore scenario.service.target
@@ -280,5 +281,6 @@ def select(scenario: Scenario, evaluations: pd.DataFrame, target: float | str | 
     elif target == COST_OPTIMAL:
         target = None
     options = hs.options_from(scenario, time_limit, mip_gap, tee)
-    sel = Selector(scenario, evaluations, cost_optimal=target is None, method=method, options=options)
-    return sel.solve(None if target is None else float(target))
+    with without_gc_passes():  # as for the frontier's sweep (optimizer.frontier)
+        sel = Selector(scenario, evaluations, cost_optimal=target is None, method=method, options=options)
+        return sel.solve(None if target is None else float(target))
