@@ -161,7 +161,7 @@ class FinishModel:
         free_pos = np.flatnonzero(keep & free_g[self.gs])
         fixed_pos = np.flatnonzero(fixed)
         tt = 0.0 if t is None else float(t)
-        A_fixed = self.A0[:, fixed_pos].sum(axis=1) + tt * self.slope[:, fixed_pos].sum(axis=1)
+        A_fixed = np.take(self.A0, fixed_pos, axis=1).sum(axis=1) + tt * np.take(self.slope, fixed_pos, axis=1).sum(axis=1)
         constant = float(self.cost[fixed_pos].sum())
         rhs = self.b - A_fixed
         choice = np.full(n_groups, -1, dtype=np.int64)

@@ -395,9 +395,12 @@ def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
     owner_of = np.repeat(np.arange(len(chunks)), [len(chunk.skus) for chunk in chunks])
     codes = pd.Index(skus, dtype=object).get_indexer(table["sku"].astype(object))  # -1: no chunk's SKU
     owner = np.where(codes >= 0, owner_of[codes], -1)
+    policies = policy_part(table)
+    if np.all(owner[1:] >= owner[:-1]):  # a selection's choice: SKUs in catalogue order, so runs, not a gather
+        bounds = np.searchsorted(owner, np.arange(len(chunks) + 1))
+        return [policies.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k in range(len(chunks))]
     order = np.argsort(owner, kind="stable")  # stable: each chunk's rows stay in the table's order
     bounds = np.searchsorted(owner[order], np.arange(len(chunks) + 1))
-    policies = policy_part(table)
     return [policies.iloc[order[bounds[k]:bounds[k + 1]]].reset_index(drop=True) for k in range(len(chunks))]
 
 

@@ -68,10 +68,12 @@ def test_results_do_not_depend_on_the_chunks(seed, tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(_candidates(folder), whole, check_exact=True)
 
 
+@pytest.mark.parametrize("order", ["shuffled", "catalogue"])
 @pytest.mark.parametrize("per_chunk", [1, 3, 8])
-def test_a_table_is_sliced_into_each_chunks_own_rows_in_table_order(per_chunk, tmp_path, monkeypatch):
+def test_a_table_is_sliced_into_each_chunks_own_rows_in_table_order(per_chunk, order, tmp_path, monkeypatch):
     """_slice_by_chunk against a filter by set membership: every chunk gets exactly the policy columns
-    of the rows of its own SKUs, in the order of the (shuffled) table; a row of an unknown SKU goes
+    of the rows of its own SKUs, in the order of the table (shuffled, or in catalogue order as a
+    selection's choice is, which is cut into runs instead of gathered); a row of an unknown SKU goes
     to no chunk."""
     import scenarios
     from simulation.metrics import POLICY_COLUMNS
@@ -81,10 +83,12 @@ def test_a_table_is_sliced_into_each_chunks_own_rows_in_table_order(per_chunk, t
     scenario = scenarios.load(path)
     monkeypatch.setattr(pipeline, "CHUNK_SKUS_MAX", per_chunk)
     chunks = pipeline.plan_chunks(scenario, 1)
-    ids = [s.id for s in scenario.skus] + ["stranger"]
+    ids = ["stranger"] + [s.id for s in scenario.skus]
     table = pd.DataFrame({"sku": ids, "family": "sS", "mode": "truck", "s": range(len(ids)), "S": 50.0,
                           "Q": float("nan"), "R": 0, "cap": float("nan"), "critical_level": 0.0,
-                          "cost_total": 1.0}).sample(frac=1.0, random_state=5).reset_index(drop=True)
+                          "cost_total": 1.0})
+    if order == "shuffled":
+        table = table.sample(frac=1.0, random_state=5).reset_index(drop=True)
     sliced = pipeline._slice_by_chunk(table, chunks)
     assert len(sliced) == len(chunks)
     for chunk, part in zip(chunks, sliced):
