@@ -39,7 +39,10 @@ def sku_demand(result) -> dict[str, float]:
     demand distribution mean (0 when neither is known)."""
     plan = result.plan
     if plan is not None and "demand_per_period" in plan.columns and "sku" in plan.columns:
-        return {str(k): float(v) for k, v in zip(plan["sku"], plan["demand_per_period"]) if is_number(v)}
+        # A column at a time, not is_number per cell: the page asks for this several times per SKU table.
+        values = pd.to_numeric(plan["demand_per_period"], errors="coerce").to_numpy(float)
+        known = np.isfinite(values)
+        return dict(zip(plan["sku"].astype(str).to_numpy()[known].tolist(), values[known].tolist()))
     from scenarios.schema import dist_mean
 
     out = {}
