@@ -16,9 +16,15 @@ once, so forked workers are not double-counted) and the peak RSS of the run's ma
 
 With --progress, each stage and chunk is printed as it happens with the peak memory so far, so a
 run stopped early (a long 20,000-SKU configuration) still shows the stage reached and its memory.
-Prints one line per configuration, then the speed-ups:
+Prints one line per configuration, with the head's own CPU time by stage (its time.process_time
+between a stage's start and end, told by the run's progress callback: with --jobs > 1 that is the
+serial part), its resident memory at each stage's end and its peak so far (VmHWM: the stage that
+raised the peak); then the speed-ups, and with --head-memory-from the same split per 1,000 SKUs:
 
     scale n=20000 executor=local jobs=1 wall_s=... peak_tree_mb=... peak_main_mb=... cost_total=... plan=<hash> load_avg=...
+      head CPU s by stage: load=... simulate=... (outside the stages ...)
+      head RSS MB at each stage's end: ...
+      head peak RSS MB so far at each stage's end (VmHWM): ...
     speedup local 1->2 workers: 1.85x (efficiency 0.93) ...
 
 `plan` is a hash of plan.csv: it must be the same on every line (results never depend on the executor
