@@ -67,8 +67,7 @@ class Pricing:
 def reduced_cost(cost: np.ndarray, A: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """cost - lam @ A (shapes (n,), (K, n), (K,)) on this thread. numpy's `lam @ A` is a BLAS gemv,
     which OpenBLAS spreads over every core: at the head, where the pricing runs a few hundred times
-    per sweep over every candidate, the extra threads added a third to the CPU time for no gain in
-    wall time (benchmarks/scale.py's head CPU by stage)."""
+    per sweep over every candidate, the extra threads cost CPU time for no gain in wall time."""
     if not len(lam):
         return np.array(cost, dtype=np.float64)
     return _reduced_cost(np.ascontiguousarray(cost, dtype=np.float64), np.ascontiguousarray(A, dtype=np.float64),
@@ -319,8 +318,8 @@ class Decomposition:
         slack = r - mins[pr.gs]
         floor = max(LB, bound_floor)
         # Candidates tied with their SKU's cheapest, up to rounding: rounding is relative to one
-        # candidate's cost, so the tolerance is one SKU's share of the bound, not the bound itself
-        # (which grows with the catalogue and made hundreds of SKUs "tied" at 20,000 SKUs).
+        # candidate's cost, so the tolerance is one SKU's share of the bound, not the bound itself,
+        # which grows with the catalogue (a large one had SKUs "tied" that merely differed little).
         tie = 1e-9 * max(1.0, abs(LB) / len(pr.starts))
         # the best plan known: the caller's, or a plan of the bundle that meets the rows at t
         best, best_cost = None, np.inf

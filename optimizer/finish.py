@@ -34,8 +34,8 @@ class FinishModel:
         # Each row in units of its largest coefficient: a service row reads in units of the aggregate
         # level, one SKU's share of which is about 1 / SKUs, so HiGHS's absolute feasibility tolerance
         # (1e-6) would let a plan miss the level by several SKUs' worth on a large catalogue.
-        scale = 1.0 / np.maximum(np.abs(np.hstack([A0, slope])).max(axis=1, initial=0.0), 1e-300) if len(b) else np.ones(0)
-        scale = np.where(np.isfinite(scale), scale, 1.0)
+        largest = np.maximum(np.abs(A0).max(axis=1, initial=0.0), np.abs(slope).max(axis=1, initial=0.0))
+        scale = 1.0 / np.where(largest > 0, largest, 1.0)  # a row without coefficients stays as it is
         A0, slope, b = A0 * scale[:, None], slope * scale[:, None], b * scale
         self.cost, self.gs, self.starts, self.A0, self.slope, self.b = cost, gs, starts, A0, slope, b
         self.K = len(b)
@@ -161,7 +161,8 @@ class FinishModel:
         free_pos = np.flatnonzero(keep & free_g[self.gs])
         fixed_pos = np.flatnonzero(fixed)
         tt = 0.0 if t is None else float(t)
-        A_fixed = np.take(self.A0, fixed_pos, axis=1).sum(axis=1) + tt * np.take(self.slope, fixed_pos, axis=1).sum(axis=1)
+        A_fixed = (np.take(self.A0, fixed_pos, axis=1).sum(axis=1)
+                   + tt * np.take(self.slope, fixed_pos, axis=1).sum(axis=1))
         constant = float(self.cost[fixed_pos].sum())
         rhs = self.b - A_fixed
         choice = np.full(n_groups, -1, dtype=np.int64)

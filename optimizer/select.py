@@ -89,8 +89,9 @@ class Selector:
         varies = np.any(self.prow.slope != 0, axis=1)
         A, b = A[varies], b[varies]
         best = None
+        tolerance = 1e-9 * np.maximum(1.0, np.abs(b))
         for choice, obj in self._found:
-            if (best is None or obj < best[1]) and np.all(np.take(A, choice, axis=1).sum(axis=1) >= b - 1e-9 * np.maximum(1.0, np.abs(b))):
+            if (best is None or obj < best[1]) and np.all(np.take(A, choice, axis=1).sum(axis=1) >= b - tolerance):
                 best = (choice, obj)
         floor = max([bd for lv, bd in self._bounds if lv <= tt + 1e-12], default=-np.inf)
         return best, floor
