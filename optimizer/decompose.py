@@ -163,7 +163,7 @@ class Decomposition:
         self._key.setdefault(key, []).append(p)
         self.plans.append(sel.astype(np.int32) if len(self.pr.cost) < 2**31 else sel)
         self.C.append(float(self.pr.cost[sel].sum()))
-        # np.take, not A[:, sel]: numpy's mixed slice-and-array indexing took 7 times as long.
+        # np.take, not A[:, sel]: numpy's mixed slice-and-array indexing takes its slow general path.
         self.act0.append(np.take(self.pr.A, sel, axis=1).sum(axis=1))
         self.actS.append(np.take(self.S, sel, axis=1).sum(axis=1))
         if self.m is not None:
