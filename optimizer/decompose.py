@@ -54,10 +54,6 @@ class Pricing:
         self.A = np.ascontiguousarray(A[:, self.order])  # row by row: the pricing reads each row whole
         self.n = len(cost)
 
-    def reduced(self, lam: np.ndarray, A: np.ndarray | None = None) -> np.ndarray:
-        """Reduced cost per (sorted) candidate: cost - lam . coef (n,), coef the columns of A (K, n)."""
-        return reduced_cost(self.cost, self.A if A is None else A, lam)
-
     def argmin(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sorted position of each SKU's cheapest candidate, first in ties; the minima). A SKU with a
         NaN reduced cost has minimum NaN and position n, as np.minimum.reduceat would give."""
