@@ -31,6 +31,7 @@ import pandas as pd
 from optimizer.keys import add_new, policy_keys  # noqa: F401  (add_new: part of this module's API)
 from scenarios.schema import Scenario
 from tradeoff.result import Result
+from tradeoff.gather import ColumnGather
 from optimizer.candidates import policy_part
 
 CHUNKS_PER_JOB = 4  # several chunks per worker so that uneven SKUs still balance
@@ -375,13 +376,14 @@ def plan_chunks(scenario: Scenario, jobs: int) -> list:
             for k, group in enumerate(sku_chunks(ids, n))]
 
 
-def _map_chunks(pool: Any, tasks: list, stages: Stages) -> list:
-    """Run chunk steps on the executor; results in chunk order."""
+def _map_chunks(pool: Any, tasks: list, stages: Stages, take: Callable[[int, Any], Any] | None = None) -> list:
+    """Run chunk steps on the executor; results in chunk order. `take(k, result)`, when given, is
+    applied to each result as it arrives, and what it returns is kept."""
     from tradeoff.search import run_step
 
     out: list[Any] = [None] * len(tasks)
     for done, (k, report) in enumerate(pool.iter_completed(run_step, tasks), start=1):
-        out[k] = report
+        out[k] = report if take is None else take(k, report)
         stages.chunk_progress(done, len(tasks))
     return out
 
@@ -438,14 +440,21 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
         tasks = [(handle, Task(c, engine, str(store), name, levels_of(k) if levels_of else (), generation))
                  for k, c in enumerate(chunks)]
         found.efficient = None  # the tasks carry what they need of it: not held beside the new sets
-        reports = _map_chunks(pool, tasks, stages)
+        gather = ColumnGather(len(tasks))
+
+        def take(k: int, report):  # the report's table goes into the gather as it arrives
+            gather.add(k, report.efficient)
+            report.efficient = None
+            return report
+
+        reports = _map_chunks(pool, tasks, stages, take)
         found.generation = generation
         if generation:  # the step before's files are read by no task any more
             for c in chunks:
                 chunk_path(store, c.index, generation - 1).unlink(missing_ok=True)
         found.steps.append((name, sum(r.simulated for r in reports), sum(r.policy_periods for r in reports),
                             sum(r.seconds for r in reports)))
-        found.efficient = pd.concat([r.efficient for r in reports], ignore_index=True)
+        found.efficient = gather.frame()
         found.candidates = sum(r.candidates for r in reports)
         found.simulated += sum(r.simulated for r in reports)
         found.policy_periods += sum(r.policy_periods for r in reports)

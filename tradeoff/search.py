@@ -162,7 +162,7 @@ class _Chunk:
         else:
             raise ValueError(f"unknown chunk step {task.step!r}")
         self.save(table)
-        efficient = efficient_set(self.scenario, table)[head_columns(self.scenario)]
+        efficient = head_table(efficient_set(self.scenario, table)[head_columns(self.scenario)])
         return Report(task.chunk.index, efficient, len(table), self.simulated, self.policy_periods,
                       int(table["round"].max()), time.process_time() - start)
 
@@ -294,6 +294,16 @@ def head_columns(scenario: Scenario) -> list[str]:
         used += [tt[1], tt[2]]
     return [*POLICY_COLUMNS, *COST_BUCKETS, "cost_total", "cost_total_ci", scenario.service.metric,
             "demand_per_period", "replications", *used]
+
+
+TEXT_COLUMNS = ("sku", "family", "mode")
+
+
+def head_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` as the head keeps it: its text columns as pandas' Arrow-backed `str` (a few bytes per
+    row; `mode` comes out of the simulation as Python objects, one string object per row once a
+    report is unpickled at the head, several times the size of its text)."""
+    return table.astype({c: "str" for c in TEXT_COLUMNS if c in table.columns})
 
 
 def sub_scenario(scenario: Scenario, chunk: Chunk) -> Scenario:
