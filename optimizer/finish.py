@@ -34,10 +34,12 @@ class FinishModel:
         # Each row in units of its largest coefficient: a service row reads in units of the aggregate
         # level, one SKU's share of which is about 1 / SKUs, so HiGHS's absolute feasibility tolerance
         # (1e-6) would let a plan miss the level by several SKUs' worth on a large catalogue.
+        # The scale is applied where coefficients are read (_scaled), not kept as scaled copies of A0
+        # and slope: the caller's arrays are shared, two fewer numbers per candidate and row at the head.
         largest = np.maximum(np.abs(A0).max(axis=1, initial=0.0), np.abs(slope).max(axis=1, initial=0.0))
-        scale = 1.0 / np.where(largest > 0, largest, 1.0)  # a row without coefficients stays as it is
-        A0, slope, b = A0 * scale[:, None], slope * scale[:, None], b * scale
-        self.cost, self.gs, self.starts, self.A0, self.slope, self.b = cost, gs, starts, A0, slope, b
+        self.row_scale = 1.0 / np.where(largest > 0, largest, 1.0)  # a row without coefficients stays as it is
+        self.cost, self.gs, self.starts, self.A0, self.slope = cost, gs, starts, A0, slope
+        self.b = b * self.row_scale
         self.K = len(b)
         self.m: pe.ConcreteModel | None = None
         self.opt = None
@@ -48,6 +50,11 @@ class FinishModel:
         self.z_fixed: dict[int, bool] = {}
         self.generation = 0
         self.solves = 0
+
+    def _scaled(self, coefs: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """`coefs` (A0 or slope, K x n) at `positions` (K x len), each row in units of its largest
+        coefficient: the same numbers a scaled copy of `coefs` would hold."""
+        return np.take(coefs, positions, axis=1) * self.row_scale[:, None]
 
     # ---- the model
     def _new_model(self) -> None:
@@ -110,7 +117,8 @@ class FinishModel:
             return y
 
         cost_part = part(self.cost[idx])
-        row_parts = [(k, part(self.A0[k, idx]), part(self.slope[k, idx])) for k in range(self.K)]
+        a0, slope = self._scaled(self.A0, idx), self._scaled(self.slope, idx)
+        row_parts = [(k, part(a0[k]), part(slope[k])) for k in range(self.K)]
         self.parts.append((cost_part, row_parts))
         if not first:
             self.opt.remove_constraints(old_rows + list(m.coupling.values()))
@@ -161,8 +169,7 @@ class FinishModel:
         free_pos = np.flatnonzero(keep & free_g[self.gs])
         fixed_pos = np.flatnonzero(fixed)
         tt = 0.0 if t is None else float(t)
-        A_fixed = (np.take(self.A0, fixed_pos, axis=1).sum(axis=1)
-                   + tt * np.take(self.slope, fixed_pos, axis=1).sum(axis=1))
+        A_fixed = self._scaled(self.A0, fixed_pos).sum(axis=1) + tt * self._scaled(self.slope, fixed_pos).sum(axis=1)
         constant = float(self.cost[fixed_pos].sum())
         rhs = self.b - A_fixed
         choice = np.full(n_groups, -1, dtype=np.int64)
@@ -171,8 +178,9 @@ class FinishModel:
             if np.any(A_fixed < self.b - 1e-9 * np.maximum(1.0, np.abs(self.b))):
                 return Solution(None, SolveStatus.infeasible, np.nan, np.nan, np.nan)
             return Solution(choice, SolveStatus.optimal, constant, constant, 0.0, info={"undecided": 0})
+        a0_free, slope_free = self._scaled(self.A0, free_pos), self._scaled(self.slope, free_pos)
         for k in range(self.K):  # a row no free candidate touches
-            if not (np.any(self.A0[k, free_pos]) or (tt and np.any(self.slope[k, free_pos]))) \
+            if not (np.any(a0_free[k]) or (tt and np.any(slope_free[k]))) \
                     and rhs[k] > 1e-9 * max(1.0, abs(self.b[k])):
                 return Solution(None, SolveStatus.infeasible, np.nan, np.nan, np.nan)
         if self.m is None:

@@ -23,7 +23,7 @@ from optimizer.errors import InfeasibleError
 from optimizer.memo import LRU, scenario_fingerprint, table_fingerprint
 from optimizer.plan import Plan, SolveStatus
 from optimizer.problem import COST_BUCKETS
-from optimizer.select import Selector
+from optimizer.select import Selector, with_choice
 from scenarios.gc_pause import without_gc_passes
 from scenarios.schema import Scenario
 
@@ -81,16 +81,22 @@ def _sweep(scenario: Scenario, evaluations: pd.DataFrame, levels, method: str, t
 def _solve_sweep(scenario: Scenario, evaluations: pd.DataFrame, levels: list[float], method: str,
                  options: hs.SolverOptions, finish: bool = True) -> tuple[list[Plan], list[tuple[float, float]]]:
     by_tier = scenario.service.frontier_tier is not None  # levels of one tier's service (docs/tiers.md)
-    plans = [Selector(scenario, evaluations, True, method, options, tier_target=by_tier).solve(None, finish)]
+    # Each plan's rows are taken from its selector's table only once both selectors are gone: a
+    # selector's arrays and every level's chosen rows were the head's memory peak together.
+    cheapest = Selector(scenario, evaluations, True, method, options, tier_target=by_tier)
+    found = [(cheapest.table, *cheapest.solve_rows(None, finish))]
+    del cheapest
     sweep = Selector(scenario, evaluations, False, method, options, tier_target=by_tier)
     infeasible = []
     for level in levels:  # ascending: each level starts from what the lower ones proved
         try:
-            plans.append(sweep.solve(level, finish))
+            found.append((sweep.table, *sweep.solve_rows(level, finish)))
         except InfeasibleError as exc:
             if exc.rule != "service.target":
                 raise  # floors or limits fail at every level: the frontier is empty
             infeasible.append((level, exc.best_achievable))
+    del sweep
+    plans = [with_choice(plan, table, rows) for table, plan, rows in found]
     # Price-optimal plans are not compared: one may be cheaper only by missing its level.
     return [plans[0], *(_monotone(plans[1:]) if finish else plans[1:])], infeasible
 

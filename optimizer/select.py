@@ -17,6 +17,7 @@ service metric):
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -111,6 +112,19 @@ class Selector:
         Lagrangian master and the price-optimal choice at them, without the finishing MILP
         (optimizer.decompose.Decomposition.solve): the prices a refinement needs, not a plan to
         report (it may miss the rules in a few SKUs). Such a plan is not kept for later solves."""
+        plan, rows = self.solve_rows(target, finish)
+        return with_choice(plan, self.table, rows)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The evaluations as the selection reads them (with `class`; rows of unknown SKUs and, with a
+        SKU floor, rows below it left out): what solve_rows' positions index."""
+        return self.prep.rows
+
+    def solve_rows(self, target: float | None, finish: bool = True) -> tuple[Plan, np.ndarray]:
+        """As solve, but the plan's `choice` is left empty (no rows, the columns kept) and the chosen
+        rows come as their positions in `self.table` (int64, one per SKU, in SKU order): a sweep
+        takes the rows of all its levels once its models are gone (with_choice)."""
         t0 = time.perf_counter()
         p = self.prep
         if (target is None) != (not self.prow.has_target):  # not this Selector's kind of rows
@@ -144,7 +158,7 @@ class Selector:
             self._found.append((np.asarray(sol.choice), float(sol.objective)))
             if np.isfinite(sol.bound):
                 self._bounds.append((0.0 if target is None else float(target), float(sol.bound)))
-        choice = p.rows.iloc[p.src[sol.choice]].reset_index(drop=True)
+        chosen = p.src[sol.choice]
         d, m = p.td[sol.choice], p.tm[sol.choice]
         achieved = float((d * m).sum() / d.sum()) if d.sum() > 0 else 1.0
         service_dual = implied = None
@@ -154,13 +168,13 @@ class Selector:
         timings = {"prune": self.prune_seconds, "build": _sum(sol.timings, "build", "finish_build", "master"),
                    "solve": _sum(sol.timings, "solve", "finish_solve", "pricing", "duals")}
         timings["total"] = time.perf_counter() - t0 + self.prune_seconds
-        return Plan(choice=choice, status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
+        return Plan(choice=p.rows.iloc[:0], status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
                     target=target, achieved=achieved, service_dual=service_dual, implied_shortage_cost=implied,
                     timings=timings, method=self.method, metric=self.scenario.service.metric,
                     bound=float(sol.bound), candidates_used=len(p.cost),
                     duals={} if sol.duals is None else {r.name: float(v) for r, v in zip(rows, sol.duals)},
                     prices=self._prices(target, {} if sol.duals is None else
-                                        {r.name: float(v) for r, v in zip(rows, sol.duals)}))
+                                        {r.name: float(v) for r, v in zip(rows, sol.duals)})), chosen
 
     def _prices(self, target: float | None, duals: dict[str, float]) -> Prices:
         p = self.prep
@@ -222,6 +236,11 @@ class Selector:
                 break
             level = new
         return level
+
+
+def with_choice(plan: Plan, table: pd.DataFrame, rows: np.ndarray) -> Plan:
+    """`plan` with its choice: the rows of `table` at positions `rows` (Selector.solve_rows)."""
+    return dataclasses.replace(plan, choice=table.iloc[rows].reset_index(drop=True))
 
 
 def _check_rows_alone(p: Prepared, rows: list[Row]) -> None:

@@ -200,3 +200,41 @@ def test_levels_above_an_unreachable_one_are_not_diagnosed_again(monkeypatch):
     assert [lv for lv, _ in levels] == [0.93, 0.94, 0.95]
     assert len({b for _, b in levels}) == 1 and levels[0][1] == fr.attrs["infeasible"][0][1]
     assert levels[0][1] == pytest.approx(0.9063417369, abs=1e-8)  # the best level within the budget
+
+
+@pytest.mark.parametrize("finish", [True, False])
+def test_a_sweep_takes_its_plans_rows_once_its_selectors_are_gone(monkeypatch, finish):
+    """The head's memory peaked where a selector's arrays and every level's chosen rows were held
+    together: the rows are taken only once no selector of the sweep is alive, and each plan's rows
+    are those of a one-off selection at its level (same rows of the table, same cost)."""
+    import importlib
+    import weakref
+
+    sweep_module = importlib.import_module("optimizer.frontier")  # the package's `frontier` is the function
+
+    alive = weakref.WeakSet()
+    built = Selector.__init__
+
+    def tracked(self, *a, **k):
+        built(self, *a, **k)
+        alive.add(self)
+
+    taken = []
+    with_choice = sweep_module.with_choice
+
+    def counted(plan, table, rows):
+        taken.append(len(alive))
+        return with_choice(plan, table, rows)
+
+    monkeypatch.setattr(Selector, "__init__", tracked)
+    monkeypatch.setattr(sweep_module, "with_choice", counted)
+    sc = syn.scenario(60, service={"floors": {"B": 0.9}}, solver={"mip_gap": 1e-9})
+    ev = syn.evaluations(sc, 10, seed=5)
+    plans = frontier_plans(sc, ev, levels=LEVELS, method="decomposition", finish=finish)
+    assert len(taken) == len(plans) and max(taken) == 0
+    if finish:
+        for plan in plans[1:]:
+            alone = optimizer.select(sc, ev, target=plan.target, method="decomposition", mip_gap=1e-9)
+            assert plan.cost_logistics == pytest.approx(alone.cost_logistics, rel=1e-7)
+            assert list(plan.choice.columns) == list(alone.choice.columns)
+            assert len(plan.choice) == len(sc.skus)
