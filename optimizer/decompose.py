@@ -43,16 +43,36 @@ MAX_STAGES = 30
 
 
 class Pricing:
-    """Per-SKU pricing in numpy: candidates sorted by SKU once, then argmin per SKU of reduced cost."""
+    """Per-SKU pricing in numpy: candidates sorted by SKU once, then argmin per SKU of reduced cost.
+
+    Candidates already in SKU order (optimizer.problem.Prepared.by_sku) are used as they are: no
+    sorted copies of cost and A (`order` None), which on a large catalogue are a good part of the
+    head's memory while a selection is solved."""
 
     def __init__(self, cost: np.ndarray, group: np.ndarray, n_groups: int, A: np.ndarray):
-        self.order = np.argsort(group, kind="stable")
-        g = group[self.order]
+        self.order = None if np.all(group[1:] >= group[:-1]) else np.argsort(group, kind="stable")
+        g = group if self.order is None else group[self.order]
         self.starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1].astype(np.int64)
         self.gs = g
-        self.cost = cost[self.order]
-        self.A = np.ascontiguousarray(A[:, self.order])  # row by row: the pricing reads each row whole
+        self.cost = cost if self.order is None else cost[self.order]
+        # Row by row: the pricing reads each row whole.
+        self.A = np.ascontiguousarray(A if self.order is None else A[:, self.order])
         self.n = len(cost)
+
+    def original(self, positions: np.ndarray) -> np.ndarray:
+        """Candidate indices (int64, a new array) of sorted positions."""
+        return np.array(positions, dtype=np.int64) if self.order is None else self.order[positions]
+
+    def sorted_positions(self, candidates: np.ndarray) -> np.ndarray:
+        """Sorted positions (int64, a new array) of candidate indices: the inverse of `original`."""
+        if self.order is None:
+            return np.array(candidates, dtype=np.int64)
+        if self._rank is None:
+            self._rank = np.empty(self.n, dtype=np.int64)
+            self._rank[self.order] = np.arange(self.n)
+        return self._rank[candidates]
+
+    _rank: np.ndarray | None = None
 
     def argmin(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sorted position of each SKU's cheapest candidate, first in ties; the minima). A SKU with a
@@ -130,10 +150,9 @@ class Decomposition:
         self.K = prow.K
         self.b = np.asarray(prow.b, dtype=float)
         self.pr = Pricing(cost, group, n_groups, prow.A0)
-        self.S = np.ascontiguousarray(prow.slope[:, self.pr.order])
+        order = self.pr.order
+        self.S = np.ascontiguousarray(prow.slope if order is None else prow.slope[:, order])
         self.has_t = prow.has_target
-        self.rank = np.empty(len(cost), dtype=np.int64)
-        self.rank[self.pr.order] = np.arange(len(cost))
         self.scale = float(np.abs(cost).sum()) + 1.0
         # the bundle: every plan priced so far (sorted positions), its cost and its activities
         self.plans: list[np.ndarray] = []
@@ -211,7 +230,7 @@ class Decomposition:
             return None, np.inf
         C = np.where(ok, np.array(self.C), np.inf)
         p = int(np.argmin(C))
-        return self.pr.order[self.plans[p]], float(C[p])
+        return self.pr.original(self.plans[p]), float(C[p])
 
     # ---- one level
     def solve(self, t: float | None, incumbent: tuple[np.ndarray, float] | None = None, bound_floor: float = -np.inf,
@@ -246,7 +265,7 @@ class Decomposition:
             # The cheapest candidate of every SKU meets the rows: optimal, and every multiplier is 0.
             obj = self.C[p0]
             timings["total"] = time.perf_counter() - t0
-            return Solution(pr.order[sel], SolveStatus.optimal, obj, obj, 0.0, zero, timings,
+            return Solution(pr.original(sel), SolveStatus.optimal, obj, obj, 0.0, zero, timings,
                             {"iterations": 1, "lp_bound": L, "lambda": zero, "violation": b - Acol,
                              "finishing_candidates": 0, "undecided_skus": 0, "stages": 0})
         best_L, best_lam, best_r = L, zero, r
@@ -303,7 +322,7 @@ class Decomposition:
             obj = float(pr.cost[sel].sum())
             info["finished"] = False
             timings["total"] = time.perf_counter() - t0
-            return Solution(pr.order[sel], SolveStatus.optimal, obj, best_L, np.nan, best_lam, timings, info)
+            return Solution(pr.original(sel), SolveStatus.optimal, obj, best_L, np.nan, best_lam, timings, info)
         return self._finish(t, best_L, best_lam, best_r, mu, incumbent, bound_floor, t0, timings, info)
 
     # ---- the finish: reduced-cost fixing, the candidate set grown in steps
@@ -321,16 +340,16 @@ class Decomposition:
         best, best_cost = None, np.inf
         known, known_cost = self.known_plans(t)
         if known is not None:
-            best, best_cost = self.rank[known], known_cost
+            best, best_cost = pr.sorted_positions(known), known_cost
         if incumbent is not None and incumbent[1] < best_cost:
-            best, best_cost = self.rank[np.asarray(incumbent[0])], float(incumbent[1])
+            best, best_cost = pr.sorted_positions(np.asarray(incumbent[0])), float(incumbent[1])
         info.update(stages=0, finishing_candidates=0, undecided_skus=0)
 
         def done(status, bound):
             obj = float(pr.cost[best].sum())
             bound = float(bound)
             timings["total"] = time.perf_counter() - t0
-            return Solution(pr.order[best], status, obj, bound, _gap(obj, min(bound, obj)), lam, timings, info)
+            return Solution(pr.original(best), status, obj, bound, _gap(obj, min(bound, obj)), lam, timings, info)
 
         if best is not None and best_cost - floor <= gap_rel * abs(best_cost):
             info["reused"] = True

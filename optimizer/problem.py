@@ -85,6 +85,14 @@ class Prepared:
     target_m: np.ndarray | None = None
     target_D: float | None = None
 
+    def by_sku(self) -> Prepared:
+        """The same candidates in SKU order (stable: a SKU's candidates keep their order), or self when
+        they are in it already. The decomposition sorts candidates by SKU for its pricing; given
+        them sorted, it keeps no sorted copies (optimizer.decompose.Pricing)."""
+        if np.all(self.group[1:] >= self.group[:-1]):
+            return self
+        return _subset(self, np.argsort(self.group, kind="stable"))
+
     @property
     def td(self) -> np.ndarray:
         return self.d if self.target_d is None else self.target_d
@@ -276,6 +284,7 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
 
 
 def _subset(p: Prepared, keep: np.ndarray) -> Prepared:
+    """The candidates `keep` selects (a mask, or positions in the order wanted)."""
     sub = lambda a: None if a is None else a[keep]  # noqa: E731
     return Prepared(p.scenario, p.rows, p.src[keep], p.group[keep], p.n_groups, p.cost[keep],
                     p.d[keep], p.m[keep], p.classes[keep], p.demand_total, p.objective, p.n_before_prune, p.extra,

@@ -62,6 +62,8 @@ class Selector:
         if method not in ("milp", "decomposition"):
             raise ValueError(f"method {method!r} is not one of auto, milp, decomposition")
         self.method = method
+        if method == "decomposition":  # its pricing reads candidates in SKU order: given so, no copies
+            self.prep = prep = prep.by_sku()
         self.prow: ParamRows = prep.parametric_rows(with_target=not cost_optimal)
         self._engine = None
         self._found: list[tuple[np.ndarray, float]] = []  # plans found: (candidate per SKU, objective)
