@@ -25,6 +25,7 @@ from optimizer.plan import Plan, SolveStatus
 from optimizer.problem import COST_BUCKETS
 from optimizer.select import Selector, with_choice
 from scenarios.gc_pause import without_gc_passes
+from scenarios.heap import release_free_heap
 from scenarios.schema import Scenario
 
 FRONTIER_COLUMNS = ["target", "achieved", "cost_total", "cost_logistics", *COST_BUCKETS, "marginal_cost",
@@ -86,6 +87,7 @@ def _solve_sweep(scenario: Scenario, evaluations: pd.DataFrame, levels: list[flo
     cheapest = Selector(scenario, evaluations, True, method, options, tier_target=by_tier)
     found = [(cheapest.table, *cheapest.solve_rows(None, finish))]
     del cheapest
+    release_free_heap()
     sweep = Selector(scenario, evaluations, False, method, options, tier_target=by_tier)
     infeasible = []
     for level in levels:  # ascending: each level starts from what the lower ones proved
@@ -96,6 +98,7 @@ def _solve_sweep(scenario: Scenario, evaluations: pd.DataFrame, levels: list[flo
                 raise  # floors or limits fail at every level: the frontier is empty
             infeasible.append((level, exc.best_achievable))
     del sweep
+    release_free_heap()  # the selectors' arrays, before the levels' rows are taken
     plans = [with_choice(plan, table, rows) for table, plan, rows in found]
     # Price-optimal plans are not compared: one may be cheaper only by missing its level.
     return [plans[0], *(_monotone(plans[1:]) if finish else plans[1:])], infeasible

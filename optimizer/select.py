@@ -31,6 +31,7 @@ from optimizer.plan import Plan, SolveStatus
 from optimizer.prices import Prices
 from optimizer.problem import ParamRows, Prepared, Row, prepare, tier_floors
 from scenarios.gc_pause import without_gc_passes
+from scenarios.heap import release_free_heap
 from scenarios.schema import Scenario
 
 COST_OPTIMAL = "cost_optimal"  # pass as `target` to ignore scenario.service.target
@@ -305,4 +306,7 @@ def select(scenario: Scenario, evaluations: pd.DataFrame, target: float | str | 
     options = hs.options_from(scenario, time_limit, mip_gap, tee)
     with without_gc_passes():  # as for the frontier's sweep (optimizer.frontier)
         sel = Selector(scenario, evaluations, cost_optimal=target is None, method=method, options=options)
-        return sel.solve(None if target is None else float(target))
+        plan = sel.solve(None if target is None else float(target))
+    del sel
+    release_free_heap()  # the selection's arrays: what comes next at the head need not find them resident
+    return plan

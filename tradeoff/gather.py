@@ -6,12 +6,15 @@ columns as the part arrives (copies: a part's columns share one 2-D block, which
 stay alive for as long as any of its columns does) and drops the part; `frame()` then concatenates
 one column at a time, freeing that column's parts before the next, and builds the table without
 consolidating its columns into 2-D blocks (which would copy them all once more). The head so holds
-one copy of the table plus one column's parts, whatever the number of chunks.
+one copy of the table plus one column's parts, whatever the number of chunks (the freed parts'
+pages are handed back as each column is done: scenarios.heap).
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from scenarios.heap import release_free_heap
 
 
 class ColumnGather:
@@ -45,6 +48,7 @@ class ColumnGather:
         for name in self._columns or []:
             pieces = [part.pop(name) for part in self._parts]
             columns[name] = pd.concat(pieces, ignore_index=True)
-            del pieces  # this column's parts go before the next column is concatenated
+            del pieces  # this column's parts go before the next column is concatenated,
+            release_free_heap()  # and their pages back to the system (they were small heap blocks)
         self._parts = []
         return pd.DataFrame(columns, copy=False)

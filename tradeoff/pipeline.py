@@ -148,10 +148,13 @@ def evaluate_chunk(task: tuple) -> pd.DataFrame:
 
 
 def _with_dtypes(table: pd.DataFrame, policies: pd.DataFrame) -> pd.DataFrame:
-    """`table` with its policy columns in the dtypes of `policies` (a concat of two policy tables
-    may have widened one, e.g. an int64 review period to float64 beside NaN-capable ones)."""
+    """`table` with its numeric policy columns in the dtypes of `policies` (a concat of two policy
+    tables may have widened one, e.g. an int64 review period to float64 beside NaN-capable ones).
+    Text columns keep the simulation's dtypes, as a call without the concat gives them (the head's
+    tables hold text as Arrow strings, tradeoff.search.head_table)."""
     for column in policies.columns:
-        if column in table.columns and table[column].dtype != policies[column].dtype:
+        if (column in table.columns and table[column].dtype != policies[column].dtype
+                and pd.api.types.is_numeric_dtype(policies[column].dtype)):
             table[column] = table[column].astype(policies[column].dtype)
     return table
 
