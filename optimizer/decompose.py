@@ -154,8 +154,11 @@ class Decomposition:
         self.S = np.ascontiguousarray(prow.slope if order is None else prow.slope[:, order])
         self.has_t = prow.has_target
         self.scale = float(np.abs(cost).sum()) + 1.0
-        # the bundle: every plan priced so far (sorted positions), its cost and its activities
+        # the bundle: every plan priced so far (_pack), its cost and its activities
         self.plans: list[np.ndarray] = []
+        sizes = np.diff(np.r_[self.pr.starts, self.pr.n])
+        largest = int(sizes.max()) if len(sizes) else 0
+        self._offset = np.uint8 if largest <= 255 else np.uint16 if largest <= 65535 else None
         self.C: list[float] = []
         self.act0: list[np.ndarray] = []
         self.actS: list[np.ndarray] = []
@@ -167,16 +170,30 @@ class Decomposition:
         self.master_solves = 0
 
     # ---- the bundle and the master
+    def _pack(self, sel: np.ndarray) -> np.ndarray:
+        """A plan (sorted position per SKU) as the bundle keeps it: each SKU's offset from its first
+        candidate in the smallest unsigned type that holds every SKU's candidates (a sweep prices
+        hundreds of plans of one number per SKU each: at the head's peak, they were a good part of
+        it); plain positions when the offsets do not fit (a SKU's position n: NaN reduced costs)."""
+        offsets = sel - self.pr.starts
+        fits = self._offset is not None and np.all((offsets >= 0) & (offsets <= np.iinfo(self._offset).max))
+        return offsets.astype(self._offset) if fits else sel.astype(np.int64)
+
+    def _plan(self, p: int) -> np.ndarray:
+        """Plan p of the bundle as sorted positions (int64)."""
+        packed = self.plans[p]
+        return self.pr.starts + packed if packed.dtype.kind == "u" else packed
+
     def _add_plan(self, sel: np.ndarray) -> int:
-        # Plans are looked up by a hash of their bytes (equal hashes compared in full), and kept as
-        # int32 positions: a sweep prices hundreds of plans of one position per SKU each.
-        key = hash(sel.tobytes())
+        # Plans are looked up by a hash of their packed bytes (equal hashes compared in full).
+        packed = self._pack(sel)
+        key = hash(packed.tobytes())
         for p in self._key.get(key, ()):
-            if np.array_equal(self.plans[p], sel):
+            if np.array_equal(self.plans[p], packed) and self.plans[p].dtype == packed.dtype:
                 return p
         p = len(self.plans)
         self._key.setdefault(key, []).append(p)
-        self.plans.append(sel.astype(np.int32) if len(self.pr.cost) < 2**31 else sel)
+        self.plans.append(packed)
         self.C.append(float(self.pr.cost[sel].sum()))
         # np.take, not A[:, sel]: numpy's mixed slice-and-array indexing takes its slow general path.
         self.act0.append(np.take(self.pr.A, sel, axis=1).sum(axis=1))
@@ -230,7 +247,7 @@ class Decomposition:
             return None, np.inf
         C = np.where(ok, np.array(self.C), np.inf)
         p = int(np.argmin(C))
-        return self.pr.original(self.plans[p]), float(C[p])
+        return self.pr.original(self._plan(p)), float(C[p])
 
     # ---- one level
     def solve(self, t: float | None, incumbent: tuple[np.ndarray, float] | None = None, bound_floor: float = -np.inf,
@@ -356,7 +373,7 @@ class Decomposition:
             return done(SolveStatus.optimal, floor)
         in_lp = np.zeros(pr.n, dtype=bool)
         for p in np.flatnonzero(mu > 1e-12):
-            in_lp[self.plans[p]] = True
+            in_lp[self._plan(p)] = True
         # The best known plan bounds the search (and starts the MILP once the set holds it); its
         # candidates are not added: a priced plan can differ from the LP's choice in many SKUs.
         keep = (slack <= tie) | in_lp

@@ -278,7 +278,8 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
             benefits += [d * m, d * (m - 1.0)]
         benefits += tier_benefits(scenario, ev)
         benefits += [-col for _, col, _ in prep.limits()]
-        keep = non_dominated(group, cost, np.array(benefits, dtype=float).reshape(len(benefits), len(cost)))
+        keep = non_dominated(group, cost, benefits)
+        del benefits
         prep = _subset(prep, keep)
     return prep
 

@@ -15,7 +15,7 @@ def non_dominated(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> 
     """Boolean mask of the candidates to keep.
 
     group: SKU index per candidate; cost: to minimise; benefits: (K, N) attributes where more is better
-    (negate a resource that is used up). Candidate j is dropped when some k of its SKU has
+    (negate a resource that is used up), as an array or a list of K arrays of N numbers. Candidate j is dropped when some k of its SKU has
     cost_k <= cost_j and benefits_k >= benefits_j in every row, strictly better somewhere, or exactly
     equal with a smaller index (one of identical candidates stays).
 
@@ -29,13 +29,18 @@ def non_dominated(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> 
     if n == 0:
         return np.ones(0, dtype=bool)
     cost = np.asarray(cost, dtype=float)
-    benefits = np.asarray(benefits, dtype=float).reshape(-1, n)
+    rows = benefits.reshape(-1, n) if isinstance(benefits, np.ndarray) else benefits
+    # Every row "more is better", filled row by row: one (K + 1, N) array, not a stacked copy of a
+    # stacked copy (on a large catalogue the selection's pruning is part of the head's peak).
+    attrs = np.empty((len(rows) + 1, n))
+    attrs[0] = -cost
+    for k, row in enumerate(rows):
+        attrs[k + 1] = row
     group = np.asarray(group)
-    order = _skyline_order(group, cost, benefits)
+    order = _skyline_order(group, cost, attrs[1:])
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).astype(np.int64)
     ends = np.r_[starts[1:], n].astype(np.int64)
-    attrs = np.ascontiguousarray(np.vstack([-cost[None, :], benefits]))  # every row "more is better"
     return _skyline(order.astype(np.int64), starts, ends, attrs)
 
 

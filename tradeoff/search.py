@@ -351,7 +351,7 @@ def efficient_set(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
     logistics = total - table["cost_shortage"].to_numpy(float)
     benefits = [-logistics, d * m, d * (m - 1.0)] + tier_benefits(scenario, table)
     benefits += [-use for _, use, _ in limit_columns(scenario, table)]
-    keep = non_dominated(group, total, np.array(benefits, dtype=float))
+    keep = non_dominated(group, total, benefits)
     return table[keep].reset_index(drop=True)
 
 

@@ -83,3 +83,32 @@ def test_a_selection_from_rows_in_any_order_chooses_the_same_rows():
     keys = [sorted(map(tuple, p.choice[["sku", "family", "mode", "s", "S"]].astype(str).to_numpy())) for p in plans]
     assert all(k == keys[0] for k in keys)
     assert plans[0].objective == pytest.approx(plans[3].objective, rel=1e-9)
+
+
+def test_the_bundle_keeps_each_plan_as_small_offsets_and_gives_back_its_positions():
+    """The decomposition's bundle (every plan priced in a sweep) keeps a plan as one byte per SKU
+    when no SKU has more than 255 candidates, and gives back the same sorted positions, position n
+    (a SKU whose reduced costs are NaN) included; a plan whose offsets a byte cannot hold is kept
+    as positions."""
+    import optimizer
+    import synthetic as syn
+    from optimizer.select import Selector
+
+    sc = syn.scenario(30, solver={"mip_gap": 1e-9})
+    ev = syn.evaluations(sc, 6, seed=2)
+    selector = Selector(sc, ev, cost_optimal=False, method="decomposition")
+    plan = selector.solve(0.93)
+    engine = selector.engine()
+    assert engine.plans and all(packed.dtype == np.uint8 for packed in engine.plans)
+    n_skus = len(engine.pr.starts)
+    for p in range(len(engine.plans)):
+        positions = engine._plan(p)
+        assert np.array_equal(engine.pr.gs[positions], np.arange(n_skus))  # one candidate of each SKU
+        assert np.array_equal(engine._pack(positions), engine.plans[p])
+    for last in (engine.pr.n, engine.pr.starts[-1] + 256):  # position n (NaN), an offset past a byte
+        odd = np.array(engine.pr.starts)
+        odd[-1] = last
+        engine.plans.append(engine._pack(odd))
+        assert np.array_equal(engine._plan(len(engine.plans) - 1), odd)
+    assert engine.plans[-1].dtype == np.int64
+    assert plan.objective == pytest.approx(optimizer.select(sc, ev, target=0.93, method="milp").objective, rel=1e-9)
