@@ -1,6 +1,7 @@
-"""One function, `release_free_heap`, for the head's steps that free a large table in many pieces
-just before building another: it lives here, at the bottom of the dependency order
-(docs/architecture.md), beside scenarios.gc_pause, so that every layer can use it.
+"""One function, `release_free_heap`, for the end of each stage of a run and for the head's steps
+that free a large table in many pieces just before building another. It lives here, at the bottom
+of the dependency order (docs/architecture.md), beside scenarios.gc_pause, so that every layer can
+use it.
 
 glibc's malloc keeps freed memory in the process for reuse, and once a few large arrays have been
 freed it serves arrays of up to their size from the heap, not from fresh mappings (its dynamic mmap
@@ -12,15 +13,13 @@ allocators return memory on their own terms)."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 
 @functools.cache
 def _malloc_trim():
-    name = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name).malloc_trim if name else None
+        return ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
     except (OSError, AttributeError):  # not glibc (musl, macOS): no malloc_trim
         return None
 

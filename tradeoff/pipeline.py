@@ -31,6 +31,7 @@ import pandas as pd
 from optimizer.keys import add_new, policy_keys  # noqa: F401  (add_new: part of this module's API)
 from scenarios.schema import Scenario
 from tradeoff.result import Result
+from scenarios.heap import release_free_heap
 from tradeoff.gather import ColumnGather
 from optimizer.candidates import policy_part
 
@@ -245,25 +246,6 @@ class Evaluator:
 
 
 # --------------------------------------------------------------------------- timing and progress
-def _return_free_memory() -> None:
-    """Give the memory freed by a stage back to the operating system (glibc's malloc_trim): the
-    stages make and drop large tables, and without it the freed pages stay in the process, so its
-    peak grows with every stage instead of with what it holds. A no-op where there is no glibc."""
-    global _trim
-    if _trim is None:
-        try:
-            import ctypes
-
-            _trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _trim = False
-    if _trim:
-        _trim(0)
-
-
-_trim: Any = None
-
-
 @dataclass
 class Stages:
     """Wall-clock seconds per stage; `progress(stage, 0, 1)` is told when a stage starts and
@@ -282,7 +264,7 @@ class Stages:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-            _return_free_memory()
+            release_free_heap()  # a stage's dropped tables: its freed pages are not the next stage's peak
         self._tell(name, 1)
 
     def _tell(self, name: str, done: int) -> None:
