@@ -80,14 +80,21 @@ class Pricing:
         return _group_argmin(np.ascontiguousarray(r, dtype=np.float64), self.starts)
 
 
-def reduced_cost(cost: np.ndarray, A: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """cost - lam @ A (shapes (n,), (K, n), (K,)) on this thread. numpy's `lam @ A` is a BLAS gemv,
-    which OpenBLAS spreads over every core: at the head, where the pricing runs a few hundred times
-    per sweep over every candidate, the extra threads cost CPU time for no gain in wall time."""
+def reduced_cost(cost: np.ndarray, A: np.ndarray, lam: np.ndarray, slope: np.ndarray | None = None,
+                 t: float = 0.0) -> np.ndarray:
+    """cost - lam @ A (shapes (n,), (K, n), (K,)) on this thread; with `slope` (K, n), the rows at
+    level t: cost - lam @ (A + t * slope), the same numbers as forming A + t * slope first, without
+    the (K, n) array (on a large catalogue, part of the head's peak while a level is solved).
+    numpy's `lam @ A` is a BLAS gemv, which OpenBLAS spreads over every core: at the head, where the
+    pricing runs a few hundred times per sweep over every candidate, the extra threads cost CPU time
+    for no gain in wall time."""
     if not len(lam):
         return np.array(cost, dtype=np.float64)
-    return _reduced_cost(np.ascontiguousarray(cost, dtype=np.float64), np.ascontiguousarray(A, dtype=np.float64),
-                         np.ascontiguousarray(lam, dtype=np.float64))
+    cost, A = np.ascontiguousarray(cost, dtype=np.float64), np.ascontiguousarray(A, dtype=np.float64)
+    lam = np.ascontiguousarray(lam, dtype=np.float64)
+    if slope is None:
+        return _reduced_cost(cost, A, lam)
+    return _reduced_cost_at(cost, A, np.ascontiguousarray(slope, dtype=np.float64), float(t), lam)
 
 
 @numba.njit(cache=True)
@@ -98,6 +105,18 @@ def _reduced_cost(cost, A, lam):  # pragma: no cover - compiled; tested through 
         s = lam[0] * A[0, i]
         for k in range(1, K):
             s += lam[k] * A[k, i]
+        r[i] = cost[i] - s
+    return r
+
+
+@numba.njit(cache=True)
+def _reduced_cost_at(cost, A, S, t, lam):  # pragma: no cover - compiled; tested through reduced_cost
+    K, n = A.shape
+    r = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        s = lam[0] * (A[0, i] + t * S[0, i])
+        for k in range(1, K):
+            s += lam[k] * (A[k, i] + t * S[k, i])
         r[i] = cost[i] - s
     return r
 
@@ -168,6 +187,11 @@ class Decomposition:
         self.opt = None
         self.finish = FinishModel(self.pr.cost, self.pr.gs, self.pr.starts, self.pr.A, self.S, self.b)
         self.master_solves = 0
+
+    def _rows_at(self, tt: float, a0: np.ndarray, slope: np.ndarray) -> np.ndarray:
+        """Coefficients at level tt from their parts at 0 and their slope (the parts as given when the
+        rows have no target)."""
+        return a0 + tt * slope if self.has_t else a0
 
     # ---- the bundle and the master
     def _pack(self, sel: np.ndarray) -> np.ndarray:
@@ -263,12 +287,12 @@ class Decomposition:
         t0 = time.perf_counter()
         options, K, pr, b = self.options, self.K, self.pr, self.b
         tt = 0.0 if t is None else float(t)
-        At = pr.A + tt * self.S if self.has_t else pr.A
+        slope = self.S if self.has_t else None  # the rows at t: pr.A + tt * slope, never formed whole
         timings = {"pricing": 0.0, "master": 0.0}
 
         def price(lam):
             tp = time.perf_counter()
-            r = reduced_cost(pr.cost, At, lam)
+            r = reduced_cost(pr.cost, pr.A, lam, slope, tt)
             sel, mins = pr.argmin(r)
             L = float(mins.sum() + lam @ b)
             p = self._add_plan(sel)
@@ -277,7 +301,7 @@ class Decomposition:
 
         zero = np.zeros(K)
         r, sel, L, p0 = price(zero)
-        Acol = np.take(At, sel, axis=1).sum(axis=1)
+        Acol = self._rows_at(tt, np.take(pr.A, sel, axis=1), np.take(self.S, sel, axis=1)).sum(axis=1)
         if K == 0 or not np.any(Acol < b - 1e-12):
             # The cheapest candidate of every SKU meets the rows: optimal, and every multiplier is 0.
             obj = self.C[p0]
@@ -286,7 +310,8 @@ class Decomposition:
                             {"iterations": 1, "lp_bound": L, "lambda": zero, "violation": b - Acol,
                              "finishing_candidates": 0, "undecided_skus": 0, "stages": 0})
         best_L, best_lam, best_r = L, zero, r
-        row_scale = np.maximum(np.abs(At).max(axis=1), 1e-12)
+        row_scale = np.maximum([np.abs(self._rows_at(tt, pr.A[k], self.S[k])).max(initial=0.0) for k in range(K)],
+                               1e-12)
         # A multiplier beyond M_k would value one unit of row k at a million times the whole cost; above
         # it the master prefers violating the row (then the rules cannot be met, see `violation`).
         M = 1e6 * self.scale / row_scale

@@ -248,12 +248,15 @@ def with_choice(plan: Plan, table: pd.DataFrame, rows: np.ndarray) -> Plan:
 
 def _check_rows_alone(p: Prepared, rows: list[Row]) -> None:
     """A rule that fails even when every SKU takes its best candidate for that rule alone."""
-    order = np.argsort(p.group, kind="stable")
-    starts = np.r_[0, np.flatnonzero(np.diff(p.group[order])) + 1]
+    # Candidates in SKU order (Prepared.by_sku) are read as they are: no sorted copies per solve.
+    order = None if np.all(p.group[1:] >= p.group[:-1]) else np.argsort(p.group, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(p.group if order is None else p.group[order])) + 1]
     for r in rows:
-        best = float(np.maximum.reduceat(r.coef[order], starts).sum())
+        best = float(np.maximum.reduceat(r.coef if order is None else r.coef[order], starts).sum())
         if best >= r.rhs - 1e-9 * max(1.0, abs(r.rhs)):
             continue
+        if order is None:
+            order = np.arange(len(p.group))
         if r.kind == "limit":
             use = -best
             raise InfeasibleError(r.name, use, f"{r.name} {-r.rhs:g} cannot be met: even the leanest candidate "

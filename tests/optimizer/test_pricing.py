@@ -47,6 +47,18 @@ def test_reduced_costs_are_cost_less_the_priced_rows_as_numpy_computes_them(K):
     assert got is not cost  # the caller may change it
 
 
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_reduced_costs_at_a_level_are_those_of_the_rows_formed_at_that_level(K):
+    """With a slope, the rows at level t are never formed whole, and the reduced costs are the same
+    numbers, to the last bit, as those of A + t * slope formed first in numpy."""
+    rng = np.random.default_rng(10 + K)
+    n = 1000
+    cost, A, slope = rng.normal(size=n) * 100, rng.normal(size=(K, n)), rng.normal(size=(K, n)) * 1e3
+    lam = rng.random(K) * 10
+    for t in (0.0, 0.37, 0.95, 1.0):
+        assert np.array_equal(reduced_cost(cost, A, lam, slope, t), reduced_cost(cost, A + t * slope, lam))
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_candidates_in_sku_order_are_priced_in_place_and_map_back_as_sorted_copies_do(seed):
     """Candidates given in SKU order are priced without sorted copies; any other order gives the same
