@@ -85,21 +85,21 @@ def _solve_sweep(scenario: Scenario, evaluations: pd.DataFrame, levels: list[flo
     # Each plan's rows are taken from its selector's table only once both selectors are gone: a
     # selector's arrays and every level's chosen rows were the head's memory peak together.
     cheapest = Selector(scenario, evaluations, True, method, options, tier_target=by_tier)
-    found = [(cheapest.table, *cheapest.solve_rows(None, finish))]
+    found = [(cheapest.table, cheapest.sku_classes, *cheapest.solve_rows(None, finish))]
     del cheapest
     release_free_heap()
     sweep = Selector(scenario, evaluations, False, method, options, tier_target=by_tier)
     infeasible = []
     for level in levels:  # ascending: each level starts from what the lower ones proved
         try:
-            found.append((sweep.table, *sweep.solve_rows(level, finish)))
+            found.append((sweep.table, sweep.sku_classes, *sweep.solve_rows(level, finish)))
         except InfeasibleError as exc:
             if exc.rule != "service.target":
                 raise  # floors or limits fail at every level: the frontier is empty
             infeasible.append((level, exc.best_achievable))
     del sweep
     release_free_heap()  # the selectors' arrays, before the levels' rows are taken
-    plans = [with_choice(plan, table, rows) for table, plan, rows in found]
+    plans = [with_choice(plan, table, rows, classes) for table, classes, plan, rows in found]
     # Price-optimal plans are not compared: one may be cheaper only by missing its level.
     return [plans[0], *(_monotone(plans[1:]) if finish else plans[1:])], infeasible
 

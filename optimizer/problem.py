@@ -67,14 +67,16 @@ class Prepared:
     SKU index `group`, the objective `cost` per period, demand d and service metric m, and resources."""
 
     scenario: Scenario
-    rows: pd.DataFrame  # evaluation rows (after the SKU floor), plus `class`
+    rows: pd.DataFrame  # evaluation rows (after the SKU floor)
     src: np.ndarray  # position in `rows` of each candidate kept (after pruning)
     group: np.ndarray
     n_groups: int
     cost: np.ndarray
     d: np.ndarray
     m: np.ndarray
-    classes: np.ndarray  # class per candidate
+    # Each SKU's class (object, n_groups): a candidate's is sku_classes[group] (`classes`), not kept
+    # per candidate nor as a column of `rows` (on a large catalogue, the head's memory).
+    sku_classes: np.ndarray
     demand_total: float  # sum over SKUs of mean demand per period (scales the service rows)
     objective: str  # "total" or "logistics"
     n_before_prune: int = 0
@@ -84,6 +86,11 @@ class Prepared:
     target_d: np.ndarray | None = None
     target_m: np.ndarray | None = None
     target_D: float | None = None
+
+    @property
+    def classes(self) -> np.ndarray:
+        """Each candidate's class (object)."""
+        return self.sku_classes[self.group]
 
     def by_sku(self) -> Prepared:
         """The same candidates in SKU order (stable: a SKU's candidates keep their order), or self when
@@ -246,8 +253,6 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
         group = group[ok]
     cls_of = sku_classes(scenario)
     cls_by_index = np.array([cls_of[i] for i in ids], dtype=object)
-    ev = ev.copy(deep=False)  # a new column on a shallow copy: the caller's table is left as it is
-    ev["class"] = cls_by_index[group]
     cost = objective_cost(ev, objective)
     d = ev["demand_per_period"].to_numpy(float)
     m = ev[metric].to_numpy(float)
@@ -263,7 +268,7 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
         dt = ev[d_col].to_numpy(float)
         tier_demand[rule] = float((np.bincount(group, weights=dt, minlength=len(ids))
                                    / np.maximum(np.bincount(group, minlength=len(ids)), 1)).sum())
-    prep = Prepared(scenario, ev, np.arange(len(ev)), group, len(ids), cost, d, m, ev["class"].to_numpy(object), D, objective,
+    prep = Prepared(scenario, ev, np.arange(len(ev)), group, len(ids), cost, d, m, cls_by_index, D, objective,
                     n_before_prune=len(ev), extra={"class_demand": class_demand, "tier_demand": tier_demand})
     tt = target_tier(scenario) if tier_target else None
     if tt is not None:
@@ -288,5 +293,5 @@ def _subset(p: Prepared, keep: np.ndarray) -> Prepared:
     """The candidates `keep` selects (a mask, or positions in the order wanted)."""
     sub = lambda a: None if a is None else a[keep]  # noqa: E731
     return Prepared(p.scenario, p.rows, p.src[keep], p.group[keep], p.n_groups, p.cost[keep],
-                    p.d[keep], p.m[keep], p.classes[keep], p.demand_total, p.objective, p.n_before_prune, p.extra,
+                    p.d[keep], p.m[keep], p.sku_classes, p.demand_total, p.objective, p.n_before_prune, p.extra,
                     sub(p.target_d), sub(p.target_m), p.target_D)

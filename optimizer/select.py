@@ -53,9 +53,9 @@ class Selector:
         self.scenario = scenario
         self.objective = "total" if cost_optimal else "logistics"
         prep = prepare(scenario, evaluations, self.objective, with_service=not cost_optimal, tier_target=tier_target)
-        # prep.rows shares the caller's table (a copy-on-write view with a `class` column; prep.src:
-        # the rows that survived pruning), not a copy of the pruned rows: the run keeps its
-        # efficient set alive anyway, and a copy was a second one at the head.
+        # prep.rows is the caller's table (a copy-on-write view; prep.src: the rows that survived
+        # pruning), not a copy of the pruned rows: the run keeps its efficient set alive anyway, and
+        # a copy was a second one at the head.
         self.prep: Prepared = prep
         self.options = options or hs.options_from(scenario)
         if method == "auto":
@@ -116,18 +116,23 @@ class Selector:
         (optimizer.decompose.Decomposition.solve): the prices a refinement needs, not a plan to
         report (it may miss the rules in a few SKUs). Such a plan is not kept for later solves."""
         plan, rows = self.solve_rows(target, finish)
-        return with_choice(plan, self.table, rows)
+        return with_choice(plan, self.table, rows, self.sku_classes)
 
     @property
     def table(self) -> pd.DataFrame:
-        """The evaluations as the selection reads them (with `class`; rows of unknown SKUs and, with a
-        SKU floor, rows below it left out): what solve_rows' positions index."""
+        """The evaluations as the selection reads them (rows of unknown SKUs and, with a SKU floor,
+        rows below it left out): what solve_rows' positions index."""
         return self.prep.rows
 
+    @property
+    def sku_classes(self) -> np.ndarray:
+        """Each SKU's class, in SKU order (object): a plan's `class` column."""
+        return self.prep.sku_classes
+
     def solve_rows(self, target: float | None, finish: bool = True) -> tuple[Plan, np.ndarray]:
-        """As solve, but the plan's `choice` is left empty (no rows, the columns kept) and the chosen
-        rows come as their positions in `self.table` (int64, one per SKU, in SKU order): a sweep
-        takes the rows of all its levels once its models are gone (with_choice)."""
+        """As solve, but the plan's `choice` has no rows (its columns kept) and the chosen rows come
+        as their positions in `self.table` (int64, one per SKU, in SKU order): a sweep takes the
+        rows of all its levels once its models are gone (with_choice)."""
         t0 = time.perf_counter()
         p = self.prep
         if (target is None) != (not self.prow.has_target):  # not this Selector's kind of rows
@@ -171,7 +176,7 @@ class Selector:
         timings = {"prune": self.prune_seconds, "build": _sum(sol.timings, "build", "finish_build", "master"),
                    "solve": _sum(sol.timings, "solve", "finish_solve", "pricing", "duals")}
         timings["total"] = time.perf_counter() - t0 + self.prune_seconds
-        return Plan(choice=p.rows.iloc[:0], status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
+        return Plan(choice=_with_classes(p.rows.iloc[:0], p.sku_classes[:0]), status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
                     target=target, achieved=achieved, service_dual=service_dual, implied_shortage_cost=implied,
                     timings=timings, method=self.method, metric=self.scenario.service.metric,
                     bound=float(sol.bound), candidates_used=len(p.cost),
@@ -241,9 +246,15 @@ class Selector:
         return level
 
 
-def with_choice(plan: Plan, table: pd.DataFrame, rows: np.ndarray) -> Plan:
-    """`plan` with its choice: the rows of `table` at positions `rows` (Selector.solve_rows)."""
-    return dataclasses.replace(plan, choice=table.iloc[rows].reset_index(drop=True))
+def with_choice(plan: Plan, table: pd.DataFrame, rows: np.ndarray, sku_classes: np.ndarray) -> Plan:
+    """`plan` with its choice: the rows of `table` at positions `rows` (Selector.solve_rows: one per
+    SKU, in SKU order) and each SKU's class (`sku_classes`, Selector.sku_classes) as `class`."""
+    return dataclasses.replace(plan, choice=_with_classes(table.iloc[rows].reset_index(drop=True), sku_classes))
+
+
+def _with_classes(rows: pd.DataFrame, classes: np.ndarray) -> pd.DataFrame:
+    rows["class"] = classes  # a `class` the table had is replaced where it stands
+    return rows
 
 
 def _check_rows_alone(p: Prepared, rows: list[Row]) -> None:

@@ -222,9 +222,9 @@ def test_a_sweep_takes_its_plans_rows_once_its_selectors_are_gone(monkeypatch, f
     taken = []
     with_choice = sweep_module.with_choice
 
-    def counted(plan, table, rows):
+    def counted(*args):
         taken.append(len(alive))
-        return with_choice(plan, table, rows)
+        return with_choice(*args)
 
     monkeypatch.setattr(Selector, "__init__", tracked)
     monkeypatch.setattr(sweep_module, "with_choice", counted)
