@@ -58,6 +58,7 @@ class Pricing:
         # Row by row: the pricing reads each row whole.
         self.A = np.ascontiguousarray(A if self.order is None else A[:, self.order])
         self.n = len(cost)
+        self._rank: np.ndarray | None = None  # sorted position of each candidate, made when first asked
 
     def original(self, positions: np.ndarray) -> np.ndarray:
         """Candidate indices (int64, a new array) of sorted positions."""
@@ -71,8 +72,6 @@ class Pricing:
             self._rank = np.empty(self.n, dtype=np.int64)
             self._rank[self.order] = np.arange(self.n)
         return self._rank[candidates]
-
-    _rank: np.ndarray | None = None
 
     def argmin(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sorted position of each SKU's cheapest candidate, first in ties; the minima). A SKU with a
@@ -198,7 +197,7 @@ class Decomposition:
         """A plan (sorted position per SKU) as the bundle keeps it: each SKU's offset from its first
         candidate in the smallest unsigned type that holds every SKU's candidates (a sweep prices
         hundreds of plans of one number per SKU each: at the head's peak, they were a good part of
-        it); plain positions when the offsets do not fit (a SKU's position n: NaN reduced costs)."""
+        it); the positions themselves (int64) when an offset does not fit."""
         offsets = sel - self.pr.starts
         fits = self._offset is not None and np.all((offsets >= 0) & (offsets <= np.iinfo(self._offset).max))
         return offsets.astype(self._offset) if fits else sel.astype(np.int64)

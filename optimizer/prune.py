@@ -11,13 +11,14 @@ import numba
 import numpy as np
 
 
-def non_dominated(group: np.ndarray, cost: np.ndarray, benefits: np.ndarray) -> np.ndarray:
+def non_dominated(group: np.ndarray, cost: np.ndarray, benefits) -> np.ndarray:
     """Boolean mask of the candidates to keep.
 
     group: SKU index per candidate; cost: to minimise; benefits: (K, N) attributes where more is better
-    (negate a resource that is used up), as an array or a list of K arrays of N numbers. Candidate j is dropped when some k of its SKU has
-    cost_k <= cost_j and benefits_k >= benefits_j in every row, strictly better somewhere, or exactly
-    equal with a smaller index (one of identical candidates stays).
+    (negate a resource that is used up), as an array or a list of K arrays of N numbers. Candidate j
+    is dropped when some k of its SKU has cost_k <= cost_j and benefits_k >= benefits_j in every row,
+    strictly better somewhere, or exactly equal with a smaller index (one of identical candidates
+    stays).
 
     Sort-filter skyline: within each SKU the candidates are visited cheapest first, ties by each
     benefit (largest first) and then by index, an order in which every dominator comes before the

@@ -176,7 +176,8 @@ class Selector:
         timings = {"prune": self.prune_seconds, "build": _sum(sol.timings, "build", "finish_build", "master"),
                    "solve": _sum(sol.timings, "solve", "finish_solve", "pricing", "duals")}
         timings["total"] = time.perf_counter() - t0 + self.prune_seconds
-        return Plan(choice=_with_classes(p.rows.iloc[:0], p.sku_classes[:0]), status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
+        no_rows = _with_classes(p.rows.iloc[:0], p.sku_classes[:0])  # the columns of a choice
+        return Plan(choice=no_rows, status=sol.status, gap=float(sol.gap), objective=float(sol.objective),
                     target=target, achieved=achieved, service_dual=service_dual, implied_shortage_cost=implied,
                     timings=timings, method=self.method, metric=self.scenario.service.metric,
                     bound=float(sol.bound), candidates_used=len(p.cost),
