@@ -99,7 +99,7 @@ class Report:
     """What a chunk step returns to the head: its efficient set and counts."""
 
     index: int
-    efficient: pd.DataFrame
+    efficient: pd.DataFrame | None  # None once the head has taken it (tradeoff.gather)
     candidates: int  # candidates of the chunk so far
     simulated: int  # policy rows simulated by this step
     policy_periods: int  # rows x replications x (warmup + periods) simulated by this step
