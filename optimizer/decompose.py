@@ -33,7 +33,7 @@ from optimizer import solver as hs
 from optimizer.finish import FinishModel
 from optimizer.model import Solution, _gap
 from optimizer.plan import SolveStatus
-from optimizer.problem import ParamRows, Row
+from optimizer.problem import ParamRows, Row, in_sku_order
 
 # Growth of the finishing MILP's candidate set per step: at least LADDER_MIN more candidates, and
 # LADDER_FACTOR times the free candidates it had (the smallest reduced-cost slacks first).
@@ -50,7 +50,7 @@ class Pricing:
     head's memory while a selection is solved."""
 
     def __init__(self, cost: np.ndarray, group: np.ndarray, n_groups: int, A: np.ndarray):
-        self.order = None if np.all(group[1:] >= group[:-1]) else np.argsort(group, kind="stable")
+        self.order = None if in_sku_order(group) else np.argsort(group, kind="stable")
         g = group if self.order is None else group[self.order]
         self.starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1].astype(np.int64)
         self.gs = g

@@ -96,7 +96,7 @@ class Prepared:
         """The same candidates in SKU order (stable: a SKU's candidates keep their order), or self when
         they are in it already. The decomposition sorts candidates by SKU for its pricing; given
         them sorted, it keeps no sorted copies (optimizer.decompose.Pricing)."""
-        if np.all(self.group[1:] >= self.group[:-1]):
+        if in_sku_order(self.group):
             return self
         return _subset(self, np.argsort(self.group, kind="stable"))
 
@@ -287,6 +287,12 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
         del benefits
         prep = _subset(prep, keep)
     return prep
+
+
+def in_sku_order(group: np.ndarray) -> bool:
+    """Whether candidates with SKU index `group` are in SKU order (each SKU's candidates together,
+    SKUs ascending)."""
+    return bool(np.all(group[1:] >= group[:-1]))
 
 
 def _subset(p: Prepared, keep: np.ndarray) -> Prepared:

@@ -29,7 +29,7 @@ from optimizer.errors import InfeasibleError, SolverTimeLimitError
 from optimizer.model import ParametricMILP, Solution, solve_milp
 from optimizer.plan import Plan, SolveStatus
 from optimizer.prices import Prices
-from optimizer.problem import ParamRows, Prepared, Row, prepare, tier_floors
+from optimizer.problem import ParamRows, Prepared, Row, in_sku_order, prepare, tier_floors
 from scenarios.gc_pause import without_gc_passes
 from scenarios.heap import release_free_heap
 from scenarios.schema import Scenario
@@ -261,7 +261,7 @@ def _with_classes(rows: pd.DataFrame, classes: np.ndarray) -> pd.DataFrame:
 def _check_rows_alone(p: Prepared, rows: list[Row]) -> None:
     """A rule that fails even when every SKU takes its best candidate for that rule alone."""
     # Candidates in SKU order (Prepared.by_sku) are read as they are: no sorted copies per solve.
-    order = None if np.all(p.group[1:] >= p.group[:-1]) else np.argsort(p.group, kind="stable")
+    order = None if in_sku_order(p.group) else np.argsort(p.group, kind="stable")
     starts = np.r_[0, np.flatnonzero(np.diff(p.group if order is None else p.group[order])) + 1]
     for r in rows:
         best = float(np.maximum.reduceat(r.coef if order is None else r.coef[order], starts).sum())
