@@ -23,13 +23,13 @@ class ColumnGather:
     `pd.concat(parts, ignore_index=True)` (values, dtypes, column order)."""
 
     def __init__(self, n_parts: int):
-        self._parts: list[dict[str, pd.Series] | None] = [None] * n_parts
-        self._columns: list[str] | None = None
+        self._parts: list[dict | None] = [None] * n_parts
+        self._columns: list | None = None
 
     def add(self, position: int, part: pd.DataFrame) -> None:
         """Take `part`'s columns (copied: the caller may drop `part` at once). Raises ValueError
         when its columns differ from the first part's or the position is taken."""
-        columns = [str(c) for c in part.columns]
+        columns = list(part.columns)
         if self._columns is None:
             self._columns = columns
         elif columns != self._columns:
@@ -39,16 +39,16 @@ class ColumnGather:
         self._parts[position] = {c: part[c].reset_index(drop=True).copy(deep=True) for c in columns}
 
     def frame(self) -> pd.DataFrame:
-        """The parts as one table (index 0 .. rows - 1); the gather is empty afterwards. Raises
-        ValueError when a part is missing."""
+        """The parts as one table (index 0 .. rows - 1); the gather is empty afterwards (a second
+        call gives an empty table). Raises ValueError when a part is missing."""
         missing = [k for k, part in enumerate(self._parts) if part is None]
         if missing:
             raise ValueError(f"parts {missing[:5]} were never added")
-        columns: dict[str, pd.Series] = {}
+        columns: dict = {}
         for name in self._columns or []:
             pieces = [part.pop(name) for part in self._parts]
             columns[name] = pd.concat(pieces, ignore_index=True)
             del pieces  # this column's parts go before the next column is concatenated,
             release_free_heap()  # and their pages back to the system (they were small heap blocks)
-        self._parts = []
+        self._parts, self._columns = [], None
         return pd.DataFrame(columns, copy=False)

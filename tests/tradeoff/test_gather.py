@@ -50,6 +50,7 @@ def test_equals_pandas_concat_in_any_arrival_order(table_parts, rnd):
     for k in order:
         gather.add(k, table_parts[k])
     pd.testing.assert_frame_equal(gather.frame(), expected)
+    assert gather.frame().empty  # taken once
 
 
 def test_a_part_is_freed_once_added():
