@@ -27,6 +27,22 @@ def _number_text(column: pd.Series) -> np.ndarray:
 PARAMETERS = ("s", "S", "Q", "R", "cap", "critical_level")
 
 
+def positions(values: pd.Series, ids: list[str]) -> np.ndarray:
+    """Each of `values`' position in `ids` (distinct texts, such as the scenario's SKU ids) as an
+    int64 array of len(values); -1 where a value is missing or not one of `ids`. One hash lookup per
+    value: in Arrow's compute when the values are Arrow strings (the head's text columns,
+    tradeoff.search.head_table), without making a Python string of each; pandas' Index otherwise."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and all(isinstance(i, str) for i in ids):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrow = pa.array(values.array)
+        found = pc.index_in(arrow, value_set=pa.array(ids, type=arrow.type))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.Index(ids, dtype=object).get_indexer(values.astype(object)).astype(np.int64)
+
+
 def _parameter(table: pd.DataFrame, column: str) -> pd.Series:
     """A parameter column of a policies table; a table without critical levels has them all 0."""
     if column == "critical_level" and column not in table.columns:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InfeasibleError
+from optimizer.keys import positions
 from optimizer.prune import non_dominated
 from scenarios.abc import sku_classes
 from scenarios.schema import Scenario
@@ -228,7 +229,7 @@ def prepare(scenario: Scenario, evaluations: pd.DataFrame, objective: str, with_
     # SKU index per row by one hash lookup (-1: not a SKU of the scenario); a Python-level map over
     # 10^5-10^6 rows would take seconds. (Categorical codes did the same, but pandas deprecates
     # values outside the categories.)
-    codes = pd.Index(ids, dtype=object).get_indexer(evaluations["sku"].astype(object)).astype(np.int64)
+    codes = positions(evaluations["sku"], ids)
     # Copies only where rows go: the table can be most of the head's memory on a large catalogue.
     known = codes >= 0
     ev = evaluations.reset_index(drop=True) if known.all() else evaluations[known].reset_index(drop=True)

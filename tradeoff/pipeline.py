@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.keys import add_new, policy_keys  # noqa: F401  (add_new: part of this module's API)
+from optimizer.keys import positions as sku_positions
 from scenarios.schema import Scenario
 from tradeoff.result import Result
 from scenarios.heap import release_free_heap
@@ -219,8 +220,13 @@ class Evaluator:
             raise ValueError(f"policies name SKUs the scenario does not have: {missing[:5]}")
         positions, tasks = [], []
         n = max(self.chunks, -(-len(skus) // CHUNK_SKUS_MAX))
-        for group in sku_chunks(skus, n):
-            rows = np.flatnonzero(policies["sku"].isin(group).to_numpy())
+        groups = sku_chunks(skus, n)
+        # Each row's group by one lookup of its SKU, then each group's rows in the table's order.
+        owner = np.repeat(np.arange(len(groups)), [len(g) for g in groups])[sku_positions(policies["sku"], skus)]
+        order = np.argsort(owner, kind="stable")
+        bounds = np.searchsorted(owner[order], np.arange(len(groups) + 1))
+        for k, group in enumerate(groups):
+            rows = order[bounds[k]:bounds[k + 1]]
             positions.append(rows)
             tasks.append((handle, tuple(self._models[s] for s in group), policies.iloc[rows].reset_index(drop=True),
                           self.engine, int(replications), int(seed)))
@@ -373,16 +379,23 @@ def _map_chunks(pool: Any, tasks: list, stages: Stages, take: Callable[[int, Any
     return out
 
 
-def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
-    """The policy columns of the rows of `table` (one per SKU, in SKU order) of each chunk, in the
-    table's order. One pass over the table: a boolean mask per chunk was chunks x SKUs work at the head."""
+def _stacked_choices(plans: list) -> pd.DataFrame:
+    """The plans' chosen policies in one table (policy columns and `level`, the plan's position)."""
     from optimizer.candidates import policy_part
+
+    return pd.concat([policy_part(p.choice).assign(level=i) for i, p in enumerate(plans)], ignore_index=True)
+
+
+def _slice_by_chunk(table: pd.DataFrame, chunks: list) -> list[pd.DataFrame]:
+    """The policy columns (and `level`, when `table` has it) of the rows of `table` of each chunk, in
+    the table's order. One pass over the table: a boolean mask per chunk was chunks x SKUs work at the head."""
+    from optimizer.candidates import POLICY_COLUMNS, policy_part
 
     skus = [sku for chunk in chunks for sku in chunk.skus]
     owner_of = np.repeat(np.arange(len(chunks)), [len(chunk.skus) for chunk in chunks])
-    codes = pd.Index(skus, dtype=object).get_indexer(table["sku"].astype(object))  # -1: no chunk's SKU
+    codes = sku_positions(table["sku"], skus)  # -1: no chunk's SKU
     owner = np.where(codes >= 0, owner_of[codes], -1)
-    policies = policy_part(table)
+    policies = policy_part(table) if "level" not in table.columns else table[[*POLICY_COLUMNS, "level"]]
     if np.all(owner[1:] >= owner[:-1]):  # a selection's choice: SKUs in catalogue order, so runs, not a gather
         bounds = np.searchsorted(owner, np.arange(len(chunks) + 1))
         return [policies.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k in range(len(chunks))]
@@ -420,9 +433,11 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
     handle = shared if shared is not None else share_skeleton(pool, scenario)
     found = Searched(plan=None, efficient=pd.DataFrame(), chunks=chunks)
 
-    def step(name: str, levels_of=None) -> None:
+    def step(name: str, levels: tuple = (), choices: list | None = None) -> None:
         generation = len(found.steps)
-        tasks = [(handle, Task(c, engine, str(store), name, levels_of(k) if levels_of else (), generation))
+        # A chunk's SKUs travel with its first step only: the explore step keeps them in the store.
+        tasks = [(handle, Task(c if not generation else c.without_models(), engine, str(store), name, levels,
+                               choices[k] if choices is not None else None, generation))
                  for k, c in enumerate(chunks)]
         found.efficient = None  # the tasks carry what they need of it: not held beside the new sets
         gather = ColumnGather(len(tasks))
@@ -461,15 +476,14 @@ def search(scenario: Scenario, pool: Any, stages: Stages, engine: str, jobs: int
             plans = [found.plan] + [p for p in optimizer.frontier_plans(scenario, found.efficient, finish=False)
                                     if p is not None]
             rounds = [MAX_REFINE_ROUNDS] + [FRONTIER_REFINE_ROUNDS] * (len(plans) - 1)
-            prices = [p.prices for p in plans]
-            choices = [_slice_by_chunk(p.choice, chunks) for p in plans]
+            levels = tuple(Level(p.prices, n, contenders=(i == 0)) for i, (p, n) in enumerate(zip(plans, rounds)))
+            choices = _slice_by_chunk(_stacked_choices(plans), chunks)
             # The levels' whole rows (a table per level) are not sent, and the sweep is of no use once
             # the efficient set changes: free both before the chunks' new sets arrive, where the
             # head's memory peaks.
             del plans
             clear_memo()
-            step("refine", lambda k: tuple(Level(price, choice[k], n, contenders=(i == 0))
-                                           for i, (price, choice, n) in enumerate(zip(prices, choices, rounds))))
+            step("refine", levels, choices)
             del choices
             try:
                 previous, found.plan = found.plan, optimizer.select(scenario, found.efficient, target=target)

@@ -62,15 +62,19 @@ class Chunk:
     def name(self) -> str:  # how executors' messages name the item
         return f"chunk {self.index} (SKUs {self.skus[0]} .. {self.skus[-1]}, {len(self.skus)} SKUs)"
 
+    def without_models(self) -> Chunk:
+        """The chunk without its SKU objects, for a step after the explore step (which keeps them in
+        the store, chunk_skus_path): pickling them again for every step was most of a task's cost."""
+        return Chunk(self.index, self.skus, self.classes)
+
 
 @dataclass(frozen=True)
 class Level:
-    """What the head says about one level for a chunk's SKUs: its prices, its chosen policies (policy
-    columns, one row per SKU of the chunk), how many refine rounds to spend around them, and whether
-    it is the recommended plan's level (its contenders get more replications)."""
+    """What the head says about one level for a chunk's SKUs: its prices, how many refine rounds to
+    spend around its choices, and whether it is the recommended plan's level (its contenders get more
+    replications). The levels' chosen policies travel together, as the Task's `choices`."""
 
     prices: Prices
-    choice: pd.DataFrame
     rounds: int
     contenders: bool = False
 
@@ -85,6 +89,10 @@ class Task:
     store: str
     step: str  # "explore", "refine" or "final"
     levels: tuple[Level, ...] = ()
+    # Refine: every level's chosen policies of the chunk's SKUs (policy columns and `level`, the
+    # level's position in `levels`, ascending), one table rather than one per level: a task is pickled
+    # to reach its worker, and a table's pickle costs the head a fixed time whatever its size.
+    choices: pd.DataFrame | None = None
     generation: int = 0  # the chunk file this step writes (explore 0, refine trip t: t) or, final, reads
     chosen: pd.DataFrame | None = None  # final: the chosen policies of the chunk's SKUs
     out: str | None = None  # final: the folder of the candidates dataset
@@ -92,6 +100,15 @@ class Task:
     @property
     def name(self) -> str:
         return f"{self.step} of {self.chunk.name}"
+
+    def level_choices(self) -> list[pd.DataFrame]:
+        """`choices` split by level: the chosen policies of each of `levels`, in their order."""
+        if self.choices is None:
+            return [pd.DataFrame(columns=list(POLICY_COLUMNS))] * len(self.levels)
+        level = self.choices["level"].to_numpy()
+        bounds = np.searchsorted(level, np.arange(len(self.levels) + 1))
+        policies = self.choices[list(POLICY_COLUMNS)]
+        return [policies.iloc[bounds[k]:bounds[k + 1]] for k in range(len(self.levels))]
 
 
 @dataclass
@@ -120,7 +137,10 @@ class _Chunk:
         from simulation.kernel_streams import StreamCache
 
         self.task = task
-        self.scenario = sub_scenario(scenario, task.chunk)
+        chunk = task.chunk
+        if not chunk.models and chunk_skus_path(task.store, chunk.index).is_file():  # a step after explore
+            chunk = Chunk(chunk.index, chunk.skus, chunk.classes, read_skus(chunk_skus_path(task.store, chunk.index)))
+        self.scenario = sub_scenario(scenario, chunk)
         # A refine step that ends with contenders re-simulates rows at CONTENDER_REPLICATION_FACTOR
         # times the replications: their streams are drawn once, at that count, for the rounds too.
         more = any(level.contenders for level in task.levels)
@@ -149,13 +169,15 @@ class _Chunk:
         if task.step == "explore":
             from optimizer import initial_candidates
 
+            if task.chunk.models:  # for the chunk's later steps (Chunk.without_models)
+                write_skus(task.chunk.models, chunk_skus_path(task.store, task.chunk.index))
             table = self.simulate(initial_candidates(self.scenario), self.scenario.replications).assign(round=0)
             if self.scenario.service.target is None:  # cost-optimal: zero prices are a good start
                 zero = Prices("total", self.scenario.service.metric)
-                table = self.refine(table, (Level(zero, table.iloc[0:0][POLICY_COLUMNS], MAX_REFINE_ROUNDS),))
+                table = self.refine(table, (Level(zero, MAX_REFINE_ROUNDS),), [table.iloc[0:0][POLICY_COLUMNS]])
             table = self.aim(table)
         elif task.step == "refine":
-            table = self.refine(self.load(), task.levels)
+            table = self.refine(self.load(), task.levels, task.level_choices())
             plan_level = next((lv for lv in task.levels if lv.contenders), None)
             if plan_level is not None:
                 table = self.contenders(table, plan_level.prices)
@@ -207,11 +229,11 @@ class _Chunk:
             raise ValueError(f"rows of SKUs outside {self.task.chunk.name}")
         return codes, np.array(self.task.chunk.classes, dtype=object)[codes]
 
-    def refine(self, table: pd.DataFrame, levels: tuple[Level, ...]) -> pd.DataFrame:
+    def refine(self, table: pd.DataFrame, levels: tuple[Level, ...], choices: list[pd.DataFrame]) -> pd.DataFrame:
         """Rounds of one-step neighbours around each level's price-optimal candidate of every SKU
-        (in the first round also around the head's choice and, at the first level's prices, the best
-        candidate of each way of replenishing), simulated and added, until no SKU's choice moves or
-        each level's rounds are spent. None with policies.expand false: the explicit candidates are
+        (in the first round also around the head's choice, `choices[k]` for level k, and, at the
+        first level's prices, the best candidate of each way of replenishing), simulated and added,
+        until no SKU's choice moves or each level's rounds are spent. None with policies.expand false: the explicit candidates are
         then the only ones simulated."""
         from optimizer import refine
 
@@ -230,7 +252,7 @@ class _Chunk:
                 previous[k] = best
                 seeds.append(_policies_at(table, moved[moved >= 0]))
                 if r == 0:
-                    seeds.append(level.choice[POLICY_COLUMNS])
+                    seeds.append(choices[k][POLICY_COLUMNS])
                 if k == 0 and r == 0:
                     seeds.append(_policies_at(table, refine.cheapest_per_way(table, score)))
             seeds = [s for s in seeds if len(s)]
@@ -326,6 +348,28 @@ def skeleton(scenario: Scenario) -> Scenario:
 def chunk_path(store: str | Path, index: int, generation: int) -> Path:
     """The file of chunk `index` written by step `generation` (explore 0, refine trip t: t)."""
     return Path(store) / f"chunk-{index:05d}-{generation}.arrow"
+
+
+def chunk_skus_path(store: str | Path, index: int) -> Path:
+    """The file of chunk `index`'s SKU objects, written by its explore step."""
+    return Path(store) / f"chunk-{index:05d}-skus.pickle"
+
+
+def write_skus(models: tuple, path: Path) -> None:
+    """A chunk's SKU objects as a pickle at `path` (whole or not at all), for its later steps. The
+    file is the run's own work, read by the run's own workers, as the tasks' pickles are."""
+    import io
+    import pickle
+
+    write_whole(io.BytesIO(pickle.dumps(models, protocol=pickle.HIGHEST_PROTOCOL)), path)
+
+
+def read_skus(path: Path) -> tuple:
+    """The SKU objects write_skus wrote."""
+    import pickle
+
+    with open(path, "rb") as f:
+        return pickle.load(f)
 
 
 def part_name(index: int) -> str:

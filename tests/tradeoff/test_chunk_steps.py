@@ -34,8 +34,10 @@ def test_a_refine_step_run_twice_gives_the_same_answer(setting):
     bare = skeleton(scenario)
     explored = run_step((bare, Task(chunk, "kernel", str(store), "explore", generation=0)))
     plan = optimizer.select(scenario, explored.efficient)
-    level = Level(plan.prices, plan.choice[list(POLICY_COLUMNS)].reset_index(drop=True), 3, contenders=True)
-    task = Task(chunk, "kernel", str(store), "refine", (level,), generation=1)
+    level = Level(plan.prices, 3, contenders=True)
+    choices = plan.choice[list(POLICY_COLUMNS)].reset_index(drop=True).assign(level=0)
+    # Without its SKU objects, as the head sends a step after explore: the step reads them from the store.
+    task = Task(chunk.without_models(), "kernel", str(store), "refine", (level,), choices, generation=1)
     first = run_step((bare, task))
     again = run_step((bare, task))  # the retry: its input (generation 0) is untouched
     assert first.simulated > 0  # the step did work (new neighbours, contenders)
@@ -78,3 +80,20 @@ def test_a_chunks_sku_codes_follow_its_order_and_refuse_other_skus(setting):
     for stranger in ("not-a-sku", None):
         with pytest.raises(ValueError, match="rows of SKUs outside"):
             step.codes_and_classes(pd.DataFrame({"sku": [chunk.skus[0], stranger]}))
+
+
+def test_the_levels_chosen_policies_travel_as_one_table_and_split_back_by_level(setting):
+    """The head sends every level's choices of a chunk as one table with a `level` column; the task
+    gives each level its own rows back, in order, and none to a level without rows."""
+    from optimizer.prices import Prices
+
+    _, chunk, store = setting
+    zero = Prices("total", "fill_rate")
+    rows = [dict(sku=chunk.skus[k], family="sS", mode="truck", s=float(k), S=float(k + 5), Q=float("nan"), R=0,
+                 cap=float("nan"), critical_level=0.0) for k in range(4)]
+    table = pd.DataFrame(rows)[list(POLICY_COLUMNS)].assign(level=[0, 0, 2, 2])
+    task = Task(chunk.without_models(), "kernel", str(store), "refine", (Level(zero, 1),) * 3, table, generation=1)
+    parts = task.level_choices()
+    assert [p["s"].tolist() for p in parts] == [[0.0, 1.0], [], [2.0, 3.0]]
+    assert all(list(p.columns) == list(POLICY_COLUMNS) for p in parts)
+    assert [len(p) for p in Task(chunk, "kernel", str(store), "explore", (Level(zero, 1),)).level_choices()] == [0]
